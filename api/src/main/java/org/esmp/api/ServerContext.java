@@ -1,0 +1,24 @@
+package org.esmp.api;
+
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * What the server offers an extension. An extension class with a public constructor taking a
+ * {@code ServerContext} gets it there; otherwise its no-argument constructor is used.
+ */
+public interface ServerContext {
+
+  /** The server's main domain, as in {@code hello}. */
+  String domain();
+
+  /** Every domain this server serves, the main one included. */
+  Set<String> domains();
+
+  /** The server's data directory; a plugin keeps its files in a subdirectory named after itself. */
+  Path dataDirectory();
+
+  /** The storage in use, if a storage plugin is installed. */
+  Optional<Storage> storage();
+}
