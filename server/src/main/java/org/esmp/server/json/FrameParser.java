@@ -31,7 +31,9 @@ import org.esmp.api.json.JsonValue;
  *   <li>an integer literal (no fraction, no exponent) beyond ±(2^53−1), or any number whose double
  *       is infinite ({@code 1e400}). Numbers that underflow ({@code 1e-400}) become 0: they fit the
  *       double range and I-JSON only asks for that;
- *   <li>nesting deeper than {@code maxDepth}, the frame's own object being level 1.
+ *   <li>nesting deeper than {@code maxDepth}, the frame's own object being level 1;
+ *   <li>a number literal of more than {@value #MAX_NUMBER_LENGTH} digits (a cost guard: no double
+ *       needs that many to be written exactly).
  * </ul>
  *
  * <p>Numbers become {@link JsonNumber} doubles, so {@code 1.0} and {@code 1} are the same value.
@@ -48,6 +50,9 @@ public final class FrameParser {
 
   /** Digits of 2^53−1 = 9007199254740991; an integer literal with more is out of range. */
   private static final int MAX_SAFE_INTEGER_DIGITS = 16;
+
+  /** Longest number literal accepted, in digits (as Jackson counts them). */
+  public static final int MAX_NUMBER_LENGTH = 1000;
 
   private final int maxDepth;
   private final JsonFactory factory;
@@ -68,10 +73,11 @@ public final class FrameParser {
         StreamReadConstraints.builder()
             // One level of slack so that our own check, with its bad_json reason, fires first.
             .maxNestingDepth(maxDepth + 1)
-            // The frame length already bounds these; Jackson's defaults would refuse valid I-JSON
-            // (a 1,001-digit 0.000…1, a 50,001-char key). Integer literals never reach BigInteger
-            // parsing: they are refused on their digit count first.
-            .maxNumberLength(Integer.MAX_VALUE)
+            // Decimal-to-double conversion costs milliseconds for a 64 KB literal: an easy way to
+            // burn CPU. Any double's exact value fits in ~770 chars in exponent notation, so only
+            // zero-padded literals reach this limit.
+            .maxNumberLength(MAX_NUMBER_LENGTH)
+            // Names are cheap to read; the frame length bounds them, not Jackson's 50,000 default.
             .maxNameLength(Integer.MAX_VALUE)
             .build();
     this.factory =
@@ -94,6 +100,7 @@ public final class FrameParser {
    *
    * @return the frame's object
    * @throws BadJsonException when the bytes are not one I-JSON object within this parser's limits
+   * @throws IndexOutOfBoundsException when the slice does not lie within {@code buf}
    */
   public JsonObject parse(byte[] buf, int offset, int length) {
     Objects.checkFromIndexSize(offset, length, buf.length);
@@ -122,6 +129,8 @@ public final class FrameParser {
       }
       return frame;
     } catch (StreamConstraintsException e) {
+      // A number literal too long, or keys built to collide in Jackson's symbol table; depth is
+      // checked by us first and names are unbounded.
       throw new BadJsonException("JSON exceeds the parser's limits");
     } catch (IOException e) {
       // Jackson's messages quote the input; keep ours content-free.

@@ -105,9 +105,24 @@ class FrameParserTest {
   }
 
   @Test
-  void acceptsLongNumberLiteralsAndKeysWithinTheFrame() {
-    String digits = "0." + "0".repeat(2_000) + "1";
-    assertEquals(new JsonNumber(0), parse("{\"n\":" + digits + "}").get("n"));
+  void acceptsTheExactDecimalOfAnyDouble() {
+    // The longest exact decimals, ~770 chars, fit the number length limit.
+    // (Not Double.MAX_VALUE: its exact decimal is an integer literal, refused beyond 2^53-1.)
+    for (double d : new double[] {Double.MIN_VALUE, Double.MIN_NORMAL, 0.1, Math.nextDown(1.0)}) {
+      String exact = new java.math.BigDecimal(d).toString();
+      assertEquals(new JsonNumber(d), parse("{\"n\":" + exact + "}").get("n"));
+    }
+  }
+
+  @Test
+  void refusesNumberLiteralsLongerThanTheLimit() {
+    assertEquals(new JsonNumber(0), parse("{\"n\":0." + "0".repeat(997) + "1}").get("n"));
+    assertRefused("{\"n\":0." + "0".repeat(1_100) + "1}", "exceeds the parser's limits");
+    assertRefused("{\"n\":1" + "0".repeat(1_100) + "e-1100}", "exceeds the parser's limits");
+  }
+
+  @Test
+  void acceptsKeysAsLongAsTheFrameAllows() {
     String key = "k".repeat(60_000);
     assertTrue(parse("{\"" + key + "\":1}").has(key));
   }
