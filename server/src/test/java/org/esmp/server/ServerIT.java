@@ -218,6 +218,23 @@ class ServerIT {
   }
 
   @Test
+  void answersEveryFrameOfAClientThatHalfClosesThenCloses() throws Exception {
+    try (TestClient client = connect()) {
+      TestIdentity heidi = register(client, "heidi");
+      StringBuilder burst = new StringBuilder();
+      for (int i = 0; i < 50; i++) {
+        burst.append(heidi.frame(echo("h" + i))).append('\n');
+      }
+      client.sendRaw(burst.toString().getBytes(StandardCharsets.UTF_8));
+      client.shutdownOutput();
+      for (int i = 0; i < 50; i++) {
+        assertEquals("h" + i, client.read().path("body").path("text").asText());
+      }
+      assertTrue(client.closedByServer());
+    }
+  }
+
+  @Test
   void refusesAuthWithAnotherConnectionsChallenge() throws Exception {
     try (TestClient a = connect(); TestClient b = connect()) {
       TestIdentity grace = TestIdentity.random();

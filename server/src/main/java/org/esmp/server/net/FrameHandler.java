@@ -6,6 +6,7 @@ import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
@@ -174,6 +175,10 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
     if (event instanceof IdleStateEvent) {
       session.push(PING);
+    } else if (event instanceof ChannelInputShutdownEvent) {
+      // The client sent its last frame and half-closed: answer everything, then close.
+      closing = true;
+      writeTail = writeTail.thenRun(() -> channel.eventLoop().execute(() -> channel.close()));
     } else {
       ctx.fireUserEventTriggered(event);
     }

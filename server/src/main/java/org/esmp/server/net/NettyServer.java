@@ -33,6 +33,8 @@ public final class NettyServer implements AutoCloseable {
         .channel(NioServerSocketChannel.class)
         .option(ChannelOption.SO_BACKLOG, 1024)
         .childOption(ChannelOption.TCP_NODELAY, true)
+        // A client may send its frames and half-close; it still gets every answer.
+        .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
         .childHandler(new ServerInitializer(config, verifier, dispatcher, workers));
     try {
       listener = bootstrap.bind(config.bind(), config.port()).sync().channel();

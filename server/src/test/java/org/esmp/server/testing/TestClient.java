@@ -50,6 +50,11 @@ public final class TestClient implements AutoCloseable {
     out.flush();
   }
 
+  /** Half-closes: tells the server this client sends nothing more. */
+  public void shutdownOutput() throws IOException {
+    socket.shutdownOutput();
+  }
+
   /** Reads the next server frame (skipping pings); fails after the timeout. */
   public JsonNode read() throws IOException {
     while (true) {

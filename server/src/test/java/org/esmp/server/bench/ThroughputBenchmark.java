@@ -1,0 +1,129 @@
+package org.esmp.server.bench;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+import org.esmp.api.json.JsonArray;
+import org.esmp.api.json.JsonObject;
+import org.esmp.server.EsmpServer;
+import org.esmp.server.config.ServerConfig;
+import org.esmp.server.testing.TestIdentity;
+
+/**
+ * Verified messages per second through the whole path: TCP, framing, I-JSON parse, RFC 8785,
+ * Ed25519, dispatch to a plugin loaded by PF4J, answer. Starts the server in this process with the
+ * echo test plugin, opens CONNECTIONS client connections each with its own key, and streams
+ * MESSAGES pre-signed frames over each, pipelined, reading answers on a second thread.
+ *
+ * <p>Run (see docs/PERFORMANCE.md): {@code mvn -B -q -pl server -am verify -DskipTests -DskipITs}
+ * once, then {@code mvn -B -q -pl server exec:java@throughput}.
+ */
+public final class ThroughputBenchmark {
+
+  public static void main(String[] args) throws Exception {
+    int connections = Integer.getInteger("connections", 8);
+    int messages = Integer.getInteger("messages", 20_000);
+    Path plugins = Path.of(System.getProperty("plugins", "server/target/it-plugins"));
+    if (!Files.isDirectory(plugins)) {
+      plugins = Path.of("target/it-plugins");
+    }
+    Path data = Files.createTempDirectory("esmp-bench");
+    try (EsmpServer server = EsmpServer.start(ServerConfig.builder().bind("127.0.0.1").port(0)
+        .domain("example.com").dataDir(data).pluginsDir(plugins).build())) {
+      for (int round = 1; round <= 3; round++) {
+        run(server.port(), connections, messages, round);
+      }
+    }
+  }
+
+  private static void run(int port, int connections, int messages, int round) throws Exception {
+    List<Socket> sockets = new ArrayList<>();
+    List<byte[]> payloads = new ArrayList<>();
+    for (int c = 0; c < connections; c++) {
+      Socket socket = new Socket("127.0.0.1", port);
+      InputStream in = new BufferedInputStream(socket.getInputStream());
+      String challenge = readHelloChallenge(in);
+      TestIdentity me = TestIdentity.random();
+      String address = "bench" + round + "x" + c + "#example.com";
+      socket.getOutputStream().write((me.frame(JsonObject.builder().put("type", "auth").put("to", JsonArray.of())
+          .put("body", JsonObject.builder().put("address", address).put("challenge", challenge)
+              .put("domain", "example.com").build()).build()) + "\n").getBytes(StandardCharsets.UTF_8));
+      readLine(in);
+      StringBuilder all = new StringBuilder();
+      long ts = System.currentTimeMillis();
+      for (int i = 0; i < messages; i++) {
+        all.append(me.frame(JsonObject.builder().put("type", "echo").put("to", JsonArray.of())
+            .put("body", JsonObject.builder().put("text", "message number " + i + " of a benchmark run").build())
+            .put("ts", ts + i).build())).append('\n');
+      }
+      sockets.add(socket);
+      payloads.add(all.toString().getBytes(StandardCharsets.UTF_8));
+    }
+    AtomicLong answered = new AtomicLong();
+    List<Thread> threads = new ArrayList<>();
+    long start = System.nanoTime();
+    for (int c = 0; c < connections; c++) {
+      Socket socket = sockets.get(c);
+      byte[] payload = payloads.get(c);
+      Thread writer = new Thread(() -> {
+        try {
+          OutputStream out = new BufferedOutputStream(socket.getOutputStream(), 1 << 16);
+          out.write(payload);
+          out.flush();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      Thread reader = new Thread(() -> {
+        try {
+          InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
+          for (int i = 0; i < messages; i++) {
+            String line = readLine(in);
+            if (!line.startsWith("{\"type\":\"echo\"")) {
+              throw new IllegalStateException("unexpected answer: " + line);
+            }
+            answered.incrementAndGet();
+          }
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      threads.add(writer);
+      threads.add(reader);
+      writer.start();
+      reader.start();
+    }
+    for (Thread thread : threads) {
+      thread.join();
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    for (Socket socket : sockets) {
+      socket.close();
+    }
+    System.out.printf("round %d: %d connections x %d messages: %d answered in %.2f s = %.0f verified messages/s%n",
+        round, connections, messages, answered.get(), seconds, answered.get() / seconds);
+  }
+
+  private static String readHelloChallenge(InputStream in) throws Exception {
+    String hello = readLine(in);
+    int at = hello.indexOf("\"challenge\":\"") + 13;
+    return hello.substring(at, hello.indexOf('"', at));
+  }
+
+  private static String readLine(InputStream in) throws Exception {
+    StringBuilder line = new StringBuilder();
+    int b;
+    while ((b = in.read()) != -1 && b != '\n') {
+      line.append((char) b);
+    }
+    return line.toString();
+  }
+}
