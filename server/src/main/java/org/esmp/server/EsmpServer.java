@@ -1,0 +1,119 @@
+package org.esmp.server;
+
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.esmp.api.Storage;
+import org.esmp.server.config.ServerConfig;
+import org.esmp.server.crypto.Ed25519Verifier;
+import org.esmp.server.dispatch.Dispatcher;
+import org.esmp.server.dispatch.ListenerBus;
+import org.esmp.server.json.FrameParser;
+import org.esmp.server.net.NettyServer;
+import org.esmp.server.plugin.PluginHost;
+import org.esmp.server.verify.FrameVerifier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running ESMP server: wires the parts together from one {@link ServerConfig}. The only place
+ * that knows every part; each part gets what it needs through its constructor.
+ */
+public final class EsmpServer implements AutoCloseable {
+
+  private static final Logger log = LoggerFactory.getLogger(EsmpServer.class);
+
+  /** Decoded public keys kept for fast verification. */
+  private static final int KEY_CACHE_CAPACITY = 65_536;
+  /** Listener calls waiting, at most. */
+  private static final int LISTENER_QUEUE = 65_536;
+
+  private final ServerConfig config;
+  private final PluginHost plugins;
+  private final ListenerBus listeners;
+  private final ExecutorService workers;
+  private final NettyServer net;
+
+  private EsmpServer(ServerConfig config) throws Exception {
+    this.config = config;
+    Files.createDirectories(config.dataDir());
+    this.plugins = new PluginHost(config);
+    this.listeners = new ListenerBus(LISTENER_QUEUE);
+    this.workers = Executors.newFixedThreadPool(config.verifyThreads(), daemonThreads("esmp-worker"));
+    try {
+      plugins.start();
+      Dispatcher dispatcher = new Dispatcher(config, plugins, listeners, Clock.systemUTC());
+      FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()), new Ed25519Verifier(KEY_CACHE_CAPACITY));
+      this.net = new NettyServer(config, verifier, dispatcher, workers);
+    } catch (Exception | Error e) {
+      stopParts();
+      throw e;
+    }
+  }
+
+  /**
+   * Starts a server: creates the data directory, loads the plugins, and listens.
+   *
+   * @throws Exception when it cannot start (port taken, unusable directory, broken storage)
+   */
+  public static EsmpServer start(ServerConfig config) throws Exception {
+    EsmpServer server = new EsmpServer(config);
+    log.info("ESMP server listening on {}:{} (domain {}, {} plugins: {})", config.bind(), server.port(),
+        config.domain(), server.plugins.startedPlugins().size(), server.plugins.startedPlugins());
+    return server;
+  }
+
+  /** The TCP port the server listens on. */
+  public int port() {
+    return net.port();
+  }
+
+  /** The configuration it runs with. */
+  public ServerConfig config() {
+    return config;
+  }
+
+  /** Stops listening, drains the workers, stops the plugins and closes the storage. */
+  @Override
+  public void close() {
+    net.close();
+    stopParts();
+    log.info("ESMP server stopped");
+  }
+
+  private void stopParts() {
+    workers.shutdown();
+    try {
+      if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
+        workers.shutdownNow();
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    listeners.close();
+    plugins.registry().storage().ifPresent(owned -> closeStorage(owned.extension()));
+    plugins.close();
+  }
+
+  private static void closeStorage(Storage storage) {
+    try {
+      storage.close();
+    } catch (RuntimeException e) {
+      log.error("Closing the storage failed", e);
+    }
+  }
+
+  private static ThreadFactory daemonThreads(String prefix) {
+    AtomicInteger count = new AtomicInteger();
+    return runnable -> {
+      Thread thread = new Thread(runnable, prefix + "-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+}

@@ -1,0 +1,126 @@
+package org.esmp.server.config;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Reads {@code esmp.yaml} onto a {@link ServerConfig.Builder}. Every key is optional; an unknown key
+ * or a value of the wrong kind is a {@link ConfigException} naming the file and the key, so a typo
+ * never silently falls back to a default.
+ */
+public final class ConfigFile {
+
+  /** The keys an {@code esmp.yaml} may hold. */
+  public static final Set<String> KEYS =
+      Set.of(
+          "port", "bind", "domain", "domains", "data_dir", "plugins_dir", "max_frame", "max_depth",
+          "ts_skew_seconds", "registration", "ping_interval_seconds", "verify_threads");
+
+  private ConfigFile() {}
+
+  /** Applies the settings of {@code file} to {@code builder}. */
+  public static void apply(Path file, ServerConfig.Builder builder) {
+    JsonNode root;
+    try {
+      root = new YAMLMapper().readTree(Files.readAllBytes(file));
+    } catch (NoSuchFileException e) {
+      throw new ConfigException(file + ": no such file");
+    } catch (IOException e) {
+      throw new ConfigException(file + ": not valid YAML: " + firstLine(e.getMessage()));
+    }
+    if (root == null || root.isMissingNode() || root.isNull()) {
+      return; // an empty file, or only comments: all defaults
+    }
+    if (!root.isObject()) {
+      throw new ConfigException(file + ": expected key: value settings at the top level");
+    }
+    for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> entry = it.next();
+      String key = entry.getKey();
+      JsonNode value = entry.getValue();
+      if (value.isNull()) {
+        continue; // "key:" with nothing after it keeps the default
+      }
+      String where = file + ": " + key;
+      switch (key) {
+        case "port" -> builder.port(integer(where, value));
+        case "bind" -> builder.bind(text(where, value));
+        case "domain" -> builder.domain(text(where, value));
+        case "domains" -> builder.domains(textList(where, value));
+        case "data_dir" -> builder.dataDir(Path.of(text(where, value)));
+        case "plugins_dir" -> builder.pluginsDir(Path.of(text(where, value)));
+        case "max_frame" -> builder.maxFrame(integer(where, value));
+        case "max_depth" -> builder.maxDepth(integer(where, value));
+        case "ts_skew_seconds" -> builder.tsSkew(Duration.ofSeconds(integer(where, value)));
+        case "registration" -> builder.registration(registration(where, value));
+        case "ping_interval_seconds" -> builder.pingInterval(Duration.ofSeconds(integer(where, value)));
+        case "verify_threads" -> builder.verifyThreads(integer(where, value));
+        default -> throw new ConfigException(
+            file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
+      }
+    }
+  }
+
+  /** Parses {@code open} or {@code closed}. */
+  public static ServerConfig.Registration registration(String where, String text) {
+    return switch (text.toLowerCase(Locale.ROOT)) {
+      case "open" -> ServerConfig.Registration.OPEN;
+      case "closed" -> ServerConfig.Registration.CLOSED;
+      default -> throw new ConfigException(where + " must be 'open' or 'closed', got '" + text + "'");
+    };
+  }
+
+  private static ServerConfig.Registration registration(String where, JsonNode value) {
+    return registration(where, text(where, value));
+  }
+
+  private static int integer(String where, JsonNode value) {
+    if (!value.canConvertToInt() || !value.isIntegralNumber()) {
+      throw new ConfigException(where + " must be a whole number, got '" + value.asText() + "'");
+    }
+    return value.intValue();
+  }
+
+  private static String text(String where, JsonNode value) {
+    if (!value.isValueNode() || value.asText().isEmpty()) {
+      throw new ConfigException(where + " must be a non-empty value");
+    }
+    return value.asText();
+  }
+
+  private static List<String> textList(String where, JsonNode value) {
+    if (!value.isArray()) {
+      throw new ConfigException(where + " must be a list, e.g. [a.example, b.example]");
+    }
+    List<String> items = new ArrayList<>();
+    for (JsonNode item : value) {
+      items.add(text(where, item));
+    }
+    return items;
+  }
+
+  private static List<String> sorted(Set<String> keys) {
+    List<String> list = new ArrayList<>(keys);
+    list.sort(null);
+    return list;
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "unreadable";
+    }
+    int newline = message.indexOf('\n');
+    return newline < 0 ? message : message.substring(0, newline);
+  }
+}

@@ -1,0 +1,181 @@
+package org.esmp.server.config;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+import org.esmp.api.Address;
+
+/**
+ * The server's whole configuration, validated once at start and passed down by constructors.
+ *
+ * @param bind address to listen on
+ * @param port TCP port; 0 picks a free one (tests)
+ * @param domain the main domain, announced in {@code hello}
+ * @param domains every domain served, the main one first
+ * @param dataDir where plugins keep durable state
+ * @param pluginsDir where plugin jars are loaded from
+ * @param maxFrame largest frame in bytes, line ending not counted
+ * @param maxDepth deepest JSON nesting accepted; the frame's object is level 1
+ * @param tsSkew largest accepted difference between a message's {@code ts} and the server clock
+ * @param registration whether {@code auth} may create new addresses
+ * @param pingInterval idle time after which the server sends {@code ping}
+ * @param verifyThreads threads that parse and verify frames
+ */
+public record ServerConfig(
+    String bind,
+    int port,
+    String domain,
+    List<String> domains,
+    Path dataDir,
+    Path pluginsDir,
+    int maxFrame,
+    int maxDepth,
+    Duration tsSkew,
+    Registration registration,
+    Duration pingInterval,
+    int verifyThreads) {
+
+  /** Whether unknown addresses may register themselves with {@code auth}. */
+  public enum Registration {
+    /** {@code auth} with a new address and an unbound key creates the address. */
+    OPEN,
+    /** Only an operator adds addresses. */
+    CLOSED
+  }
+
+  /** Checks every value; throws {@link ConfigException} naming the first bad one. */
+  public ServerConfig {
+    Objects.requireNonNull(bind, "bind");
+    if (port < 0 || port > 65535) {
+      throw new ConfigException("port must be 0-65535, got " + port);
+    }
+    if (domain == null || !Address.isDomain(domain)) {
+      throw new ConfigException("domain must be a lowercase DNS name, got '" + domain + "'");
+    }
+    Set<String> all = new LinkedHashSet<>();
+    all.add(domain);
+    for (String d : domains) {
+      if (d == null || !Address.isDomain(d)) {
+        throw new ConfigException("domains must be lowercase DNS names, got '" + d + "'");
+      }
+      all.add(d);
+    }
+    domains = List.copyOf(all);
+    Objects.requireNonNull(dataDir, "data_dir");
+    Objects.requireNonNull(pluginsDir, "plugins_dir");
+    if (maxFrame < 256 || maxFrame > 16 * 1024 * 1024) {
+      throw new ConfigException("max_frame must be 256-16777216 bytes, got " + maxFrame);
+    }
+    if (maxDepth < 2 || maxDepth > 1000) {
+      throw new ConfigException("max_depth must be 2-1000, got " + maxDepth);
+    }
+    if (tsSkew.isNegative() || tsSkew.isZero()) {
+      throw new ConfigException("ts_skew_seconds must be positive");
+    }
+    Objects.requireNonNull(registration, "registration");
+    if (pingInterval.isNegative()) {
+      throw new ConfigException("ping_interval_seconds must be 0 (off) or positive");
+    }
+    if (verifyThreads < 1 || verifyThreads > 1024) {
+      throw new ConfigException("verify_threads must be 1-1024, got " + verifyThreads);
+    }
+  }
+
+  /** Whether this server serves {@code domain}. */
+  public boolean serves(String domain) {
+    return domains.contains(domain);
+  }
+
+  /** A builder holding the embedded defaults. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Collects settings; {@link #build()} validates them. */
+  public static final class Builder {
+    private String bind = "0.0.0.0";
+    private int port = 5888;
+    private String domain = "localhost";
+    private List<String> domains = List.of();
+    private Path dataDir = Path.of("data");
+    private Path pluginsDir = Path.of("plugins");
+    private int maxFrame = 65536;
+    private int maxDepth = 64;
+    private Duration tsSkew = Duration.ofMinutes(15);
+    private Registration registration = Registration.OPEN;
+    private Duration pingInterval = Duration.ofSeconds(60);
+    private int verifyThreads = Runtime.getRuntime().availableProcessors();
+
+    private Builder() {}
+
+    public Builder bind(String value) {
+      bind = value;
+      return this;
+    }
+
+    public Builder port(int value) {
+      port = value;
+      return this;
+    }
+
+    public Builder domain(String value) {
+      domain = value;
+      return this;
+    }
+
+    public Builder domains(List<String> value) {
+      domains = List.copyOf(value);
+      return this;
+    }
+
+    public Builder dataDir(Path value) {
+      dataDir = value;
+      return this;
+    }
+
+    public Builder pluginsDir(Path value) {
+      pluginsDir = value;
+      return this;
+    }
+
+    public Builder maxFrame(int value) {
+      maxFrame = value;
+      return this;
+    }
+
+    public Builder maxDepth(int value) {
+      maxDepth = value;
+      return this;
+    }
+
+    public Builder tsSkew(Duration value) {
+      tsSkew = value;
+      return this;
+    }
+
+    public Builder registration(Registration value) {
+      registration = value;
+      return this;
+    }
+
+    public Builder pingInterval(Duration value) {
+      pingInterval = value;
+      return this;
+    }
+
+    /** Threads for parsing and verification; 0 means one per core. */
+    public Builder verifyThreads(int value) {
+      verifyThreads = value == 0 ? Runtime.getRuntime().availableProcessors() : value;
+      return this;
+    }
+
+    public ServerConfig build() {
+      return new ServerConfig(
+          bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
+          registration, pingInterval, verifyThreads);
+    }
+  }
+}

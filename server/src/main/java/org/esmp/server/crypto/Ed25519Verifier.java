@@ -1,0 +1,87 @@
+package org.esmp.server.crypto;
+
+import java.util.Objects;
+import org.bouncycastle.math.ec.rfc8032.Ed25519;
+import org.esmp.api.Ed25519Key;
+
+/**
+ * Verifies Ed25519 signatures (RFC 8032, pure Ed25519, no context) as ESMP/1 section 2.1 requires,
+ * keeping recently used public keys decoded and validated in a bounded cache.
+ *
+ * <p>What is rejected ({@link #verify} returns false):
+ * <ul>
+ *   <li>a signature that is not exactly 64 bytes;
+ *   <li>a non-canonical {@code S} (S &ge; L, the group order) or a non-canonical encoding of
+ *       {@code R} (y &ge; p), so signatures are not malleable;
+ *   <li>a public key that does not decode to a curve point, or whose encoding is non-canonical;
+ *   <li>a public key of small order (one of the eight torsion points, e.g. the identity), for
+ *       which anyone can forge signatures;
+ *   <li>a public key of mixed order (a prime-order point plus a torsion component).
+ * </ul>
+ * Rejecting mixed-order keys goes beyond the letter of RFC 8032, which accepts them. Honest RFC
+ * 8032 key generation never produces one, and cofactored verifiers (Bouncy Castle's among them)
+ * accept signatures under such keys that cofactorless verifiers refuse; since recipients re-verify
+ * delivered messages with libraries of either kind, the server accepts only keys on which every
+ * conformant verifier agrees. The check costs a scalar multiplication, paid once per cached key.
+ *
+ * <p>Caching: at most {@code capacity} validated keys are held, least recently used evicted first.
+ * Invalid keys are not cached: rejecting one costs less than verifying a signature under a cached
+ * key, so a sender repeating an invalid key gains nothing over one sending bad signatures, and
+ * garbage keys never displace good ones.
+ *
+ * <p>Thread-safe: one instance is meant to be shared by all connections.
+ */
+public final class Ed25519Verifier {
+
+  /** Length of an Ed25519 signature: R (32 bytes) followed by S (32 bytes). */
+  public static final int SIGNATURE_LENGTH = Ed25519.SIGNATURE_SIZE;
+
+  private final SegmentedLruCache<Ed25519Key, Ed25519.PublicPoint> points;
+
+  /**
+   * A verifier caching at most {@code capacity} decoded public keys.
+   *
+   * @throws IllegalArgumentException when {@code capacity} is below 1
+   */
+  public Ed25519Verifier(int capacity) {
+    this.points = new SegmentedLruCache<>(capacity);
+    // Builds Bouncy Castle's shared base-point tables now rather than inside the first verify.
+    Ed25519.precompute();
+  }
+
+  /**
+   * Whether {@code signature} is a valid Ed25519 signature by {@code key} over
+   * {@code message[off, off + len)}. Never throws for bad input data: a malformed signature or key
+   * is simply false.
+   *
+   * @throws NullPointerException when an argument is null
+   * @throws IndexOutOfBoundsException when {@code off} and {@code len} do not lie within
+   *     {@code message}
+   */
+  public boolean verify(Ed25519Key key, byte[] signature, byte[] message, int off, int len) {
+    Objects.requireNonNull(key, "key");
+    Objects.requireNonNull(signature, "signature");
+    Objects.checkFromIndexSize(off, len, Objects.requireNonNull(message, "message").length);
+    if (signature.length != SIGNATURE_LENGTH) {
+      return false;
+    }
+    Ed25519.PublicPoint point = points.get(key);
+    if (point == null) {
+      // Full validation: canonical encoding, on the curve, and in the prime-order subgroup (which
+      // excludes small- and mixed-order points). Two threads may both validate a new key; the
+      // result is the same, so the duplicate work is harmless.
+      point = Ed25519.validatePublicKeyFullExport(key.bytes(), 0);
+      if (point == null) {
+        return false;
+      }
+      points.put(key, point);
+    }
+    // Bouncy Castle itself rejects S >= L and a non-canonical R before any curve arithmetic.
+    return Ed25519.verify(signature, 0, point, message, off, len);
+  }
+
+  /** The number of keys now cached; at most the capacity given at construction. */
+  int cachedKeys() {
+    return points.size();
+  }
+}

@@ -1,0 +1,198 @@
+package org.esmp.server.net;
+
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.handler.codec.TooLongFrameException;
+import io.netty.handler.timeout.IdleStateEvent;
+import java.io.IOException;
+import java.security.SecureRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.esmp.api.ErrorCode;
+import org.esmp.api.MessageId;
+import org.esmp.api.Reply;
+import org.esmp.api.json.JsonArray;
+import org.esmp.api.json.JsonNull;
+import org.esmp.api.json.JsonObject;
+import org.esmp.api.json.JsonString;
+import org.esmp.server.config.ServerConfig;
+import org.esmp.server.dispatch.Dispatcher;
+import org.esmp.server.json.JsonWriter;
+import org.esmp.server.session.ConnectionSession;
+import org.esmp.server.verify.Verdict;
+import org.esmp.server.verify.FrameVerifier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One connection's protocol logic. Each frame is verified on the worker pool (frames of one
+ * connection in parallel), dispatched in arrival order, and answered in arrival order, whatever
+ * order the answers complete in. The event loop only copies bytes in and out.
+ *
+ * <p>Memory stays bounded: once {@value #MAX_IN_FLIGHT} frames of a connection await their answer,
+ * the server stops reading from it until half of them are answered.
+ */
+final class FrameHandler extends ChannelInboundHandlerAdapter {
+
+  private static final Logger log = LoggerFactory.getLogger(FrameHandler.class);
+
+  /** Frames of one connection read but not yet answered, at most. */
+  static final int MAX_IN_FLIGHT = 256;
+
+  private static final byte[] NEWLINE = {'\n'};
+  private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
+
+  private final ServerConfig config;
+  private final FrameVerifier verifier;
+  private final Dispatcher dispatcher;
+  private final Executor workers;
+  private final SecureRandom random;
+
+  private Channel channel;
+  private ConnectionSession session;
+  /** Completes when the previous frame has been handed to its handler: keeps dispatch in order. */
+  private CompletableFuture<?> dispatchTail = DONE;
+  /** Completes when the previous answer has been queued for writing: keeps answers in order. */
+  private CompletableFuture<?> writeTail = DONE;
+  private int inFlight; // touched on the event loop only
+  private boolean closing;
+
+  FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Executor workers, SecureRandom random) {
+    this.config = config;
+    this.verifier = verifier;
+    this.dispatcher = dispatcher;
+    this.workers = workers;
+    this.random = random;
+  }
+
+  @Override
+  public void channelActive(ChannelHandlerContext ctx) {
+    channel = ctx.channel();
+    session = new ConnectionSession(channel, random);
+    JsonObject hello = JsonObject.builder()
+        .put("type", "hello")
+        .put("protocol", "esmp/1")
+        .put("domain", config.domain())
+        .put("domains", JsonArray.ofStrings(config.domains()))
+        .put("challenge", session.challenge())
+        .put("max_frame", config.maxFrame())
+        .build();
+    session.push(hello);
+    ctx.fireChannelActive();
+  }
+
+  @Override
+  public void channelRead(ChannelHandlerContext ctx, Object msg) {
+    ByteBuf buf = (ByteBuf) msg;
+    byte[] frame;
+    int length;
+    try {
+      length = buf.readableBytes();
+      frame = length == 0 || length > config.maxFrame() ? null : ByteBufUtil.getBytes(buf);
+    } finally {
+      buf.release();
+    }
+    if (closing) {
+      return;
+    }
+    if (length > config.maxFrame()) {
+      // The decoder allows one byte more than max_frame, so that a frame of exactly max_frame bytes
+      // whose "\r\n" arrives split is not refused; a longer line is refused here.
+      refuseTooLarge();
+      return;
+    }
+    if (frame == null) {
+      return; // empty lines are ignored
+    }
+    long receivedAt = System.currentTimeMillis();
+    CompletableFuture<Verdict> verdict = CompletableFuture.supplyAsync(() -> verifier.check(frame), workers);
+    CompletableFuture<CompletionStage<Reply>> dispatched =
+        dispatchTail.thenCombineAsync(verdict, (previous, v) -> dispatcher.dispatch(v, session, receivedAt), workers);
+    dispatchTail = dispatched.exceptionally(e -> null);
+    CompletableFuture<Reply> reply = dispatched.thenCompose(stage -> stage);
+    answer(verdict, reply, false);
+    if (++inFlight >= MAX_IN_FLIGHT && channel.config().isAutoRead()) {
+      channel.config().setAutoRead(false);
+    }
+  }
+
+  /** Queues the answer after every earlier one; {@code closeAfter} closes the connection once it is written. */
+  private void answer(CompletableFuture<Verdict> verdict, CompletableFuture<Reply> reply, boolean closeAfter) {
+    CompletableFuture<ByteBuf> encoded = verdict.thenCombine(reply, FrameHandler::encode)
+        .exceptionally(e -> {
+          log.error("Connection {}: answering a frame failed", session, e);
+          return encode(null, Reply.error(ErrorCode.INTERNAL, "the server failed to process this message"));
+        });
+    writeTail = writeTail.thenCombine(encoded, (previous, bytes) -> {
+      // execute() always queues, even on the event loop, so writes keep the order of this chain.
+      channel.eventLoop().execute(() -> write(bytes, closeAfter));
+      return null;
+    });
+  }
+
+  private void write(ByteBuf bytes, boolean closeAfter) {
+    if (closeAfter) {
+      channel.writeAndFlush(bytes).addListener(f -> channel.close());
+      return;
+    }
+    channel.writeAndFlush(bytes, channel.voidPromise());
+    if (--inFlight <= MAX_IN_FLIGHT / 2 && !channel.config().isAutoRead() && !closing) {
+      channel.config().setAutoRead(true);
+    }
+  }
+
+  private static ByteBuf encode(Verdict verdict, Reply reply) {
+    MessageId re = verdict == null ? null : verdict.re();
+    JsonObject.Builder frame = JsonObject.builder()
+        .put("type", reply.type())
+        .put("re", re == null ? JsonNull.INSTANCE : new JsonString(re.hex()));
+    if (reply.isAck() && !reply.fields().has("duplicate")) {
+      frame.put("duplicate", false);
+    }
+    for (var member : reply.fields().members().entrySet()) {
+      if (!member.getKey().equals("type") && !member.getKey().equals("re")) {
+        frame.put(member.getKey(), member.getValue());
+      }
+    }
+    return Unpooled.wrappedBuffer(JsonWriter.write(frame.build()), NEWLINE);
+  }
+
+  private void refuseTooLarge() {
+    closing = true;
+    channel.config().setAutoRead(false);
+    Reply error = Reply.error(ErrorCode.FRAME_TOO_LARGE,
+        "frame longer than " + config.maxFrame() + " bytes; closing the connection");
+    answer(CompletableFuture.completedFuture(null), CompletableFuture.completedFuture(error), true);
+  }
+
+  @Override
+  public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
+    if (event instanceof IdleStateEvent) {
+      session.push(PING);
+    } else {
+      ctx.fireUserEventTriggered(event);
+    }
+  }
+
+  private static final JsonObject PING = JsonObject.builder().put("type", "ping").build();
+
+  @Override
+  public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+    if (cause instanceof TooLongFrameException) {
+      if (!closing) {
+        refuseTooLarge();
+      }
+    } else if (cause instanceof IOException) {
+      log.debug("Connection {}: {}", session, cause.toString());
+      ctx.close();
+    } else {
+      log.warn("Connection {}: closing after an unexpected error", session, cause);
+      ctx.close();
+    }
+  }
+}

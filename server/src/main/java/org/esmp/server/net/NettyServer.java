@@ -1,0 +1,61 @@
+package org.esmp.server.net;
+
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.net.InetSocketAddress;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.esmp.server.config.ServerConfig;
+import org.esmp.server.dispatch.Dispatcher;
+import org.esmp.server.verify.FrameVerifier;
+
+/** Listens on the configured TCP port. Only starts and stops; {@link FrameHandler} holds the logic. */
+public final class NettyServer implements AutoCloseable {
+
+  private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+  private final EventLoopGroup io = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
+  private final Channel listener;
+
+  /**
+   * Binds and starts accepting connections.
+   *
+   * @throws java.io.IOException (sneakily, from Netty) when the port cannot be bound
+   */
+  public NettyServer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Executor workers)
+      throws InterruptedException {
+    ServerBootstrap bootstrap = new ServerBootstrap()
+        .group(boss, io)
+        .channel(NioServerSocketChannel.class)
+        .option(ChannelOption.SO_BACKLOG, 1024)
+        .childOption(ChannelOption.TCP_NODELAY, true)
+        .childHandler(new ServerInitializer(config, verifier, dispatcher, workers));
+    try {
+      listener = bootstrap.bind(config.bind(), config.port()).sync().channel();
+    } catch (Exception e) { // also Netty's sneaky BindException
+      shutdownGroups();
+      throw e;
+    }
+  }
+
+  /** The port actually bound (differs from the configured one when that was 0). */
+  public int port() {
+    return ((InetSocketAddress) listener.localAddress()).getPort();
+  }
+
+  /** Stops accepting, closes every connection and stops the event loops. */
+  @Override
+  public void close() {
+    listener.close().awaitUninterruptibly();
+    shutdownGroups();
+  }
+
+  private void shutdownGroups() {
+    boss.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+    io.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
+  }
+}

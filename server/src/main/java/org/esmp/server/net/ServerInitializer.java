@@ -1,0 +1,45 @@
+package org.esmp.server.net;
+
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelPipeline;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.handler.codec.LineBasedFrameDecoder;
+import io.netty.handler.flush.FlushConsolidationHandler;
+import io.netty.handler.timeout.IdleStateHandler;
+import java.security.SecureRandom;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+import org.esmp.server.config.ServerConfig;
+import org.esmp.server.dispatch.Dispatcher;
+import org.esmp.server.verify.FrameVerifier;
+
+/** Builds each connection's pipeline: flush batching, idle pings, line framing, protocol logic. */
+final class ServerInitializer extends ChannelInitializer<SocketChannel> {
+
+  private final ServerConfig config;
+  private final FrameVerifier verifier;
+  private final Dispatcher dispatcher;
+  private final Executor workers;
+  private final SecureRandom random = new SecureRandom();
+
+  ServerInitializer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Executor workers) {
+    this.config = config;
+    this.verifier = verifier;
+    this.dispatcher = dispatcher;
+    this.workers = workers;
+  }
+
+  @Override
+  protected void initChannel(SocketChannel channel) {
+    ChannelPipeline pipeline = channel.pipeline();
+    pipeline.addLast("flush", new FlushConsolidationHandler(64, true));
+    long ping = config.pingInterval().toMillis();
+    if (ping > 0) {
+      pipeline.addLast("idle", new IdleStateHandler(0, 0, ping, TimeUnit.MILLISECONDS));
+    }
+    // One byte of slack: see FrameHandler.channelRead. Fails fast: refuses a long line as soon as
+    // it is too long, without buffering the rest of it.
+    pipeline.addLast("frames", new LineBasedFrameDecoder(config.maxFrame() + 1, true, true));
+    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, random));
+  }
+}

@@ -1,0 +1,37 @@
+package org.esmp.server.plugin;
+
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import org.esmp.api.ServerContext;
+import org.pf4j.ExtensionFactory;
+import org.pf4j.PluginRuntimeException;
+
+/**
+ * Creates extensions, handing a {@link ServerContext} to those whose public constructor takes one.
+ * Each extension is created once per plugin start by {@link PluginHost}, which keeps the instance.
+ */
+final class ContextExtensionFactory implements ExtensionFactory {
+
+  private final ServerContext context;
+
+  ContextExtensionFactory(ServerContext context) {
+    this.context = context;
+  }
+
+  @Override
+  public <T> T create(Class<T> extensionClass) {
+    try {
+      try {
+        Constructor<T> withContext = extensionClass.getConstructor(ServerContext.class);
+        return withContext.newInstance(context);
+      } catch (NoSuchMethodException e) {
+        return extensionClass.getConstructor().newInstance();
+      }
+    } catch (InvocationTargetException e) {
+      throw new PluginRuntimeException(e.getCause(), "extension {} failed in its constructor", extensionClass.getName());
+    } catch (ReflectiveOperationException e) {
+      throw new PluginRuntimeException(
+          e, "extension {} needs a public constructor taking ServerContext or none", extensionClass.getName());
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package org.esmp.server.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigFileTest {
+
+  @TempDir Path dir;
+
+  private ServerConfig load(String yaml) throws IOException {
+    Path file = dir.resolve("esmp.yaml");
+    Files.writeString(file, yaml);
+    ServerConfig.Builder builder = ServerConfig.builder();
+    ConfigFile.apply(file, builder);
+    return builder.build();
+  }
+
+  @Test
+  void embeddedDefaultsAreThoseOfTheSpec() throws IOException {
+    ServerConfig config = load("# nothing set\n");
+    assertEquals(5888, config.port());
+    assertEquals("localhost", config.domain());
+    assertEquals(Path.of("data"), config.dataDir());
+    assertEquals(65536, config.maxFrame());
+    assertEquals(64, config.maxDepth());
+    assertEquals(Duration.ofMinutes(15), config.tsSkew());
+    assertEquals(ServerConfig.Registration.OPEN, config.registration());
+  }
+
+  @Test
+  void readsEverySetting() throws IOException {
+    ServerConfig config = load("""
+        port: 6000
+        bind: 127.0.0.1
+        domain: example.com
+        domains: [example.org]
+        data_dir: /var/lib/esmp
+        plugins_dir: /opt/esmp/plugins
+        max_frame: 1024
+        max_depth: 10
+        ts_skew_seconds: 60
+        registration: closed
+        ping_interval_seconds: 0
+        verify_threads: 3
+        """);
+    assertEquals(6000, config.port());
+    assertEquals("127.0.0.1", config.bind());
+    assertEquals(List.of("example.com", "example.org"), config.domains());
+    assertEquals(Path.of("/var/lib/esmp"), config.dataDir());
+    assertEquals(Path.of("/opt/esmp/plugins"), config.pluginsDir());
+    assertEquals(1024, config.maxFrame());
+    assertEquals(10, config.maxDepth());
+    assertEquals(Duration.ofSeconds(60), config.tsSkew());
+    assertEquals(ServerConfig.Registration.CLOSED, config.registration());
+    assertEquals(Duration.ZERO, config.pingInterval());
+    assertEquals(3, config.verifyThreads());
+  }
+
+  @Test
+  void refusesAnUnknownKeyNamingIt() {
+    ConfigException e = assertThrows(ConfigException.class, () -> load("prot: 6000\n"));
+    assertTrue(e.getMessage().contains("unknown setting 'prot'"), e.getMessage());
+  }
+
+  @Test
+  void refusesValuesOfTheWrongKind() {
+    assertThrows(ConfigException.class, () -> load("port: many\n"));
+    assertThrows(ConfigException.class, () -> load("port: 70000\n"));
+    assertThrows(ConfigException.class, () -> load("domain: Example.COM\n"));
+    assertThrows(ConfigException.class, () -> load("registration: sometimes\n"));
+    assertThrows(ConfigException.class, () -> load("domains: example.org\n"));
+    assertThrows(ConfigException.class, () -> load("port: [1\n"));
+  }
+
+  @Test
+  void refusesAMissingFile() {
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> ConfigFile.apply(dir.resolve("nope.yaml"), ServerConfig.builder()));
+    assertTrue(e.getMessage().contains("no such file"), e.getMessage());
+  }
+}

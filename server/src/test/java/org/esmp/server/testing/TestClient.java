@@ -1,0 +1,100 @@
+package org.esmp.server.testing;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A raw ESMP connection for tests: writes lines, reads server frames with an independent JSON
+ * parser (Jackson databind), so the wire format itself is what gets tested.
+ */
+public final class TestClient implements AutoCloseable {
+
+  private static final ObjectMapper JSON = new ObjectMapper();
+  private static final int TIMEOUT_MS = 10_000;
+
+  private final Socket socket;
+  private final InputStream in;
+  private final OutputStream out;
+  private final JsonNode hello;
+
+  public TestClient(int port) throws IOException {
+    socket = new Socket();
+    socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
+    socket.setSoTimeout(TIMEOUT_MS);
+    in = new java.io.BufferedInputStream(socket.getInputStream());
+    out = socket.getOutputStream();
+    hello = read();
+  }
+
+  /** The {@code hello} the server sent on connect. */
+  public JsonNode hello() {
+    return hello;
+  }
+
+  /** Sends {@code line} followed by a newline. */
+  public void send(String line) throws IOException {
+    sendRaw((line + "\n").getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Sends bytes exactly as given. */
+  public void sendRaw(byte[] bytes) throws IOException {
+    out.write(bytes);
+    out.flush();
+  }
+
+  /** Reads the next server frame (skipping pings); fails after the timeout. */
+  public JsonNode read() throws IOException {
+    while (true) {
+      String line = readLine();
+      if (line == null) {
+        throw new IOException("connection closed by the server");
+      }
+      JsonNode frame = JSON.readTree(line);
+      if (!frame.path("type").asText().equals("ping")) {
+        return frame;
+      }
+    }
+  }
+
+  /** Sends {@code line} and reads the answer. */
+  public JsonNode call(String line) throws IOException {
+    send(line);
+    return read();
+  }
+
+  /** Whether the server closed the connection (reads until end of stream, bounded by the timeout). */
+  public boolean closedByServer() throws IOException {
+    try {
+      return readLine() == null;
+    } catch (SocketTimeoutException e) {
+      return false;
+    } catch (IOException e) {
+      return true; // reset by peer
+    }
+  }
+
+  private String readLine() throws IOException {
+    ByteArrayOutputStream line = new ByteArrayOutputStream();
+    int b;
+    while ((b = in.read()) != -1) {
+      if (b == '\n') {
+        return line.toString(StandardCharsets.UTF_8);
+      }
+      line.write(b);
+    }
+    return null;
+  }
+
+  @Override
+  public void close() throws IOException {
+    socket.close();
+  }
+}
