@@ -75,14 +75,14 @@ public final class Main implements Callable<Integer> {
       return 2;
     });
     commandLine.setExecutionExceptionHandler((e, cl, parsed) -> {
+      if (e instanceof ConfigException) {
+        cl.getErr().println("esmp-server: " + e.getMessage());
+        cl.getErr().flush();
+        return 2;
+      }
       throw e;
     });
-    try {
-      return commandLine.execute(args);
-    } catch (ConfigException e) {
-      System.err.println("esmp-server: " + e.getMessage());
-      return 2;
-    }
+    return commandLine.execute(args);
   }
 
   @Override
