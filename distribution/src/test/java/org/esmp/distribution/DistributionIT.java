@@ -3,6 +3,7 @@ package org.esmp.distribution;
 import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
@@ -54,6 +55,7 @@ class DistributionIT {
   @TempDir static Path unpacked;
   private static Path zip;
   private static String name;
+  private static Map<String, Integer> modes;
   private static Path home;
 
   @TempDir Path work;
@@ -64,7 +66,7 @@ class DistributionIT {
     zip = Paths.get(System.getProperty("esmp.dist.zip"));
     name = System.getProperty("esmp.dist.name");
     assertTrue(Files.isRegularFile(zip), "no distribution zip at " + zip);
-    Map<String, Integer> modes = unixModes(zip);
+    modes = unixModes(zip);
     try (ZipFile file = new ZipFile(zip.toFile())) {
       for (ZipEntry entry : file.stream().toList()) {
         Path target = unpacked.resolve(entry.getName()).normalize();
@@ -99,8 +101,7 @@ class DistributionIT {
   }
 
   @Test
-  void zipHoldsOneFolderWithTheDocumentedLayout() throws IOException {
-    Map<String, Integer> modes = unixModes(zip);
+  void zipHoldsOneFolderWithTheDocumentedLayout() {
     for (String entry : modes.keySet()) {
       assertTrue(entry.startsWith(name + "/"), "entry outside the top folder: " + entry);
     }
@@ -127,7 +128,7 @@ class DistributionIT {
       socket.setSoTimeout(READ_TIMEOUT_MILLIS);
       BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), UTF_8));
       String line = in.readLine();
-      assertTrue(line != null, "connection closed before hello" + output());
+      assertNotNull(line, "connection closed before hello" + output());
       JsonNode hello = JSON.readTree(line);
       assertEquals("hello", hello.path("type").asText(), line);
       assertEquals("esmp/1", hello.path("protocol").asText(), line);
