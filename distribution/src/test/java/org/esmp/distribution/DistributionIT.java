@@ -1,0 +1,277 @@
+package org.esmp.distribution;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteOrder;
+import java.nio.MappedByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.nio.file.attribute.PosixFilePermission;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.EnumSet;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Unpacks the built zip and runs {@code bin/esmp-server} from it as a real child process, the way an
+ * operator would. Every wait is bounded, and every process started here is killed afterwards.
+ */
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class DistributionIT {
+
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration EXIT_TIMEOUT = Duration.ofSeconds(20);
+  private static final int READ_TIMEOUT_MILLIS = 10_000;
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path unpacked;
+  private static Path zip;
+  private static String name;
+  private static Map<String, Integer> modes;
+  private static Path home;
+
+  @TempDir Path work;
+  private final List<Process> started = new ArrayList<>();
+
+  @BeforeAll
+  static void unzip() throws IOException {
+    zip = Paths.get(System.getProperty("esmp.dist.zip"));
+    name = System.getProperty("esmp.dist.name");
+    assertTrue(Files.isRegularFile(zip), "no distribution zip at " + zip);
+    modes = unixModes(zip);
+    try (ZipFile file = new ZipFile(zip.toFile())) {
+      for (ZipEntry entry : file.stream().toList()) {
+        Path target = unpacked.resolve(entry.getName()).normalize();
+        assertTrue(target.startsWith(unpacked), "entry escapes the archive: " + entry.getName());
+        if (entry.isDirectory()) {
+          Files.createDirectories(target);
+          continue;
+        }
+        Files.createDirectories(target.getParent());
+        try (InputStream in = file.getInputStream(entry)) {
+          Files.copy(in, target);
+        }
+        // java.util.zip drops unix modes; restore them from the archive's own entries.
+        Integer mode = modes.get(entry.getName());
+        if (mode != null && mode != 0) {
+          Files.setPosixFilePermissions(target, permissions(mode));
+        }
+      }
+    }
+    home = unpacked.resolve(name);
+  }
+
+  @AfterEach
+  void killLeftovers() throws InterruptedException {
+    for (Process process : started) {
+      if (process.isAlive()) {
+        process.descendants().forEach(ProcessHandle::destroyForcibly);
+        process.destroyForcibly();
+        process.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void zipHoldsOneFolderWithTheDocumentedLayout() {
+    for (String entry : modes.keySet()) {
+      assertTrue(entry.startsWith(name + "/"), "entry outside the top folder: " + entry);
+    }
+    for (String required : List.of("bin/esmp-server", "conf/esmp.yaml", "conf/logback.xml",
+        "plugins/", "plugins/README.txt", "README.md", "lib/")) {
+      assertTrue(modes.containsKey(name + "/" + required), "missing " + required);
+    }
+    assertTrue(modes.keySet().stream().anyMatch(e -> e.matches(".*/lib/esmp-server-[^/]+\\.jar")),
+        "lib/ has no esmp-server jar");
+    assertTrue(modes.keySet().stream().anyMatch(e -> e.matches(".*/lib/esmp-api-[^/]+\\.jar")),
+        "lib/ has no esmp-api jar");
+    assertEquals(0755, modes.get(name + "/bin/esmp-server") & 0777, "bin/esmp-server mode");
+    assertEquals(0644, modes.get(name + "/conf/esmp.yaml") & 0777, "conf/esmp.yaml mode");
+  }
+
+  @Test
+  void startsFromTheZipAndGreetsWithHello() throws Exception {
+    int port = freePort();
+    Path dataDir = work.resolve("data-dir");
+    Process server = launch(launcher(), "--port", Integer.toString(port),
+        "--data-dir", dataDir.toString());
+
+    try (Socket socket = connectWhenListening(server, port)) {
+      socket.setSoTimeout(READ_TIMEOUT_MILLIS);
+      BufferedReader in = new BufferedReader(new InputStreamReader(socket.getInputStream(), UTF_8));
+      String line = in.readLine();
+      assertNotNull(line, "connection closed before hello" + output());
+      JsonNode hello = JSON.readTree(line);
+      assertEquals("hello", hello.path("type").asText(), line);
+      assertEquals("esmp/1", hello.path("protocol").asText(), line);
+      assertEquals("localhost", hello.path("domain").asText(), line);
+      assertTrue(hello.path("domains").isArray(), line);
+      assertTrue(hello.path("challenge").isTextual(), line);
+      assertEquals(32, Base64.getDecoder().decode(hello.path("challenge").asText()).length, line);
+      assertEquals(65536, hello.path("max_frame").asInt(), line);
+    }
+    assertTrue(Files.isDirectory(dataDir), "--data-dir was not used" + output());
+    assertFalse(Files.exists(work.resolve("data")), "default ./data used despite --data-dir");
+
+    // SIGTERM (Process.destroy) must stop the JVM itself: the script execs it.
+    server.destroy();
+    assertTrue(server.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS),
+        "server still running " + EXIT_TIMEOUT + " after SIGTERM" + output());
+  }
+
+  @Test
+  void rejectsABadPortWithOneLineAndExitCode2() throws Exception {
+    Process server = launch(launcher(), "--port", "notanumber");
+    assertTrue(server.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS),
+        "still running with a bad port" + output());
+    assertEquals(2, server.exitValue(), output());
+    List<String> errors = Files.readAllLines(work.resolve("stderr.txt"), UTF_8).stream()
+        .filter(l -> !l.isBlank()).toList();
+    assertEquals(1, errors.size(), "expected one line on stderr" + output());
+    assertFalse(errors.get(0).contains("Exception"), "stack trace on stderr" + output());
+  }
+
+  @Test
+  void findsItsHomeThroughRelativeAndAbsoluteSymlinks() throws Exception {
+    // work/a/esmp -> ../b/esmp -> HOME/bin/esmp-server
+    Files.createDirectories(work.resolve("a"));
+    Files.createDirectories(work.resolve("b"));
+    Files.createSymbolicLink(work.resolve("b/esmp"), launcher());
+    Path link = Files.createSymbolicLink(work.resolve("a/esmp"), Paths.get("../b/esmp"));
+
+    Process version = launch(link, "--version");
+    assertTrue(version.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS),
+        "--version did not exit" + output());
+    assertEquals(0, version.exitValue(), output());
+    assertFalse(Files.readString(work.resolve("stdout.txt"), UTF_8).isBlank(),
+        "--version printed nothing" + output());
+  }
+
+  private Path launcher() {
+    return home.resolve("bin/esmp-server");
+  }
+
+  /** Runs the launcher in {@code work}, with this JVM's Java and output going to files there. */
+  private Process launch(Path script, String... args) throws IOException {
+    List<String> command = new ArrayList<>();
+    command.add(script.toString());
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command)
+        .directory(work.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .redirectOutput(work.resolve("stdout.txt").toFile())
+        .redirectError(work.resolve("stderr.txt").toFile());
+    builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    builder.environment().remove("JAVA_OPTS");
+    Process process = builder.start();
+    started.add(process);
+    return process;
+  }
+
+  private Socket connectWhenListening(Process server, int port) throws Exception {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!server.isAlive()) {
+        fail("server exited with " + server.exitValue() + " before listening" + output());
+      }
+      Socket socket = new Socket();
+      try {
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+        return socket;
+      } catch (IOException notYet) {
+        socket.close();
+        Thread.sleep(200);
+      }
+    }
+    return fail("server not listening on " + port + " after " + START_TIMEOUT + output());
+  }
+
+  private String output() {
+    StringBuilder text = new StringBuilder();
+    for (String file : List.of("stdout.txt", "stderr.txt")) {
+      try {
+        text.append("\n--- ").append(file).append(" ---\n")
+            .append(Files.readString(work.resolve(file), UTF_8));
+      } catch (IOException e) {
+        text.append("\n--- ").append(file).append(": ").append(e.getMessage());
+      }
+    }
+    return text.toString();
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /**
+   * Entry name to unix mode, read from the zip's central directory (the high 16 bits of an
+   * entry's external attributes), which java.util.zip does not expose.
+   */
+  private static Map<String, Integer> unixModes(Path zipFile) throws IOException {
+    try (FileChannel channel = FileChannel.open(zipFile)) {
+      MappedByteBuffer buf = channel.map(FileChannel.MapMode.READ_ONLY, 0, channel.size());
+      buf.order(ByteOrder.LITTLE_ENDIAN);
+      int end = buf.limit() - 22;
+      while (end >= 0 && buf.getInt(end) != 0x06054b50) {
+        end--;
+      }
+      assertTrue(end >= 0, "no end of central directory in " + zipFile);
+      int entries = Short.toUnsignedInt(buf.getShort(end + 10));
+      int at = buf.getInt(end + 16);
+      Map<String, Integer> modes = new HashMap<>();
+      for (int i = 0; i < entries; i++) {
+        assertEquals(0x02014b50, buf.getInt(at), "bad central directory header");
+        int nameLength = Short.toUnsignedInt(buf.getShort(at + 28));
+        int extraLength = Short.toUnsignedInt(buf.getShort(at + 30));
+        int commentLength = Short.toUnsignedInt(buf.getShort(at + 32));
+        int mode = buf.getInt(at + 38) >>> 16;
+        byte[] entryName = new byte[nameLength];
+        buf.get(at + 46, entryName);
+        modes.put(new String(entryName, UTF_8), mode);
+        at += 46 + nameLength + extraLength + commentLength;
+      }
+      return modes;
+    }
+  }
+
+  private static Set<PosixFilePermission> permissions(int mode) {
+    Set<PosixFilePermission> permissions = EnumSet.noneOf(PosixFilePermission.class);
+    PosixFilePermission[] bits = PosixFilePermission.values(); // OWNER_READ .. OTHERS_EXECUTE
+    for (int i = 0; i < bits.length; i++) {
+      if ((mode & (0400 >> i)) != 0) {
+        permissions.add(bits[i]);
+      }
+    }
+    return permissions;
+  }
+}
