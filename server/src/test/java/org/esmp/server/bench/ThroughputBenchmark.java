@@ -23,8 +23,8 @@ import org.esmp.server.testing.TestIdentity;
  * echo test plugin, opens CONNECTIONS client connections each with its own key, and streams
  * MESSAGES pre-signed frames over each, pipelined, reading answers on a second thread.
  *
- * <p>Run (see docs/PERFORMANCE.md): {@code mvn -B -q -pl server -am verify -DskipTests -DskipITs}
- * once, then {@code mvn -B -q -pl server exec:java@throughput}.
+ * <p>Run (see docs/PERFORMANCE.md): {@code mvn -B -q install -DskipTests} once, then
+ * {@code mvn -B -q -pl server pre-integration-test exec:java@throughput -DskipTests}.
  */
 public final class ThroughputBenchmark {
 
