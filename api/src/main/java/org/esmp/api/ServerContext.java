@@ -21,4 +21,13 @@ public interface ServerContext {
 
   /** The storage in use, if a storage plugin is installed. */
   Optional<Storage> storage();
+
+  /** Mailboxes: durable delivery to addresses and live push to their connections. */
+  Mailboxes mailboxes();
+
+  /** The server's JSON reader and writer. */
+  JsonCodec json();
+
+  /** Most distinct recipients ({@code to} and {@code cc} together) a direct message may have. */
+  int maxRecipients();
 }

@@ -3,16 +3,29 @@ package org.esmp.api;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import org.esmp.api.json.JsonObject;
 import org.pf4j.ExtensionPoint;
 
 /**
- * Where the server keeps what must survive a restart. Exactly one storage is used: if several
- * plugins provide one, the server refuses to start. Other plugins reach it through
- * {@link ServerContext#storage()}.
+ * Where the server keeps what must survive a restart and a crash: identities, the ids of accepted
+ * messages, and every address's mailbox. Exactly one storage is used: if several plugins provide
+ * one, the server refuses to start. Other plugins reach it through {@link ServerContext#storage()}.
  *
- * <p>All methods are thread-safe. The lookups are called for every message and must answer from
- * memory or a page cache, without a disk sync. Writes complete their stage only once the change is
- * durable; implementations should commit many writes together (group commit).
+ * <p><b>Durability.</b> {@link #commit} completes only once its change is durable (it survives a
+ * kill of the process at any instant) and applies it atomically. Implementations commit many
+ * changes together (group commit) so that durability does not cost one disk sync per message.
+ *
+ * <p><b>Visibility.</b> Reads see only committed changes: a message must never look accepted, nor
+ * an entry be delivered, before it is durable.
+ *
+ * <p><b>Threads.</b> Every method is thread-safe. Reads are called for every message from worker
+ * threads and must answer from memory or the page cache, without a disk sync; they may wait
+ * briefly for a commit in progress. The stage of {@code commit} is completed on the storage's own
+ * thread, in commit order: callers must not block it.
+ *
+ * <p><b>Lifecycle.</b> The storage opens its files in its constructor (taking a
+ * {@link ServerContext}, for the data directory) and fails there, loudly, if they are damaged: the
+ * server then does not start. {@link #close()} is called once when the server stops.
  */
 public interface Storage extends ExtensionPoint {
 
@@ -22,25 +35,38 @@ public interface Storage extends ExtensionPoint {
   /** The keys bound to {@code address}, oldest first; empty when the address does not exist. */
   List<Ed25519Key> keysOf(Address address);
 
-  /** What {@link #register} did. */
-  enum Registration {
-    /** The address did not exist and was created with the key. */
-    CREATED,
-    /** The key was already bound to this address; nothing changed. */
-    ALREADY_BOUND,
-    /** The address exists with other keys; nothing changed. */
-    ADDRESS_TAKEN,
-    /** The key is bound to another address; nothing changed. */
-    KEY_TAKEN
-  }
+  /**
+   * The answer fields recorded when message {@code id} was accepted (see
+   * {@link StorageChange.Accepted}), if it was.
+   */
+  Optional<JsonObject> acceptedAnswer(MessageId id);
+
+  /** The cursor of the newest entry ever appended to {@code address}'s mailbox; 0 if none. */
+  long lastCursor(Address address);
 
   /**
-   * Atomically creates {@code address} bound to {@code key} unless either is taken.
-   *
-   * @return the outcome, completed once a creation is durable
+   * Up to {@code limit} retained entries of {@code address}'s mailbox with a cursor above
+   * {@code afterCursor}, oldest first.
    */
-  CompletionStage<Registration> register(Address address, Ed25519Key key);
+  List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit);
 
-  /** Flushes and closes the store; called once when the server stops. */
+  /**
+   * Applies {@code change} atomically and durably.
+   *
+   * @return completes once durable, with the cursor assigned to each of the change's appends, in
+   *     their order; completes exceptionally (and nothing is applied) when the change cannot be
+   *     stored
+   */
+  CompletionStage<List<Long>> commit(StorageChange change);
+
+  /**
+   * Deletes mailbox entries received before {@code receivedBefore}, and records of accepted
+   * messages accepted before it. Cursors are never reused.
+   *
+   * @return how many mailbox entries were deleted, once durable
+   */
+  CompletionStage<Long> trim(long receivedBefore);
+
+  /** Commits what is pending and closes the store; called once when the server stops. */
   default void close() {}
 }
