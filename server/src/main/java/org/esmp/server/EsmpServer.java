@@ -2,7 +2,9 @@ package org.esmp.server;
 
 import java.nio.file.Files;
 import java.time.Clock;
+import java.util.Map;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
@@ -10,11 +12,16 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.esmp.api.Storage;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.crypto.Ed25519Verifier;
+import org.esmp.server.dispatch.CoreHandler;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.ListenerBus;
 import org.esmp.server.json.FrameParser;
+import org.esmp.server.json.ServerJsonCodec;
+import org.esmp.server.mailbox.MailboxService;
 import org.esmp.server.net.NettyServer;
 import org.esmp.server.plugin.PluginHost;
+import org.esmp.server.session.IdentityService;
+import org.esmp.server.session.SessionRegistry;
 import org.esmp.server.verify.FrameVerifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,23 +43,54 @@ public final class EsmpServer implements AutoCloseable {
   private final PluginHost plugins;
   private final ListenerBus listeners;
   private final ExecutorService workers;
+  private final ScheduledExecutorService maintenance;
   private final NettyServer net;
 
   private EsmpServer(ServerConfig config) throws Exception {
     this.config = config;
     Files.createDirectories(config.dataDir());
-    this.plugins = new PluginHost(config);
+    Clock clock = Clock.systemUTC();
     this.listeners = new ListenerBus(LISTENER_QUEUE);
     this.workers = Executors.newFixedThreadPool(config.verifyThreads(), daemonThreads("esmp-worker"));
+    this.maintenance = Executors.newSingleThreadScheduledExecutor(daemonThreads("esmp-maintenance"));
+    MailboxService mailboxes = new MailboxService(this::storage, clock, workers);
+    IdentityService identities = new IdentityService(config, this::storage, new SessionRegistry(), clock);
+    Map<String, CoreHandler> core = Map.of(
+        "auth", identities::auth,
+        "key_add", identities::addKey,
+        "key_revoke", identities::revokeKey,
+        "lookup", identities::lookup,
+        "sync", mailboxes::sync);
+    this.plugins = new PluginHost(config, core.keySet(), mailboxes, new ServerJsonCodec());
     try {
       plugins.start();
-      Dispatcher dispatcher = new Dispatcher(config, plugins, listeners, Clock.systemUTC());
+      Dispatcher dispatcher = new Dispatcher(config, plugins, core, listeners, clock);
       FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()), new Ed25519Verifier(KEY_CACHE_CAPACITY));
       this.net = new NettyServer(config, verifier, dispatcher, workers);
     } catch (Exception | Error e) {
       stopParts();
       throw e;
     }
+    maintenance.scheduleWithFixedDelay(() -> trim(clock), 1, 60, TimeUnit.MINUTES);
+  }
+
+  private Storage storage() {
+    return plugins.storage();
+  }
+
+  /** Retention: deletes mailbox entries older than the configured period. */
+  private void trim(Clock clock) {
+    if (plugins.registry().storage().isEmpty()) {
+      return;
+    }
+    long cutoff = clock.millis() - config.retention().toMillis();
+    storage().trim(cutoff).whenComplete((deleted, failure) -> {
+      if (failure != null) {
+        log.error("Retention: trimming mailboxes failed", failure);
+      } else if (deleted > 0) {
+        log.info("Retention: deleted {} mailbox entries older than {} days", deleted, config.retention().toDays());
+      }
+    });
   }
 
   /**
@@ -86,6 +124,7 @@ public final class EsmpServer implements AutoCloseable {
   }
 
   private void stopParts() {
+    maintenance.shutdownNow();
     workers.shutdown();
     try {
       if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {

@@ -25,7 +25,8 @@ public final class ConfigFile {
   public static final Set<String> KEYS =
       Set.of(
           "port", "bind", "domain", "domains", "data_dir", "plugins_dir", "max_frame", "max_depth",
-          "ts_skew_seconds", "registration", "ping_interval_seconds", "verify_threads");
+          "ts_skew_seconds", "registration", "ping_interval_seconds", "verify_threads",
+          "max_recipients", "retention_days");
 
   private ConfigFile() {}
 
@@ -66,6 +67,8 @@ public final class ConfigFile {
         case "registration" -> builder.registration(registration(where, value));
         case "ping_interval_seconds" -> builder.pingInterval(Duration.ofSeconds(integer(where, value)));
         case "verify_threads" -> builder.verifyThreads(integer(where, value));
+        case "max_recipients" -> builder.maxRecipients(integer(where, value));
+        case "retention_days" -> builder.retention(Duration.ofDays(integer(where, value)));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }

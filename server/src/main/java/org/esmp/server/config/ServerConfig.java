@@ -23,6 +23,8 @@ import org.esmp.api.Address;
  * @param registration whether {@code auth} may create new addresses
  * @param pingInterval idle time after which the server sends {@code ping}
  * @param verifyThreads threads that parse and verify frames
+ * @param maxRecipients most distinct recipients of a direct message
+ * @param retention how long mailbox entries and records of accepted messages are kept
  */
 public record ServerConfig(
     String bind,
@@ -36,7 +38,9 @@ public record ServerConfig(
     Duration tsSkew,
     Registration registration,
     Duration pingInterval,
-    int verifyThreads) {
+    int verifyThreads,
+    int maxRecipients,
+    Duration retention) {
 
   /** Whether unknown addresses may register themselves with {@code auth}. */
   public enum Registration {
@@ -82,6 +86,12 @@ public record ServerConfig(
     if (verifyThreads < 1 || verifyThreads > 1024) {
       throw new ConfigException("verify_threads must be 1-1024, got " + verifyThreads);
     }
+    if (maxRecipients < 1 || maxRecipients > 100_000) {
+      throw new ConfigException("max_recipients must be 1-100000, got " + maxRecipients);
+    }
+    if (retention.toHours() < 1) {
+      throw new ConfigException("retention_days must be at least 1");
+    }
   }
 
   /** Whether this server serves {@code domain}. */
@@ -108,6 +118,8 @@ public record ServerConfig(
     private Registration registration = Registration.OPEN;
     private Duration pingInterval = Duration.ofSeconds(60);
     private int verifyThreads = Runtime.getRuntime().availableProcessors();
+    private int maxRecipients = 100;
+    private Duration retention = Duration.ofDays(30);
 
     private Builder() {}
 
@@ -172,10 +184,20 @@ public record ServerConfig(
       return this;
     }
 
+    public Builder maxRecipients(int value) {
+      maxRecipients = value;
+      return this;
+    }
+
+    public Builder retention(Duration value) {
+      retention = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
-          registration, pingInterval, verifyThreads);
+          registration, pingInterval, verifyThreads, maxRecipients, retention);
     }
   }
 }

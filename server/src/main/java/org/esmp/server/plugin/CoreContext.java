@@ -5,6 +5,8 @@ import java.util.LinkedHashSet;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
+import org.esmp.api.JsonCodec;
+import org.esmp.api.Mailboxes;
 import org.esmp.api.ServerContext;
 import org.esmp.api.Storage;
 import org.esmp.server.config.ServerConfig;
@@ -14,11 +16,30 @@ final class CoreContext implements ServerContext {
 
   private final ServerConfig config;
   private final Supplier<Optional<Storage>> storage;
+  private final Mailboxes mailboxes;
+  private final JsonCodec json;
 
   /** @param storage looked up on each call: extensions are created before the registry exists */
-  CoreContext(ServerConfig config, Supplier<Optional<Storage>> storage) {
+  CoreContext(ServerConfig config, Supplier<Optional<Storage>> storage, Mailboxes mailboxes, JsonCodec json) {
     this.config = config;
     this.storage = storage;
+    this.mailboxes = mailboxes;
+    this.json = json;
+  }
+
+  @Override
+  public Mailboxes mailboxes() {
+    return mailboxes;
+  }
+
+  @Override
+  public JsonCodec json() {
+    return json;
+  }
+
+  @Override
+  public int maxRecipients() {
+    return config.maxRecipients();
   }
 
   @Override

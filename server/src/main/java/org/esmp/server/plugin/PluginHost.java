@@ -9,6 +9,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import org.esmp.api.ContentType;
+import org.esmp.api.JsonCodec;
+import org.esmp.api.Mailboxes;
 import org.esmp.api.Delivery;
 import org.esmp.api.MessageHandler;
 import org.esmp.api.MessageListener;
@@ -30,16 +32,26 @@ public final class PluginHost implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PluginHost.class);
 
-  /** Types the core answers itself; a plugin cannot take them over. */
-  public static final Set<String> CORE_TYPES = Set.of("auth");
-
+  private final Set<String> coreTypes;
   private final Manager manager;
   private volatile PluginRegistry registry = PluginRegistry.EMPTY;
 
-  public PluginHost(ServerConfig config) {
-    ServerContext context =
-        new CoreContext(config, () -> registry.storage().map(PluginRegistry.Owned::extension));
+  /**
+   * @param coreTypes types the server answers itself; a plugin cannot take them over
+   * @param mailboxes the mailbox service offered to plugins
+   * @param json the JSON codec offered to plugins
+   */
+  public PluginHost(ServerConfig config, Set<String> coreTypes, Mailboxes mailboxes, JsonCodec json) {
+    this.coreTypes = Set.copyOf(coreTypes);
+    ServerContext context = new CoreContext(
+        config, () -> registry.storage().map(PluginRegistry.Owned::extension), mailboxes, json);
     this.manager = new Manager(config.pluginsDir(), context);
+  }
+
+  /** The storage, for the server's own services. */
+  public Storage storage() {
+    return registry.storage().map(PluginRegistry.Owned::extension).orElseThrow(
+        () -> new IllegalStateException("no storage plugin installed"));
   }
 
   /** Loads and starts the plugins, then builds the registry. */
@@ -116,10 +128,10 @@ public final class PluginHost implements AutoCloseable {
         storages.stream().findFirst());
   }
 
-  private static void declare(Map<String, PluginRegistry.Declared> types, String type, PluginRegistry.Declared by) {
+  private void declare(Map<String, PluginRegistry.Declared> types, String type, PluginRegistry.Declared by) {
     if (type == null || !FrameVerifier.isTypeName(type)) {
       log.error("Plugin {}: type '{}' is not 1-64 characters of [a-z0-9_.-]; refused", by.pluginId(), type);
-    } else if (CORE_TYPES.contains(type)) {
+    } else if (coreTypes.contains(type)) {
       log.error("Plugin {}: type '{}' is answered by the server itself; refused", by.pluginId(), type);
     } else if (types.containsKey(type)) {
       log.error(

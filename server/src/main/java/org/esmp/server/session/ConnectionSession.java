@@ -1,28 +1,47 @@
 package org.esmp.server.session;
 
+import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
+import io.netty.channel.ChannelOutboundBuffer;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
 import org.esmp.api.Address;
+import org.esmp.api.Ed25519Key;
 import org.esmp.api.Session;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.json.JsonWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** One connection's session: its {@code hello} challenge and the address it authenticated as. */
+/**
+ * One connection's session: its {@code hello} challenge, the address and key it authenticated
+ * with, and the way frames are pushed to it.
+ *
+ * <p>Pushed frames queue in the connection's outbound buffer. A client that reads too slowly to
+ * keep that buffer under {@value #MAX_OUTBOUND_BYTES} bytes is disconnected rather than letting
+ * the server's memory grow; it resumes with {@code sync} from its last cursor.
+ */
 public final class ConnectionSession implements Session {
+
+  private static final Logger log = LoggerFactory.getLogger(ConnectionSession.class);
 
   private static final AtomicLong IDS = new AtomicLong();
   private static final byte[] NEWLINE = {'\n'};
   private static final int CHALLENGE_BYTES = 32;
+  /** Bytes waiting to be sent to one connection, at most. */
+  static final long MAX_OUTBOUND_BYTES = 16L * 1024 * 1024;
+
+  /** The address and key a connection authenticated with. */
+  public record Identity(Address address, Ed25519Key key) {}
 
   private final String id;
   private final Channel channel;
   private final String challenge;
-  private final AtomicReference<Address> address = new AtomicReference<>();
+  private volatile Identity identity;
 
   public ConnectionSession(Channel channel, SecureRandom random) {
     this.id = "c" + IDS.incrementAndGet();
@@ -44,23 +63,66 @@ public final class ConnectionSession implements Session {
 
   @Override
   public Optional<Address> address() {
-    return Optional.ofNullable(address.get());
+    Identity current = identity;
+    return current == null ? Optional.empty() : Optional.of(current.address());
+  }
+
+  /** The address and key this connection authenticated with, if it has. */
+  public Optional<Identity> identity() {
+    return Optional.ofNullable(identity);
   }
 
   /**
-   * Marks the connection as authenticated as {@code who}.
+   * Marks the connection as authenticated as {@code address} with {@code key}.
    *
    * @return {@code false} when it is already authenticated as another address
    */
-  public boolean authenticate(Address who) {
-    return address.compareAndSet(null, who) || who.equals(address.get());
+  public synchronized boolean authenticate(Address address, Ed25519Key key) {
+    if (identity != null && !identity.address().equals(address)) {
+      return false;
+    }
+    identity = new Identity(address, key);
+    return true;
+  }
+
+  /** Runs {@code action} once the connection is closed (at once if it already is). */
+  public void onClose(Runnable action) {
+    channel.closeFuture().addListener(f -> action.run());
   }
 
   @Override
   public void push(JsonObject frame) {
-    if (channel.isActive()) {
-      channel.writeAndFlush(Unpooled.wrappedBuffer(JsonWriter.write(frame), NEWLINE), channel.voidPromise());
+    send(JsonWriter.write(frame));
+  }
+
+  /**
+   * Sends one encoded frame (without its newline).
+   *
+   * @return completes when the frame was written to the socket, or failed
+   */
+  public CompletableFuture<Void> send(byte[] json) {
+    CompletableFuture<Void> written = new CompletableFuture<>();
+    if (!channel.isActive()) {
+      written.completeExceptionally(new IllegalStateException("connection closed"));
+      return written;
     }
+    ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
+    if (outbound != null && outbound.totalPendingWriteBytes() > MAX_OUTBOUND_BYTES) {
+      log.warn("Connection {} reads too slowly ({} bytes waiting): closing it", this,
+          outbound.totalPendingWriteBytes());
+      channel.close();
+      written.completeExceptionally(new IllegalStateException("slow reader disconnected"));
+      return written;
+    }
+    ByteBuf buf = Unpooled.wrappedBuffer(json, NEWLINE);
+    channel.writeAndFlush(buf).addListener(f -> {
+      if (f.isSuccess()) {
+        written.complete(null);
+      } else {
+        written.completeExceptionally(f.cause());
+      }
+    });
+    return written;
   }
 
   @Override

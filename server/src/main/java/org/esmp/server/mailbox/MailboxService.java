@@ -1,0 +1,155 @@
+package org.esmp.server.mailbox;
+
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.function.Supplier;
+import org.esmp.api.Address;
+import org.esmp.api.ErrorCode;
+import org.esmp.api.MailboxEntry;
+import org.esmp.api.Mailboxes;
+import org.esmp.api.RejectedException;
+import org.esmp.api.Reply;
+import org.esmp.api.Request;
+import org.esmp.api.SignedMessage;
+import org.esmp.api.Storage;
+import org.esmp.api.StorageChange;
+import org.esmp.api.json.JsonNumber;
+import org.esmp.api.json.JsonObject;
+import org.esmp.server.session.ConnectionSession;
+
+/**
+ * Mailboxes (ESMP/1 section 4): durable delivery into them, {@code sync}, and live push to every
+ * connection that synced an address.
+ */
+public final class MailboxService implements Mailboxes {
+
+  /** Backlog entries read and sent per step of a {@code sync}; bounds memory per syncing client. */
+  static final int SYNC_PAGE = 100;
+
+  private final Supplier<Storage> storage;
+  private final Clock clock;
+  private final Executor workers;
+  private final Map<Address, Set<Subscription>> subscriptions = new ConcurrentHashMap<>();
+
+  /** @param workers where backlog pages are read (never an event loop) */
+  public MailboxService(Supplier<Storage> storage, Clock clock, Executor workers) {
+    this.storage = storage;
+    this.clock = clock;
+    this.workers = workers;
+  }
+
+  @Override
+  public CompletionStage<Reply> deliver(Request request, Collection<Address> recipients, Reply ack) {
+    SignedMessage message = request.message();
+    Address from = request.sender().orElseThrow(() -> new IllegalArgumentException("no sender address"));
+    MailboxEntry entry = MailboxEntry.direct(message.id(), from, request.receivedAt(), message.fields());
+    List<Address> to = List.copyOf(recipients);
+    StorageChange.Builder change = StorageChange.builder().accept(message.id(), clock.millis(), ack.fields());
+    for (Address recipient : to) {
+      change.append(recipient, entry);
+    }
+    return storage.get().commit(change.build()).thenApply(cursors -> {
+      for (int i = 0; i < to.size(); i++) {
+        publish(to.get(i), entry.withCursor(cursors.get(i)));
+      }
+      return ack;
+    });
+  }
+
+  @Override
+  public void deliverLive(Request request, Collection<Address> recipients) {
+    SignedMessage message = request.message();
+    Address from = request.sender().orElseThrow(() -> new IllegalArgumentException("no sender address"));
+    byte[] frame = Deliveries.encode(MailboxEntry.direct(message.id(), from, request.receivedAt(), message.fields()));
+    for (Address recipient : Set.copyOf(recipients)) {
+      for (Subscription subscription : subscriptions.getOrDefault(recipient, Set.of())) {
+        subscription.session.send(frame);
+      }
+    }
+  }
+
+  /** Hands a committed entry to every connection following {@code address}. */
+  public void publish(Address address, MailboxEntry entry) {
+    for (Subscription subscription : subscriptions.getOrDefault(address, Set.of())) {
+      subscription.offer(entry);
+    }
+  }
+
+  /**
+   * {@code sync} (body {@code {"since":N}}): sends the backlog after N, answers {@code synced}, and
+   * keeps the connection following the mailbox.
+   */
+  public CompletionStage<Reply> sync(Request request, ConnectionSession session) {
+    Address address = session.address().orElseThrow(
+        () -> new RejectedException(ErrorCode.AUTH_REQUIRED, "sync needs auth on this connection"));
+    if (!request.sender().map(address::equals).orElse(false)) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, "sync must be signed by a key of the connection's address");
+    }
+    JsonObject body = request.message().body().asObject();
+    JsonNumber since = body == null ? null : body.get("since") instanceof JsonNumber n ? n : null;
+    if (since == null || !since.isSafeInteger() || since.longValue() < 0) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "sync body must be {\"since\":N}, N a cursor (0 for all)");
+    }
+    Storage store = storage.get();
+    Subscription subscription = new Subscription(address, session);
+    // Follow first, then read: an entry committed meanwhile is either in the backlog read below
+    // (and dropped from the live queue as already sent) or after it (and sent live). No gap.
+    Set<Subscription> following = subscriptions.computeIfAbsent(address, a -> ConcurrentHashMap.newKeySet());
+    following.removeIf(earlier -> earlier.session == session); // a second sync restarts from its cursor
+    following.add(subscription);
+    session.onClose(() -> unfollow(subscription));
+    long last = store.lastCursor(address);
+    CompletableFuture<Reply> done = new CompletableFuture<>();
+    sendBacklog(store, subscription, Math.min(since.longValue(), last), last, done);
+    return done;
+  }
+
+  private void sendBacklog(Storage store, Subscription subscription, long after, long last, CompletableFuture<Reply> done) {
+    try {
+      List<MailboxEntry> page = after >= last ? List.of() : store.readMailbox(subscription.address, after, SYNC_PAGE);
+      List<MailboxEntry> sending = new ArrayList<>(page.size());
+      for (MailboxEntry entry : page) {
+        if (entry.cursor() <= last) {
+          sending.add(entry);
+        }
+      }
+      if (sending.isEmpty()) {
+        subscription.caughtUp(last);
+        done.complete(Reply.result("synced", JsonObject.builder().put("cursor", last).build()));
+        return;
+      }
+      CompletableFuture<Void> written = null;
+      for (MailboxEntry entry : sending) {
+        written = subscription.session.send(Deliveries.encode(entry));
+      }
+      long next = sending.get(sending.size() - 1).cursor();
+      // The next page is read once this one has left: a large backlog never sits in memory whole.
+      written.whenCompleteAsync((ok, failure) -> {
+        if (failure != null) {
+          unfollow(subscription);
+          done.completeExceptionally(new RejectedException(ErrorCode.INTERNAL, "connection closed during sync"));
+        } else {
+          sendBacklog(store, subscription, next, last, done);
+        }
+      }, workers);
+    } catch (RuntimeException e) {
+      unfollow(subscription);
+      done.completeExceptionally(e);
+    }
+  }
+
+  private void unfollow(Subscription subscription) {
+    subscriptions.computeIfPresent(subscription.address, (a, set) -> {
+      set.remove(subscription);
+      return set.isEmpty() ? null : set;
+    });
+  }
+}
