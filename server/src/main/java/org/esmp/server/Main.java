@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
     name = "esmp-server",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
+    subcommands = AddUserCommand.class,
     sortOptions = false,
     description = "Serves ESMP/1 on TCP. Settings come from the embedded defaults, then the config file, then these flags.")
 public final class Main implements Callable<Integer> {

@@ -1,5 +1,7 @@
 package org.esmp.server;
 
+import static org.esmp.server.testing.Frames.assertError;
+import static org.esmp.server.testing.Frames.auth;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -12,17 +14,17 @@ import java.util.Base64;
 import java.util.List;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
-import org.esmp.server.config.ServerConfig;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
+import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The real server on an ephemeral port, with the echo test plugin loaded by PF4J from a plugins
- * directory (it is not on this test's classpath), spoken to over TCP.
+ * The real server on an ephemeral port, with the echo test plugin and the bundled plugins loaded by
+ * PF4J from a plugins directory (none is on this test's classpath), spoken to over TCP.
  */
 class ServerIT {
 
@@ -37,11 +39,7 @@ class ServerIT {
 
   @BeforeAll
   static void start() throws Exception {
-    String plugins = System.getProperty("esmp.it.plugins");
-    assertTrue(plugins != null && Path.of(plugins).toFile().isDirectory(),
-        "the build copies the test plugins to the directory named by esmp.it.plugins");
-    server = EsmpServer.start(ServerConfig.builder()
-        .bind("127.0.0.1").port(0).domain("example.com").dataDir(data).pluginsDir(Path.of(plugins)).build());
+    server = TestServers.start(data);
   }
 
   @AfterAll
@@ -60,15 +58,6 @@ class ServerIT {
     assertEquals("ack", answer.path("type").asText(), answer.toString());
     assertTrue(answer.path("registered").asBoolean());
     return me;
-  }
-
-  private static JsonObject auth(TestClient client, String address) {
-    return JsonObject.builder().put("type", "auth").put("to", JsonArray.of())
-        .put("body", JsonObject.builder()
-            .put("address", address)
-            .put("challenge", client.hello().path("challenge").asText())
-            .put("domain", "example.com").build())
-        .build();
   }
 
   private static JsonObject echo(String text) {
@@ -250,8 +239,4 @@ class ServerIT {
     }
   }
 
-  private static void assertError(JsonNode answer, String code) {
-    assertEquals("error", answer.path("type").asText(), answer.toString());
-    assertEquals(code, answer.path("code").asText(), answer.toString());
-  }
 }

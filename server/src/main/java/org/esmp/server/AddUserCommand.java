@@ -1,0 +1,78 @@
+package org.esmp.server;
+
+import java.time.Clock;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.TimeUnit;
+import org.esmp.api.Address;
+import org.esmp.api.Ed25519Key;
+import org.esmp.api.Storage;
+import org.esmp.api.StorageChange;
+import org.esmp.server.config.ConfigException;
+import org.esmp.server.config.ServerConfig;
+import org.esmp.server.json.ServerJsonCodec;
+import org.esmp.server.mailbox.MailboxService;
+import org.esmp.server.plugin.PluginHost;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.ParentCommand;
+
+/**
+ * {@code esmp-server add-user ADDRESS PUBKEY}: binds a key to an address in the server's storage,
+ * creating the address; the way to add people when registration is closed. Runs with the server
+ * stopped (the storage is opened by one process at a time), with the same configuration flags.
+ */
+@Command(
+    name = "add-user",
+    mixinStandardHelpOptions = true,
+    description = "Adds ADDRESS with the Ed25519 public key PUBKEY (standard base64), or adds PUBKEY to an "
+        + "existing ADDRESS. Run it while the server is stopped, with the server's flags or --config.")
+final class AddUserCommand implements Callable<Integer> {
+
+  @ParentCommand Main server;
+
+  @Parameters(index = "0", paramLabel = "ADDRESS", description = "local#domain, of a domain this server serves")
+  String address;
+
+  @Parameters(index = "1", paramLabel = "PUBKEY", description = "the 32-byte public key, standard padded base64")
+  String publicKey;
+
+  @Override
+  public Integer call() throws Exception {
+    ServerConfig config = server.resolve();
+    if (!Address.isValid(address)) {
+      throw new ConfigException("'" + address + "' is not an address (local#domain, lowercase)");
+    }
+    Address who = Address.parse(address);
+    if (!config.serves(who.domain())) {
+      throw new ConfigException("this server does not serve " + who.domain() + " (domains: " + config.domains() + ")");
+    }
+    Ed25519Key key;
+    try {
+      key = Ed25519Key.fromBase64(publicKey);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("PUBKEY must be the standard padded base64 of 32 bytes");
+    }
+    // Not serving: plugins get a mailbox service that delivers nothing.
+    MailboxService idle = new MailboxService(() -> {
+      throw new IllegalStateException("add-user does not deliver messages");
+    }, Clock.systemUTC(), Runnable::run);
+    PluginHost host = new PluginHost(config, Set.of(), idle, new ServerJsonCodec());
+    try {
+      host.start();
+      Storage storage = host.storage();
+      var owner = storage.addressOf(key);
+      if (owner.isPresent()) {
+        System.err.println("esmp-server: that key is already bound to " + owner.get());
+        return owner.get().equals(who) ? 0 : 1;
+      }
+      boolean created = storage.keysOf(who).isEmpty();
+      storage.commit(StorageChange.builder().bindKey(who, key).build()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      System.out.println((created ? "added " : "added a key to ") + who);
+      return 0;
+    } finally {
+      host.registry().storage().ifPresent(owned -> owned.extension().close());
+      host.close();
+    }
+  }
+}

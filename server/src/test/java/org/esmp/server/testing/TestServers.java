@@ -1,0 +1,33 @@
+package org.esmp.server.testing;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.esmp.server.EsmpServer;
+import org.esmp.server.config.ServerConfig;
+
+/** Starts the real server in this JVM, with the plugin jars the build copied for the tests. */
+public final class TestServers {
+
+  private TestServers() {}
+
+  /** The directory holding the plugin jars (bundled plugins and test plugins), loaded by PF4J. */
+  public static Path pluginsDir() {
+    String plugins = System.getProperty("esmp.it.plugins");
+    assertTrue(plugins != null && Files.isDirectory(Path.of(plugins)),
+        "the build copies the plugins to the directory named by esmp.it.plugins");
+    return Path.of(plugins);
+  }
+
+  /** A configuration for domain example.com on a free loopback port. */
+  public static ServerConfig.Builder config(Path data) {
+    return ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com").dataDir(data)
+        .pluginsDir(pluginsDir());
+  }
+
+  /** Starts a server for example.com on a free port with its data in {@code data}. */
+  public static EsmpServer start(Path data) throws Exception {
+    return EsmpServer.start(config(data).build());
+  }
+}
