@@ -150,6 +150,11 @@ public final class MapDbStorage implements Storage {
     return committer.committedChanges();
   }
 
+  /** Milliseconds spent writing batches into the transaction, and committing them. */
+  long[] batchMillis() {
+    return new long[] {committer.applyNanos.get() / 1_000_000, committer.commitNanos.get() / 1_000_000};
+  }
+
   /** Test hook: runs on the commit thread between applying a batch and committing it. */
   void beforeCommit(Runnable hook) {
     committer.beforeCommit = hook;

@@ -80,6 +80,9 @@ final class Store {
       db =
           DBMaker.fileDB(file.toFile())
               .fileMmapEnable()
+              // Linux extends files with zeros already; pre-clearing again doubled the latency of a
+              // single commit (9.6 -> 5.6 ms measured).
+              .fileMmapPreclearDisable()
               // Without it closing leaves the mapping to the GC (uses Unsafe.invokeCleaner).
               .cleanerHackEnable()
               .transactionEnable()

@@ -88,6 +88,8 @@ public final class StorageBenchmark {
         commits / elapsed,
         (double) changes / commits,
         failures.get());
+    long[] millis = storage.batchMillis();
+    System.out.printf("time in batches: applying %d ms, db.commit() %d ms%n", millis[0], millis[1]);
     storage.close();
   }
 }
