@@ -1,0 +1,97 @@
+package org.esmp.plugin.storage.mapdb;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.esmp.api.Address;
+import org.esmp.api.Ed25519Key;
+
+/**
+ * What readers may trust: the committed state, in memory. MapDB shows the writes of the open
+ * transaction to every thread, so readers never take the maps' word alone:
+ *
+ * <ul>
+ *   <li>identities and each address's last cursor are held here entirely, and changed only after
+ *       {@code db.commit()} returned;
+ *   <li>a mailbox read is cut at the committed last cursor: entries of a batch being committed
+ *       have higher cursors;
+ *   <li>an accepted id goes into {@link #pendingIds} before it is put into the map and leaves it
+ *       after the commit or rollback, and {@link #rollbacks} is counted up after a rollback and
+ *       before its ids leave: a reader that finds the id in the map, then not pending, with the
+ *       rollback count unchanged across both reads, has found a committed record.
+ * </ul>
+ *
+ * <p>Thread-safe: written by the commit thread only, read by any.
+ */
+final class CommittedView {
+
+  final Map<Ed25519Key, Address> addressByKey = new ConcurrentHashMap<>();
+  final Map<Address, List<Ed25519Key>> keysByAddress = new ConcurrentHashMap<>();
+  final Map<Address, Long> lastCursor = new ConcurrentHashMap<>();
+  final Set<String> pendingIds = ConcurrentHashMap.newKeySet();
+  final AtomicLong rollbacks = new AtomicLong();
+
+  /** Loads the committed state of a freshly opened store. */
+  static CommittedView load(Store store) {
+    CommittedView view = new CommittedView();
+    for (Map.Entry<String, String> e : store.identities.entrySet()) {
+      Address address = Address.parse(e.getKey());
+      view.publishKeys(address, decodeKeys(e.getValue()));
+    }
+    for (Map.Entry<String, Long> e : store.lastCursors.entrySet()) {
+      view.lastCursor.put(Address.parse(e.getKey()), e.getValue());
+    }
+    return view;
+  }
+
+  Optional<Address> addressOf(Ed25519Key key) {
+    return Optional.ofNullable(addressByKey.get(key));
+  }
+
+  List<Ed25519Key> keysOf(Address address) {
+    return keysByAddress.getOrDefault(address, List.of());
+  }
+
+  long lastCursor(Address address) {
+    return lastCursor.getOrDefault(address, 0L);
+  }
+
+  /** Makes {@code keys} (possibly none) the committed keys of {@code address}. */
+  void publishKeys(Address address, List<Ed25519Key> keys) {
+    List<Ed25519Key> old = keysByAddress.getOrDefault(address, List.of());
+    for (Ed25519Key key : keys) {
+      addressByKey.put(key, address);
+    }
+    if (keys.isEmpty()) {
+      keysByAddress.remove(address);
+    } else {
+      keysByAddress.put(address, List.copyOf(keys));
+    }
+    for (Ed25519Key key : old) {
+      if (!keys.contains(key)) {
+        // Conditional: the key may have moved to another address in the same batch.
+        addressByKey.remove(key, address);
+      }
+    }
+  }
+
+  static String encodeKeys(List<Ed25519Key> keys) {
+    List<String> texts = new ArrayList<>(keys.size());
+    for (Ed25519Key key : keys) {
+      texts.add(key.base64());
+    }
+    return String.join(Store.KEY_SEPARATOR, texts);
+  }
+
+  static List<Ed25519Key> decodeKeys(String stored) {
+    List<Ed25519Key> keys = new ArrayList<>();
+    for (String text : stored.split(Store.KEY_SEPARATOR)) {
+      keys.add(Ed25519Key.fromBase64(text));
+    }
+    return keys;
+  }
+}

@@ -1,0 +1,484 @@
+package org.esmp.plugin.storage.mapdb;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import org.esmp.api.Address;
+import org.esmp.api.Ed25519Key;
+import org.esmp.api.MailboxEntry;
+import org.esmp.api.StorageChange;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The only writer of the store: one thread that takes every change queued so far (up to
+ * {@link #MAX_BATCH_WEIGHT} writes), applies them, commits once, and then completes their futures
+ * in order. A transactional commit costs a few msyncs, so batching is where throughput comes from.
+ * A trim runs in chunks, each its own commit, between batches.
+ *
+ * <p>A batch that fails is rolled back and its futures fail; later batches are served as long as
+ * the rollback worked. After that the committer is broken and fails every change.
+ *
+ * <p>{@link #submit} and {@link #trim} are thread-safe and never block; {@link #close} waits for
+ * the queue to be committed.
+ */
+final class GroupCommitter {
+
+  private static final Logger log = LoggerFactory.getLogger(GroupCommitter.class);
+
+  /** Most writes (appends, key changes, accepted ids) one commit takes. */
+  static final int MAX_BATCH_WEIGHT = 8192;
+  /** Most mailbox entries or accepted records one trim commit deletes. */
+  static final int TRIM_CHUNK = 10_000;
+
+  private final Store store;
+  private final CommittedView view;
+  private final Records records;
+  private final int maxQueued;
+  private final BlockingQueue<Task> queue = new LinkedBlockingQueue<>();
+  private final AtomicInteger queuedChanges = new AtomicInteger();
+  // Read-held while enqueueing, write-held to close: nothing can be queued behind STOP.
+  private final ReadWriteLock closing = new ReentrantReadWriteLock();
+  private final Thread thread;
+  private final AtomicLong dbCommits = new AtomicLong();
+  private final AtomicLong committedChanges = new AtomicLong();
+  // Where a batch's time goes, for measurement: writing into the transaction vs db.commit().
+  final AtomicLong applyNanos = new AtomicLong();
+  final AtomicLong commitNanos = new AtomicLong();
+  private volatile boolean closed;
+  private volatile boolean broken;
+  /** Test hook: runs on the commit thread after a batch is applied, before it is committed. */
+  volatile Runnable beforeCommit = () -> {};
+
+  GroupCommitter(Store store, CommittedView view, Records records, int maxQueued) {
+    this.store = store;
+    this.view = view;
+    this.records = records;
+    this.maxQueued = maxQueued;
+    thread = new Thread(this::run, "storage-mapdb-commit");
+    thread.setDaemon(true);
+  }
+
+  void start() {
+    thread.start();
+  }
+
+  /** Queues {@code change}; the future completes on the commit thread with its cursors. */
+  CompletableFuture<List<Long>> submit(StorageChange change) {
+    CompletableFuture<List<Long>> future = new CompletableFuture<>();
+    ChangeTask task;
+    try {
+      // Encoding here spreads the JSON work over the callers' threads; a change that cannot be
+      // encoded fails alone instead of failing its batch.
+      task = ChangeTask.prepare(change, records, future);
+    } catch (RuntimeException e) {
+      future.completeExceptionally(e);
+      return future;
+    }
+    if (queuedChanges.incrementAndGet() > maxQueued) {
+      queuedChanges.decrementAndGet();
+      future.completeExceptionally(
+          new RejectedExecutionException("storage-mapdb: " + maxQueued + " changes already queued"));
+      return future;
+    }
+    if (!enqueue(task, future)) {
+      queuedChanges.decrementAndGet();
+    }
+    return future;
+  }
+
+  /** Queues a trim; the future completes with the number of mailbox entries deleted. */
+  CompletableFuture<Long> trim(long receivedBefore) {
+    CompletableFuture<Long> future = new CompletableFuture<>();
+    enqueue(new TrimTask(receivedBefore, future), future);
+    return future;
+  }
+
+  private boolean enqueue(Task task, CompletableFuture<?> future) {
+    closing.readLock().lock();
+    try {
+      if (closed) {
+        future.completeExceptionally(new IllegalStateException("storage-mapdb is closed"));
+        return false;
+      }
+      if (broken) {
+        future.completeExceptionally(
+            new IllegalStateException("storage-mapdb failed to roll back a commit and stores nothing more"));
+        return false;
+      }
+      queue.add(task);
+      return true;
+    } finally {
+      closing.readLock().unlock();
+    }
+  }
+
+  /**
+   * Stops taking changes, commits what is queued and closes the store. Idempotent; when called on
+   * the commit thread itself (from a future's callback) it does not wait.
+   */
+  void close() {
+    closing.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      queue.add(Stop.STOP);
+    } finally {
+      closing.writeLock().unlock();
+    }
+    if (Thread.currentThread() != thread) {
+      boolean interrupted = false;
+      while (thread.isAlive()) {
+        try {
+          thread.join();
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    }
+  }
+
+  /** How many times the store was committed; package-private for tests and measurement. */
+  long dbCommits() {
+    return dbCommits.get();
+  }
+
+  /** How many changes were committed. */
+  long committedChanges() {
+    return committedChanges.get();
+  }
+
+  private void run() {
+    ArrayDeque<TrimTask> trims = new ArrayDeque<>();
+    List<ChangeTask> batch = new ArrayList<>();
+    try {
+      boolean stopping = false;
+      while (!stopping) {
+        Task next = trims.isEmpty() ? takeUninterruptibly() : queue.poll();
+        int weight = 0;
+        while (next != null) {
+          if (next == Stop.STOP) {
+            stopping = true;
+            break;
+          }
+          if (next instanceof TrimTask trim) {
+            trims.add(trim);
+          } else {
+            ChangeTask change = (ChangeTask) next;
+            batch.add(change);
+            weight += change.weight();
+          }
+          next = weight < MAX_BATCH_WEIGHT ? queue.poll() : null;
+        }
+        if (!batch.isEmpty()) {
+          queuedChanges.addAndGet(-batch.size());
+          commitBatch(batch);
+          batch.clear();
+        }
+        if (!trims.isEmpty() && !stopping && trimChunk(trims.peek())) {
+          trims.poll();
+        }
+      }
+      for (TrimTask trim : trims) {
+        trim.future.completeExceptionally(new IllegalStateException("storage-mapdb closed before the trim ended"));
+      }
+    } catch (RuntimeException | Error e) {
+      log.error("The storage commit thread failed; storage-mapdb stores nothing more", e);
+      // Under the lock: a task is either queued before this, and failed below, or refused.
+      closing.writeLock().lock();
+      try {
+        broken = true;
+      } finally {
+        closing.writeLock().unlock();
+      }
+      IllegalStateException failure = new IllegalStateException("storage-mapdb commit thread failed", e);
+      batch.forEach(t -> t.future.completeExceptionally(failure));
+      trims.forEach(t -> t.future.completeExceptionally(failure));
+      // Tasks queued from now on fail in enqueue; those already queued fail here.
+      for (Task t; (t = queue.poll()) != null; ) {
+        if (t instanceof ChangeTask c) {
+          c.future.completeExceptionally(failure);
+        } else if (t instanceof TrimTask tt) {
+          tt.future.completeExceptionally(failure);
+        }
+      }
+    } finally {
+      try {
+        store.close();
+        log.info("Closed storage file {}", store.file);
+      } catch (RuntimeException | Error e) {
+        log.error("Closing storage file {} failed", store.file, e);
+      }
+    }
+  }
+
+  private Task takeUninterruptibly() {
+    while (true) {
+      try {
+        return queue.take();
+      } catch (InterruptedException e) {
+        // Only close() ends this thread, after committing what is queued.
+      }
+    }
+  }
+
+  private void commitBatch(List<ChangeTask> batch) {
+    if (broken) {
+      failAll(batch, new IllegalStateException("storage-mapdb failed to roll back a commit and stores nothing more"));
+      return;
+    }
+    Map<Address, List<Ed25519Key>> batchKeys = new HashMap<>();
+    Map<Address, Long> batchLast = new HashMap<>();
+    List<List<Long>> cursors = new ArrayList<>(batch.size());
+    long started = System.nanoTime();
+    try {
+      for (ChangeTask task : batch) {
+        cursors.add(apply(task, batchKeys, batchLast));
+      }
+      for (Map.Entry<Address, Long> e : batchLast.entrySet()) {
+        store.lastCursors.put(e.getKey().toString(), e.getValue());
+      }
+      beforeCommit.run();
+      long applied = System.nanoTime();
+      applyNanos.addAndGet(applied - started);
+      store.db.commit();
+      commitNanos.addAndGet(System.nanoTime() - applied);
+      dbCommits.incrementAndGet();
+    } catch (RuntimeException | Error e) {
+      log.error("Storage commit of {} changes failed; rolling back", batch.size(), e);
+      rollback();
+      clearPending(batch);
+      failAll(batch, e);
+      return;
+    }
+    batchKeys.forEach(view::publishKeys);
+    view.lastCursor.putAll(batchLast);
+    clearPending(batch);
+    committedChanges.addAndGet(batch.size());
+    for (int i = 0; i < batch.size(); i++) {
+      batch.get(i).future.complete(cursors.get(i));
+    }
+  }
+
+  /** Writes one change into the open transaction; returns the cursors of its appends. */
+  private List<Long> apply(
+      ChangeTask task, Map<Address, List<Ed25519Key>> batchKeys, Map<Address, Long> batchLast) {
+    StorageChange change = task.change;
+    // Unbinding first lets one change move a key from one address to another.
+    for (StorageChange.KeyBinding unbind : change.unbindKeys()) {
+      List<Ed25519Key> keys = new ArrayList<>(keysInBatch(unbind.address(), batchKeys));
+      if (keys.remove(unbind.key())) {
+        writeKeys(unbind.address(), keys, batchKeys);
+      }
+    }
+    for (StorageChange.KeyBinding bind : change.bindKeys()) {
+      List<Ed25519Key> keys = new ArrayList<>(keysInBatch(bind.address(), batchKeys));
+      if (!keys.contains(bind.key())) {
+        keys.add(bind.key());
+        writeKeys(bind.address(), keys, batchKeys);
+      }
+    }
+    if (change.accepted().isPresent()) {
+      StorageChange.Accepted accepted = change.accepted().get();
+      String id = accepted.id().hex();
+      // Pending before it is in the map: see CommittedView.
+      view.pendingIds.add(id);
+      byte[] previous = store.accepted.put(id, task.acceptedValue);
+      if (previous != null) {
+        store.acceptedByTime.remove(new Object[] {Records.acceptedAt(previous), id});
+      }
+      store.acceptedByTime.add(new Object[] {accepted.acceptedAt(), id});
+    }
+    List<Long> cursors = new ArrayList<>(change.appends().size());
+    for (int i = 0; i < change.appends().size(); i++) {
+      Address address = change.appends().get(i).address();
+      Long last = batchLast.get(address);
+      long cursor = (last != null ? last : view.lastCursor(address)) + 1;
+      store.mailbox.put(new Object[] {address.toString(), cursor}, task.entryBytes[i]);
+      batchLast.put(address, cursor);
+      cursors.add(cursor);
+    }
+    return List.copyOf(cursors);
+  }
+
+  private List<Ed25519Key> keysInBatch(Address address, Map<Address, List<Ed25519Key>> batchKeys) {
+    List<Ed25519Key> keys = batchKeys.get(address);
+    return keys != null ? keys : view.keysOf(address);
+  }
+
+  private void writeKeys(Address address, List<Ed25519Key> keys, Map<Address, List<Ed25519Key>> batchKeys) {
+    if (keys.isEmpty()) {
+      store.identities.remove(address.toString());
+    } else {
+      store.identities.put(address.toString(), CommittedView.encodeKeys(keys));
+    }
+    batchKeys.put(address, keys);
+  }
+
+  /**
+   * Deletes up to {@link #TRIM_CHUNK} old mailbox entries, then old accepted records, and commits.
+   *
+   * @return whether the trim is over (done or failed)
+   */
+  private boolean trimChunk(TrimTask trim) {
+    if (broken) {
+      trim.future.completeExceptionally(new IllegalStateException("storage-mapdb stores nothing more"));
+      return true;
+    }
+    if (trim.addresses == null) {
+      trim.addresses = new ArrayList<>();
+      view.lastCursor.keySet().forEach(a -> trim.addresses.add(a.toString()));
+      trim.addresses.sort(Comparator.naturalOrder());
+    }
+    int budget = TRIM_CHUNK;
+    long deleted = 0;
+    boolean acceptedDone = false;
+    try {
+      while (budget > 0 && trim.addressIndex < trim.addresses.size()) {
+        String address = trim.addresses.get(trim.addressIndex);
+        List<Object[]> doomed = new ArrayList<>();
+        boolean addressDone = true;
+        // Oldest first, and entries come in receiving order: stop at the first one to keep.
+        for (Map.Entry<Object[], byte[]> e : store.mailbox.prefixSubMap(new Object[] {address}).entrySet()) {
+          if (Records.receivedAt(e.getValue()) >= trim.receivedBefore) {
+            break;
+          }
+          if (doomed.size() == budget) {
+            addressDone = false;
+            break;
+          }
+          doomed.add(e.getKey());
+        }
+        for (Object[] key : doomed) {
+          store.mailbox.remove(key);
+        }
+        budget -= doomed.size();
+        deleted += doomed.size();
+        if (addressDone) {
+          trim.addressIndex++;
+        }
+      }
+      if (budget > 0) {
+        // "" sorts before every id: the head set is exactly what was accepted before the cutoff.
+        Iterator<Object[]> old =
+            store.acceptedByTime.headSet(new Object[] {trim.receivedBefore, ""}, false).iterator();
+        List<Object[]> doomed = new ArrayList<>();
+        while (doomed.size() < budget && old.hasNext()) {
+          doomed.add(old.next());
+        }
+        acceptedDone = !old.hasNext();
+        for (Object[] key : doomed) {
+          store.accepted.remove((String) key[1]);
+          store.acceptedByTime.remove(key);
+        }
+      }
+      beforeCommit.run();
+      store.db.commit();
+      dbCommits.incrementAndGet();
+    } catch (RuntimeException | Error e) {
+      log.error("Storage trim failed; rolling back", e);
+      rollback();
+      trim.future.completeExceptionally(e);
+      return true;
+    }
+    trim.deleted += deleted;
+    if (acceptedDone) {
+      trim.future.complete(trim.deleted);
+      return true;
+    }
+    return false;
+  }
+
+  private void rollback() {
+    try {
+      store.db.rollback();
+    } catch (RuntimeException | Error e) {
+      broken = true;
+      log.error("Storage rollback failed; storage-mapdb stores nothing more", e);
+    } finally {
+      // After the rollback and before the pending ids are dropped: see CommittedView.
+      view.rollbacks.incrementAndGet();
+    }
+  }
+
+  private void clearPending(List<ChangeTask> batch) {
+    for (ChangeTask task : batch) {
+      task.change.accepted().ifPresent(a -> view.pendingIds.remove(a.id().hex()));
+    }
+  }
+
+  private static void failAll(List<ChangeTask> batch, Throwable cause) {
+    for (ChangeTask task : batch) {
+      task.future.completeExceptionally(cause);
+    }
+  }
+
+  private sealed interface Task permits ChangeTask, TrimTask, Stop {}
+
+  private enum Stop implements Task {
+    STOP
+  }
+
+  /** A change with its values already encoded. */
+  private static final class ChangeTask implements Task {
+    final StorageChange change;
+    final byte[] acceptedValue;
+    final byte[][] entryBytes;
+    final CompletableFuture<List<Long>> future;
+
+    private ChangeTask(
+        StorageChange change, byte[] acceptedValue, byte[][] entryBytes, CompletableFuture<List<Long>> future) {
+      this.change = change;
+      this.acceptedValue = acceptedValue;
+      this.entryBytes = entryBytes;
+      this.future = future;
+    }
+
+    static ChangeTask prepare(StorageChange change, Records records, CompletableFuture<List<Long>> future) {
+      byte[] acceptedValue =
+          change.accepted().map(a -> records.accepted(a.acceptedAt(), a.answer())).orElse(null);
+      byte[][] entryBytes = new byte[change.appends().size()][];
+      // One message to many recipients is usually one MailboxEntry: encode it once.
+      Map<MailboxEntry, byte[]> encoded = new IdentityHashMap<>();
+      for (int i = 0; i < entryBytes.length; i++) {
+        entryBytes[i] = encoded.computeIfAbsent(change.appends().get(i).entry(), records::entry);
+      }
+      return new ChangeTask(change, acceptedValue, entryBytes, future);
+    }
+
+    int weight() {
+      return 1 + change.bindKeys().size() + change.unbindKeys().size() + change.appends().size();
+    }
+  }
+
+  private static final class TrimTask implements Task {
+    final long receivedBefore;
+    final CompletableFuture<Long> future;
+    List<String> addresses;
+    int addressIndex;
+    long deleted;
+
+    TrimTask(long receivedBefore, CompletableFuture<Long> future) {
+      this.receivedBefore = receivedBefore;
+      this.future = future;
+    }
+  }
+}

@@ -1,0 +1,162 @@
+package org.esmp.plugin.storage.mapdb;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletionStage;
+import org.esmp.api.Address;
+import org.esmp.api.Ed25519Key;
+import org.esmp.api.MailboxEntry;
+import org.esmp.api.MessageId;
+import org.esmp.api.ServerContext;
+import org.esmp.api.Storage;
+import org.esmp.api.StorageChange;
+import org.esmp.api.json.JsonObject;
+import org.pf4j.Extension;
+
+/**
+ * {@link Storage} on one MapDB file, {@code <data>/storage-mapdb/storage.db}, with write-ahead
+ * transactions on an mmap volume.
+ *
+ * <p><b>Writes</b> go through one thread ({@link GroupCommitter}): every change queued while the
+ * previous commit ran is applied and committed together, and the futures complete in commit order
+ * on that thread. At most {@value #MAX_QUEUED} changes wait; beyond that {@link #commit} fails at
+ * once rather than letting memory grow.
+ *
+ * <p><b>Reads</b> see only committed data although MapDB shows the open transaction to every
+ * thread: identities and last cursors are answered from memory, updated after each commit;
+ * mailbox reads stop at the committed last cursor; accepted ids of the batch being committed are
+ * held in a pending set (the exact order is explained in {@link CommittedView}). Entries and
+ * accepted records being deleted by a trim may vanish before that trim commits: they are past
+ * retention.
+ *
+ * <p>The constructor opens and reads through the whole file, and throws
+ * {@link IllegalStateException} naming it when it cannot be opened or is damaged. Thread-safe.
+ */
+@Extension
+public final class MapDbStorage implements Storage {
+
+  /** The subdirectory of the data directory this plugin keeps its files in. */
+  public static final String DIRECTORY = "storage-mapdb";
+  static final String FILE_NAME = "storage.db";
+  static final int MAX_QUEUED = 100_000;
+
+  private final Records records;
+  private final Store store;
+  private final CommittedView view;
+  private final GroupCommitter committer;
+
+  /** Opens (or creates) the store under the server's data directory. */
+  public MapDbStorage(ServerContext context) {
+    Path directory = context.dataDirectory().resolve(DIRECTORY);
+    try {
+      Files.createDirectories(directory);
+    } catch (IOException e) {
+      throw new UncheckedIOException("storage-mapdb: cannot create " + directory, e);
+    }
+    records = new Records(context.json());
+    store = Store.open(directory.resolve(FILE_NAME));
+    try {
+      store.verify(records);
+      view = CommittedView.load(store);
+    } catch (RuntimeException e) {
+      Store.closeQuietly(store.db);
+      throw new IllegalStateException(
+          "storage-mapdb: " + store.file + " is damaged or unreadable: " + e, e);
+    }
+    committer = new GroupCommitter(store, view, records, MAX_QUEUED);
+    committer.start();
+  }
+
+  @Override
+  public Optional<Address> addressOf(Ed25519Key key) {
+    return view.addressOf(key);
+  }
+
+  @Override
+  public List<Ed25519Key> keysOf(Address address) {
+    return view.keysOf(address);
+  }
+
+  @Override
+  public Optional<JsonObject> acceptedAnswer(MessageId id) {
+    String hex = id.hex();
+    while (true) {
+      long rollbacks = view.rollbacks.get();
+      byte[] stored = store.accepted.get(hex);
+      if (stored == null || view.pendingIds.contains(hex)) {
+        return Optional.empty();
+      }
+      if (view.rollbacks.get() == rollbacks) {
+        return Optional.of(records.acceptedAnswer(stored));
+      }
+      // A rollback ran meanwhile: what was read may have been undone; read again.
+    }
+  }
+
+  @Override
+  public long lastCursor(Address address) {
+    return view.lastCursor(address);
+  }
+
+  @Override
+  public List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit) {
+    long committed = view.lastCursor(address);
+    if (limit <= 0 || afterCursor >= committed) {
+      return List.of();
+    }
+    String key = address.toString();
+    List<MailboxEntry> entries = new ArrayList<>(Math.min(limit, 256));
+    Map<Object[], byte[]> range =
+        store.mailbox.subMap(
+            new Object[] {key, Math.max(afterCursor, 0L)}, false, new Object[] {key, committed}, true);
+    for (Map.Entry<Object[], byte[]> e : range.entrySet()) {
+      entries.add(records.entry((Long) e.getKey()[1], e.getValue()));
+      if (entries.size() == limit) {
+        break;
+      }
+    }
+    return entries;
+  }
+
+  @Override
+  public CompletionStage<List<Long>> commit(StorageChange change) {
+    return committer.submit(change);
+  }
+
+  @Override
+  public CompletionStage<Long> trim(long receivedBefore) {
+    return committer.trim(receivedBefore);
+  }
+
+  /** Commits what is queued, then closes the file. Idempotent. */
+  @Override
+  public void close() {
+    committer.close();
+  }
+
+  /** How many MapDB commits ran; for tests and measurement. */
+  long dbCommits() {
+    return committer.dbCommits();
+  }
+
+  /** How many changes were committed; for tests and measurement. */
+  long committedChanges() {
+    return committer.committedChanges();
+  }
+
+  /** Milliseconds spent writing batches into the transaction, and committing them. */
+  long[] batchMillis() {
+    return new long[] {committer.applyNanos.get() / 1_000_000, committer.commitNanos.get() / 1_000_000};
+  }
+
+  /** Test hook: runs on the commit thread between applying a batch and committing it. */
+  void beforeCommit(Runnable hook) {
+    committer.beforeCommit = hook;
+  }
+}

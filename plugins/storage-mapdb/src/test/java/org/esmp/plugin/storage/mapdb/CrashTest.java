@@ -1,0 +1,130 @@
+package org.esmp.plugin.storage.mapdb;
+
+import static org.esmp.plugin.storage.mapdb.Fixtures.ack;
+import static org.esmp.plugin.storage.mapdb.Fixtures.id;
+import static org.esmp.plugin.storage.mapdb.Fixtures.key;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.esmp.api.Address;
+import org.esmp.api.MailboxEntry;
+import org.esmp.api.MessageId;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Kills a process that is committing (SIGKILL, at a random moment) and checks that every change it
+ * saw acknowledged is stored exactly once, and that the store opens cleanly. Each round kills the
+ * process again over what earlier rounds left.
+ */
+class CrashTest {
+
+  private static final int ROUNDS = 6;
+
+  @TempDir Path data;
+  @TempDir Path logs;
+
+  /** One acknowledged change: its name, the cursor per recipient, an address it registered. */
+  private record Ack(String name, Map<Address, Long> cursors, Address registered) {}
+
+  @Test
+  void everyAcknowledgedChangeSurvivesSigkill() throws Exception {
+    Random random = new Random();
+    List<Ack> acked = new ArrayList<>();
+    for (int round = 0; round < ROUNDS; round++) {
+      int killAfter = 20 + random.nextInt(1500);
+      acked.addAll(runAndKill("k" + round, killAfter, random.nextInt(30)));
+      verify(acked);
+    }
+  }
+
+  private List<Ack> runAndKill(String run, int killAfter, int extraMillis) throws Exception {
+    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    Process child =
+        new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(),
+                data.toString(), run)
+            .redirectError(logs.resolve(run + ".err").toFile())
+            .start();
+    List<Ack> acks = new ArrayList<>();
+    try (BufferedReader lines =
+        new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      boolean killed = false;
+      while ((line = lines.readLine()) != null) {
+        if (line.startsWith("ack ") && line.endsWith(" .")) {
+          acks.add(parse(line));
+        }
+        if (!killed && acks.size() >= killAfter) {
+          Thread.sleep(extraMillis);
+          // SIGKILL through the handle: Process.destroyForcibly() would also close our end of the
+          // pipe, losing acknowledgements printed just before the kill.
+          child.toHandle().destroyForcibly();
+          killed = true;
+        }
+      }
+      // Lines still in the pipe after the kill were acknowledged too: read up to end of file.
+      assertTrue(killed, "child ended before " + killAfter + " acks; see " + logs.resolve(run + ".err"));
+    } finally {
+      child.destroyForcibly();
+      assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+    }
+    return acks;
+  }
+
+  private static Ack parse(String line) {
+    String[] words = line.split(" ");
+    Map<Address, Long> cursors = new HashMap<>();
+    Address registered = null;
+    for (int i = 2; i < words.length - 1; i++) {
+      if (words[i].equals("key")) {
+        registered = Address.parse(words[++i]);
+      } else {
+        String[] pair = words[i].split("=");
+        cursors.put(Address.parse(pair[0]), Long.parseLong(pair[1]));
+      }
+    }
+    return new Ack(words[1], cursors, registered);
+  }
+
+  private void verify(List<Ack> acked) {
+    MapDbStorage storage = new MapDbStorage(new TestContext(data));
+    try {
+      Map<Address, Map<MessageId, MailboxEntry>> byAddress = new HashMap<>();
+      for (Address address : CrashChild.RECIPIENTS) {
+        List<MailboxEntry> all = storage.readMailbox(address, 0, Integer.MAX_VALUE);
+        Map<MessageId, MailboxEntry> byId = new HashMap<>();
+        for (int i = 0; i < all.size(); i++) {
+          MailboxEntry entry = all.get(i);
+          assertEquals(i + 1, entry.cursor(), "cursors of " + address + " are contiguous");
+          assertEquals(null, byId.put(entry.id(), entry), "each message once in " + address);
+        }
+        assertEquals(all.size(), storage.lastCursor(address));
+        byAddress.put(address, byId);
+      }
+      for (Ack ack : acked) {
+        assertEquals(Optional.of(ack(ack.name())), storage.acceptedAnswer(id(ack.name())), ack.name());
+        for (Map.Entry<Address, Long> c : ack.cursors().entrySet()) {
+          MailboxEntry entry = byAddress.get(c.getKey()).get(id(ack.name()));
+          assertTrue(entry != null, ack.name() + " in " + c.getKey());
+          assertEquals((long) c.getValue(), entry.cursor(), ack.name() + " at its acknowledged cursor");
+        }
+        if (ack.registered() != null) {
+          assertEquals(Optional.of(ack.registered()), storage.addressOf(key(ack.name())));
+        }
+      }
+    } finally {
+      storage.close();
+    }
+  }
+}

@@ -1,0 +1,95 @@
+package org.esmp.plugin.storage.mapdb;
+
+import static org.esmp.plugin.storage.mapdb.Fixtures.address;
+import static org.esmp.plugin.storage.mapdb.Fixtures.delivery;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.esmp.api.Address;
+
+/**
+ * Measures commit latency and group-commit throughput of single-message changes (one accepted id,
+ * one ~400-byte entry). Not a test: run its main with the test classpath, optionally with
+ * {@code threads inFlightPerThread seconds}.
+ */
+public final class StorageBenchmark {
+
+  private StorageBenchmark() {}
+
+  public static void main(String[] args) throws Exception {
+    int threads = args.length > 0 ? Integer.parseInt(args[0]) : 16;
+    int inFlightPerThread = args.length > 1 ? Integer.parseInt(args[1]) : 64;
+    int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
+    Path data = Files.createTempDirectory("storage-bench");
+    MapDbStorage storage = new MapDbStorage(new TestContext(data));
+    Address from = address("sender");
+
+    int sequential = 300;
+    long[] latencies = new long[sequential];
+    for (int i = 0; i < sequential; i++) {
+      long start = System.nanoTime();
+      storage.commit(delivery("seq" + i, i, from, address("r" + (i % 100)))).toCompletableFuture().get();
+      latencies[i] = System.nanoTime() - start;
+    }
+    Arrays.sort(latencies);
+    System.out.printf(
+        "single commit latency: avg %.2f ms, p50 %.2f ms, p99 %.2f ms (%d sequential commits)%n",
+        Arrays.stream(latencies).average().orElse(0) / 1e6,
+        latencies[sequential / 2] / 1e6,
+        latencies[sequential * 99 / 100] / 1e6,
+        sequential);
+
+    long commitsBefore = storage.dbCommits();
+    long changesBefore = storage.committedChanges();
+    AtomicLong failures = new AtomicLong();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    CountDownLatch done = new CountDownLatch(threads);
+    long start = System.nanoTime();
+    for (int t = 0; t < threads; t++) {
+      String prefix = "t" + t + "-";
+      new Thread(
+              () -> {
+                Semaphore inFlight = new Semaphore(inFlightPerThread);
+                for (int i = 0; System.nanoTime() < deadline; i++) {
+                  inFlight.acquireUninterruptibly();
+                  storage
+                      .commit(delivery(prefix + i, i, from, address("r" + (i % 1000))))
+                      .whenComplete(
+                          (cursors, failure) -> {
+                            if (failure != null) {
+                              failures.incrementAndGet();
+                            }
+                            inFlight.release();
+                          });
+                }
+                inFlight.acquireUninterruptibly(inFlightPerThread);
+                done.countDown();
+              })
+          .start();
+    }
+    done.await();
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    long changes = storage.committedChanges() - changesBefore;
+    long commits = storage.dbCommits() - commitsBefore;
+    System.out.printf(
+        "group commit: %d threads x %d in flight, %.1f s: %d changes, %.0f changes/s, %d db commits"
+            + " (%.0f/s), average batch %.1f, %d failed%n",
+        threads,
+        inFlightPerThread,
+        elapsed,
+        changes,
+        changes / elapsed,
+        commits,
+        commits / elapsed,
+        (double) changes / commits,
+        failures.get());
+    long[] millis = storage.batchMillis();
+    System.out.printf("time in batches: applying %d ms, db.commit() %d ms%n", millis[0], millis[1]);
+    storage.close();
+  }
+}
