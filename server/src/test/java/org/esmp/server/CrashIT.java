@@ -66,10 +66,13 @@ class CrashIT {
             }
           });
           reader.start();
-          long killAt = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300 + random.nextInt(700));
+          // Kill once a random number of this round's messages were acked (the server is then
+          // warm and busy, many messages in flight), or after 20 s at the latest.
+          int killAfter = acked.size() + 50 + random.nextInt(400);
+          long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
           int sent = 0;
           try {
-            while (System.nanoTime() < killAt) {
+            while (acked.size() < killAfter && System.nanoTime() < deadline) {
               StringBuilder batch = new StringBuilder();
               for (int i = 0; i < 20; i++) {
                 batch.append(alice.frame(text("round " + round + " message " + sent++, "bob#example.com"))).append('\n');
@@ -99,6 +102,8 @@ class CrashIT {
         delivered.add(frame.path("id").asText());
       }
       Set<String> distinct = new HashSet<>(delivered);
+      System.out.println("CrashIT: " + ROUNDS + " kills, " + acked.size() + " acked, " + delivered.size()
+          + " in the mailbox (stored but not acked before a kill: " + (delivered.size() - acked.size()) + ")");
       assertEquals(delivered.size(), distinct.size(), "no message is in the mailbox twice");
       Set<String> lost = acked.stream().filter(id -> !distinct.contains(id)).collect(Collectors.toSet());
       assertTrue(lost.isEmpty(), lost.size() + " of " + acked.size() + " acked messages were lost");
