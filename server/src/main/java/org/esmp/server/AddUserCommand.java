@@ -59,8 +59,14 @@ final class AddUserCommand implements Callable<Integer> {
     }, Clock.systemUTC(), Runnable::run);
     PluginHost host = new PluginHost(config, Set.of(), idle, new ServerJsonCodec());
     try {
-      host.start();
-      Storage storage = host.storage();
+      Storage storage;
+      try {
+        host.start();
+        storage = host.storage();
+      } catch (IllegalStateException e) {
+        System.err.println("esmp-server: " + e.getMessage() + " (a running server holds the store: stop it first)");
+        return 1;
+      }
       var owner = storage.addressOf(key);
       if (owner.isPresent()) {
         System.err.println("esmp-server: that key is already bound to " + owner.get());

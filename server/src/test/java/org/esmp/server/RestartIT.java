@@ -6,10 +6,14 @@ import static org.esmp.server.testing.Frames.sync;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import org.esmp.server.testing.TestClient;
@@ -22,6 +26,24 @@ import org.junit.jupiter.api.io.TempDir;
 class RestartIT {
 
   @TempDir Path data;
+
+  @Test
+  void refusesToStartFromADamagedStore() throws Exception {
+    try (EsmpServer server = TestServers.start(data); TestClient a = new TestClient(server.port())) {
+      authenticate(a, TestIdentity.random(), "alice#example.com");
+    }
+    Path store;
+    try (var files = Files.walk(data.resolve("storage-mapdb"))) {
+      store = files.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().endsWith(".db"))
+          .findFirst().orElseThrow();
+    }
+    try (FileChannel channel = FileChannel.open(store, StandardOpenOption.WRITE)) {
+      channel.truncate(channel.size() / 2);
+    }
+    Exception refused = assertThrows(Exception.class, () -> TestServers.start(data).close());
+    assertTrue(refused.getMessage().contains("storage-mapdb") && refused.getMessage().contains(store.getFileName().toString()),
+        refused.getMessage());
+  }
 
   @Test
   void keepsIdentitiesMailboxesCursorsAndDuplicatesAcrossARestart() throws Exception {

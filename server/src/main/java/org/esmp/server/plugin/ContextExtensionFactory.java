@@ -2,6 +2,9 @@ package org.esmp.server.plugin;
 
 import java.lang.reflect.Constructor;
 import java.lang.reflect.InvocationTargetException;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import org.esmp.api.ServerContext;
 import org.pf4j.ExtensionFactory;
 import org.pf4j.PluginRuntimeException;
@@ -13,13 +16,34 @@ import org.pf4j.PluginRuntimeException;
 final class ContextExtensionFactory implements ExtensionFactory {
 
   private final ServerContext context;
+  /** Extensions that failed to be created: PF4J logs such a failure and goes on without them. */
+  private final Map<Class<?>, Throwable> failures = new ConcurrentHashMap<>();
 
   ContextExtensionFactory(ServerContext context) {
     this.context = context;
   }
 
+  /** The failure of the last attempt to create an extension of a class assignable to {@code type}. */
+  Optional<Throwable> failure(Class<?> type) {
+    return failures.entrySet().stream()
+        .filter(entry -> type.isAssignableFrom(entry.getKey()))
+        .map(Map.Entry::getValue)
+        .findFirst();
+  }
+
   @Override
   public <T> T create(Class<T> extensionClass) {
+    try {
+      T extension = instantiate(extensionClass);
+      failures.remove(extensionClass);
+      return extension;
+    } catch (RuntimeException | LinkageError e) {
+      failures.put(extensionClass, e.getCause() != null ? e.getCause() : e);
+      throw e;
+    }
+  }
+
+  private <T> T instantiate(Class<T> extensionClass) {
     try {
       try {
         Constructor<T> withContext = extensionClass.getConstructor(ServerContext.class);

@@ -110,7 +110,7 @@ public final class PluginHost implements AutoCloseable {
       for (MessageListener listener : extensions(MessageListener.class, id)) {
         listeners.add(new PluginRegistry.Owned<>(id, listener));
       }
-      for (Storage storage : extensions(Storage.class, id)) {
+      for (Storage storage : storages(id)) {
         storages.add(new PluginRegistry.Owned<>(id, storage));
       }
     }
@@ -153,6 +153,29 @@ public final class PluginHost implements AutoCloseable {
     return deliveries.stream().findFirst();
   }
 
+  /**
+   * The storages of a plugin. Unlike other extensions, a storage that fails to open stops the
+   * start: serving without the store, or from a damaged one, would lose or corrupt data.
+   */
+  private List<Storage> storages(String pluginId) {
+    List<Storage> storages;
+    try {
+      storages = manager.getExtensions(Storage.class, pluginId);
+    } catch (RuntimeException | LinkageError e) {
+      throw failedToOpen(pluginId, e.getCause() != null ? e.getCause() : e);
+    }
+    // PF4J logs an extension that failed in its constructor and leaves it out: look for that.
+    Optional<Throwable> failure = manager.factory().failure(Storage.class);
+    if (failure.isPresent()) {
+      throw failedToOpen(pluginId, failure.get());
+    }
+    return storages;
+  }
+
+  private static IllegalStateException failedToOpen(String pluginId, Throwable cause) {
+    return new IllegalStateException("storage plugin " + pluginId + " failed to open: " + cause.getMessage(), cause);
+  }
+
   private <T> List<T> extensions(Class<T> type, String pluginId) {
     try {
       return manager.getExtensions(type, pluginId);
@@ -180,6 +203,10 @@ public final class PluginHost implements AutoCloseable {
       super(pluginsDir);
       // initialize() ran in the super constructor before context was at hand: replace its factory.
       this.extensionFactory = new ContextExtensionFactory(context);
+    }
+
+    ContextExtensionFactory factory() {
+      return (ContextExtensionFactory) extensionFactory;
     }
 
     Path pluginsRoot() {

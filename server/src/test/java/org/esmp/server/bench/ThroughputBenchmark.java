@@ -18,10 +18,14 @@ import org.esmp.server.config.ServerConfig;
 import org.esmp.server.testing.TestIdentity;
 
 /**
- * Verified messages per second through the whole path: TCP, framing, I-JSON parse, RFC 8785,
- * Ed25519, dispatch to a plugin loaded by PF4J, answer. Starts the server in this process with the
- * echo test plugin, opens CONNECTIONS client connections each with its own key, and streams
+ * Messages per second through the whole path: TCP, framing, I-JSON parse, RFC 8785, Ed25519,
+ * dispatch to plugins loaded by PF4J, answer. Starts the server in this process with the bundled
+ * and test plugins, opens CONNECTIONS client connections each with its own key, and streams
  * MESSAGES pre-signed frames over each, pipelined, reading answers on a second thread.
+ *
+ * <p>{@code -Dmode=text} (default): direct {@code text} messages, each durably stored in another
+ * user's mailbox before its ack. {@code -Dmode=echo}: the echo test plugin, nothing stored: the
+ * ceiling set by parsing and verification.
  *
  * <p>Run (see docs/PERFORMANCE.md): {@code mvn -B -q install -DskipTests} once, then
  * {@code mvn -B -q -pl server pre-integration-test exec:java@throughput -DskipTests}.
@@ -31,6 +35,7 @@ public final class ThroughputBenchmark {
   public static void main(String[] args) throws Exception {
     int connections = Integer.getInteger("connections", 8);
     int messages = Integer.getInteger("messages", 20_000);
+    boolean durable = System.getProperty("mode", "text").equals("text");
     Path plugins = Path.of(System.getProperty("plugins", "server/target/it-plugins"));
     if (!Files.isDirectory(plugins)) {
       plugins = Path.of("target/it-plugins");
@@ -39,12 +44,12 @@ public final class ThroughputBenchmark {
     try (EsmpServer server = EsmpServer.start(ServerConfig.builder().bind("127.0.0.1").port(0)
         .domain("example.com").dataDir(data).pluginsDir(plugins).build())) {
       for (int round = 1; round <= 3; round++) {
-        run(server.port(), connections, messages, round);
+        run(server.port(), connections, messages, round, durable);
       }
     }
   }
 
-  private static void run(int port, int connections, int messages, int round) throws Exception {
+  private static void run(int port, int connections, int messages, int round, boolean durable) throws Exception {
     List<Socket> sockets = new ArrayList<>();
     List<byte[]> payloads = new ArrayList<>();
     for (int c = 0; c < connections; c++) {
@@ -59,8 +64,10 @@ public final class ThroughputBenchmark {
       readLine(in);
       StringBuilder all = new StringBuilder();
       long ts = System.currentTimeMillis();
+      String recipient = "bench" + round + "x" + ((c + 1) % connections) + "#example.com";
       for (int i = 0; i < messages; i++) {
-        all.append(me.frame(JsonObject.builder().put("type", "echo").put("to", JsonArray.of())
+        all.append(me.frame(JsonObject.builder().put("type", durable ? "text" : "echo")
+            .put("to", durable ? JsonArray.ofStrings(List.of(recipient)) : JsonArray.of())
             .put("body", JsonObject.builder().put("text", "message number " + i + " of a benchmark run").build())
             .put("ts", ts + i).build())).append('\n');
       }
@@ -87,7 +94,7 @@ public final class ThroughputBenchmark {
           InputStream in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
           for (int i = 0; i < messages; i++) {
             String line = readLine(in);
-            if (!line.startsWith("{\"type\":\"echo\"")) {
+            if (!line.startsWith(durable ? "{\"type\":\"ack\"" : "{\"type\":\"echo\"")) {
               throw new IllegalStateException("unexpected answer: " + line);
             }
             answered.incrementAndGet();
@@ -108,8 +115,9 @@ public final class ThroughputBenchmark {
     for (Socket socket : sockets) {
       socket.close();
     }
-    System.out.printf("round %d: %d connections x %d messages: %d answered in %.2f s = %.0f verified messages/s%n",
-        round, connections, messages, answered.get(), seconds, answered.get() / seconds);
+    System.out.printf("round %d (%s): %d connections x %d messages: %d answered in %.2f s = %.0f messages/s%n",
+        round, durable ? "text, durably stored" : "echo, not stored", connections, messages, answered.get(), seconds,
+        answered.get() / seconds);
   }
 
   private static String readHelloChallenge(InputStream in) throws Exception {

@@ -1,0 +1,52 @@
+package org.esmp.server;
+
+import static org.esmp.server.testing.Frames.assertAck;
+import static org.esmp.server.testing.Frames.assertError;
+import static org.esmp.server.testing.Frames.auth;
+import static org.esmp.server.testing.Frames.text;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+
+import java.nio.file.Path;
+import org.esmp.server.config.ServerConfig;
+import org.esmp.server.testing.TestClient;
+import org.esmp.server.testing.TestIdentity;
+import org.esmp.server.testing.TestServers;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** With registration closed, only addresses an operator added with {@code add-user} can auth. */
+class AddUserIT {
+
+  @TempDir Path data;
+
+  private int addUser(String... args) {
+    String[] common = {"--domain", "example.com", "--data-dir", data.toString(),
+        "--plugins-dir", TestServers.pluginsDir().toString(), "add-user"};
+    String[] all = new String[common.length + args.length];
+    System.arraycopy(common, 0, all, 0, common.length);
+    System.arraycopy(args, 0, all, common.length, args.length);
+    return Main.run(all);
+  }
+
+  @Test
+  void addsUsersAnOperatorNamesWhileRegistrationIsClosed() throws Exception {
+    TestIdentity alice = TestIdentity.random();
+    TestIdentity alicePhone = TestIdentity.random();
+    assertEquals(0, addUser("alice#example.com", alice.publicKey()));
+    assertEquals(0, addUser("alice#example.com", alicePhone.publicKey()), "a second key for the same address");
+    assertEquals(2, addUser("alice#other.example", TestIdentity.random().publicKey()), "not a served domain");
+    assertEquals(2, addUser("bob#example.com", "not-a-key"));
+    assertEquals(1, addUser("bob#example.com", alice.publicKey()), "the key belongs to alice already");
+
+    ServerConfig config = TestServers.config(data).registration(ServerConfig.Registration.CLOSED).build();
+    try (EsmpServer server = EsmpServer.start(config);
+        TestClient a = new TestClient(server.port());
+        TestClient b = new TestClient(server.port())) {
+      assertFalse(assertAck(a.call(alice.frame(auth(a, "alice#example.com")))).path("registered").asBoolean());
+      assertAck(b.call(alicePhone.frame(auth(b, "alice#example.com"))));
+      assertError(b.call(TestIdentity.random().frame(auth(b, "bob#example.com"))), "forbidden");
+      assertAck(a.call(alice.frame(text("note to self", "alice#example.com"))));
+    }
+  }
+}
