@@ -1,6 +1,7 @@
 package org.esmp.api;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -21,6 +22,15 @@ public interface Mailboxes {
    * @return completes with {@code ack} once the message is durable
    */
   CompletionStage<Reply> deliver(Request request, Collection<Address> recipients, Reply ack);
+
+  /**
+   * Commits {@code change} to the storage, then pushes each of its mailbox appends to the
+   * connections following that mailbox. For plugins that store more than the message (a group
+   * thread, for example) in the same atomic commit.
+   *
+   * @return completes once durable, with the cursor of each append, in order
+   */
+  CompletionStage<List<Long>> commit(StorageChange change);
 
   /**
    * Pushes the message of {@code request} to the recipients' connected, synced sessions without

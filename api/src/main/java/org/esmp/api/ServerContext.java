@@ -1,8 +1,10 @@
 package org.esmp.api;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import org.pf4j.ExtensionPoint;
 
 /**
  * What the server offers an extension. An extension class with a public constructor taking a
@@ -24,6 +26,13 @@ public interface ServerContext {
 
   /** Mailboxes: durable delivery to addresses and live push to their connections. */
   Mailboxes mailboxes();
+
+  /**
+   * The extensions of type {@code type} of every running plugin: how one plugin uses a service
+   * another provides (for example {@link org.esmp.api.group.GroupLedger}). Look them up when
+   * needed, not once in a constructor: plugins may start in any order.
+   */
+  <T extends ExtensionPoint> List<T> extensions(Class<T> type);
 
   /** The server's JSON reader and writer. */
   JsonCodec json();

@@ -50,6 +50,18 @@ public interface Storage extends ExtensionPoint {
    */
   List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit);
 
+  /** The value under {@code key} in {@code space} (see {@link StorageChange.Put}), if any. */
+  Optional<byte[]> get(String space, String key);
+
+  /**
+   * Values of {@code space} with keys from {@code fromKey} (inclusive) to {@code toKey}
+   * (exclusive), in key order, or in reverse order when {@code descending}; at most {@code limit}.
+   */
+  List<Stored> scan(String space, String fromKey, String toKey, boolean descending, int limit);
+
+  /** A key and its value, as {@link #scan} returns them. */
+  record Stored(String key, byte[] value) {}
+
   /**
    * Applies {@code change} atomically and durably.
    *

@@ -16,12 +16,17 @@ import org.esmp.api.json.JsonObject;
  * @param accepted a message id to record as accepted, with the fields of the answer it got
  * @param appends entries to append to mailboxes; the storage assigns each the next cursor of its
  *     address, in list order
+ * @param puts values a plugin keeps, by space and key (see {@link Storage#get}), applied after
+ *     {@code deletes}
+ * @param deletes values to remove
  */
 public record StorageChange(
     List<KeyBinding> bindKeys,
     List<KeyBinding> unbindKeys,
     Optional<Accepted> accepted,
-    List<Append> appends) {
+    List<Append> appends,
+    List<Put> puts,
+    List<Delete> deletes) {
 
   /** Copies the lists; checks for {@code null}. */
   public StorageChange {
@@ -29,6 +34,28 @@ public record StorageChange(
     unbindKeys = List.copyOf(unbindKeys);
     Objects.requireNonNull(accepted, "accepted");
     appends = List.copyOf(appends);
+    puts = List.copyOf(puts);
+    deletes = List.copyOf(deletes);
+  }
+
+  /**
+   * A value a plugin keeps. {@code space} names the plugin's collection (e.g.
+   * {@code "group-threads.thread"}); keys order by {@link String#compareTo}.
+   */
+  public record Put(String space, String key, byte[] value) {
+    public Put {
+      Objects.requireNonNull(space, "space");
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(value, "value");
+    }
+  }
+
+  /** A value to remove; removing an absent key does nothing. */
+  public record Delete(String space, String key) {
+    public Delete {
+      Objects.requireNonNull(space, "space");
+      Objects.requireNonNull(key, "key");
+    }
   }
 
   /** A key of an address. */
@@ -69,8 +96,22 @@ public record StorageChange(
     private final List<KeyBinding> unbindKeys = new ArrayList<>();
     private Accepted accepted;
     private final List<Append> appends = new ArrayList<>();
+    private final List<Put> puts = new ArrayList<>();
+    private final List<Delete> deletes = new ArrayList<>();
 
     private Builder() {}
+
+    /** Stores {@code value} under {@code key} in {@code space}, replacing what was there. */
+    public Builder put(String space, String key, byte[] value) {
+      puts.add(new Put(space, key, value));
+      return this;
+    }
+
+    /** Removes {@code key} from {@code space}. */
+    public Builder delete(String space, String key) {
+      deletes.add(new Delete(space, key));
+      return this;
+    }
 
     /** Binds {@code key} to {@code address}. */
     public Builder bindKey(Address address, Ed25519Key key) {
@@ -97,7 +138,7 @@ public record StorageChange(
     }
 
     public StorageChange build() {
-      return new StorageChange(bindKeys, unbindKeys, Optional.ofNullable(accepted), appends);
+      return new StorageChange(bindKeys, unbindKeys, Optional.ofNullable(accepted), appends, puts, deletes);
     }
   }
 }

@@ -56,11 +56,17 @@ public final class MailboxService implements Mailboxes {
     for (Address recipient : to) {
       change.append(recipient, entry);
     }
-    return storage.get().commit(change.build()).thenApply(cursors -> {
-      for (int i = 0; i < to.size(); i++) {
-        publish(to.get(i), entry.withCursor(cursors.get(i)));
+    return commit(change.build()).thenApply(cursors -> ack);
+  }
+
+  @Override
+  public CompletionStage<List<Long>> commit(StorageChange change) {
+    return storage.get().commit(change).thenApply(cursors -> {
+      List<StorageChange.Append> appends = change.appends();
+      for (int i = 0; i < appends.size(); i++) {
+        publish(appends.get(i).address(), appends.get(i).entry().withCursor(cursors.get(i)));
       }
-      return ack;
+      return cursors;
     });
   }
 

@@ -11,11 +11,16 @@ import org.pf4j.PluginRuntimeException;
 
 /**
  * Creates extensions, handing a {@link ServerContext} to those whose public constructor takes one.
- * Each extension is created once per plugin start by {@link PluginHost}, which keeps the instance.
+ * Each extension class is instantiated once per plugin start.
  */
 final class ContextExtensionFactory implements ExtensionFactory {
 
   private final ServerContext context;
+  /**
+   * One instance per extension class: a class implementing several extension points (say a
+   * delivery that is also a ledger) is one object with one state, whichever point it is found by.
+   */
+  private final Map<Class<?>, Object> instances = new ConcurrentHashMap<>();
   /** Extensions that failed to be created: PF4J logs such a failure and goes on without them. */
   private final Map<Class<?>, Throwable> failures = new ConcurrentHashMap<>();
 
@@ -33,14 +38,31 @@ final class ContextExtensionFactory implements ExtensionFactory {
 
   @Override
   public <T> T create(Class<T> extensionClass) {
-    try {
-      T extension = instantiate(extensionClass);
-      failures.remove(extensionClass);
-      return extension;
-    } catch (RuntimeException | LinkageError e) {
-      failures.put(extensionClass, e.getCause() != null ? e.getCause() : e);
-      throw e;
+    Object existing = instances.get(extensionClass);
+    if (existing != null) {
+      return extensionClass.cast(existing);
     }
+    synchronized (this) {
+      existing = instances.get(extensionClass);
+      if (existing != null) {
+        return extensionClass.cast(existing);
+      }
+      try {
+        T extension = instantiate(extensionClass);
+        failures.remove(extensionClass);
+        instances.put(extensionClass, extension);
+        return extension;
+      } catch (RuntimeException | LinkageError e) {
+        failures.put(extensionClass, e.getCause() != null ? e.getCause() : e);
+        throw e;
+      }
+    }
+  }
+
+  /** Forgets every instance, so that a later start creates them anew. */
+  void clear() {
+    instances.clear();
+    failures.clear();
   }
 
   private <T> T instantiate(Class<T> extensionClass) {

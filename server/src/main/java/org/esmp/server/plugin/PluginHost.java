@@ -44,8 +44,18 @@ public final class PluginHost implements AutoCloseable {
   public PluginHost(ServerConfig config, Set<String> coreTypes, Mailboxes mailboxes, JsonCodec json) {
     this.coreTypes = Set.copyOf(coreTypes);
     ServerContext context = new CoreContext(
-        config, () -> registry.storage().map(PluginRegistry.Owned::extension), mailboxes, json);
+        config, () -> registry.storage().map(PluginRegistry.Owned::extension), mailboxes, json, this::extensions);
     this.manager = new Manager(config.pluginsDir(), context);
+  }
+
+  /** The extensions of {@code type} of every started plugin, created once each. */
+  public <T> List<T> extensions(Class<T> type) {
+    try {
+      return manager.getExtensions(type);
+    } catch (RuntimeException | LinkageError e) {
+      log.error("Could not look up {} extensions", type.getName(), e);
+      return List.of();
+    }
   }
 
   /** The storage, for the server's own services. */
@@ -192,6 +202,7 @@ public final class PluginHost implements AutoCloseable {
     try {
       manager.stopPlugins();
       manager.unloadPlugins();
+      manager.factory().clear();
     } catch (RuntimeException e) {
       log.warn("Stopping plugins failed", e);
     }
