@@ -162,6 +162,11 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     });
   }
 
+  /** How many groups have an append running or queued; for tests. */
+  int activeGroups() {
+    return queue.activeKeys();
+  }
+
   /** Caches a state just committed; evicts another group's state when the cache is full. */
   private void remember(GroupState state) {
     cache.put(state.groupId(), state);
