@@ -70,6 +70,14 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
   static final int DEFAULT_LIMIT = 50;
   /** Most entries per {@code history} answer; a larger limit is taken as this. */
   static final int MAX_LIMIT = 500;
+  /**
+   * Most bytes of entries per {@code history} answer: 500 messages of up to a frame each would make
+   * one answer of tens of MiB. Past it the answer stops early (always with one entry at least) and
+   * says {@code "more":true}; the client pages on with {@code before}.
+   */
+  static final int MAX_HISTORY_BYTES = 4 * 1024 * 1024;
+  /** Thread entries read from the storage at a time for {@code history}. */
+  private static final int HISTORY_CHUNK = 64;
   private static final int DEFAULT_MAX_CACHED = 10_000;
 
   private final ServerContext context;
@@ -234,16 +242,36 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     memberOf(group(groupId), sender(request));
 
     String from = ThreadRecords.threadKey(groupId, 0);
-    String to = before.isPresent() ? ThreadRecords.threadKey(groupId, before.getAsLong()) : ThreadRecords.threadEnd(groupId);
-    List<Storage.Stored> page = storage().scan(ThreadRecords.THREAD, from, to, true, limit + 1);
+    String upper = before.isPresent() ? ThreadRecords.threadKey(groupId, before.getAsLong()) : ThreadRecords.threadEnd(groupId);
+    Storage storage = storage();
     JsonArray.Builder entries = JsonArray.builder();
-    for (Storage.Stored stored : page.subList(0, Math.min(limit, page.size()))) {
-      entries.add(context.json().parseObject(stored.value()));
+    int taken = 0;
+    long bytes = 0;
+    boolean more = false;
+    // Read in chunks, newest first: never more than a chunk past what the answer holds. Entries are
+    // never changed and new ones get higher keys, so the range below upper is stable between chunks.
+    chunks:
+    while (true) {
+      int wanted = Math.min(limit - taken + 1, HISTORY_CHUNK);
+      List<Storage.Stored> chunk = storage.scan(ThreadRecords.THREAD, from, upper, true, wanted);
+      for (Storage.Stored stored : chunk) {
+        bytes += stored.value().length;
+        if (taken == limit || (taken > 0 && bytes > MAX_HISTORY_BYTES)) {
+          more = true;
+          break chunks;
+        }
+        entries.add(context.json().parseObject(stored.value()));
+        taken++;
+      }
+      if (chunk.size() < wanted) {
+        break;
+      }
+      upper = chunk.get(chunk.size() - 1).key();
     }
     return Reply.result("history", JsonObject.builder()
         .put("group_id", groupId)
         .put("entries", entries.build())
-        .put("more", page.size() > limit)
+        .put("more", more)
         .build());
   }
 

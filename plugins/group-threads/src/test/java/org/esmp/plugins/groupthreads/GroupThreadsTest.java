@@ -393,6 +393,29 @@ class GroupThreadsTest {
   }
 
   @Test
+  void historyAnswerStopsEarlyPastItsByteBudgetAndPagesOn() {
+    create(GROUP, ALICE);
+    String big = "x".repeat(60_000);
+    for (int i = 2; i <= 100; i++) {
+      threads.deliver(request("text", ALICE).group(GROUP).body(JsonObject.builder().put("t", big).build()).build(), false);
+    }
+    await(threads.deliver(text(ALICE, GROUP, 101).build(), false));
+    List<Long> all = new ArrayList<>();
+    JsonObject page = history(ALICE, JsonObject.builder().put("limit", 500).build());
+    int first = seqs(page).size();
+    assertTrue(first > 1 && first < 101, "stopped at " + first);
+    assertTrue(more(page));
+    while (true) {
+      all.addAll(seqs(page));
+      if (!more(page)) {
+        break;
+      }
+      page = history(ALICE, JsonObject.builder().put("limit", 500).put("before", all.get(all.size() - 1)).build());
+    }
+    assertEquals(range(1, 101, true), all);
+  }
+
+  @Test
   void historyEntryIsShapedLikeADeliverFrame() {
     create(GROUP, ALICE, BOB);
     TestRequest message = text(BOB, GROUP, 5).receivedAt(777).build();
