@@ -56,9 +56,11 @@ import org.pf4j.Extension;
  *
  * <p><b>State.</b> Group states live in the storage (space {@value ThreadRecords#GROUPS}), thread
  * entries beside them (space {@value ThreadRecords#THREAD}); both are written in the same atomic
- * commit as the accepted-message record and the members' mailbox entries. States recently appended
- * to are cached in memory; only appends write the cache, after their commit, so it never holds an
- * older state than the storage.
+ * commit as the accepted-message record and the members' mailbox entries. The states of up to
+ * 10,000 groups recently appended to are cached in memory. Only an append writes the cache, after
+ * its commit and before the group's next append starts, so an append never sees an older state
+ * than the last one committed; readers ({@link #group}, {@code history}, {@code group_info}) see
+ * the cache or, for other groups, the storage.
  *
  * <p>Members of other domains are kept in the group but get no mailbox entry: federation (section
  * 8) is not implemented.
