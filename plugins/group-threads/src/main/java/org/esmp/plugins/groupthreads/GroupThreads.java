@@ -1,0 +1,342 @@
+package org.esmp.plugins.groupthreads;
+
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.LongSupplier;
+import org.esmp.api.Address;
+import org.esmp.api.Delivery;
+import org.esmp.api.ErrorCode;
+import org.esmp.api.MailboxEntry;
+import org.esmp.api.MessageHandler;
+import org.esmp.api.RejectedException;
+import org.esmp.api.Reply;
+import org.esmp.api.Request;
+import org.esmp.api.ServerContext;
+import org.esmp.api.SignedMessage;
+import org.esmp.api.Storage;
+import org.esmp.api.StorageChange;
+import org.esmp.api.group.GroupChange;
+import org.esmp.api.group.GroupLedger;
+import org.esmp.api.group.GroupRule;
+import org.esmp.api.group.GroupState;
+import org.esmp.api.json.JsonArray;
+import org.esmp.api.json.JsonNull;
+import org.esmp.api.json.JsonNumber;
+import org.esmp.api.json.JsonObject;
+import org.esmp.api.json.JsonString;
+import org.esmp.api.json.JsonValue;
+import org.pf4j.Extension;
+
+/**
+ * Group threads (ESMP/1 section 6): the {@link GroupLedger} that numbers each group's messages and
+ * system events {@code seq} 1, 2, 3 … without gaps; the {@link Delivery} of group messages (content
+ * types with a {@code group_id}); and the session types {@code history} and {@code group_info}.
+ *
+ * <p><b>Order and threads.</b> Appends to one group run one at a time, in the order
+ * {@link #append} was called, through a per-group asynchronous queue: no thread waits for a commit.
+ * An append's rule sees the state the previous append committed, and its {@code seq} is that
+ * state's {@code lastSeq} + 1; a rejected rule or a failed commit leaves the state unchanged, so
+ * the next append takes the same {@code seq} and the thread has no gap. Appends to different groups
+ * run concurrently. The first append of an idle group runs on the caller's thread; one that waited
+ * runs on this plugin's small pool, never on the storage's commit thread. Every method is
+ * thread-safe and never blocks.
+ *
+ * <p><b>State.</b> Group states live in the storage (space {@value ThreadRecords#GROUPS}), thread
+ * entries beside them (space {@value ThreadRecords#THREAD}); both are written in the same atomic
+ * commit as the accepted-message record and the members' mailbox entries. The states of up to
+ * 10,000 groups recently appended to are cached in memory. Only an append writes the cache, after
+ * its commit and before the group's next append starts, so an append never sees an older state
+ * than the last one committed; readers ({@link #group}, {@code history}, {@code group_info}) see
+ * the cache or, for other groups, the storage.
+ *
+ * <p>Members of other domains are kept in the group but get no mailbox entry: federation (section
+ * 8) is not implemented.
+ */
+@Extension
+public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
+
+  /** Entries per {@code history} answer when the client names no limit. */
+  static final int DEFAULT_LIMIT = 50;
+  /** Most entries per {@code history} answer; a larger limit is taken as this. */
+  static final int MAX_LIMIT = 500;
+  /**
+   * Most bytes of entries per {@code history} answer: 500 messages of up to a frame each would make
+   * one answer of tens of MiB. Past it the answer stops early (always with one entry at least) and
+   * says {@code "more":true}; the client pages on with {@code before}.
+   */
+  static final int MAX_HISTORY_BYTES = 4 * 1024 * 1024;
+  /** Thread entries read from the storage at a time for {@code history}. */
+  private static final int HISTORY_CHUNK = 64;
+  private static final int DEFAULT_MAX_CACHED = 10_000;
+
+  private final ServerContext context;
+  private final LongSupplier clock;
+  private final KeyedQueue queue;
+  private final int maxCached;
+  /** Committed states of groups recently appended to; written only by appends, in their group's turn. */
+  private final Map<String, GroupState> cache = new ConcurrentHashMap<>();
+
+  public GroupThreads(ServerContext context) {
+    this(context, System::currentTimeMillis, defaultExecutor(), DEFAULT_MAX_CACHED);
+  }
+
+  /**
+   * @param clock the time recorded as a message's acceptance
+   * @param executor where an append that waited for its group's previous one runs
+   * @param maxCached how many group states to keep in memory
+   */
+  GroupThreads(ServerContext context, LongSupplier clock, Executor executor, int maxCached) {
+    this.context = context;
+    this.clock = clock;
+    this.queue = new KeyedQueue(executor);
+    this.maxCached = maxCached;
+  }
+
+  /** Daemon threads that end when idle, so a stopped plugin leaves none behind. */
+  private static Executor defaultExecutor() {
+    AtomicInteger count = new AtomicInteger();
+    int threads = Math.max(2, Runtime.getRuntime().availableProcessors());
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        task -> {
+          Thread thread = new Thread(task, "group-threads-" + count.incrementAndGet());
+          thread.setDaemon(true);
+          return thread;
+        });
+    pool.allowCoreThreadTimeOut(true);
+    return pool;
+  }
+
+  // ---- GroupLedger ----
+
+  @Override
+  public Optional<GroupState> group(String groupId) {
+    GroupState cached = cache.get(groupId);
+    if (cached != null) {
+      return Optional.of(cached);
+    }
+    return storage().get(ThreadRecords.GROUPS, groupId).map(stored -> ThreadRecords.readState(context.json(), stored));
+  }
+
+  @Override
+  public CompletionStage<Reply> append(Request request, GroupRule rule) {
+    Optional<String> groupId = request.message().groupId();
+    if (groupId.isEmpty()) {
+      return CompletableFuture.failedFuture(new RejectedException(ErrorCode.BAD_FIELD, "group_id is required"));
+    }
+    return queue.submit(groupId.get(), () -> appendInTurn(groupId.get(), request, rule));
+  }
+
+  /** One append, in its group's turn: nothing else appends to this group until the stage completes. */
+  private CompletionStage<Reply> appendInTurn(String groupId, Request request, GroupRule rule) {
+    Optional<GroupState> current = group(groupId);
+    GroupChange change = rule.apply(current);
+    GroupState proposed = change.after();
+    if (!proposed.groupId().equals(groupId)) {
+      throw new IllegalStateException("a group rule returned the state of group " + proposed.groupId()
+          + " for an entry of group " + groupId);
+    }
+    long seq = current.map(GroupState::lastSeq).orElse(0L) + 1;
+    GroupState after = new GroupState(groupId, proposed.name(), proposed.policy(), proposed.members(),
+        proposed.admins(), seq);
+
+    SignedMessage message = request.message();
+    MailboxEntry entry = new MailboxEntry(0, message.id(), sender(request), request.receivedAt(), message.fields(),
+        Optional.of(groupId), OptionalLong.of(seq));
+    JsonObject ackFields = JsonObject.builder().put("seq", seq).build();
+    StorageChange.Builder writes = StorageChange.builder()
+        .accept(message.id(), clock.getAsLong(), ackFields)
+        .put(ThreadRecords.THREAD, ThreadRecords.threadKey(groupId, seq),
+            context.json().write(ThreadRecords.entry(entry)))
+        .put(ThreadRecords.GROUPS, groupId, ThreadRecords.writeState(context.json(), after));
+    for (Address recipient : new LinkedHashSet<>(change.recipients())) {
+      if (isLocalAddress(recipient)) {
+        writes.append(recipient, entry);
+      }
+    }
+    return context.mailboxes().commit(writes.build()).thenApply(cursors -> {
+      remember(after);
+      return Reply.ack(ackFields);
+    });
+  }
+
+  /** How many groups have an append running or queued; for tests. */
+  int activeGroups() {
+    return queue.activeKeys();
+  }
+
+  /** Caches a state just committed; evicts another group's state when the cache is full. */
+  private void remember(GroupState state) {
+    cache.put(state.groupId(), state);
+    if (cache.size() > maxCached) {
+      Iterator<String> keys = cache.keySet().iterator();
+      while (keys.hasNext() && cache.size() > maxCached) {
+        if (!keys.next().equals(state.groupId())) {
+          keys.remove(); // the storage has it: the group's next append reads it from there
+        }
+      }
+    }
+  }
+
+  // ---- Delivery ----
+
+  @Override
+  public Scope scope() {
+    return Scope.GROUP;
+  }
+
+  /** A content message with a {@code group_id}: appended to the thread and given to every member. */
+  @Override
+  public CompletionStage<Reply> deliver(Request request, boolean ephemeral) {
+    Address sender = sender(request);
+    if (ephemeral) {
+      String groupId = request.message().groupId().orElseThrow(
+          () -> new RejectedException(ErrorCode.BAD_FIELD, "group_id is required"));
+      GroupState state = memberOf(group(groupId), sender);
+      List<Address> local = state.members().stream().filter(this::isLocalAddress).toList();
+      context.mailboxes().deliverLive(request, local);
+      return CompletableFuture.completedFuture(Reply.ack());
+    }
+    return append(request, current -> {
+      GroupState state = memberOf(current, sender);
+      return new GroupChange(state, state.members());
+    });
+  }
+
+  // ---- MessageHandler: history, group_info ----
+
+  @Override
+  public Set<String> types() {
+    return Set.of("history", "group_info");
+  }
+
+  @Override
+  public CompletionStage<Reply> handle(Request request) {
+    return CompletableFuture.completedFuture(switch (request.message().type()) {
+      case "history" -> history(request);
+      case "group_info" -> groupInfo(request);
+      default -> throw new IllegalArgumentException("not a type of this handler: " + request.message().type());
+    });
+  }
+
+  /** {@code history}: body {@code {"before":SEQ?,"limit":N?}}; entries newest first. */
+  private Reply history(Request request) {
+    String groupId = sessionGroupId(request);
+    JsonObject body = request.message().body().asObject();
+    if (body == null) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "a history body is {\"before\":SEQ?,\"limit\":N?}");
+    }
+    OptionalLong before = optionalWholeNumber(body, "before", 1, "before must be a seq, 1 or more");
+    OptionalLong limitField = optionalWholeNumber(body, "limit", 1, "limit must be a whole number, 1 or more");
+    int limit = (int) Math.min(limitField.orElse(DEFAULT_LIMIT), MAX_LIMIT);
+    memberOf(group(groupId), sender(request));
+
+    String from = ThreadRecords.threadKey(groupId, 0);
+    String upper = before.isPresent() ? ThreadRecords.threadKey(groupId, before.getAsLong()) : ThreadRecords.threadEnd(groupId);
+    Storage storage = storage();
+    JsonArray.Builder entries = JsonArray.builder();
+    int taken = 0;
+    long bytes = 0;
+    boolean more = false;
+    // Read in chunks, newest first: never more than a chunk past what the answer holds. Entries are
+    // never changed and new ones get higher keys, so the range below upper is stable between chunks.
+    chunks:
+    while (true) {
+      int wanted = Math.min(limit - taken + 1, HISTORY_CHUNK);
+      List<Storage.Stored> chunk = storage.scan(ThreadRecords.THREAD, from, upper, true, wanted);
+      for (Storage.Stored stored : chunk) {
+        bytes += stored.value().length;
+        if (taken == limit || (taken > 0 && bytes > MAX_HISTORY_BYTES)) {
+          more = true;
+          break chunks;
+        }
+        entries.add(context.json().parseObject(stored.value()));
+        taken++;
+      }
+      if (chunk.size() < wanted) {
+        break;
+      }
+      upper = chunk.get(chunk.size() - 1).key();
+    }
+    return Reply.result("history", JsonObject.builder()
+        .put("group_id", groupId)
+        .put("entries", entries.build())
+        .put("more", more)
+        .build());
+  }
+
+  /** {@code group_info}: the group's committed state, for its members. */
+  private Reply groupInfo(Request request) {
+    String groupId = sessionGroupId(request);
+    GroupState state = memberOf(group(groupId), sender(request));
+    return Reply.result("group", JsonObject.builder()
+        .put("group_id", groupId)
+        .put("name", state.name().<JsonValue>map(JsonString::of).orElse(JsonNull.INSTANCE))
+        .put("policy", ThreadRecords.policy(state.policy()))
+        .put("members", ThreadRecords.addresses(state.members()))
+        .put("admins", ThreadRecords.addresses(state.admins()))
+        .put("seq", state.lastSeq())
+        .build());
+  }
+
+  /**
+   * The checks a session type makes before its body: an authenticated connection, signed by its
+   * address, naming a group.
+   */
+  private static String sessionGroupId(Request request) {
+    Address connection = request.session().address().orElseThrow(() -> new RejectedException(
+        ErrorCode.AUTH_REQUIRED, request.message().type() + " needs auth on this connection"));
+    if (!connection.equals(sender(request))) {
+      throw new RejectedException(ErrorCode.FORBIDDEN,
+          request.message().type() + " must be signed by a key of the connection's address");
+    }
+    return request.message().groupId().orElseThrow(
+        () -> new RejectedException(ErrorCode.BAD_FIELD, request.message().type() + " needs a group_id"));
+  }
+
+  /** An optional whole-number member at least {@code min}; JSON {@code null} counts as absent. */
+  private static OptionalLong optionalWholeNumber(JsonObject body, String name, long min, String problem) {
+    JsonValue value = body.get(name);
+    if (value == null || value == JsonNull.INSTANCE) {
+      return OptionalLong.empty();
+    }
+    if (!(value instanceof JsonNumber number) || !number.isSafeInteger() || number.longValue() < min) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, problem);
+    }
+    return OptionalLong.of(number.longValue());
+  }
+
+  /** The state of an existing group of which {@code address} is a member; else the protocol's refusal. */
+  private static GroupState memberOf(Optional<GroupState> group, Address address) {
+    GroupState state = group.orElseThrow(() -> new RejectedException(ErrorCode.NO_SUCH_GROUP, "no such group"));
+    if (!state.isMember(address)) {
+      throw new RejectedException(ErrorCode.NOT_MEMBER, "the sender is not a member of the group");
+    }
+    return state;
+  }
+
+  private static Address sender(Request request) {
+    return request.sender().orElseThrow(() -> new IllegalStateException("a group message without a sender address"));
+  }
+
+  /** Whether {@code address} has a mailbox here: a domain this server serves, and an address that exists. */
+  private boolean isLocalAddress(Address address) {
+    return context.domains().contains(address.domain()) && !storage().keysOf(address).isEmpty();
+  }
+
+  private Storage storage() {
+    return context.storage().orElseThrow(() -> new IllegalStateException("no storage plugin installed"));
+  }
+}
