@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -74,7 +75,10 @@ public final class MailboxService implements Mailboxes {
   public void deliverLive(Request request, Collection<Address> recipients) {
     SignedMessage message = request.message();
     Address from = request.sender().orElseThrow(() -> new IllegalArgumentException("no sender address"));
-    byte[] frame = Deliveries.encode(MailboxEntry.direct(message.id(), from, request.receivedAt(), message.fields()));
+    // Group traffic names its group, as any group delivery does; it has no seq: it is not in the thread.
+    MailboxEntry entry = new MailboxEntry(0, message.id(), from, request.receivedAt(), message.fields(),
+        message.groupId(), OptionalLong.empty());
+    byte[] frame = Deliveries.encode(entry);
     for (Address recipient : Set.copyOf(recipients)) {
       for (Subscription subscription : subscriptions.getOrDefault(recipient, Set.of())) {
         subscription.session.send(frame);
