@@ -27,6 +27,7 @@ import org.esmp.server.json.JsonWriter;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
+import org.esmp.server.testing.TestUser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,7 +40,6 @@ import org.junit.jupiter.api.io.TempDir;
 class DeliveryIT {
 
   private static final ObjectMapper JSON = new ObjectMapper();
-  private static final AtomicInteger NAMES = new AtomicInteger();
 
   @TempDir static Path data;
   static EsmpServer server;
@@ -54,44 +54,22 @@ class DeliveryIT {
     server.close();
   }
 
-  /** A registered user with a fresh name, and a connection authenticated as it. */
-  record User(String address, TestIdentity key, TestClient client) {
-    JsonNode send(JsonObject unsigned) throws Exception {
-      return client.call(key.frame(unsigned));
-    }
+  private static TestUser user(String name) throws Exception {
+    return TestUser.register(server.port(), name);
   }
 
-  private static User user(String name) throws Exception {
-    String address = name + NAMES.incrementAndGet() + "#example.com";
-    TestIdentity key = TestIdentity.random();
-    TestClient client = new TestClient(server.port());
-    assertTrue(authenticate(client, key, address).path("registered").asBoolean());
-    return new User(address, key, client);
+  private static TestUser connectAgain(TestUser user) throws Exception {
+    return user.reconnect(server.port());
   }
 
-  private static User connectAgain(User user) throws Exception {
-    TestClient client = new TestClient(server.port());
-    assertFalse(authenticate(client, user.key(), user.address()).path("registered").asBoolean());
-    return new User(user.address(), user.key(), client);
-  }
-
-  /** Syncs from {@code since}: the deliveries, then the synced answer last. */
-  private static List<JsonNode> syncAll(User user, long since) throws Exception {
-    user.client().send(user.key().frame(sync(since)));
-    List<JsonNode> frames = new ArrayList<>();
-    while (true) {
-      JsonNode frame = user.client().read();
-      frames.add(frame);
-      if (!frame.path("type").asText().equals("deliver")) {
-        return frames;
-      }
-    }
+  private static List<JsonNode> syncAll(TestUser user, long since) throws Exception {
+    return user.syncAll(since);
   }
 
   @Test
   void deliversLiveToASyncedRecipient() throws Exception {
-    User alice = user("alice");
-    User bob = user("bob");
+    TestUser alice = user("alice");
+    TestUser bob = user("bob");
     List<JsonNode> synced = syncAll(bob, 0);
     assertEquals(List.of("synced"), synced.stream().map(f -> f.path("type").asText()).toList());
     assertEquals(0, synced.get(0).path("cursor").asLong());
@@ -125,14 +103,14 @@ class DeliveryIT {
 
   @Test
   void deliversToAnOfflineRecipientThroughSyncAndNothingTwiceFromACursor() throws Exception {
-    User alice = user("alice");
-    User carol = user("carol");
+    TestUser alice = user("alice");
+    TestUser carol = user("carol");
     carol.client().close();
     List<String> ids = new ArrayList<>();
     for (int i = 1; i <= 3; i++) {
       ids.add(assertAck(alice.send(text("note " + i, carol.address()))).path("re").asText());
     }
-    User back = connectAgain(carol);
+    TestUser back = connectAgain(carol);
     List<JsonNode> frames = syncAll(back, 0);
     assertEquals(4, frames.size());
     for (int i = 0; i < 3; i++) {
@@ -156,9 +134,9 @@ class DeliveryIT {
 
   @Test
   void everyConnectionOfAnAddressReceives() throws Exception {
-    User alice = user("alice");
-    User dave = user("dave");
-    User daveToo = connectAgain(dave);
+    TestUser alice = user("alice");
+    TestUser dave = user("dave");
+    TestUser daveToo = connectAgain(dave);
     syncAll(dave, 0);
     syncAll(daveToo, 0);
     String id = assertAck(alice.send(text("to both", dave.address()))).path("re").asText();
@@ -168,8 +146,8 @@ class DeliveryIT {
 
   @Test
   void answersAResentMessageAsDuplicateAndDeliversItOnce() throws Exception {
-    User alice = user("alice");
-    User erin = user("erin");
+    TestUser alice = user("alice");
+    TestUser erin = user("erin");
     syncAll(erin, 0);
     String frame = alice.key().frame(text("once", erin.address(), "ghost#x.example"));
     JsonNode first = assertAck(alice.client().call(frame));
@@ -192,8 +170,8 @@ class DeliveryIT {
 
   @Test
   void rejectsUnknownRecipientsAndTooMany() throws Exception {
-    User alice = user("alice");
-    User frank = user("frank");
+    TestUser alice = user("alice");
+    TestUser frank = user("frank");
     assertError(alice.send(text("nobody", "nobody#example.com")), "unknown_recipient");
     JsonNode partial = assertAck(alice.send(text("some", frank.address(), "nobody#example.com", "x#elsewhere.example")));
     assertEquals("unknown_recipient", partial.path("rejected").path("nobody#example.com").asText());
@@ -219,7 +197,7 @@ class DeliveryIT {
 
   @Test
   void addsAndRevokesKeys() throws Exception {
-    User grace = user("grace");
+    TestUser grace = user("grace");
     TestIdentity laptop = TestIdentity.random();
     JsonObject addLaptop = message("key_add", JsonObject.builder().put("pubkey", laptop.publicKey()).build());
     assertAck(grace.send(addLaptop));
@@ -241,7 +219,7 @@ class DeliveryIT {
         message("key_revoke", JsonObject.builder().put("pubkey", laptop.publicKey()).build()))), "forbidden");
 
     // A key of another address cannot be added.
-    User henry = user("henry");
+    TestUser henry = user("henry");
     assertError(henry.send(message("key_add", JsonObject.builder().put("pubkey", laptop.publicKey()).build())),
         "forbidden");
     assertError(henry.send(message("key_add", JsonObject.builder().put("pubkey", "short").build())), "bad_field");
@@ -250,7 +228,7 @@ class DeliveryIT {
 
   @Test
   void looksUpAddresses() throws Exception {
-    User ivan = user("ivan");
+    TestUser ivan = user("ivan");
     JsonNode none = ivan.send(message("lookup", JsonObject.builder().put("address", "nobody#example.com").build()));
     assertEquals("keys", none.path("type").asText());
     assertEquals("nobody#example.com", none.path("address").asText());
@@ -261,20 +239,20 @@ class DeliveryIT {
 
   @Test
   void refusesStaleMessagesAndSyncWithoutAuth() throws Exception {
-    User judy = user("judy");
+    TestUser judy = user("judy");
     assertError(judy.send(text("late", judy.address()).toBuilder().put("ts", System.currentTimeMillis() - 3_600_000).build()),
         "stale");
     try (TestClient anonymous = new TestClient(server.port())) {
       assertError(anonymous.call(judy.key().frame(sync(0))), "auth_required");
       // A connection authenticated as someone else may not sync judy's mailbox.
-      User kim = user("kim");
+      TestUser kim = user("kim");
       assertError(kim.client().call(judy.key().frame(sync(0))), "forbidden");
     }
   }
 
   @Test
   void refusesMessagesFromUnregisteredKeysAndAForgedFrom() throws Exception {
-    User liam = user("liam");
+    TestUser liam = user("liam");
     try (TestClient stranger = new TestClient(server.port())) {
       assertError(stranger.call(TestIdentity.random().frame(text("hi", liam.address()))), "unknown_sender");
     }
@@ -284,8 +262,8 @@ class DeliveryIT {
 
   @Test
   void keepsPipelinedAnswersInOrderAcrossCommits() throws Exception {
-    User mia = user("mia");
-    User noah = user("noah");
+    TestUser mia = user("mia");
+    TestUser noah = user("noah");
     StringBuilder burst = new StringBuilder();
     List<String> expected = new ArrayList<>();
     for (int i = 0; i < 200; i++) {

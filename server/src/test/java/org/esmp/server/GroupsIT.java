@@ -18,12 +18,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.atomic.AtomicInteger;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
+import org.esmp.server.testing.TestUser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,8 +34,6 @@ import org.junit.jupiter.api.io.TempDir;
  * system-events plugin jars loaded by PF4J.
  */
 class GroupsIT {
-
-  private static final AtomicInteger NAMES = new AtomicInteger();
 
   @TempDir static Path data;
   static EsmpServer server;
@@ -50,18 +48,8 @@ class GroupsIT {
     server.close();
   }
 
-  record User(String address, TestIdentity key, TestClient client) {
-    JsonNode send(JsonObject unsigned) throws Exception {
-      return client.call(key.frame(unsigned));
-    }
-  }
-
-  private static User user(String name) throws Exception {
-    String address = name + NAMES.incrementAndGet() + "#example.com";
-    TestIdentity key = TestIdentity.random();
-    TestClient client = new TestClient(server.port());
-    authenticate(client, key, address);
-    return new User(address, key, client);
+  private static TestUser user(String name) throws Exception {
+    return TestUser.register(server.port(), name);
   }
 
   private static String newGroup() {
@@ -108,22 +96,17 @@ class GroupsIT {
     return list;
   }
 
-  /** Every frame up to the synced answer, after syncing from {@code since}. */
-  private static List<JsonNode> syncAll(User user, long since) throws Exception {
-    user.client().send(user.key().frame(sync(since)));
-    List<JsonNode> frames = new ArrayList<>();
-    JsonNode frame;
-    while ((frame = user.client().read()).path("type").asText().equals("deliver")) {
-      frames.add(frame);
-    }
-    assertEquals("synced", frame.path("type").asText());
-    return frames;
+  /** The deliveries after syncing from {@code since}, without the synced answer. */
+  private static List<JsonNode> syncAll(TestUser user, long since) throws Exception {
+    List<JsonNode> frames = user.syncAll(since);
+    assertEquals("synced", frames.get(frames.size() - 1).path("type").asText());
+    return frames.subList(0, frames.size() - 1);
   }
 
   @Test
   void createsAGroupWithMembersWhoAllReceiveItsThread() throws Exception {
-    User ann = user("ann");
-    User ben = user("ben");
+    TestUser ann = user("ann");
+    TestUser ben = user("ben");
     String group = newGroup();
     assertEquals(1, assertAck(ann.send(create(group, "invite", ben.address()))).path("seq").asLong());
     assertEquals(2, assertAck(ben.send(post(group, "hi all"))).path("seq").asLong());
@@ -150,8 +133,8 @@ class GroupsIT {
 
   @Test
   void joinsOpenGroupsButNotInviteOnlyOnes() throws Exception {
-    User cat = user("cat");
-    User dan = user("dan");
+    TestUser cat = user("cat");
+    TestUser dan = user("dan");
     String open = newGroup();
     String invite = newGroup();
     assertAck(cat.send(create(open, "open")));
@@ -168,9 +151,9 @@ class GroupsIT {
 
   @Test
   void onlyAdminsRemoveAndTheRemovedMemberIsToldThenShutOut() throws Exception {
-    User eve = user("eve");
-    User fay = user("fay");
-    User gus = user("gus");
+    TestUser eve = user("eve");
+    TestUser fay = user("fay");
+    TestUser gus = user("gus");
     String group = newGroup();
     assertAck(eve.send(create(group, "invite", fay.address(), gus.address())));
     assertError(fay.send(member("removed", group, gus.address())), "forbidden");
@@ -190,9 +173,9 @@ class GroupsIT {
 
   @Test
   void theLongestStandingMemberBecomesAdminWhenTheLastAdminLeaves() throws Exception {
-    User hal = user("hal");
-    User ivy = user("ivy");
-    User jon = user("jon");
+    TestUser hal = user("hal");
+    TestUser ivy = user("ivy");
+    TestUser jon = user("jon");
     String group = newGroup();
     assertAck(hal.send(create(group, "invite", ivy.address(), jon.address())));
     assertAck(hal.send(member("left", group, null)));
@@ -206,7 +189,7 @@ class GroupsIT {
 
   @Test
   void refusesEventsForUnknownGroups() throws Exception {
-    User kai = user("kai");
+    TestUser kai = user("kai");
     String nowhere = newGroup();
     assertError(kai.send(member("joined", nowhere, null)), "no_such_group");
     assertError(kai.send(member("left", nowhere, null)), "no_such_group");
@@ -217,7 +200,7 @@ class GroupsIT {
 
   @Test
   void pagesHistoryNewestFirstAcross1200Entries() throws Exception {
-    User lea = user("lea");
+    TestUser lea = user("lea");
     String group = newGroup();
     assertAck(lea.send(create(group, "invite")));
     StringBuilder burst = new StringBuilder();
@@ -257,16 +240,16 @@ class GroupsIT {
 
   @Test
   void concurrentPostersGetGaplessSeq() throws Exception {
-    User owner = user("mo");
+    TestUser owner = user("mo");
     String group = newGroup();
-    List<User> posters = new ArrayList<>();
+    List<TestUser> posters = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       posters.add(user("poster"));
     }
-    assertAck(owner.send(create(group, "invite", posters.stream().map(User::address).toArray(String[]::new))));
+    assertAck(owner.send(create(group, "invite", posters.stream().map(TestUser::address).toArray(String[]::new))));
     List<Long> seqs = Collections.synchronizedList(new ArrayList<>());
     List<Thread> threads = new ArrayList<>();
-    for (User poster : posters) {
+    for (TestUser poster : posters) {
       Thread thread = new Thread(() -> {
         try {
           StringBuilder burst = new StringBuilder();
@@ -341,7 +324,7 @@ class GroupsIT {
         assertError(p.call(pia.frame(event(type, group, JsonObject.empty()))), "unsupported_type");
       }
       assertError(p.call(pia.frame(post(group, "no groups here"))), "unsupported_type");
-      assertFalse(syncAll(new User("quin#example.com", quin, q), 0).isEmpty());
+      assertFalse(syncAll(new TestUser("quin#example.com", quin, q), 0).isEmpty());
     }
   }
 }
