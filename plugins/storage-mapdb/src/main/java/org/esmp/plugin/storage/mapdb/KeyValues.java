@@ -1,0 +1,139 @@
+package org.esmp.plugin.storage.mapdb;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.NavigableMap;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import org.esmp.api.Storage;
+import org.esmp.api.StorageChange;
+
+/**
+ * The values plugins keep ({@link StorageChange.Put}), in one B-tree keyed by
+ * {@code space + NUL + key}, so that each space is one key range in {@link String} order.
+ *
+ * <p>Readers see committed values only, although MapDB shows the open transaction's writes to every
+ * thread: before the commit thread first writes a key in a batch, it records the key's committed
+ * value (or its absence) in {@link #pending}; readers take the pending record over the map's value.
+ * The records leave after the commit, or after a rollback, which first counts up
+ * {@code rollbacks}: a reader that read the map before a rollback and the (by then cleared)
+ * pending records after it sees the rollback count change and reads again.
+ *
+ * <p>Written by the commit thread only; read by any thread.
+ */
+final class KeyValues {
+
+  /** Separates a space from a key; a space name may not contain it. */
+  static final char SEPARATOR = '\u0000';
+
+  /** The committed value of a key written in the batch being committed; {@code null}: absent. */
+  private record Committed(byte[] value) {}
+
+  private final NavigableMap<String, byte[]> map;
+  private final AtomicLong rollbacks;
+  private final Map<String, Committed> pending = new ConcurrentHashMap<>();
+
+  /**
+   * @param map the store's B-tree of values
+   * @param rollbacks counted up by the commit thread after each rollback, before pending records
+   *     are cleared
+   */
+  KeyValues(NavigableMap<String, byte[]> map, AtomicLong rollbacks) {
+    this.map = map;
+    this.rollbacks = rollbacks;
+  }
+
+  static String key(String space, String key) {
+    if (space.isEmpty() || space.indexOf(SEPARATOR) >= 0) {
+      throw new IllegalArgumentException("a space name is non-empty and has no NUL character: " + space);
+    }
+    return space + SEPARATOR + key;
+  }
+
+  /** Checks a change's spaces before it is queued, so that a bad one fails alone. */
+  static void check(StorageChange change) {
+    change.puts().forEach(put -> key(put.space(), put.key()));
+    change.deletes().forEach(delete -> key(delete.space(), delete.key()));
+  }
+
+  /** Commit thread: writes a change's deletes, then its puts, into the open transaction. */
+  void apply(StorageChange change) {
+    for (StorageChange.Delete delete : change.deletes()) {
+      String key = key(delete.space(), delete.key());
+      remember(key);
+      map.remove(key);
+    }
+    for (StorageChange.Put put : change.puts()) {
+      String key = key(put.space(), put.key());
+      remember(key);
+      map.put(key, put.value());
+    }
+  }
+
+  private void remember(String key) {
+    // Only the first write of a key in a batch sees its committed value.
+    pending.computeIfAbsent(key, k -> new Committed(map.get(k)));
+  }
+
+  /** Commit thread: the batch committed or rolled back; its values are what the map holds. */
+  void clearPending() {
+    pending.clear();
+  }
+
+  /** See {@link Storage#get}. */
+  Optional<byte[]> get(String space, String key) {
+    String full = key(space, key);
+    while (true) {
+      long before = rollbacks.get();
+      byte[] value = map.get(full);
+      Committed committed = pending.get(full);
+      if (rollbacks.get() == before) {
+        byte[] result = committed != null ? committed.value() : value;
+        return Optional.ofNullable(result == null ? null : result.clone());
+      }
+    }
+  }
+
+  /** See {@link Storage#scan}. */
+  List<Storage.Stored> scan(String space, String fromKey, String toKey, boolean descending, int limit) {
+    String from = key(space, fromKey);
+    String to = key(space, toKey);
+    if (limit <= 0 || from.compareTo(to) >= 0) {
+      return List.of();
+    }
+    while (true) {
+      long before = rollbacks.get();
+      NavigableMap<String, byte[]> range = map.subMap(from, true, to, false);
+      if (descending) {
+        range = range.descendingMap();
+      }
+      List<Storage.Stored> found = new ArrayList<>(Math.min(limit, 256));
+      for (Map.Entry<String, byte[]> entry : range.entrySet()) {
+        Committed committed = pending.get(entry.getKey());
+        byte[] value = committed != null ? committed.value() : entry.getValue();
+        if (value != null) {
+          found.add(new Storage.Stored(entry.getKey().substring(space.length() + 1), value.clone()));
+          if (found.size() == limit) {
+            break;
+          }
+        }
+      }
+      // Keys deleted in the pending batch are gone from the map but committed: put them back.
+      for (Map.Entry<String, Committed> entry : pending.entrySet()) {
+        String key = entry.getKey();
+        if (entry.getValue().value() != null && key.compareTo(from) >= 0 && key.compareTo(to) < 0
+            && !map.containsKey(key)) {
+          found.add(new Storage.Stored(key.substring(space.length() + 1), entry.getValue().value().clone()));
+        }
+      }
+      if (rollbacks.get() != before) {
+        continue;
+      }
+      found.sort((a, b) -> descending ? b.key().compareTo(a.key()) : a.key().compareTo(b.key()));
+      return found.size() > limit ? Collections.unmodifiableList(found.subList(0, limit)) : found;
+    }
+  }
+}
