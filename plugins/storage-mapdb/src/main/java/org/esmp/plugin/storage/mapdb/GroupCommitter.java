@@ -2,11 +2,15 @@ package org.esmp.plugin.storage.mapdb;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -250,12 +254,23 @@ final class GroupCommitter {
     }
     Map<Address, List<Ed25519Key>> batchKeys = new HashMap<>();
     Map<Address, Mailbox> batchMailboxes = new HashMap<>();
+    Map<Long, Set<Long>> batchTimes = new HashMap<>();
     long firstNewAddressId = nextAddressId;
     List<List<Long>> cursors = new ArrayList<>(batch.size());
     long started = System.nanoTime();
     try {
       for (ChangeTask task : batch) {
-        cursors.add(apply(task, batchKeys, batchMailboxes));
+        cursors.add(apply(task, batchKeys, batchMailboxes, batchTimes));
+      }
+      // Once per millisecond and batch, not per id.
+      for (Map.Entry<Long, Set<Long>> e : batchTimes.entrySet()) {
+        Set<Long> prefixes = new LinkedHashSet<>();
+        long[] stored = store.acceptedByTime.get(e.getKey());
+        if (stored != null) {
+          Arrays.stream(stored).forEach(prefixes::add);
+        }
+        prefixes.addAll(e.getValue());
+        store.acceptedByTime.put(e.getKey(), prefixes.stream().mapToLong(Long::longValue).toArray());
       }
       // Once per mailbox and batch, not per entry.
       for (Mailbox mailbox : batchMailboxes.values()) {
@@ -284,9 +299,15 @@ final class GroupCommitter {
     }
   }
 
-  /** Writes one change into the open transaction; returns the cursors of its appends. */
+  /**
+   * Writes one change into the open transaction, except its time-index entry, which goes into
+   * {@code batchTimes}; returns the cursors of its appends.
+   */
   private List<Long> apply(
-      ChangeTask task, Map<Address, List<Ed25519Key>> batchKeys, Map<Address, Mailbox> batchMailboxes) {
+      ChangeTask task,
+      Map<Address, List<Ed25519Key>> batchKeys,
+      Map<Address, Mailbox> batchMailboxes,
+      Map<Long, Set<Long>> batchTimes) {
     StorageChange change = task.change;
     // Unbinding first lets one change move a key from one address to another.
     for (StorageChange.KeyBinding unbind : change.unbindKeys()) {
@@ -309,9 +330,9 @@ final class GroupCommitter {
       long prefix = Keys.idPrefix(accepted.id());
       byte[] previous = store.accepted.put(prefix, task.acceptedValue);
       if (previous != null) {
-        mergeAccepted(prefix, previous, task.acceptedValue);
+        mergeAccepted(prefix, previous, task.acceptedValue, batchTimes);
       }
-      store.acceptedByTime.add(new Object[] {accepted.acceptedAt(), prefix});
+      batchTimes.computeIfAbsent(accepted.acceptedAt(), t -> new LinkedHashSet<>()).add(prefix);
     }
     List<Long> cursors = new ArrayList<>(change.appends().size());
     for (int i = 0; i < change.appends().size(); i++) {
@@ -337,7 +358,7 @@ final class GroupCommitter {
    * with the same prefix, or an earlier record of the same id (which it replaces, with its time
    * key). Rare: ids are SHA-256 digests, and a resend is answered from the stored record.
    */
-  private void mergeAccepted(long prefix, byte[] previous, byte[] written) {
+  private void mergeAccepted(long prefix, byte[] previous, byte[] written, Map<Long, Set<Long>> batchTimes) {
     Records.Accepted record = Records.acceptedRecords(written).get(0);
     List<Records.Accepted> bucket = new ArrayList<>(Records.acceptedRecords(previous));
     int same = 0;
@@ -349,7 +370,12 @@ final class GroupCommitter {
     } else {
       long replacedAt = bucket.set(same, record).acceptedAt();
       if (bucket.stream().noneMatch(a -> a.acceptedAt() == replacedAt)) {
-        store.acceptedByTime.remove(new Object[] {replacedAt, prefix});
+        // Its time entry is in this batch's, or already stored.
+        Set<Long> inBatch = batchTimes.get(replacedAt);
+        if (inBatch != null) {
+          inBatch.remove(prefix);
+        }
+        unindexTime(replacedAt, prefix);
       }
     }
     store.accepted.put(prefix, Records.acceptedBucket(bucket));
@@ -413,17 +439,21 @@ final class GroupCommitter {
         }
       }
       if (budget > 0) {
-        // No prefix sorts below Long.MIN_VALUE: the head set is what was accepted before the cutoff.
-        Iterator<Object[]> old =
-            store.acceptedByTime.headSet(new Object[] {trim.receivedBefore, Long.MIN_VALUE}, false).iterator();
-        List<Object[]> doomed = new ArrayList<>();
-        while (doomed.size() < budget && old.hasNext()) {
-          doomed.add(old.next());
+        Iterator<Map.Entry<Long, long[]>> old =
+            store.acceptedByTime.headMap(trim.receivedBefore, false).entrySet().iterator();
+        Map<Long, long[]> doomed = new LinkedHashMap<>();
+        int records = 0;
+        while (records < budget && old.hasNext()) {
+          Map.Entry<Long, long[]> e = old.next();
+          doomed.put(e.getKey(), e.getValue());
+          records += e.getValue().length;
         }
         acceptedDone = !old.hasNext();
-        for (Object[] key : doomed) {
-          trimAccepted((Long) key[1], (Long) key[0]);
-          store.acceptedByTime.remove(key);
+        for (Map.Entry<Long, long[]> e : doomed.entrySet()) {
+          for (long prefix : e.getValue()) {
+            trimAccepted(prefix, e.getKey());
+          }
+          store.acceptedByTime.remove(e.getKey());
         }
       }
       beforeCommit.run();
@@ -441,6 +471,20 @@ final class GroupCommitter {
       return true;
     }
     return false;
+  }
+
+  /** Removes {@code prefix} from the time-index entry of {@code acceptedAt}. */
+  private void unindexTime(long acceptedAt, long prefix) {
+    long[] stored = store.acceptedByTime.get(acceptedAt);
+    if (stored == null) {
+      return;
+    }
+    long[] kept = Arrays.stream(stored).filter(p -> p != prefix).toArray();
+    if (kept.length == 0) {
+      store.acceptedByTime.remove(acceptedAt);
+    } else if (kept.length < stored.length) {
+      store.acceptedByTime.put(acceptedAt, kept);
+    }
   }
 
   /** Deletes the records of bucket {@code prefix} accepted at {@code acceptedAt}. */

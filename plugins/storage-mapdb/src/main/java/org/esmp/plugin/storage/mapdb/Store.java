@@ -4,13 +4,11 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Map;
-import java.util.NavigableSet;
 import java.util.Set;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
-import org.mapdb.serializer.SerializerArrayTuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,8 +27,9 @@ import org.slf4j.LoggerFactory;
  *       ({@link Records#entry})
  *   <li>{@code accepted}: {@link Keys#idPrefix message id prefix} → bucket of accepted records
  *       ({@link Records#accepted})
- *   <li>{@code accepted_by_time}: (acceptedAt, id prefix), so that trim finds old records without
- *       a scan
+ *   <li>{@code accepted_by_time}: acceptedAt → the distinct prefixes of the ids accepted at that
+ *       millisecond, so that trim finds old records without a scan. One key per millisecond, not
+ *       per id: a batch writes it once per millisecond it spans, at the end of the B-tree.
  * </ul>
  *
  * <p>Every message writes into {@code mailbox}, {@code accepted} and {@code accepted_by_time};
@@ -55,7 +54,7 @@ final class Store {
   final BTreeMap<Long, Long> lastCursors;
   final BTreeMap<Long, byte[]> mailbox;
   final BTreeMap<Long, byte[]> accepted;
-  final NavigableSet<Object[]> acceptedByTime;
+  final BTreeMap<Long, long[]> acceptedByTime;
 
   private Store(Path file, DB db) {
     this.file = file;
@@ -79,9 +78,7 @@ final class Store {
         db.treeMap("accepted", Serializer.LONG, Serializer.BYTE_ARRAY)
             .valuesOutsideNodesEnable()
             .createOrOpen();
-    acceptedByTime =
-        db.treeSet("accepted_by_time", new SerializerArrayTuple(Serializer.LONG, Serializer.LONG))
-            .createOrOpen();
+    acceptedByTime = db.treeMap("accepted_by_time", Serializer.LONG, Serializer.LONG_ARRAY).createOrOpen();
   }
 
   /**
@@ -194,16 +191,16 @@ final class Store {
         times.add(record.acceptedAt());
         acceptedCount++;
       }
-      // Records of one bucket accepted at the same millisecond share one time-index key.
+      // Records of one bucket accepted at the same millisecond share one time-index entry.
       timeKeys += times.size();
     }
     long indexCount = 0;
-    for (Object[] ignored : acceptedByTime) {
-      indexCount++;
+    for (long[] prefixes : acceptedByTime.values()) {
+      indexCount += prefixes.length;
     }
     if (indexCount != timeKeys) {
       throw new IllegalStateException(
-          acceptedCount + " accepted records need " + timeKeys + " time-index keys but there are " + indexCount);
+          acceptedCount + " accepted records need " + timeKeys + " time-index entries but there are " + indexCount);
     }
     if (!accepted.isEmpty()) {
       records.answer(Records.acceptedRecords(accepted.firstEntry().getValue()).get(0));
