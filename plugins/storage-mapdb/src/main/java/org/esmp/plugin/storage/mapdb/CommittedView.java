@@ -1,6 +1,7 @@
 package org.esmp.plugin.storage.mapdb;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -15,8 +16,8 @@ import org.esmp.api.Ed25519Key;
  * transaction to every thread, so readers never take the maps' word alone:
  *
  * <ul>
- *   <li>identities and each address's last cursor are held here entirely, and changed only after
- *       {@code db.commit()} returned;
+ *   <li>identities and each mailbox's id and last cursor are held here entirely, and changed only
+ *       after {@code db.commit()} returned;
  *   <li>a mailbox read is cut at the committed last cursor: entries of a batch being committed
  *       have higher cursors;
  *   <li>an accepted id goes into {@link #pendingIds} before it is put into the map and leaves it
@@ -31,7 +32,7 @@ final class CommittedView {
 
   final Map<Ed25519Key, Address> addressByKey = new ConcurrentHashMap<>();
   final Map<Address, List<Ed25519Key>> keysByAddress = new ConcurrentHashMap<>();
-  final Map<Address, Long> lastCursor = new ConcurrentHashMap<>();
+  final Map<Address, Mailbox> mailboxes = new ConcurrentHashMap<>();
   final Set<String> pendingIds = ConcurrentHashMap.newKeySet();
   final AtomicLong rollbacks = new AtomicLong();
 
@@ -42,10 +43,28 @@ final class CommittedView {
       Address address = Address.parse(e.getKey());
       view.publishKeys(address, decodeKeys(e.getValue()));
     }
-    for (Map.Entry<String, Long> e : store.lastCursors.entrySet()) {
-      view.lastCursor.put(Address.parse(e.getKey()), e.getValue());
+    Map<Long, Address> byId = new HashMap<>();
+    for (Map.Entry<String, Long> e : store.addresses.entrySet()) {
+      byId.put(e.getValue(), Address.parse(e.getKey()));
+    }
+    for (Map.Entry<Long, Long> e : store.lastCursors.entrySet()) {
+      view.mailboxes.put(byId.get(e.getKey()), new Mailbox(e.getKey(), e.getValue()));
     }
     return view;
+  }
+
+  /**
+   * A mailbox's committed state, replaced whole so that readers see an id and cursor that belong
+   * together.
+   *
+   * @param id the address id its entries are keyed by ({@link Keys#mailbox})
+   * @param lastCursor the cursor of its newest entry ever appended
+   */
+  record Mailbox(long id, long lastCursor) {}
+
+  /** The committed mailbox of {@code address}, or {@code null} if it never received an entry. */
+  Mailbox mailbox(Address address) {
+    return mailboxes.get(address);
   }
 
   Optional<Address> addressOf(Ed25519Key key) {
@@ -57,7 +76,8 @@ final class CommittedView {
   }
 
   long lastCursor(Address address) {
-    return lastCursor.getOrDefault(address, 0L);
+    Mailbox mailbox = mailboxes.get(address);
+    return mailbox == null ? 0 : mailbox.lastCursor();
   }
 
   /** Makes {@code keys} (possibly none) the committed keys of {@code address}. */

@@ -2,12 +2,15 @@ package org.esmp.plugin.storage.mapdb;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Comparator;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -20,6 +23,7 @@ import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.StorageChange;
+import org.esmp.plugin.storage.mapdb.CommittedView.Mailbox;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,6 +62,8 @@ final class GroupCommitter {
   // Where a batch's time goes, for measurement: writing into the transaction vs db.commit().
   final AtomicLong applyNanos = new AtomicLong();
   final AtomicLong commitNanos = new AtomicLong();
+  /** The id the next new mailbox gets; only the commit thread uses it. */
+  private long nextAddressId;
   private volatile boolean closed;
   private volatile boolean broken;
   /** Test hook: runs on the commit thread after a batch is applied, before it is committed. */
@@ -68,6 +74,7 @@ final class GroupCommitter {
     this.view = view;
     this.records = records;
     this.maxQueued = maxQueued;
+    nextAddressId = view.mailboxes.values().stream().mapToLong(Mailbox::id).max().orElse(0) + 1;
     thread = new Thread(this::run, "storage-mapdb-commit");
     thread.setDaemon(true);
   }
@@ -246,15 +253,28 @@ final class GroupCommitter {
       return;
     }
     Map<Address, List<Ed25519Key>> batchKeys = new HashMap<>();
-    Map<Address, Long> batchLast = new HashMap<>();
+    Map<Address, Mailbox> batchMailboxes = new HashMap<>();
+    Map<Long, Set<Long>> batchTimes = new HashMap<>();
+    long firstNewAddressId = nextAddressId;
     List<List<Long>> cursors = new ArrayList<>(batch.size());
     long started = System.nanoTime();
     try {
       for (ChangeTask task : batch) {
-        cursors.add(apply(task, batchKeys, batchLast));
+        cursors.add(apply(task, batchKeys, batchMailboxes, batchTimes));
       }
-      for (Map.Entry<Address, Long> e : batchLast.entrySet()) {
-        store.lastCursors.put(e.getKey().toString(), e.getValue());
+      // Once per millisecond and batch, not per id.
+      for (Map.Entry<Long, Set<Long>> e : batchTimes.entrySet()) {
+        Set<Long> prefixes = new LinkedHashSet<>();
+        long[] stored = store.acceptedByTime.get(e.getKey());
+        if (stored != null) {
+          Arrays.stream(stored).forEach(prefixes::add);
+        }
+        prefixes.addAll(e.getValue());
+        store.acceptedByTime.put(e.getKey(), prefixes.stream().mapToLong(Long::longValue).toArray());
+      }
+      // Once per mailbox and batch, not per entry.
+      for (Mailbox mailbox : batchMailboxes.values()) {
+        store.lastCursors.put(mailbox.id(), mailbox.lastCursor());
       }
       beforeCommit.run();
       long applied = System.nanoTime();
@@ -264,13 +284,14 @@ final class GroupCommitter {
       dbCommits.incrementAndGet();
     } catch (RuntimeException | Error e) {
       log.error("Storage commit of {} changes failed; rolling back", batch.size(), e);
+      nextAddressId = firstNewAddressId;
       rollback();
       clearPending(batch);
       failAll(batch, e);
       return;
     }
     batchKeys.forEach(view::publishKeys);
-    view.lastCursor.putAll(batchLast);
+    view.mailboxes.putAll(batchMailboxes);
     clearPending(batch);
     committedChanges.addAndGet(batch.size());
     for (int i = 0; i < batch.size(); i++) {
@@ -278,9 +299,15 @@ final class GroupCommitter {
     }
   }
 
-  /** Writes one change into the open transaction; returns the cursors of its appends. */
+  /**
+   * Writes one change into the open transaction, except its time-index entry, which goes into
+   * {@code batchTimes}; returns the cursors of its appends.
+   */
   private List<Long> apply(
-      ChangeTask task, Map<Address, List<Ed25519Key>> batchKeys, Map<Address, Long> batchLast) {
+      ChangeTask task,
+      Map<Address, List<Ed25519Key>> batchKeys,
+      Map<Address, Mailbox> batchMailboxes,
+      Map<Long, Set<Long>> batchTimes) {
     StorageChange change = task.change;
     // Unbinding first lets one change move a key from one address to another.
     for (StorageChange.KeyBinding unbind : change.unbindKeys()) {
@@ -298,25 +325,60 @@ final class GroupCommitter {
     }
     if (change.accepted().isPresent()) {
       StorageChange.Accepted accepted = change.accepted().get();
-      String id = accepted.id().hex();
       // Pending before it is in the map: see CommittedView.
-      view.pendingIds.add(id);
-      byte[] previous = store.accepted.put(id, task.acceptedValue);
+      view.pendingIds.add(accepted.id().hex());
+      long prefix = Keys.idPrefix(accepted.id());
+      byte[] previous = store.accepted.put(prefix, task.acceptedValue);
       if (previous != null) {
-        store.acceptedByTime.remove(new Object[] {Records.acceptedAt(previous), id});
+        mergeAccepted(prefix, previous, task.acceptedValue, batchTimes);
       }
-      store.acceptedByTime.add(new Object[] {accepted.acceptedAt(), id});
+      batchTimes.computeIfAbsent(accepted.acceptedAt(), t -> new LinkedHashSet<>()).add(prefix);
     }
     List<Long> cursors = new ArrayList<>(change.appends().size());
     for (int i = 0; i < change.appends().size(); i++) {
       Address address = change.appends().get(i).address();
-      Long last = batchLast.get(address);
-      long cursor = (last != null ? last : view.lastCursor(address)) + 1;
-      store.mailbox.put(new Object[] {address.toString(), cursor}, task.entryBytes[i]);
-      batchLast.put(address, cursor);
+      Mailbox mailbox = batchMailboxes.get(address);
+      if (mailbox == null) {
+        mailbox = view.mailbox(address);
+      }
+      if (mailbox == null) {
+        mailbox = new Mailbox(nextAddressId++, 0);
+        store.addresses.put(address.toString(), mailbox.id());
+      }
+      long cursor = mailbox.lastCursor() + 1;
+      store.mailbox.put(Keys.mailbox(mailbox.id(), cursor), task.entryBytes[i]);
+      batchMailboxes.put(address, new Mailbox(mailbox.id(), cursor));
       cursors.add(cursor);
     }
     return List.copyOf(cursors);
+  }
+
+  /**
+   * Puts the record just written back together with the other records of its bucket: another id
+   * with the same prefix, or an earlier record of the same id (which it replaces, with its time
+   * key). Rare: ids are SHA-256 digests, and a resend is answered from the stored record.
+   */
+  private void mergeAccepted(long prefix, byte[] previous, byte[] written, Map<Long, Set<Long>> batchTimes) {
+    Records.Accepted record = Records.acceptedRecords(written).get(0);
+    List<Records.Accepted> bucket = new ArrayList<>(Records.acceptedRecords(previous));
+    int same = 0;
+    while (same < bucket.size() && !bucket.get(same).isFor(record.id())) {
+      same++;
+    }
+    if (same == bucket.size()) {
+      bucket.add(record);
+    } else {
+      long replacedAt = bucket.set(same, record).acceptedAt();
+      if (bucket.stream().noneMatch(a -> a.acceptedAt() == replacedAt)) {
+        // Its time entry is in this batch's, or already stored.
+        Set<Long> inBatch = batchTimes.get(replacedAt);
+        if (inBatch != null) {
+          inBatch.remove(prefix);
+        }
+        unindexTime(replacedAt, prefix);
+      }
+    }
+    store.accepted.put(prefix, Records.acceptedBucket(bucket));
   }
 
   private List<Ed25519Key> keysInBatch(Address address, Map<Address, List<Ed25519Key>> batchKeys) {
@@ -343,21 +405,21 @@ final class GroupCommitter {
       trim.future.completeExceptionally(new IllegalStateException("storage-mapdb stores nothing more"));
       return true;
     }
-    if (trim.addresses == null) {
-      trim.addresses = new ArrayList<>();
-      view.lastCursor.keySet().forEach(a -> trim.addresses.add(a.toString()));
-      trim.addresses.sort(Comparator.naturalOrder());
+    if (trim.addressIds == null) {
+      trim.addressIds = view.mailboxes.values().stream().mapToLong(Mailbox::id).sorted().toArray();
     }
     int budget = TRIM_CHUNK;
     long deleted = 0;
     boolean acceptedDone = false;
     try {
-      while (budget > 0 && trim.addressIndex < trim.addresses.size()) {
-        String address = trim.addresses.get(trim.addressIndex);
-        List<Object[]> doomed = new ArrayList<>();
+      while (budget > 0 && trim.addressIndex < trim.addressIds.length) {
+        long addressId = trim.addressIds[trim.addressIndex];
+        List<Long> doomed = new ArrayList<>();
         boolean addressDone = true;
+        Map<Long, byte[]> entries =
+            store.mailbox.subMap(Keys.mailbox(addressId, 0), true, Keys.mailbox(addressId, Keys.MAX_CURSOR), true);
         // Oldest first, and entries come in receiving order: stop at the first one to keep.
-        for (Map.Entry<Object[], byte[]> e : store.mailbox.prefixSubMap(new Object[] {address}).entrySet()) {
+        for (Map.Entry<Long, byte[]> e : entries.entrySet()) {
           if (Records.receivedAt(e.getValue()) >= trim.receivedBefore) {
             break;
           }
@@ -367,7 +429,7 @@ final class GroupCommitter {
           }
           doomed.add(e.getKey());
         }
-        for (Object[] key : doomed) {
+        for (long key : doomed) {
           store.mailbox.remove(key);
         }
         budget -= doomed.size();
@@ -377,17 +439,21 @@ final class GroupCommitter {
         }
       }
       if (budget > 0) {
-        // "" sorts before every id: the head set is exactly what was accepted before the cutoff.
-        Iterator<Object[]> old =
-            store.acceptedByTime.headSet(new Object[] {trim.receivedBefore, ""}, false).iterator();
-        List<Object[]> doomed = new ArrayList<>();
-        while (doomed.size() < budget && old.hasNext()) {
-          doomed.add(old.next());
+        Iterator<Map.Entry<Long, long[]>> old =
+            store.acceptedByTime.headMap(trim.receivedBefore, false).entrySet().iterator();
+        Map<Long, long[]> doomed = new LinkedHashMap<>();
+        int records = 0;
+        while (records < budget && old.hasNext()) {
+          Map.Entry<Long, long[]> e = old.next();
+          doomed.put(e.getKey(), e.getValue());
+          records += e.getValue().length;
         }
         acceptedDone = !old.hasNext();
-        for (Object[] key : doomed) {
-          store.accepted.remove((String) key[1]);
-          store.acceptedByTime.remove(key);
+        for (Map.Entry<Long, long[]> e : doomed.entrySet()) {
+          for (long prefix : e.getValue()) {
+            trimAccepted(prefix, e.getKey());
+          }
+          store.acceptedByTime.remove(e.getKey());
         }
       }
       beforeCommit.run();
@@ -405,6 +471,36 @@ final class GroupCommitter {
       return true;
     }
     return false;
+  }
+
+  /** Removes {@code prefix} from the time-index entry of {@code acceptedAt}. */
+  private void unindexTime(long acceptedAt, long prefix) {
+    long[] stored = store.acceptedByTime.get(acceptedAt);
+    if (stored == null) {
+      return;
+    }
+    long[] kept = Arrays.stream(stored).filter(p -> p != prefix).toArray();
+    if (kept.length == 0) {
+      store.acceptedByTime.remove(acceptedAt);
+    } else if (kept.length < stored.length) {
+      store.acceptedByTime.put(acceptedAt, kept);
+    }
+  }
+
+  /** Deletes the records of bucket {@code prefix} accepted at {@code acceptedAt}. */
+  private void trimAccepted(long prefix, long acceptedAt) {
+    byte[] stored = store.accepted.get(prefix);
+    if (stored == null) {
+      return;
+    }
+    List<Records.Accepted> kept = new ArrayList<>(Records.acceptedRecords(stored));
+    if (kept.removeIf(a -> a.acceptedAt() == acceptedAt)) {
+      if (kept.isEmpty()) {
+        store.accepted.remove(prefix);
+      } else {
+        store.accepted.put(prefix, Records.acceptedBucket(kept));
+      }
+    }
   }
 
   private void rollback() {
@@ -454,7 +550,7 @@ final class GroupCommitter {
 
     static ChangeTask prepare(StorageChange change, Records records, CompletableFuture<List<Long>> future) {
       byte[] acceptedValue =
-          change.accepted().map(a -> records.accepted(a.acceptedAt(), a.answer())).orElse(null);
+          change.accepted().map(a -> records.accepted(a.id(), a.acceptedAt(), a.answer())).orElse(null);
       byte[][] entryBytes = new byte[change.appends().size()][];
       // One message to many recipients is usually one MailboxEntry: encode it once.
       Map<MailboxEntry, byte[]> encoded = new IdentityHashMap<>();
@@ -472,7 +568,7 @@ final class GroupCommitter {
   private static final class TrimTask implements Task {
     final long receivedBefore;
     final CompletableFuture<Long> future;
-    List<String> addresses;
+    long[] addressIds;
     int addressIndex;
     long deleted;
 

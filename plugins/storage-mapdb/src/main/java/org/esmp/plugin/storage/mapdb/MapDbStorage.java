@@ -86,14 +86,15 @@ public final class MapDbStorage implements Storage {
   @Override
   public Optional<JsonObject> acceptedAnswer(MessageId id) {
     String hex = id.hex();
+    long prefix = Keys.idPrefix(id);
     while (true) {
       long rollbacks = view.rollbacks.get();
-      byte[] stored = store.accepted.get(hex);
+      byte[] stored = store.accepted.get(prefix);
       if (stored == null || view.pendingIds.contains(hex)) {
         return Optional.empty();
       }
       if (view.rollbacks.get() == rollbacks) {
-        return Optional.of(records.acceptedAnswer(stored));
+        return records.acceptedAnswer(stored, Keys.idBytes(id));
       }
       // A rollback ran meanwhile: what was read may have been undone; read again.
     }
@@ -106,17 +107,19 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit) {
-    long committed = view.lastCursor(address);
-    if (limit <= 0 || afterCursor >= committed) {
+    CommittedView.Mailbox mailbox = view.mailbox(address);
+    if (limit <= 0 || mailbox == null || afterCursor >= mailbox.lastCursor()) {
       return List.of();
     }
-    String key = address.toString();
     List<MailboxEntry> entries = new ArrayList<>(Math.min(limit, 256));
-    Map<Object[], byte[]> range =
+    Map<Long, byte[]> range =
         store.mailbox.subMap(
-            new Object[] {key, Math.max(afterCursor, 0L)}, false, new Object[] {key, committed}, true);
-    for (Map.Entry<Object[], byte[]> e : range.entrySet()) {
-      entries.add(records.entry((Long) e.getKey()[1], e.getValue()));
+            Keys.mailbox(mailbox.id(), Math.max(afterCursor, 0L)),
+            false,
+            Keys.mailbox(mailbox.id(), mailbox.lastCursor()),
+            true);
+    for (Map.Entry<Long, byte[]> e : range.entrySet()) {
+      entries.add(records.entry(Keys.cursor(e.getKey()), e.getValue()));
       if (entries.size() == limit) {
         break;
       }

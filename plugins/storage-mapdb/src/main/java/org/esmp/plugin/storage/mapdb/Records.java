@@ -8,7 +8,9 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.esmp.api.Address;
@@ -24,7 +26,9 @@ import org.esmp.api.json.JsonObject;
 final class Records {
 
   private static final byte ENTRY_V1 = 1;
-  private static final byte ACCEPTED_V1 = 1;
+  /** Version 1 held one record under the id in hex; version 2 is a bucket under its prefix. */
+  private static final byte ACCEPTED_V2 = 2;
+  private static final int ID_BYTES = 32;
   private static final int HAS_GROUP = 1;
   private static final int HAS_SEQ = 2;
 
@@ -87,22 +91,73 @@ final class Records {
     return ByteBuffer.wrap(storedEntry, 1, Long.BYTES).getLong();
   }
 
-  /** The record of an accepted message: when, and the answer it got. */
-  byte[] accepted(long acceptedAt, JsonObject answer) {
-    byte[] answerBytes = json.write(answer);
-    ByteBuffer buffer = ByteBuffer.allocate(1 + Long.BYTES + answerBytes.length);
-    buffer.put(ACCEPTED_V1).putLong(acceptedAt).put(answerBytes);
+  /**
+   * The record of accepted message {@code id}: when, and the answer it got. Stored under the id's
+   * 8-byte prefix ({@link Keys#idPrefix}) as a <em>bucket</em>: the format byte, then one or more
+   * records of {@code id (32 bytes), acceptedAt (8), answer length (4), answer}. Almost every
+   * bucket holds one record; ids sharing a prefix share a bucket, so none is ever lost to a
+   * collision.
+   */
+  byte[] accepted(MessageId id, long acceptedAt, JsonObject answer) {
+    return acceptedBucket(List.of(new Accepted(Keys.idBytes(id), acceptedAt, json.write(answer))));
+  }
+
+  /** One record of an accepted bucket, its answer still encoded. */
+  record Accepted(byte[] id, long acceptedAt, byte[] answer) {
+
+    boolean isFor(byte[] otherId) {
+      return Arrays.equals(id, otherId);
+    }
+  }
+
+  static byte[] acceptedBucket(List<Accepted> bucket) {
+    int size = 1;
+    for (Accepted a : bucket) {
+      size += ID_BYTES + Long.BYTES + Integer.BYTES + a.answer().length;
+    }
+    ByteBuffer buffer = ByteBuffer.allocate(size).put(ACCEPTED_V2);
+    for (Accepted a : bucket) {
+      buffer.put(a.id()).putLong(a.acceptedAt()).putInt(a.answer().length).put(a.answer());
+    }
     return buffer.array();
   }
 
-  static long acceptedAt(byte[] storedAccepted) {
-    checkFormat(storedAccepted[0], ACCEPTED_V1, "accepted record");
-    return ByteBuffer.wrap(storedAccepted, 1, Long.BYTES).getLong();
+  /** The records of a stored bucket, in stored order. */
+  static List<Accepted> acceptedRecords(byte[] storedBucket) {
+    checkFormat(storedBucket[0], ACCEPTED_V2, "accepted record");
+    ByteBuffer buffer = ByteBuffer.wrap(storedBucket, 1, storedBucket.length - 1);
+    List<Accepted> bucket = new ArrayList<>(1);
+    while (buffer.hasRemaining()) {
+      byte[] id = new byte[ID_BYTES];
+      buffer.get(id);
+      long acceptedAt = buffer.getLong();
+      int length = buffer.getInt();
+      if (length < 0 || length > buffer.remaining()) {
+        throw new IllegalStateException("accepted record with a bad answer length " + length);
+      }
+      byte[] answer = new byte[length];
+      buffer.get(answer);
+      bucket.add(new Accepted(id, acceptedAt, answer));
+    }
+    if (bucket.isEmpty()) {
+      throw new IllegalStateException("empty accepted bucket");
+    }
+    return bucket;
   }
 
-  JsonObject acceptedAnswer(byte[] storedAccepted) {
-    checkFormat(storedAccepted[0], ACCEPTED_V1, "accepted record");
-    return json.parseObject(Arrays.copyOfRange(storedAccepted, 1 + Long.BYTES, storedAccepted.length));
+  /** The answer recorded for {@code id} in a stored bucket, if it holds {@code id}. */
+  Optional<JsonObject> acceptedAnswer(byte[] storedBucket, byte[] id) {
+    for (Accepted a : acceptedRecords(storedBucket)) {
+      if (a.isFor(id)) {
+        return Optional.of(json.parseObject(a.answer()));
+      }
+    }
+    return Optional.empty();
+  }
+
+  /** Decodes the answer of an accepted record (to check a stored record is readable). */
+  JsonObject answer(Accepted accepted) {
+    return json.parseObject(accepted.answer());
   }
 
   private static void writeBytes(DataOutputStream out, byte[] bytes) throws IOException {

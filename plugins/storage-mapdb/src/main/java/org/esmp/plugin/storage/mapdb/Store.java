@@ -1,30 +1,40 @@
 package org.esmp.plugin.storage.mapdb;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.HashSet;
 import java.util.Map;
-import java.util.NavigableSet;
+import java.util.Set;
 import org.mapdb.BTreeMap;
 import org.mapdb.DB;
 import org.mapdb.DBMaker;
 import org.mapdb.Serializer;
-import org.mapdb.serializer.SerializerArrayTuple;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The MapDB file and its collections. Layout, one B-tree each (a later feature adds its own):
+ * The MapDB file and its collections. Layout (format 2), one B-tree each (a later feature adds its
+ * own):
  *
  * <ul>
  *   <li>{@code meta}: {@code "format"} → layout version
  *   <li>{@code identities}: address → its keys in base64, oldest first, space-separated (the
  *       key → address index is derived in memory at open)
- *   <li>{@code last_cursor}: address → cursor of the newest entry ever appended (kept after trim,
- *       so cursors are never reused)
- *   <li>{@code mailbox}: (address, cursor) → entry bytes ({@link Records#entry})
- *   <li>{@code accepted}: message id → acceptedAt and answer ({@link Records#accepted})
- *   <li>{@code accepted_by_time}: (acceptedAt, message id), so that trim finds old records without
- *       a scan
+ *   <li>{@code addresses}: address → its id, numbered from 1 when it first receives an entry
+ *   <li>{@code last_cursor}: address id → cursor of the newest entry ever appended (kept after
+ *       trim, so cursors are never reused)
+ *   <li>{@code mailbox}: {@link Keys#mailbox (address id, cursor)} → entry bytes
+ *       ({@link Records#entry})
+ *   <li>{@code accepted}: {@link Keys#idPrefix message id prefix} → bucket of accepted records
+ *       ({@link Records#accepted})
+ *   <li>{@code accepted_by_time}: acceptedAt → the distinct prefixes of the ids accepted at that
+ *       millisecond, so that trim finds old records without a scan. One key per millisecond, not
+ *       per id: a batch writes it once per millisecond it spans, at the end of the B-tree.
  * </ul>
+ *
+ * <p>Every message writes into {@code mailbox}, {@code accepted} and {@code accepted_by_time};
+ * their keys are longs because MapDB decodes each node on the way down and rewrites a whole leaf
+ * per insert (see {@link Keys}). Format 1 keyed them by strings and cost several times more.
  *
  * <p>Not thread-safe beyond what MapDB gives: only the commit thread writes, and readers of the
  * maps must only trust what {@link CommittedView} says is committed.
@@ -33,37 +43,42 @@ final class Store {
 
   private static final Logger log = LoggerFactory.getLogger(Store.class);
 
-  static final long FORMAT = 1;
+  static final long FORMAT = 2;
   static final String KEY_SEPARATOR = " ";
 
   final Path file;
   final DB db;
   final BTreeMap<String, Long> meta;
   final BTreeMap<String, String> identities;
-  final BTreeMap<String, Long> lastCursors;
-  final BTreeMap<Object[], byte[]> mailbox;
-  final BTreeMap<String, byte[]> accepted;
-  final NavigableSet<Object[]> acceptedByTime;
+  final BTreeMap<String, Long> addresses;
+  final BTreeMap<Long, Long> lastCursors;
+  final BTreeMap<Long, byte[]> mailbox;
+  final BTreeMap<Long, byte[]> accepted;
+  final BTreeMap<Long, long[]> acceptedByTime;
 
   private Store(Path file, DB db) {
     this.file = file;
     this.db = db;
     meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
+    // Before opening the rest with this format's serializers.
+    Long format = meta.get("format");
+    if (format != null && format != FORMAT) {
+      throw new IllegalStateException("layout format " + format + ", this plugin reads " + FORMAT);
+    }
     identities = db.treeMap("identities", Serializer.STRING, Serializer.STRING).createOrOpen();
-    lastCursors = db.treeMap("last_cursor", Serializer.STRING, Serializer.LONG).createOrOpen();
+    addresses = db.treeMap("addresses", Serializer.STRING, Serializer.LONG).createOrOpen();
+    lastCursors = db.treeMap("last_cursor", Serializer.LONG, Serializer.LONG).createOrOpen();
     // Entries are messages of up to 64 KiB: kept outside the B-tree nodes, inserts do not rewrite
     // whole nodes of neighbours' bytes.
     mailbox =
-        db.treeMap("mailbox", new SerializerArrayTuple(Serializer.STRING, Serializer.LONG), Serializer.BYTE_ARRAY)
+        db.treeMap("mailbox", Serializer.LONG, Serializer.BYTE_ARRAY)
             .valuesOutsideNodesEnable()
             .createOrOpen();
     accepted =
-        db.treeMap("accepted", Serializer.STRING_ASCII, Serializer.BYTE_ARRAY)
+        db.treeMap("accepted", Serializer.LONG, Serializer.BYTE_ARRAY)
             .valuesOutsideNodesEnable()
             .createOrOpen();
-    acceptedByTime =
-        db.treeSet("accepted_by_time", new SerializerArrayTuple(Serializer.LONG, Serializer.STRING_ASCII))
-            .createOrOpen();
+    acceptedByTime = db.treeMap("accepted_by_time", Serializer.LONG, Serializer.LONG_ARRAY).createOrOpen();
   }
 
   /**
@@ -93,7 +108,7 @@ final class Store {
     }
     try {
       Store store = new Store(file, db);
-      store.checkFormat();
+      store.recordFormatIfNew();
       return store;
     } catch (RuntimeException | Error e) {
       closeQuietly(db);
@@ -101,23 +116,23 @@ final class Store {
     }
   }
 
-  private void checkFormat() {
+  /** Marks a new, empty file with this format; refuses data without a format record. */
+  private void recordFormatIfNew() {
     Long format = meta.get("format");
     if (format == null) {
-      if (!identities.isEmpty() || !lastCursors.isEmpty() || !accepted.isEmpty()) {
+      if (!identities.isEmpty() || !addresses.isEmpty() || !accepted.isEmpty()) {
         throw new IllegalStateException("data without a format record");
       }
       meta.put("format", FORMAT);
       db.commit();
       log.info("Created storage file {}", file);
-    } else if (format != FORMAT) {
-      throw new IllegalStateException("layout format " + format + ", this plugin reads " + FORMAT);
     }
   }
 
   /**
    * Reads through every collection and checks they agree, so that a damaged file fails here, at
-   * start, rather than while serving. Reads every key; of the large values, the first and last.
+   * start, rather than while serving. Reads every key and every accepted record; of the large
+   * values (mailbox entries), the first and last.
    *
    * @param records to decode sample values
    * @throws IllegalStateException saying what is wrong
@@ -130,15 +145,27 @@ final class Store {
       }
       identityCount++;
     }
+    Set<Long> addressIds = new HashSet<>();
+    for (Map.Entry<String, Long> e : addresses.entrySet()) {
+      long id = e.getValue();
+      if (id < 1 || id > Keys.MAX_ADDRESS_ID || !addressIds.add(id)) {
+        throw new IllegalStateException("address " + e.getKey() + " has a bad or shared id " + id);
+      }
+    }
+    for (Long id : lastCursors.keySet()) {
+      if (!addressIds.contains(id)) {
+        throw new IllegalStateException("last cursor of an unknown address id " + id);
+      }
+    }
     long entryCount = 0;
-    String address = null;
+    long addressId = -1;
     long last = 0;
-    for (Object[] key : mailbox.keySet()) {
-      String keyAddress = (String) key[0];
-      long cursor = (Long) key[1];
-      if (!keyAddress.equals(address)) {
-        address = keyAddress;
-        Long stored = lastCursors.get(address);
+    for (long key : mailbox.keySet()) {
+      long keyAddress = Keys.addressId(key);
+      long cursor = Keys.cursor(key);
+      if (keyAddress != addressId) {
+        addressId = keyAddress;
+        Long stored = lastCursors.get(addressId);
         last = stored == null ? -1 : stored;
       }
       if (cursor < 1 || cursor > last) {
@@ -148,29 +175,36 @@ final class Store {
       entryCount++;
     }
     if (!mailbox.isEmpty()) {
-      Map.Entry<Object[], byte[]> first = mailbox.firstEntry();
-      records.entry((Long) first.getKey()[1], first.getValue());
-      Map.Entry<Object[], byte[]> lastEntry = mailbox.lastEntry();
-      records.entry((Long) lastEntry.getKey()[1], lastEntry.getValue());
+      Map.Entry<Long, byte[]> first = mailbox.firstEntry();
+      records.entry(Keys.cursor(first.getKey()), first.getValue());
+      Map.Entry<Long, byte[]> lastEntry = mailbox.lastEntry();
+      records.entry(Keys.cursor(lastEntry.getKey()), lastEntry.getValue());
     }
     long acceptedCount = 0;
-    for (String id : accepted.keySet()) {
-      if (id.length() != 64) {
-        throw new IllegalStateException("accepted record under a bad id " + id);
+    long timeKeys = 0;
+    for (Map.Entry<Long, byte[]> e : accepted.entrySet()) {
+      Set<Long> times = new HashSet<>();
+      for (Records.Accepted record : Records.acceptedRecords(e.getValue())) {
+        if (ByteBuffer.wrap(record.id()).getLong() != e.getKey()) {
+          throw new IllegalStateException("accepted record under another id's prefix " + e.getKey());
+        }
+        times.add(record.acceptedAt());
+        acceptedCount++;
       }
-      acceptedCount++;
+      // Records of one bucket accepted at the same millisecond share one time-index entry.
+      timeKeys += times.size();
     }
     long indexCount = 0;
-    for (Object[] ignored : acceptedByTime) {
-      indexCount++;
+    for (long[] prefixes : acceptedByTime.values()) {
+      indexCount += prefixes.length;
     }
-    if (indexCount != acceptedCount) {
+    if (indexCount != timeKeys) {
       throw new IllegalStateException(
-          acceptedCount + " accepted records but " + indexCount + " in their time index");
+          acceptedCount + " accepted records need " + timeKeys + " time-index entries but there are " + indexCount);
     }
     if (!accepted.isEmpty()) {
-      records.acceptedAnswer(accepted.firstEntry().getValue());
-      records.acceptedAnswer(accepted.lastEntry().getValue());
+      records.answer(Records.acceptedRecords(accepted.firstEntry().getValue()).get(0));
+      records.answer(Records.acceptedRecords(accepted.lastEntry().getValue()).get(0));
     }
     log.info(
         "Opened storage file {}: {} addresses, {} mailbox entries, {} accepted message ids",

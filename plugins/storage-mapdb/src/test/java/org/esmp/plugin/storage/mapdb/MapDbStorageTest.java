@@ -25,6 +25,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
+import org.esmp.api.MessageId;
 import org.esmp.api.StorageChange;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -118,6 +119,42 @@ class MapDbStorageTest {
     storage.close();
 
     assertEquals(Optional.of(ack("m1")), open().acceptedAnswer(id("m1")));
+  }
+
+  @Test
+  void idsSharingAKeyPrefixKeepTheirOwnRecords() throws Exception {
+    // Accepted records are keyed by the first 8 bytes of the id: these three share them.
+    MessageId first = new MessageId("0123456789abcdef" + "1".repeat(48));
+    MessageId second = new MessageId("0123456789abcdef" + "2".repeat(48));
+    MessageId third = new MessageId("0123456789abcdef" + "3".repeat(48));
+    MapDbStorage storage = open();
+    commit(storage, StorageChange.builder().accept(first, 100, ack("first")).build());
+    CompletableFuture<List<Long>> sameBatch =
+        storage.commit(StorageChange.builder().accept(second, 200, ack("second")).build()).toCompletableFuture();
+    commit(storage, StorageChange.builder().accept(third, 200, ack("third")).build());
+    await(sameBatch);
+    assertEquals(Optional.of(ack("first")), storage.acceptedAnswer(first));
+    assertEquals(Optional.of(ack("second")), storage.acceptedAnswer(second));
+    assertEquals(Optional.of(ack("third")), storage.acceptedAnswer(third));
+    assertEquals(Optional.empty(), storage.acceptedAnswer(new MessageId("0123456789abcdef" + "4".repeat(48))));
+    // Accepting an id again replaces its record, and its time.
+    commit(storage, StorageChange.builder().accept(second, 300, ack("second again")).build());
+    storage.close();
+
+    MapDbStorage reopened = open();
+    assertEquals(Optional.of(ack("second again")), reopened.acceptedAnswer(second));
+    await(reopened.trim(201).toCompletableFuture());
+    assertEquals(Optional.empty(), reopened.acceptedAnswer(first));
+    assertEquals(Optional.empty(), reopened.acceptedAnswer(third));
+    assertEquals(Optional.of(ack("second again")), reopened.acceptedAnswer(second));
+    reopened.close();
+
+    MapDbStorage again = open();
+    assertEquals(Optional.of(ack("second again")), again.acceptedAnswer(second));
+    await(again.trim(301).toCompletableFuture());
+    assertEquals(Optional.empty(), again.acceptedAnswer(second));
+    again.close();
+    open();
   }
 
   @Test
