@@ -35,10 +35,13 @@ final class CommittedView {
   final Map<Address, Mailbox> mailboxes = new ConcurrentHashMap<>();
   final Set<String> pendingIds = ConcurrentHashMap.newKeySet();
   final AtomicLong rollbacks = new AtomicLong();
+  /** The plugins' values, with their own committed-only overlay. */
+  KeyValues values;
 
   /** Loads the committed state of a freshly opened store. */
   static CommittedView load(Store store) {
     CommittedView view = new CommittedView();
+    view.values = new KeyValues(store.values, view.rollbacks);
     for (Map.Entry<String, String> e : store.identities.entrySet()) {
       Address address = Address.parse(e.getKey());
       view.publishKeys(address, decodeKeys(e.getValue()));

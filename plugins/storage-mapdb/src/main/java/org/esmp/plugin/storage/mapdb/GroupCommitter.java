@@ -261,6 +261,7 @@ final class GroupCommitter {
     try {
       for (ChangeTask task : batch) {
         cursors.add(apply(task, batchKeys, batchMailboxes, batchTimes));
+        view.values.apply(task.change);
       }
       // Once per millisecond and batch, not per id.
       for (Map.Entry<Long, Set<Long>> e : batchTimes.entrySet()) {
@@ -519,6 +520,7 @@ final class GroupCommitter {
     for (ChangeTask task : batch) {
       task.change.accepted().ifPresent(a -> view.pendingIds.remove(a.id().hex()));
     }
+    view.values.clearPending();
   }
 
   private static void failAll(List<ChangeTask> batch, Throwable cause) {
@@ -549,6 +551,7 @@ final class GroupCommitter {
     }
 
     static ChangeTask prepare(StorageChange change, Records records, CompletableFuture<List<Long>> future) {
+      KeyValues.check(change);
       byte[] acceptedValue =
           change.accepted().map(a -> records.accepted(a.id(), a.acceptedAt(), a.answer())).orElse(null);
       byte[][] entryBytes = new byte[change.appends().size()][];

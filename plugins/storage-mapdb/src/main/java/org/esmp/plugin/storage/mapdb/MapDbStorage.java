@@ -101,6 +101,16 @@ public final class MapDbStorage implements Storage {
   }
 
   @Override
+  public Optional<byte[]> get(String space, String key) {
+    return view.values.get(space, key);
+  }
+
+  @Override
+  public List<Stored> scan(String space, String fromKey, String toKey, boolean descending, int limit) {
+    return view.values.scan(space, fromKey, toKey, descending, limit);
+  }
+
+  @Override
   public long lastCursor(Address address) {
     return view.lastCursor(address);
   }

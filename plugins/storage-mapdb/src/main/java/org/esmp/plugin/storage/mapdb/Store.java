@@ -55,6 +55,8 @@ final class Store {
   final BTreeMap<Long, byte[]> mailbox;
   final BTreeMap<Long, byte[]> accepted;
   final BTreeMap<Long, long[]> acceptedByTime;
+  /** Values plugins keep, keyed by space + NUL + key: see {@link KeyValues}. */
+  final BTreeMap<String, byte[]> values;
 
   private Store(Path file, DB db) {
     this.file = file;
@@ -79,6 +81,8 @@ final class Store {
             .valuesOutsideNodesEnable()
             .createOrOpen();
     acceptedByTime = db.treeMap("accepted_by_time", Serializer.LONG, Serializer.LONG_ARRAY).createOrOpen();
+    // Group threads keep whole messages here: values outside the nodes, as for the mailbox.
+    values = db.treeMap("values", Serializer.STRING, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen();
   }
 
   /**
@@ -138,6 +142,15 @@ final class Store {
    * @throws IllegalStateException saying what is wrong
    */
   void verify(Records records) {
+    for (String key : values.keySet()) {
+      if (key.indexOf(KeyValues.SEPARATOR) < 1) {
+        throw new IllegalStateException("a plugin value is stored without a space: " + key);
+      }
+    }
+    if (!values.isEmpty()) {
+      values.firstEntry().getValue();
+      values.lastEntry().getValue();
+    }
     long identityCount = 0;
     for (Map.Entry<String, String> e : identities.entrySet()) {
       if (e.getValue().isEmpty()) {

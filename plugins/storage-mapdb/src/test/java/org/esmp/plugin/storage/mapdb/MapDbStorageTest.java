@@ -6,6 +6,7 @@ import static org.esmp.plugin.storage.mapdb.Fixtures.delivery;
 import static org.esmp.plugin.storage.mapdb.Fixtures.entry;
 import static org.esmp.plugin.storage.mapdb.Fixtures.id;
 import static org.esmp.plugin.storage.mapdb.Fixtures.key;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -26,6 +27,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.MessageId;
+import org.esmp.api.Storage;
 import org.esmp.api.StorageChange;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -110,6 +112,22 @@ class MapDbStorageTest {
     assertEquals(List.of(7L, 2L), commit(reopened, delivery("b2", 7, ALICE, BOB, CAROL)));
     List<Long> read = reopened.readMailbox(BOB, 0, 100).stream().map(MailboxEntry::cursor).toList();
     assertEquals(List.of(1L, 2L, 3L, 4L, 5L, 6L, 7L), read);
+  }
+
+  @Test
+  void pluginValuesCommitAtomicallyWithTheRestAndSurviveReopen() throws Exception {
+    MapDbStorage storage = open();
+    commit(storage, StorageChange.builder().put("threads", "g/2", new byte[] {2}).put("threads", "g/1", new byte[] {1})
+        .put("groups", "g", new byte[] {9}).accept(id("m1"), 1000, ack("m1")).build());
+    commit(storage, StorageChange.builder().delete("threads", "g/1").put("threads", "g/3", new byte[] {3}).build());
+    storage.close();
+
+    MapDbStorage reopened = open();
+    assertEquals(List.of("g/3", "g/2"),
+        reopened.scan("threads", "g/", "g0", true, 10).stream().map(Storage.Stored::key).toList());
+    assertArrayEquals(new byte[] {9}, reopened.get("groups", "g").orElseThrow());
+    assertTrue(reopened.get("threads", "g/1").isEmpty());
+    assertEquals(Optional.of(ack("m1")), reopened.acceptedAnswer(id("m1")));
   }
 
   @Test

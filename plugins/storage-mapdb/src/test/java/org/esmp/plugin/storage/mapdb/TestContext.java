@@ -1,12 +1,14 @@
 package org.esmp.plugin.storage.mapdb;
 
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import org.esmp.api.JsonCodec;
 import org.esmp.api.Mailboxes;
 import org.esmp.api.ServerContext;
 import org.esmp.api.Storage;
+import org.pf4j.ExtensionPoint;
 
 /** A server context with a data directory and a JSON codec; nothing else is needed by storage. */
 record TestContext(Path dataDirectory) implements ServerContext {
@@ -31,6 +33,11 @@ record TestContext(Path dataDirectory) implements ServerContext {
   @Override
   public Mailboxes mailboxes() {
     throw new UnsupportedOperationException();
+  }
+
+  @Override
+  public <T extends ExtensionPoint> List<T> extensions(Class<T> type) {
+    return List.of();
   }
 
   @Override
