@@ -22,6 +22,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import org.esmp.api.json.JsonArray;
+import org.esmp.api.json.JsonObject;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
@@ -29,16 +31,17 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The server runs in a child process and is killed with SIGKILL while a client streams messages.
- * After a restart on the same data directory, every message that had been acked is in the
- * recipient's mailbox exactly once. Repeated, on one growing data directory.
+ * The server runs in a child process and is killed with SIGKILL while a client streams direct
+ * messages and group posts. After a restart on the same data directory, every direct message that
+ * had been acked is in the recipient's mailbox exactly once, and the group's thread holds every
+ * acked post at its acked seq, gapless. Repeated, on one growing data directory.
  */
 class CrashIT {
 
   private static final int ROUNDS = 6;
 
   @TempDir Path data;
-  @TempDir Path logs;
+  @TempDir(cleanup = org.junit.jupiter.api.io.CleanupMode.ON_SUCCESS) Path logs;
 
   @Test
   void everyAckedMessageSurvivesSigkillExactlyOnce() throws Exception {
@@ -46,6 +49,8 @@ class CrashIT {
     TestIdentity alice = TestIdentity.random();
     TestIdentity bob = TestIdentity.random();
     Set<String> acked = ConcurrentHashMap.newKeySet();
+    java.util.Map<Long, String> ackedSeqs = new ConcurrentHashMap<>();
+    String group = java.util.UUID.randomUUID().toString();
     for (int round = 1; round <= ROUNDS; round++) {
       Process server = startChild(round);
       try {
@@ -53,11 +58,24 @@ class CrashIT {
         try (TestClient a = new TestClient(port); TestClient b = new TestClient(port)) {
           authenticate(a, alice, "alice#example.com");
           authenticate(b, bob, "bob#example.com");
+          if (round == 1) {
+            assertEquals(1, assertAck(a.call(alice.frame(groupMessage("group_created", group,
+                JsonObject.builder().put("members", JsonArray.ofStrings(List.of("bob#example.com"))).build()))))
+                .path("seq").asLong());
+            ackedSeqs.put(1L, "created");
+          }
+          java.util.concurrent.atomic.AtomicInteger answered = new java.util.concurrent.atomic.AtomicInteger();
           Thread reader = new Thread(() -> {
             try {
               while (true) {
                 JsonNode answer = a.read();
-                if (answer.path("type").asText().equals("ack")) {
+                answered.incrementAndGet();
+                if (!answer.path("type").asText().equals("ack")) {
+                  continue;
+                }
+                if (answer.has("seq")) {
+                  ackedSeqs.put(answer.path("seq").asLong(), answer.path("re").asText());
+                } else {
                   acked.add(answer.path("re").asText());
                 }
               }
@@ -68,14 +86,22 @@ class CrashIT {
           reader.start();
           // Kill once a random number of this round's messages were acked (the server is then
           // warm and busy, many messages in flight), or after 20 s at the latest.
-          int killAfter = acked.size() + 50 + random.nextInt(400);
+          int killAfter = acked.size() + ackedSeqs.size() + 100 + random.nextInt(800);
           long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
           int sent = 0;
           try {
-            while (acked.size() < killAfter && System.nanoTime() < deadline) {
+            while (acked.size() + ackedSeqs.size() < killAfter && System.nanoTime() < deadline) {
+              if (sent - answered.get() > 1000) {
+                Thread.sleep(1); // enough in flight: many messages are mid-commit at the kill
+                continue;
+              }
               StringBuilder batch = new StringBuilder();
               for (int i = 0; i < 20; i++) {
-                batch.append(alice.frame(text("round " + round + " message " + sent++, "bob#example.com"))).append('\n');
+                String words = "round " + round + " message " + sent++;
+                JsonObject message = i % 2 == 0
+                    ? text(words, "bob#example.com")
+                    : groupMessage("text", group, JsonObject.builder().put("text", words).build());
+                batch.append(alice.frame(message)).append('\n');
               }
               a.sendRaw(batch.toString().getBytes(StandardCharsets.UTF_8));
             }
@@ -102,16 +128,47 @@ class CrashIT {
         delivered.add(frame.path("id").asText());
       }
       Set<String> distinct = new HashSet<>(delivered);
-      System.out.println("CrashIT: " + ROUNDS + " kills, " + acked.size() + " acked, " + delivered.size()
-          + " in the mailbox (stored but not acked before a kill: " + (delivered.size() - acked.size()) + ")");
+      System.out.println("CrashIT: " + ROUNDS + " kills, " + acked.size() + " direct messages acked, "
+          + delivered.size() + " mailbox entries (direct and group)");
       assertEquals(delivered.size(), distinct.size(), "no message is in the mailbox twice");
       Set<String> lost = acked.stream().filter(id -> !distinct.contains(id)).collect(Collectors.toSet());
       assertTrue(lost.isEmpty(), lost.size() + " of " + acked.size() + " acked messages were lost");
       assertAck(b.call(bob.frame(text("still serving", "alice#example.com"))));
+
+      // The thread: every acked post at its acked seq, and seqs 1..N without a gap.
+      java.util.Map<Long, String> thread = new java.util.TreeMap<>();
+      Long before = null;
+      JsonNode page;
+      do {
+        JsonObject.Builder body = JsonObject.builder().put("limit", 500);
+        if (before != null) {
+          body.put("before", before);
+        }
+        page = b.call(bob.frame(groupMessage("history", group, body.build())));
+        assertEquals("history", page.path("type").asText(), page.toString());
+        for (JsonNode entry : page.path("entries")) {
+          before = entry.path("seq").asLong();
+          thread.put(before, entry.path("id").asText());
+        }
+      } while (page.path("more").asBoolean());
+      assertEquals(thread.size(), ((java.util.TreeMap<Long, String>) thread).lastKey().intValue(),
+          "no gap in the thread");
+      for (var post : ackedSeqs.entrySet()) {
+        assertTrue(thread.containsKey(post.getKey()), "acked seq " + post.getKey() + " is in the thread");
+        if (post.getKey() > 1) {
+          assertEquals(post.getValue(), thread.get(post.getKey()), "seq " + post.getKey() + " holds the acked message");
+        }
+      }
+      System.out.println("CrashIT: group thread of " + thread.size() + " entries, " + ackedSeqs.size() + " acked");
     } finally {
       server.destroy();
       server.waitFor(30, TimeUnit.SECONDS);
     }
+  }
+
+  private static JsonObject groupMessage(String type, String group, JsonObject body) {
+    return JsonObject.builder().put("type", type).put("to", JsonArray.of()).put("group_id", group)
+        .put("body", body).put("ts", org.esmp.server.testing.Frames.now()).build();
   }
 
   /** Starts the real server's main class in a child JVM on a free port. */
