@@ -55,9 +55,10 @@ public interface Storage extends ExtensionPoint {
 
   /**
    * Values of {@code space} with keys from {@code fromKey} (inclusive) to {@code toKey}
-   * (exclusive), in key order, or in reverse order when {@code descending}; at most {@code limit}.
+   * (exclusive), in key order; at most {@code limit}. (Ascending only: choose keys whose ranges you
+   * can compute, such as zero-padded sequence numbers, to read backwards in windows.)
    */
-  List<Stored> scan(String space, String fromKey, String toKey, boolean descending, int limit);
+  List<Stored> scan(String space, String fromKey, String toKey, int limit);
 
   /** A key and its value, as {@link #scan} returns them. */
   record Stored(String key, byte[] value) {}

@@ -241,35 +241,35 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     OptionalLong before = optionalWholeNumber(body, "before", 1, "before must be a seq, 1 or more");
     OptionalLong limitField = optionalWholeNumber(body, "limit", 1, "limit must be a whole number, 1 or more");
     int limit = (int) Math.min(limitField.orElse(DEFAULT_LIMIT), MAX_LIMIT);
-    memberOf(group(groupId), sender(request));
+    GroupState state = memberOf(group(groupId), sender(request));
 
-    String from = ThreadRecords.threadKey(groupId, 0);
-    String upper = before.isPresent() ? ThreadRecords.threadKey(groupId, before.getAsLong()) : ThreadRecords.threadEnd(groupId);
+    // Seqs are gapless 1..lastSeq, so each window of keys is known exactly and is read in key
+    // order: storages need not iterate backwards (MapDB's reverse iteration proved unreliable).
+    long newest = before.isPresent() ? Math.min(before.getAsLong() - 1, state.lastSeq()) : state.lastSeq();
     Storage storage = storage();
     JsonArray.Builder entries = JsonArray.builder();
     int taken = 0;
     long bytes = 0;
+    long next = newest;
     boolean more = false;
-    // Read in chunks, newest first: never more than a chunk past what the answer holds. Entries are
-    // never changed and new ones get higher keys, so the range below upper is stable between chunks.
-    chunks:
-    while (true) {
-      int wanted = Math.min(limit - taken + 1, HISTORY_CHUNK);
-      List<Storage.Stored> chunk = storage.scan(ThreadRecords.THREAD, from, upper, true, wanted);
-      for (Storage.Stored stored : chunk) {
-        bytes += stored.value().length;
-        if (taken == limit || (taken > 0 && bytes > MAX_HISTORY_BYTES)) {
-          more = true;
-          break chunks;
+    windows:
+    while (next >= 1 && taken < limit) {
+      long low = Math.max(1, next - Math.min(limit - taken, HISTORY_CHUNK) + 1);
+      List<Storage.Stored> window = storage.scan(ThreadRecords.THREAD, ThreadRecords.threadKey(groupId, low),
+          ThreadRecords.threadKey(groupId, next + 1), (int) (next - low + 1));
+      for (int i = window.size() - 1; i >= 0; i--) {
+        byte[] value = window.get(i).value();
+        if (taken > 0 && bytes + value.length > MAX_HISTORY_BYTES) {
+          more = true; // this entry and older ones: on the next page
+          break windows;
         }
-        entries.add(context.json().parseObject(stored.value()));
+        bytes += value.length;
+        entries.add(context.json().parseObject(value));
         taken++;
       }
-      if (chunk.size() < wanted) {
-        break;
-      }
-      upper = chunk.get(chunk.size() - 1).key();
+      next = low - 1;
     }
+    more |= next >= 1;
     return Reply.result("history", JsonObject.builder()
         .put("group_id", groupId)
         .put("entries", entries.build())

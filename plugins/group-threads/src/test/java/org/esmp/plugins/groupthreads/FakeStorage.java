@@ -99,10 +99,10 @@ final class FakeStorage implements Storage {
   }
 
   @Override
-  public synchronized List<Stored> scan(String space, String fromKey, String toKey, boolean descending, int limit) {
+  public synchronized List<Stored> scan(String space, String fromKey, String toKey, int limit) {
     NavigableMap<String, byte[]> range = spaces.getOrDefault(space, new TreeMap<>()).subMap(fromKey, true, toKey, false);
     List<Stored> found = new ArrayList<>();
-    for (Map.Entry<String, byte[]> e : (descending ? range.descendingMap() : range).entrySet()) {
+    for (Map.Entry<String, byte[]> e : range.entrySet()) {
       if (found.size() == limit) {
         break;
       }

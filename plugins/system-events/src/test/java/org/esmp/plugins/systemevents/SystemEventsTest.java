@@ -271,7 +271,7 @@ class SystemEventsTest {
     }
 
     @Override
-    public List<Stored> scan(String space, String fromKey, String toKey, boolean descending, int limit) {
+    public List<Stored> scan(String space, String fromKey, String toKey, int limit) {
       throw new UnsupportedOperationException();
     }
 

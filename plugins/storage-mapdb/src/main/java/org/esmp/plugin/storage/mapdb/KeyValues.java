@@ -98,7 +98,7 @@ final class KeyValues {
   }
 
   /** See {@link Storage#scan}. */
-  List<Storage.Stored> scan(String space, String fromKey, String toKey, boolean descending, int limit) {
+  List<Storage.Stored> scan(String space, String fromKey, String toKey, int limit) {
     String from = key(space, fromKey);
     String to = key(space, toKey);
     if (limit <= 0 || from.compareTo(to) >= 0) {
@@ -106,10 +106,8 @@ final class KeyValues {
     }
     while (true) {
       long before = rollbacks.get();
+      // Forward only: MapDB 3.1.0's reverse iteration failed its own assertion on a healthy tree.
       NavigableMap<String, byte[]> range = map.subMap(from, true, to, false);
-      if (descending) {
-        range = range.descendingMap();
-      }
       List<Storage.Stored> found = new ArrayList<>(Math.min(limit, 256));
       for (Map.Entry<String, byte[]> entry : range.entrySet()) {
         Committed committed = pending.get(entry.getKey());
@@ -132,7 +130,7 @@ final class KeyValues {
       if (rollbacks.get() != before) {
         continue;
       }
-      found.sort((a, b) -> descending ? b.key().compareTo(a.key()) : a.key().compareTo(b.key()));
+      found.sort((a, b) -> a.key().compareTo(b.key()));
       return found.size() > limit ? Collections.unmodifiableList(found.subList(0, limit)) : found;
     }
   }

@@ -106,8 +106,8 @@ public final class MapDbStorage implements Storage {
   }
 
   @Override
-  public List<Stored> scan(String space, String fromKey, String toKey, boolean descending, int limit) {
-    return view.values.scan(space, fromKey, toKey, descending, limit);
+  public List<Stored> scan(String space, String fromKey, String toKey, int limit) {
+    return view.values.scan(space, fromKey, toKey, limit);
   }
 
   @Override

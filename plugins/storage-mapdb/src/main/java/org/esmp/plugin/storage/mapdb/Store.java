@@ -142,14 +142,18 @@ final class Store {
    * @throws IllegalStateException saying what is wrong
    */
   void verify(Records records) {
+    // Forward iteration only, here and below: MapDB 3.1.0's reverse iteration (lastEntry,
+    // descendingMap, lowerEntry) threw "wrong reverse iteration" on a store that reads fine forward.
+    String lastValueKey = null;
     for (String key : values.keySet()) {
       if (key.indexOf(KeyValues.SEPARATOR) < 1) {
         throw new IllegalStateException("a plugin value is stored without a space: " + key);
       }
+      lastValueKey = key;
     }
-    if (!values.isEmpty()) {
+    if (lastValueKey != null) {
       values.firstEntry().getValue();
-      values.lastEntry().getValue();
+      values.get(lastValueKey);
     }
     long identityCount = 0;
     for (Map.Entry<String, String> e : identities.entrySet()) {
@@ -173,7 +177,9 @@ final class Store {
     long entryCount = 0;
     long addressId = -1;
     long last = 0;
+    long lastEntryKey = 0;
     for (long key : mailbox.keySet()) {
+      lastEntryKey = key;
       long keyAddress = Keys.addressId(key);
       long cursor = Keys.cursor(key);
       if (keyAddress != addressId) {
@@ -190,12 +196,13 @@ final class Store {
     if (!mailbox.isEmpty()) {
       Map.Entry<Long, byte[]> first = mailbox.firstEntry();
       records.entry(Keys.cursor(first.getKey()), first.getValue());
-      Map.Entry<Long, byte[]> lastEntry = mailbox.lastEntry();
-      records.entry(Keys.cursor(lastEntry.getKey()), lastEntry.getValue());
+      records.entry(Keys.cursor(lastEntryKey), mailbox.get(lastEntryKey));
     }
     long acceptedCount = 0;
     long timeKeys = 0;
+    byte[] lastAccepted = null;
     for (Map.Entry<Long, byte[]> e : accepted.entrySet()) {
+      lastAccepted = e.getValue();
       Set<Long> times = new HashSet<>();
       for (Records.Accepted record : Records.acceptedRecords(e.getValue())) {
         if (ByteBuffer.wrap(record.id()).getLong() != e.getKey()) {
@@ -217,7 +224,7 @@ final class Store {
     }
     if (!accepted.isEmpty()) {
       records.answer(Records.acceptedRecords(accepted.firstEntry().getValue()).get(0));
-      records.answer(Records.acceptedRecords(accepted.lastEntry().getValue()).get(0));
+      records.answer(Records.acceptedRecords(lastAccepted).get(0));
     }
     log.info(
         "Opened storage file {}: {} addresses, {} mailbox entries, {} accepted message ids",
