@@ -265,6 +265,9 @@ final class GroupCommitter {
       }
       // Once per millisecond and batch, not per id.
       for (Map.Entry<Long, Set<Long>> e : batchTimes.entrySet()) {
+        if (e.getValue().isEmpty()) {
+          continue; // its only id was accepted again later in the batch
+        }
         Set<Long> prefixes = new LinkedHashSet<>();
         long[] stored = store.acceptedByTime.get(e.getKey());
         if (stored != null) {

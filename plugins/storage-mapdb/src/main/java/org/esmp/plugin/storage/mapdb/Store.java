@@ -136,7 +136,10 @@ final class Store {
   /**
    * Reads through every collection and checks they agree, so that a damaged file fails here, at
    * start, rather than while serving. Reads every key and every accepted record; of the large
-   * values (mailbox entries), the first and last.
+   * values (mailbox entries), the first and last. Checks that the keys of each B-tree come in
+   * increasing order: MapDB 3.1 does not replay its write-ahead log on open, so a kill in the
+   * middle of a commit's copy phase can leave a tree whose leaf links loop, and reading it through
+   * would never end.
    *
    * @param records to decode sample values
    * @throws IllegalStateException saying what is wrong
@@ -146,30 +149,36 @@ final class Store {
     // descendingMap, lowerEntry) threw "wrong reverse iteration" on a store that reads fine forward.
     String lastValueKey = null;
     for (String key : values.keySet()) {
+      lastValueKey = ascending(lastValueKey, key, "values");
       if (key.indexOf(KeyValues.SEPARATOR) < 1) {
         throw new IllegalStateException("a plugin value is stored without a space: " + key);
       }
-      lastValueKey = key;
     }
     if (lastValueKey != null) {
       values.firstEntry().getValue();
       values.get(lastValueKey);
     }
     long identityCount = 0;
+    String previousText = null;
     for (Map.Entry<String, String> e : identities.entrySet()) {
+      previousText = ascending(previousText, e.getKey(), "identities");
       if (e.getValue().isEmpty()) {
         throw new IllegalStateException("address " + e.getKey() + " stored without keys");
       }
       identityCount++;
     }
     Set<Long> addressIds = new HashSet<>();
+    previousText = null;
     for (Map.Entry<String, Long> e : addresses.entrySet()) {
+      previousText = ascending(previousText, e.getKey(), "addresses");
       long id = e.getValue();
       if (id < 1 || id > Keys.MAX_ADDRESS_ID || !addressIds.add(id)) {
         throw new IllegalStateException("address " + e.getKey() + " has a bad or shared id " + id);
       }
     }
+    Long previous = null;
     for (Long id : lastCursors.keySet()) {
+      previous = ascending(previous, id, "last_cursor");
       if (!addressIds.contains(id)) {
         throw new IllegalStateException("last cursor of an unknown address id " + id);
       }
@@ -178,7 +187,9 @@ final class Store {
     long addressId = -1;
     long last = 0;
     long lastEntryKey = 0;
-    for (long key : mailbox.keySet()) {
+    previous = null;
+    for (Long key : mailbox.keySet()) {
+      previous = ascending(previous, key, "mailbox");
       lastEntryKey = key;
       long keyAddress = Keys.addressId(key);
       long cursor = Keys.cursor(key);
@@ -201,7 +212,9 @@ final class Store {
     long acceptedCount = 0;
     long timeKeys = 0;
     byte[] lastAccepted = null;
+    previous = null;
     for (Map.Entry<Long, byte[]> e : accepted.entrySet()) {
+      previous = ascending(previous, e.getKey(), "accepted");
       lastAccepted = e.getValue();
       Set<Long> times = new HashSet<>();
       for (Records.Accepted record : Records.acceptedRecords(e.getValue())) {
@@ -215,8 +228,10 @@ final class Store {
       timeKeys += times.size();
     }
     long indexCount = 0;
-    for (long[] prefixes : acceptedByTime.values()) {
-      indexCount += prefixes.length;
+    previous = null;
+    for (Map.Entry<Long, long[]> e : acceptedByTime.entrySet()) {
+      previous = ascending(previous, e.getKey(), "accepted_by_time");
+      indexCount += e.getValue().length;
     }
     if (indexCount != timeKeys) {
       throw new IllegalStateException(
@@ -232,6 +247,14 @@ final class Store {
         identityCount,
         entryCount,
         acceptedCount);
+  }
+
+  /** Returns {@code key}, having checked that it sorts after {@code previous} (if any). */
+  private static <K extends Comparable<K>> K ascending(K previous, K key, String map) {
+    if (previous != null && previous.compareTo(key) >= 0) {
+      throw new IllegalStateException(map + ": keys out of order (" + previous + " then " + key + ")");
+    }
+    return key;
   }
 
   /** Closes the file, unmapping it. */
