@@ -13,7 +13,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -26,33 +25,18 @@ import org.esmp.server.json.FrameParser;
 import org.esmp.server.json.JsonWriter;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
-import org.esmp.server.testing.TestServers;
+import org.esmp.server.testing.SharedServerTest;
 import org.esmp.server.testing.TestUser;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Identities, direct delivery and the mailbox over TCP, against the real server with the bundled
  * plugins (storage-mapdb, direct-delivery) loaded by PF4J from a plugins directory.
  */
-class DeliveryIT {
+class DeliveryIT extends SharedServerTest {
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  @TempDir static Path data;
-  static EsmpServer server;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServers.start(data);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
 
   private static TestUser user(String name) throws Exception {
     return TestUser.register(server.port(), name);

@@ -22,10 +22,9 @@ import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
+import org.esmp.server.testing.SharedServerTest;
 import org.esmp.server.testing.TestServers;
 import org.esmp.server.testing.TestUser;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -33,20 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Groups and system events over TCP against the real server, with the group-threads and
  * system-events plugin jars loaded by PF4J.
  */
-class GroupsIT {
+class GroupsIT extends SharedServerTest {
 
-  @TempDir static Path data;
-  static EsmpServer server;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServers.start(data);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
 
   private static TestUser user(String name) throws Exception {
     return TestUser.register(server.port(), name);

@@ -8,7 +8,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -16,17 +15,14 @@ import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
-import org.esmp.server.testing.TestServers;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.esmp.server.testing.SharedServerTest;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The real server on an ephemeral port, with the echo test plugin and the bundled plugins loaded by
  * PF4J from a plugins directory (none is on this test's classpath), spoken to over TCP.
  */
-class ServerIT {
+class ServerIT extends SharedServerTest {
 
   private static final String VALID_FRAME =
       "{\"type\":\"text\",\"to\":[\"bob#example.com\"],\"body\":{\"text\":\"hello\"},"
@@ -34,18 +30,6 @@ class ServerIT {
           + "\"sender_pubkey\":\"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"}";
   private static final String VALID_ID = "f3233f9a2cfa9902f132acb89d71fbf4a0fd280b178e57e655249ba005698952";
 
-  @TempDir static Path data;
-  static EsmpServer server;
-
-  @BeforeAll
-  static void start() throws Exception {
-    server = TestServers.start(data);
-  }
-
-  @AfterAll
-  static void stop() {
-    server.close();
-  }
 
   private static TestClient connect() throws Exception {
     return new TestClient(server.port());
