@@ -127,7 +127,9 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     CompletableFuture<ByteBuf> encoded = verdict.thenCombine(reply, FrameHandler::encode)
         .exceptionally(e -> {
           log.error("Connection {}: answering a frame failed", session, e);
-          return encode(null, Reply.error(ErrorCode.INTERNAL, "the server failed to process this message"));
+          // The id is known whenever verification itself finished: the answer still carries it.
+          Verdict known = verdict.isDone() && !verdict.isCompletedExceptionally() ? verdict.join() : null;
+          return encode(known, Reply.error(ErrorCode.INTERNAL, "the server failed to process this message"));
         });
     writeTail = writeTail.thenCombine(encoded, (previous, bytes) -> {
       // execute() always queues, even on the event loop, so writes keep the order of this chain.

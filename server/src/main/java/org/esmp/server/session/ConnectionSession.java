@@ -36,7 +36,7 @@ public final class ConnectionSession implements Session {
   static final long MAX_OUTBOUND_BYTES = 16L * 1024 * 1024;
 
   /** The address and key a connection authenticated with. */
-  public record Identity(Address address, Ed25519Key key) {}
+  private record Identity(Address address, Ed25519Key key) {}
 
   private final String id;
   private final Channel channel;
@@ -65,11 +65,6 @@ public final class ConnectionSession implements Session {
   public Optional<Address> address() {
     Identity current = identity;
     return current == null ? Optional.empty() : Optional.of(current.address());
-  }
-
-  /** The address and key this connection authenticated with, if it has. */
-  public Optional<Identity> identity() {
-    return Optional.ofNullable(identity);
   }
 
   /**
