@@ -41,7 +41,7 @@ final class CommittedView {
   /** Loads the committed state of a freshly opened store. */
   static CommittedView load(Store store) {
     CommittedView view = new CommittedView();
-    view.values = new KeyValues(store.values, view.rollbacks);
+    view.values = new KeyValues(() -> store.values, view.rollbacks);
     for (Map.Entry<String, String> e : store.identities.entrySet()) {
       Address address = Address.parse(e.getKey());
       view.publishKeys(address, decodeKeys(e.getValue()));

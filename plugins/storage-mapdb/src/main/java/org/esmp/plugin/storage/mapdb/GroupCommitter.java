@@ -283,7 +283,7 @@ final class GroupCommitter {
       beforeCommit.run();
       long applied = System.nanoTime();
       applyNanos.addAndGet(applied - started);
-      store.db.commit();
+      store.commit();
       commitNanos.addAndGet(System.nanoTime() - applied);
       dbCommits.incrementAndGet();
     } catch (RuntimeException | Error e) {
@@ -461,7 +461,7 @@ final class GroupCommitter {
         }
       }
       beforeCommit.run();
-      store.db.commit();
+      store.commit();
       dbCommits.incrementAndGet();
     } catch (RuntimeException | Error e) {
       log.error("Storage trim failed; rolling back", e);
@@ -509,7 +509,7 @@ final class GroupCommitter {
 
   private void rollback() {
     try {
-      store.db.rollback();
+      store.rollback();
     } catch (RuntimeException | Error e) {
       broken = true;
       log.error("Storage rollback failed; storage-mapdb stores nothing more", e);

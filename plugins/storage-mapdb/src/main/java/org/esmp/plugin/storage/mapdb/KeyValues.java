@@ -8,6 +8,7 @@ import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 import org.esmp.api.Storage;
 import org.esmp.api.StorageChange;
 
@@ -32,16 +33,16 @@ final class KeyValues {
   /** The committed value of a key written in the batch being committed; {@code null}: absent. */
   private record Committed(byte[] value) {}
 
-  private final NavigableMap<String, byte[]> map;
+  private final Supplier<NavigableMap<String, byte[]>> map;
   private final AtomicLong rollbacks;
   private final Map<String, Committed> pending = new ConcurrentHashMap<>();
 
   /**
-   * @param map the store's B-tree of values
+   * @param map the store's B-tree of values (a new one after each rollback)
    * @param rollbacks counted up by the commit thread after each rollback, before pending records
    *     are cleared
    */
-  KeyValues(NavigableMap<String, byte[]> map, AtomicLong rollbacks) {
+  KeyValues(Supplier<NavigableMap<String, byte[]>> map, AtomicLong rollbacks) {
     this.map = map;
     this.rollbacks = rollbacks;
   }
@@ -64,18 +65,18 @@ final class KeyValues {
     for (StorageChange.Delete delete : change.deletes()) {
       String key = key(delete.space(), delete.key());
       remember(key);
-      map.remove(key);
+      map.get().remove(key);
     }
     for (StorageChange.Put put : change.puts()) {
       String key = key(put.space(), put.key());
       remember(key);
-      map.put(key, put.value());
+      map.get().put(key, put.value());
     }
   }
 
   private void remember(String key) {
     // Only the first write of a key in a batch sees its committed value.
-    pending.computeIfAbsent(key, k -> new Committed(map.get(k)));
+    pending.computeIfAbsent(key, k -> new Committed(map.get().get(k)));
   }
 
   /** Commit thread: the batch committed or rolled back; its values are what the map holds. */
@@ -88,7 +89,7 @@ final class KeyValues {
     String full = key(space, key);
     while (true) {
       long before = rollbacks.get();
-      byte[] value = map.get(full);
+      byte[] value = map.get().get(full);
       Committed committed = pending.get(full);
       if (rollbacks.get() == before) {
         byte[] result = committed != null ? committed.value() : value;
@@ -107,7 +108,7 @@ final class KeyValues {
     while (true) {
       long before = rollbacks.get();
       // Forward only: MapDB 3.1.0's reverse iteration failed its own assertion on a healthy tree.
-      NavigableMap<String, byte[]> range = map.subMap(from, true, to, false);
+      NavigableMap<String, byte[]> range = map.get().subMap(from, true, to, false);
       List<Storage.Stored> found = new ArrayList<>(Math.min(limit, 256));
       for (Map.Entry<String, byte[]> entry : range.entrySet()) {
         Committed committed = pending.get(entry.getKey());
@@ -123,7 +124,7 @@ final class KeyValues {
       for (Map.Entry<String, Committed> entry : pending.entrySet()) {
         String key = entry.getKey();
         if (entry.getValue().value() != null && key.compareTo(from) >= 0 && key.compareTo(to) < 0
-            && !map.containsKey(key)) {
+            && !map.get().containsKey(key)) {
           found.add(new Storage.Stored(key.substring(space.length() + 1), entry.getValue().value().clone()));
         }
       }

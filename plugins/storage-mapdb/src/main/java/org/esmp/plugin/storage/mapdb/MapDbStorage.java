@@ -65,7 +65,7 @@ public final class MapDbStorage implements Storage {
       store.verify(records);
       view = CommittedView.load(store);
     } catch (RuntimeException e) {
-      Store.closeQuietly(store.db);
+      store.closeQuietly();
       throw new IllegalStateException(
           "storage-mapdb: " + store.file + " is damaged or unreadable: " + e, e);
     }

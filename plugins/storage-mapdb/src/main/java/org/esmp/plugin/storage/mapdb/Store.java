@@ -47,20 +47,28 @@ final class Store {
   static final String KEY_SEPARATOR = " ";
 
   final Path file;
-  final DB db;
-  final BTreeMap<String, Long> meta;
-  final BTreeMap<String, String> identities;
-  final BTreeMap<String, Long> addresses;
-  final BTreeMap<Long, Long> lastCursors;
-  final BTreeMap<Long, byte[]> mailbox;
-  final BTreeMap<Long, byte[]> accepted;
-  final BTreeMap<Long, long[]> acceptedByTime;
+  private final JournaledVolume volume;
+  // Replaced together after a rollback (see rollback()), hence volatile and not final.
+  volatile DB db;
+  volatile BTreeMap<String, Long> meta;
+  volatile BTreeMap<String, String> identities;
+  volatile BTreeMap<String, Long> addresses;
+  volatile BTreeMap<Long, Long> lastCursors;
+  volatile BTreeMap<Long, byte[]> mailbox;
+  volatile BTreeMap<Long, byte[]> accepted;
+  volatile BTreeMap<Long, long[]> acceptedByTime;
   /** Values plugins keep, keyed by space + NUL + key: see {@link KeyValues}. */
-  final BTreeMap<String, byte[]> values;
+  volatile BTreeMap<String, byte[]> values;
 
-  private Store(Path file, DB db) {
+  private Store(Path file, JournaledVolume volume) {
     this.file = file;
-    this.db = db;
+    this.volume = volume;
+    openCollections(volume.existed());
+  }
+
+  /** Opens MapDB on the volume and its collections, creating what is missing. */
+  private void openCollections(boolean existed) {
+    DB db = DBMaker.volumeDB(volume, existed).make();
     meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
     // Before opening the rest with this format's serializers.
     Long format = meta.get("format");
@@ -83,40 +91,45 @@ final class Store {
     acceptedByTime = db.treeMap("accepted_by_time", Serializer.LONG, Serializer.LONG_ARRAY).createOrOpen();
     // Group threads keep whole messages here: values outside the nodes, as for the mailbox.
     values = db.treeMap("values", Serializer.STRING, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen();
+    this.db = db;
+  }
+
+  /** Commits every write since the last commit, durably: see {@link JournaledVolume#sync()}. */
+  void commit() {
+    db.commit();
   }
 
   /**
-   * Opens (or creates) the store in {@code file}.
+   * Undoes every write since the last commit. MapDB's plain store keeps some of its state in
+   * memory and cannot roll back, so the volume restores its bytes and MapDB is opened anew on
+   * them; the abandoned instance is never used or closed again (closing would close the volume).
+   */
+  void rollback() {
+    volume.rollback();
+    openCollections(true);
+  }
+
+  /**
+   * Opens (or creates) the store in {@code file}, replaying its journal first.
    *
-   * <p>Transactions on an mmap volume: on this machine the RandomAccessFile and FileChannel
-   * volumes lost committed data on some SIGKILLs during commits, the mmap volume never did.
+   * <p>MapDB's plain store (no MapDB transactions) on a {@link JournaledVolume}: MapDB 3.1's own
+   * transactions do not survive a kill during a commit's copy into the file, the journal does.
    *
    * @throws IllegalStateException naming the file when it cannot be opened
    */
   static Store open(Path file) {
-    DB db;
+    JournaledVolume volume;
     try {
-      db =
-          DBMaker.fileDB(file.toFile())
-              .fileMmapEnable()
-              // Pre-clearing stays on (the default): the SIGKILL survival measured on this machine
-              // (35 of 35) was with it. With it off (5.6 instead of 9.6 ms per single commit) a
-              // store was once found damaged after a SIGKILL in CrashTest; whether pre-clearing
-              // was the cause is not proven (see docs/PERFORMANCE.md).
-              // Without it closing leaves the mapping to the GC (uses Unsafe.invokeCleaner).
-              .cleanerHackEnable()
-              .transactionEnable()
-              .make();
+      volume = JournaledVolume.open(file);
     } catch (RuntimeException | Error e) {
-      // MapDB keeps its file lock in this JVM after a failed make(): the server must not go on.
       throw new IllegalStateException("storage-mapdb: cannot open " + file + ": " + e, e);
     }
     try {
-      Store store = new Store(file, db);
+      Store store = new Store(file, volume);
       store.recordFormatIfNew();
       return store;
     } catch (RuntimeException | Error e) {
-      closeQuietly(db);
+      volume.close();
       throw new IllegalStateException("storage-mapdb: " + file + " is damaged or unreadable: " + e, e);
     }
   }
@@ -129,7 +142,7 @@ final class Store {
         throw new IllegalStateException("data without a format record");
       }
       meta.put("format", FORMAT);
-      db.commit();
+      commit();
       log.info("Created storage file {}", file);
     }
   }
@@ -138,9 +151,8 @@ final class Store {
    * Reads through every collection and checks they agree, so that a damaged file fails here, at
    * start, rather than while serving. Reads every key and every accepted record; of the large
    * values (mailbox entries), the first and last. Checks that the keys of each B-tree come in
-   * increasing order: MapDB 3.1 does not replay its write-ahead log on open, so a kill in the
-   * middle of a commit's copy phase can leave a tree whose leaf links loop, and reading it through
-   * would never end.
+   * increasing order: a damaged tree (from a disk fault or a bug; a kill cannot damage it, see
+   * {@link JournaledVolume}) can have leaf links that loop, and reading it through would never end.
    *
    * @param records to decode sample values
    * @throws IllegalStateException saying what is wrong
@@ -258,14 +270,14 @@ final class Store {
     return key;
   }
 
-  /** Closes the file, unmapping it. */
+  /** Closes the file, unmapping it; what was committed is checkpointed into it. */
   void close() {
     db.close();
   }
 
-  static void closeQuietly(DB db) {
+  void closeQuietly() {
     try {
-      db.close();
+      close();
     } catch (RuntimeException | Error e) {
       log.warn("Closing the storage file after a failed open also failed", e);
     }

@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class CrashTest {
 
-  private static final int ROUNDS = 6;
+  /** Kills per run; more with {@code -Dcrash.rounds=N} (e.g. to soak the journal). */
+  private static final int ROUNDS = Integer.getInteger("crash.rounds", 6);
 
   @TempDir Path data;
   @TempDir Path logs;
@@ -44,15 +45,18 @@ class CrashTest {
     List<Ack> acked = new ArrayList<>();
     for (int round = 0; round < ROUNDS; round++) {
       int killAfter = 20 + random.nextInt(1500);
-      acked.addAll(runAndKill("k" + round, killAfter, random.nextInt(30)));
+      // Every other round checkpoints often (every 64-512 KiB of journal), so kills land in
+      // checkpoints too.
+      long checkpointBytes = round % 2 == 0 ? (64L << 10) << random.nextInt(4) : 64L << 20;
+      acked.addAll(runAndKill("k" + round, killAfter, random.nextInt(30), checkpointBytes));
       verify(acked);
     }
   }
 
-  private List<Ack> runAndKill(String run, int killAfter, int extraMillis) throws Exception {
+  private List<Ack> runAndKill(String run, int killAfter, int extraMillis, long checkpointBytes) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
     Process child =
-        new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(),
+        new ProcessBuilder(java, "-Xmx256m", "-D" + JournaledVolume.CHECKPOINT_PROPERTY + "=" + checkpointBytes, "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(),
                 data.toString(), run)
             .redirectError(logs.resolve(run + ".err").toFile())
             .start();

@@ -18,7 +18,7 @@ class KeyValuesTest {
 
   private final ConcurrentSkipListMap<String, byte[]> map = new ConcurrentSkipListMap<>();
   private final AtomicLong rollbacks = new AtomicLong();
-  private final KeyValues values = new KeyValues(map, rollbacks);
+  private final KeyValues values = new KeyValues(() -> map, rollbacks);
 
   private static byte[] bytes(String text) {
     return text.getBytes(StandardCharsets.UTF_8);
