@@ -1,0 +1,226 @@
+package org.esmp.plugin.storage.mapdb;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The journal's promises, on real files. A "crash" here is a copy of the files as they are on disk
+ * while the volume is still open (what a kill would leave: nothing is written on the way down),
+ * opened as a new volume.
+ */
+class JournaledVolumeTest {
+
+  private static final long SIZE = 4L << 20;
+
+  @TempDir Path dir;
+
+  private JournaledVolume fresh(String name) {
+    JournaledVolume volume = JournaledVolume.open(dir.resolve(name));
+    volume.ensureAvailable(SIZE);
+    return volume;
+  }
+
+  /** Copies the store file and its journal as they are on disk now, as a kill would leave them. */
+  private Path crashCopy(String from, String to) throws IOException {
+    Path source = dir.resolve(from);
+    Path target = dir.resolve(to);
+    Files.copy(source, target);
+    Files.copy(JournaledVolume.journalOf(source), JournaledVolume.journalOf(target));
+    return target;
+  }
+
+  private static byte[] bytes(int seed, int length) {
+    byte[] b = new byte[length];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  private static byte[] read(JournaledVolume volume, long offset, int length) {
+    byte[] b = new byte[length];
+    volume.getData(offset, b, 0, length);
+    return b;
+  }
+
+  @Test
+  void writesAreReadBackBeforeAndAfterCommitAndAcrossPages() throws IOException {
+    JournaledVolume volume = fresh("a");
+    byte[] data = bytes(1, 10_000);
+    volume.putData(4000, data, 0, data.length); // spans three pages
+    assertArrayEquals(data, read(volume, 4000, data.length));
+    volume.sync();
+    volume.putLong(8190, 0x0102030405060708L); // straddles a page boundary, over data
+    volume.putInt(100, 42);
+    assertEquals(0x0102030405060708L, volume.getLong(8190));
+    assertEquals(42, volume.getInt(100));
+    byte[] expected = data.clone();
+    ByteBuffer.wrap(expected).putLong(8190 - 4000, 0x0102030405060708L);
+    byte[] viaInput = new byte[data.length];
+    volume.getDataInput(4000, data.length).readFully(viaInput);
+    assertArrayEquals(expected, viaInput);
+    volume.close();
+  }
+
+  @Test
+  void committedWritesSurviveACrashThroughTheJournalAlone() throws IOException {
+    JournaledVolume volume = fresh("a");
+    byte[] first = bytes(1, 5000);
+    byte[] second = bytes(2, 300);
+    volume.putData(10_000, first, 0, first.length);
+    volume.sync();
+    volume.putData(20_000, second, 0, second.length);
+    volume.putData(10_100, second, 0, second.length);
+    volume.sync();
+    volume.putLong(30_000, 99); // never committed
+    assertTrue(volume.journalSize() > 0);
+    assertTrue(Files.size(dir.resolve("a")) >= SIZE, "file grown at once");
+    byte[] onDisk = new byte[first.length];
+    try (FileChannel channel = FileChannel.open(dir.resolve("a"))) {
+      channel.read(ByteBuffer.wrap(onDisk), 10_000);
+    }
+    assertArrayEquals(new byte[first.length], onDisk, "no write reaches the file before a checkpoint");
+
+    JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
+    byte[] expected = first.clone();
+    System.arraycopy(second, 0, expected, 100, second.length);
+    assertArrayEquals(expected, read(recovered, 10_000, first.length));
+    assertArrayEquals(second, read(recovered, 20_000, second.length));
+    assertEquals(0, recovered.getLong(30_000));
+    assertEquals(0, recovered.journalSize(), "replayed into the file, journal emptied");
+    recovered.close();
+    volume.close();
+  }
+
+  @Test
+  void aTornLastRecordIsIgnoredAndTheOnesBeforeItKept() throws IOException {
+    JournaledVolume volume = fresh("a");
+    volume.putLong(8, 1);
+    volume.sync();
+    long afterFirst = volume.journalSize();
+    volume.putLong(8, 2);
+    volume.putLong(5000, 2);
+    volume.sync();
+    Path copy = crashCopy("a", "b");
+    try (FileChannel journal = FileChannel.open(JournaledVolume.journalOf(copy), StandardOpenOption.WRITE)) {
+      journal.truncate(journal.size() - 3); // the second record's end never reached the disk
+    }
+    JournaledVolume recovered = JournaledVolume.open(copy);
+    assertEquals(1, recovered.getLong(8));
+    assertEquals(0, recovered.getLong(5000));
+    recovered.close();
+
+    Path flipped = crashCopy("a", "c");
+    try (FileChannel journal = FileChannel.open(JournaledVolume.journalOf(flipped), StandardOpenOption.WRITE)) {
+      journal.write(ByteBuffer.wrap(new byte[] {0x55}), afterFirst + 30); // a bad byte in the second
+    }
+    recovered = JournaledVolume.open(flipped);
+    assertEquals(1, recovered.getLong(8));
+    assertEquals(0, recovered.getLong(5000));
+    recovered.close();
+    volume.close();
+  }
+
+  @Test
+  void aCheckpointCutShortIsCompletedByTheJournal() throws IOException {
+    JournaledVolume volume = fresh("a");
+    byte[] data = bytes(3, 3 * JournaledVolume.PAGE_SIZE);
+    volume.putData(0, data, 0, data.length);
+    volume.sync();
+    Path copy = crashCopy("a", "b");
+    // A checkpoint killed half way: the file has some pages, garbage in one, and the journal
+    // still has everything.
+    try (FileChannel file = FileChannel.open(copy, StandardOpenOption.WRITE)) {
+      file.write(ByteBuffer.wrap(data, 0, JournaledVolume.PAGE_SIZE), 0);
+      file.write(ByteBuffer.wrap(bytes(4, 100)), JournaledVolume.PAGE_SIZE + 50);
+    }
+    JournaledVolume recovered = JournaledVolume.open(copy);
+    assertArrayEquals(data, read(recovered, 0, data.length));
+    recovered.close();
+    volume.close();
+  }
+
+  @Test
+  void aCheckpointMovesCommittedPagesIntoTheFileAndEmptiesTheJournal() throws IOException {
+    JournaledVolume volume = fresh("a");
+    byte[] data = bytes(5, 9000);
+    volume.putData(100, data, 0, data.length);
+    volume.sync();
+    assertEquals(3, volume.overlayPageCount());
+    volume.checkpoint();
+    assertEquals(0, volume.overlayPageCount());
+    assertEquals(0, volume.journalSize());
+    assertEquals(0, Files.size(JournaledVolume.journalOf(dir.resolve("a"))));
+    assertArrayEquals(data, read(volume, 100, data.length), "read from the file now");
+    JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
+    assertArrayEquals(data, read(recovered, 100, data.length));
+    recovered.close();
+    volume.close();
+  }
+
+  @Test
+  void rollbackRestoresEveryByteSinceTheLastSync() {
+    JournaledVolume volume = fresh("a");
+    byte[] committed = bytes(6, 6000);
+    volume.putData(0, committed, 0, committed.length);
+    volume.sync();
+    volume.putData(1000, bytes(7, 3000), 0, 3000); // pages already in the overlay
+    volume.putLong(100_000, 5); // a page new to the overlay
+    volume.clear(0, 64);
+    volume.rollback();
+    assertArrayEquals(committed, read(volume, 0, committed.length));
+    assertEquals(0, volume.getLong(100_000));
+    assertEquals(2, volume.overlayPageCount());
+    volume.sync(); // nothing to write
+    volume.close();
+  }
+
+  @Test
+  void clearingZeroesLeavesPagesOutOfTheOverlay() {
+    JournaledVolume volume = fresh("a");
+    volume.clear(0, 1 << 20);
+    assertEquals(0, volume.overlayPageCount());
+    volume.putLong(64, 7);
+    volume.sync();
+    volume.checkpoint();
+    volume.clear(0, 4096);
+    assertEquals(0, volume.getLong(64));
+    assertEquals(1, volume.overlayPageCount());
+    volume.close();
+  }
+
+  @Test
+  void aCleanCloseLeavesNothingToReplayAndDropsWhatWasNotCommitted() throws IOException {
+    JournaledVolume volume = fresh("a");
+    volume.putLong(0, 123);
+    volume.sync();
+    volume.putLong(8, 456);
+    volume.close();
+    assertEquals(0, Files.size(JournaledVolume.journalOf(dir.resolve("a"))));
+    JournaledVolume reopened = JournaledVolume.open(dir.resolve("a"));
+    assertTrue(reopened.existed());
+    assertEquals(123, reopened.getLong(0));
+    assertEquals(0, reopened.getLong(8));
+    reopened.close();
+  }
+
+  @Test
+  void aFileThatNeverSawACommitDidNotExist() {
+    JournaledVolume volume = fresh("a");
+    volume.putLong(0, 1);
+    volume.close(); // not synced: dropped
+    JournaledVolume reopened = JournaledVolume.open(dir.resolve("a"));
+    assertFalse(reopened.existed());
+    reopened.close();
+  }
+}
