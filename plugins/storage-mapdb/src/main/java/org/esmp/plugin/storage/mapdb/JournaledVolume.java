@@ -310,6 +310,7 @@ final class JournaledVolume extends Volume {
     if (overlayPages.isEmpty()) {
       return;
     }
+    long started = System.nanoTime();
     for (Page page : overlayPages) {
       base.putData(page.number << PAGE_SHIFT, page.bytes, 0, PAGE_SIZE);
     }
@@ -327,6 +328,8 @@ final class JournaledVolume extends Volume {
       // After the file has the bytes: a reader that finds no page reads them there.
       table.set((int) page.number, null);
     }
+    log.debug(
+        "Checkpoint of {}: {} pages in {} ms", file, overlayPages.size(), (System.nanoTime() - started) / 1_000_000);
     overlayPages.clear();
   }
 
