@@ -5,12 +5,20 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.zip.CRC32C;
 import org.mapdb.DataIO;
@@ -33,22 +41,25 @@ import org.slf4j.LoggerFactory;
  *   <li>Writes never touch the store file. They go to an in-memory overlay of 4 KiB pages, copied
  *       from the file on first write; reads look in the overlay first.
  *   <li>{@link #sync()} (MapDB's {@code commit()}) appends the 64-byte chunks written since the last
- *       sync to {@code <file>.journal} as one record with a CRC32C, and forces it to disk: one
- *       fsync per commit, and a commit counts once that returns.
- *   <li>A checkpoint, when the journal or the overlay has grown past a bound, copies the overlay
- *       into the file, forces the file, and only then empties the journal. Until the journal is
- *       emptied, it holds every change the file may lack.
- *   <li>{@link #open} replays the journal's complete records (in order, stopping at the first torn
- *       or foreign one: a record is acknowledged only after it was forced whole) into the file
- *       before MapDB reads it. Replaying a record again is harmless: it writes the same bytes.
+ *       sync to the current journal file ({@code <file>.journal.<generation>}) as one record with a
+ *       CRC32C, and forces it to disk: one fsync per commit, and a commit counts once that returns.
+ *   <li>When the journal or the overlay has grown past a bound, a checkpoint starts: the overlay's
+ *       pages are frozen (a later write to one copies it first), later commits go to a new journal
+ *       generation, and a background thread writes the frozen pages into the file, forces it, and
+ *       only then deletes the old generation. Until then, the old generation holds every change
+ *       the file may lack.
+ *   <li>{@link #open} replays the journals' complete records, oldest generation first, into the
+ *       file before MapDB reads it (a record is acknowledged only after it was forced whole, so a
+ *       torn last record never was). Replaying a record again is harmless: it writes the same
+ *       bytes, and every later record is replayed after it.
  * </ul>
  *
  * <p>{@link #rollback()} undoes every write since the last sync, from before-images taken on each
  * page's first write in the transaction.
  *
- * <p>Threads: one writer at a time (the mutating methods are synchronized); reads from any thread
- * without locks, as MapDB's own volumes allow. A page leaves the overlay only after its bytes are
- * in the file.
+ * <p>Threads: one writer at a time (the mutating methods are synchronized), one checkpoint thread,
+ * and reads from any thread without locks, as MapDB's own volumes allow. A page leaves the overlay
+ * only after its bytes are in the file.
  */
 final class JournaledVolume extends Volume {
 
@@ -66,44 +77,65 @@ final class JournaledVolume extends Volume {
   static final int RECORD_HEADER = 4 + 4 + 8;
   private static final int MAX_RECORD_BODY = 1 << 30;
 
+  static final String CHECKPOINT_PROPERTY = "esmp.storage-mapdb.checkpoint-bytes";
   /**
-   * Checkpoint once the journal holds this many bytes (64 MiB; the system property
+   * A checkpoint starts once the journal holds this many bytes (64 MiB; the system property
    * {@value #CHECKPOINT_PROPERTY} sets another, e.g. so that crash tests kill checkpoints too)...
    */
-  static final long CHECKPOINT_JOURNAL_BYTES = Long.getLong(JournaledVolume.CHECKPOINT_PROPERTY, 64L << 20);
-
-  static final String CHECKPOINT_PROPERTY = "esmp.storage-mapdb.checkpoint-bytes";
+  static final long CHECKPOINT_JOURNAL_BYTES = Long.getLong(CHECKPOINT_PROPERTY, 64L << 20);
   /** ...or the overlay this many pages (64 MiB). */
   static final int CHECKPOINT_PAGES = 16_384;
+  /** Commits wait for a running checkpoint once the overlay has this many pages (256 MiB). */
+  static final int MAX_OVERLAY_PAGES = 4 * CHECKPOINT_PAGES;
 
   private static final int MAPDB_SLICE_SHIFT = 20;
+  private static final String JOURNAL_INFIX = ".journal.";
 
   private final Path file;
   private final Volume base;
-  private final FileChannel journal;
+  /** The store file again, for the checkpoint's positional writes and fsync. */
+  private final FileChannel baseChannel;
   private final boolean existed;
+  private final ExecutorService checkpointer;
 
   /** Overlay pages by page number; null where the file's bytes are current. */
   private volatile AtomicReferenceArray<Page> overlay;
-  /** Every page in the overlay, for the checkpoint. Writer only. */
-  private final List<Page> overlayPages = new ArrayList<>();
+  /** Guards replacing {@link #overlay} by a larger table against the checkpoint's removals. */
+  private final Object tableLock = new Object();
+  /** The pages written since the last checkpoint started. Writer only. */
+  private List<Page> overlayPages = new ArrayList<>();
   /** Pages written since the last sync, with their dirty chunks. Writer only. */
   private final List<Page> dirty = new ArrayList<>();
   /** Before-images of the pages written since the last sync; null for pages new to the overlay. */
   private final Map<Page, byte[]> undo = new HashMap<>();
 
+  private FileChannel journal;
+  private long generation;
   private long journalSize;
   private long nextSeq = 1;
+  private Future<?> checkpoint = CompletableFuture.completedFuture(null);
   private ByteBuffer recordBuffer = ByteBuffer.allocateDirect(1 << 20);
   private final byte[] zeroCheck = new byte[PAGE_SIZE];
   private final CRC32C crc = new CRC32C();
+  /** Test hook: runs on the checkpoint thread before it writes into the file. */
+  volatile Runnable beforeCheckpointWrites = () -> {};
 
-  private JournaledVolume(Path file, Volume base, FileChannel journal, boolean existed) {
+  private JournaledVolume(Path file, Volume base, FileChannel baseChannel, long generation, boolean existed)
+      throws IOException {
     this.file = file;
     this.base = base;
-    this.journal = journal;
+    this.baseChannel = baseChannel;
     this.existed = existed;
     this.overlay = new AtomicReferenceArray<>(pageCount(base.length()));
+    this.generation = generation;
+    this.journal = createJournal(generation);
+    this.checkpointer =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread thread = new Thread(r, "storage-mapdb-checkpoint");
+              thread.setDaemon(true);
+              return thread;
+            });
   }
 
   /** One page of the overlay. */
@@ -112,6 +144,8 @@ final class JournaledVolume extends Volume {
     final byte[] bytes;
     /** Chunks written since the last sync, bit i for bytes [64 i, 64 i + 64). Writer only. */
     long dirtyChunks;
+    /** Being written into the file by a checkpoint: its bytes do not change any more. */
+    boolean frozen;
 
     Page(long number, byte[] bytes) {
       this.number = number;
@@ -120,42 +154,77 @@ final class JournaledVolume extends Volume {
   }
 
   /**
-   * Opens {@code file} (created if missing) and its journal, and first replays the journal's
-   * complete records into the file.
+   * Opens {@code file} (created if missing), and first replays its journals' complete records into
+   * it and deletes them.
    *
    * @throws UncheckedIOException if the files cannot be read or written
+   * @throws IllegalStateException if a journal is damaged before a later generation
    * @throws org.mapdb.DBException.FileLocked if another process has the file open
    */
   static JournaledVolume open(Path file) {
-    Path journalFile = journalOf(file);
-    Volume base =
-        new MappedFileVol(file.toFile(), false, 0L, MAPDB_SLICE_SHIFT, true, 0L, false);
-    FileChannel journal = null;
+    Volume base = new MappedFileVol(file.toFile(), false, 0L, MAPDB_SLICE_SHIFT, true, 0L, false);
+    FileChannel baseChannel = null;
     try {
-      journal =
-          FileChannel.open(journalFile, StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
-      int replayed = replay(journal, base);
+      baseChannel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      List<Path> journals = journalsOf(file);
+      int replayed = 0;
+      for (int i = 0; i < journals.size(); i++) {
+        Replay replay = replay(journals.get(i), base);
+        replayed += replay.records();
+        if (replay.torn() && i < journals.size() - 1) {
+          throw new IllegalStateException(
+              "storage-mapdb: " + journals.get(i) + " is damaged, and a later journal exists: refusing to go on");
+        }
+      }
       if (replayed > 0) {
         base.sync();
-        log.info("Replayed {} committed changes from {} into {}", replayed, journalFile, file);
+        log.info("Replayed {} committed changes from {} journal(s) into {}", replayed, journals.size(), file);
       }
-      journal.truncate(0);
-      journal.force(true);
+      for (Path journal : journals) {
+        Files.delete(journal);
+      }
+      long generation = journals.isEmpty() ? 1 : generationOf(journals.get(journals.size() - 1)) + 1;
       boolean existed = base.length() >= 8 && base.getLong(0) != 0;
-      return new JournaledVolume(file, base, journal, existed);
+      return new JournaledVolume(file, base, baseChannel, generation, existed);
     } catch (IOException e) {
       base.close();
-      closeQuietly(journal);
-      throw new UncheckedIOException("cannot open the journal " + journalFile, e);
+      closeQuietly(baseChannel);
+      throw new UncheckedIOException("storage-mapdb: cannot open the journal of " + file, e);
     } catch (RuntimeException | Error e) {
       base.close();
-      closeQuietly(journal);
+      closeQuietly(baseChannel);
       throw e;
     }
   }
 
-  static Path journalOf(Path file) {
-    return file.resolveSibling(file.getFileName() + ".journal");
+  /** The journal files of {@code file}, oldest generation first. */
+  static List<Path> journalsOf(Path file) throws IOException {
+    String prefix = file.getFileName() + JOURNAL_INFIX;
+    List<Path> journals = new ArrayList<>();
+    try (DirectoryStream<Path> entries = Files.newDirectoryStream(file.toAbsolutePath().getParent(), prefix + "*")) {
+      for (Path entry : entries) {
+        String suffix = entry.getFileName().toString().substring(prefix.length());
+        if (!suffix.isEmpty() && suffix.chars().allMatch(Character::isDigit)) {
+          journals.add(entry);
+        }
+      }
+    }
+    journals.sort(Comparator.comparingLong(JournaledVolume::generationOf));
+    return journals;
+  }
+
+  private static long generationOf(Path journal) {
+    String name = journal.getFileName().toString();
+    return Long.parseLong(name.substring(name.lastIndexOf('.') + 1));
+  }
+
+  private Path journalPath(long generation) {
+    return file.resolveSibling(file.getFileName() + JOURNAL_INFIX + generation);
+  }
+
+  private FileChannel createJournal(long generation) throws IOException {
+    return FileChannel.open(
+        journalPath(generation), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
   }
 
   /** Whether the file held a store when opened (after replay); a new or never-committed one did not. */
@@ -163,52 +232,58 @@ final class JournaledVolume extends Volume {
     return existed;
   }
 
+  /** What replaying one journal found. */
+  record Replay(int records, boolean torn) {}
+
   /**
-   * Applies the journal's records, in order, to {@code base}; stops at the first record that is
-   * short, fails its checksum or does not follow its predecessor's sequence number.
-   *
-   * @return the number of records applied
+   * Applies {@code journalFile}'s records, in order, to {@code base}; stops at the first record
+   * that is short, fails its checksum or does not follow its predecessor's sequence number.
    */
-  static int replay(FileChannel journal, Volume base) throws IOException {
-    long size = journal.size();
-    long position = 0;
-    long expectedSeq = -1;
-    int applied = 0;
-    ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER);
-    CRC32C crc = new CRC32C();
-    while (position + RECORD_HEADER + 4 <= size) {
-      header.clear();
-      readFully(journal, header, position);
-      header.flip();
-      int magic = header.getInt();
-      int bodyLength = header.getInt();
-      long seq = header.getLong();
-      if (magic != RECORD_MAGIC
-          || bodyLength < 0
-          || bodyLength > MAX_RECORD_BODY
-          || position + RECORD_HEADER + bodyLength + 4 > size
-          || (expectedSeq != -1 && seq != expectedSeq)) {
-        break;
+  static Replay replay(Path journalFile, Volume base) throws IOException {
+    try (FileChannel journal = FileChannel.open(journalFile, StandardOpenOption.READ)) {
+      long size = journal.size();
+      long position = 0;
+      long expectedSeq = 1;
+      int applied = 0;
+      ByteBuffer header = ByteBuffer.allocate(RECORD_HEADER);
+      CRC32C crc = new CRC32C();
+      while (position + RECORD_HEADER + 4 <= size) {
+        header.clear();
+        readFully(journal, header, position);
+        header.flip();
+        int magic = header.getInt();
+        int bodyLength = header.getInt();
+        long seq = header.getLong();
+        if (magic != RECORD_MAGIC
+            || bodyLength < 0
+            || bodyLength > MAX_RECORD_BODY
+            || position + RECORD_HEADER + bodyLength + 4 > size
+            || seq != expectedSeq) {
+          break;
+        }
+        ByteBuffer body = ByteBuffer.allocate(bodyLength + 4);
+        readFully(journal, body, position + RECORD_HEADER);
+        crc.reset();
+        header.flip();
+        crc.update(header);
+        crc.update(body.array(), 0, bodyLength);
+        if ((int) crc.getValue() != body.getInt(bodyLength)) {
+          break;
+        }
+        body.limit(bodyLength).position(0);
+        applyRecordBody(body, base);
+        applied++;
+        expectedSeq = seq + 1;
+        position += RECORD_HEADER + bodyLength + 4;
       }
-      ByteBuffer body = ByteBuffer.allocate(bodyLength + 4);
-      readFully(journal, body, position + RECORD_HEADER);
-      crc.reset();
-      header.flip();
-      crc.update(header);
-      crc.update(body.array(), 0, bodyLength);
-      if ((int) crc.getValue() != body.getInt(bodyLength)) {
-        break;
+      if (position < size) {
+        log.info(
+            "{}: {} bytes after the last complete record ignored (a commit that never finished)",
+            journalFile,
+            size - position);
       }
-      body.limit(bodyLength).position(0);
-      applyRecordBody(body, base);
-      applied++;
-      expectedSeq = seq + 1;
-      position += RECORD_HEADER + bodyLength + 4;
+      return new Replay(applied, position < size);
     }
-    if (position < size) {
-      log.info("Journal: {} bytes after the last complete record ignored (a commit that never finished)", size - position);
-    }
-    return applied;
   }
 
   private static void applyRecordBody(ByteBuffer body, Volume base) {
@@ -246,9 +321,18 @@ final class JournaledVolume extends Volume {
 
   // ---- commit, checkpoint, rollback
 
-  /** Makes every write since the last sync durable, as one journal record. */
+  /**
+   * Makes every write since the last sync durable, as one journal record.
+   *
+   * @throws IllegalStateException if a checkpoint failed: nothing more is committed (what was is
+   *     in the journals, and the next open replays them)
+   * @throws UncheckedIOException if the journal cannot be written: this commit did not happen
+   */
   @Override
   public synchronized void sync() {
+    if (checkpoint.isDone()) {
+      awaitCheckpoint(); // throws if it failed, before anything is written
+    }
     if (dirty.isEmpty()) {
       return;
     }
@@ -287,6 +371,7 @@ final class JournaledVolume extends Volume {
       // Not committed: the caller rolls back.
       throw new UncheckedIOException("storage-mapdb: cannot write the journal of " + file, e);
     }
+    // Committed: from here on nothing may throw.
     journalSize += recordLength;
     nextSeq++;
     for (Page page : dirty) {
@@ -295,42 +380,121 @@ final class JournaledVolume extends Volume {
     dirty.clear();
     undo.clear();
     if (journalSize >= CHECKPOINT_JOURNAL_BYTES || overlayPages.size() >= CHECKPOINT_PAGES) {
-      checkpoint();
+      try {
+        if (overlayPages.size() >= MAX_OVERLAY_PAGES) {
+          awaitCheckpoint(); // the disk is slower than the commits: let the commits wait
+        }
+        startCheckpoint();
+      } catch (RuntimeException e) {
+        log.error("storage-mapdb: cannot checkpoint {}; the next commit fails", file, e);
+      }
     }
   }
 
   /**
-   * Copies the overlay into the file, forces it, and empties the journal. Only committed bytes
-   * are in the overlay when this runs (it follows a sync).
+   * Moves later commits to a new journal generation, freezes the overlay's pages and has the
+   * checkpoint thread write them into the file. Does nothing while the previous checkpoint still
+   * runs (the next sync tries again). Only committed bytes are in the overlay when this runs: it
+   * follows a sync.
    */
-  synchronized void checkpoint() {
-    if (!dirty.isEmpty()) {
-      throw new IllegalStateException("checkpoint with uncommitted writes");
+  private void startCheckpoint() {
+    if (!checkpoint.isDone()) {
+      return;
     }
+    awaitCheckpoint(); // rethrows its failure, if it failed
     if (overlayPages.isEmpty()) {
       return;
     }
-    long started = System.nanoTime();
-    for (Page page : overlayPages) {
-      base.putData(page.number << PAGE_SHIFT, page.bytes, 0, PAGE_SIZE);
-    }
-    base.sync();
+    FileChannel newJournal;
     try {
-      journal.truncate(0);
-      journal.force(true);
+      newJournal = createJournal(generation + 1);
     } catch (IOException e) {
-      // The journal still replays onto the file correctly: its records are all in the file now.
-      throw new UncheckedIOException("storage-mapdb: cannot empty the journal of " + file, e);
+      throw new UncheckedIOException("storage-mapdb: cannot start a journal for " + file, e);
     }
+    FileChannel oldJournal = journal;
+    long oldGeneration = generation;
+    journal = newJournal;
+    generation++;
     journalSize = 0;
-    AtomicReferenceArray<Page> table = overlay;
-    for (Page page : overlayPages) {
-      // After the file has the bytes: a reader that finds no page reads them there.
-      table.set((int) page.number, null);
+    nextSeq = 1;
+    List<Page> frozen = overlayPages;
+    overlayPages = new ArrayList<>();
+    for (Page page : frozen) {
+      page.frozen = true;
+    }
+    checkpoint = checkpointer.submit(() -> writeCheckpoint(frozen, oldJournal, oldGeneration));
+  }
+
+  /** Checkpoint thread: writes {@code frozen} into the file, forces it, then drops the old journal. */
+  private void writeCheckpoint(List<Page> frozen, FileChannel oldJournal, long oldGeneration) {
+    beforeCheckpointWrites.run();
+    long started = System.nanoTime();
+    try {
+      frozen.sort(Comparator.comparingLong(page -> page.number));
+      for (Page page : frozen) {
+        ByteBuffer bytes = ByteBuffer.wrap(page.bytes);
+        long position = page.number << PAGE_SHIFT;
+        while (bytes.hasRemaining()) {
+          position += baseChannel.write(bytes, position);
+        }
+      }
+      baseChannel.force(false);
+      oldJournal.close();
+      Files.delete(journalPath(oldGeneration));
+    } catch (IOException e) {
+      // The old journal stays: the next open replays it. Commits fail from now on (see
+      // startCheckpoint), so nothing is acknowledged that could not be checkpointed.
+      throw new UncheckedIOException("storage-mapdb: checkpoint of " + file + " failed", e);
+    }
+    synchronized (tableLock) {
+      AtomicReferenceArray<Page> table = overlay;
+      for (Page page : frozen) {
+        // After the file has the bytes: a reader that finds no page reads them there. A page
+        // written since was copied, and its copy stays.
+        table.compareAndSet((int) page.number, page, null);
+      }
     }
     log.debug(
-        "Checkpoint of {}: {} pages in {} ms", file, overlayPages.size(), (System.nanoTime() - started) / 1_000_000);
-    overlayPages.clear();
+        "Checkpoint of {}: {} pages in {} ms", file, frozen.size(), (System.nanoTime() - started) / 1_000_000);
+  }
+
+  private void awaitCheckpoint() {
+    try {
+      checkpoint.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted waiting for a checkpoint", e);
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("storage-mapdb: a checkpoint failed; restart to replay the journal", e.getCause());
+    }
+  }
+
+  /** Checkpoints everything committed so far, and waits for it. */
+  synchronized void checkpoint() {
+    awaitCheckpoint();
+    beginCheckpoint();
+    awaitCheckpoint();
+  }
+
+  /** Starts a checkpoint of everything committed so far, unless one is running; does not wait. */
+  synchronized void beginCheckpoint() {
+    if (!dirty.isEmpty()) {
+      throw new IllegalStateException("checkpoint with uncommitted writes");
+    }
+    startCheckpoint();
+  }
+
+  /** Waits for the running checkpoint, if any. */
+  void awaitCheckpointDone() {
+    Future<?> running;
+    synchronized (this) {
+      running = checkpoint;
+    }
+    try {
+      running.get();
+    } catch (InterruptedException | ExecutionException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   /** Undoes every write since the last sync. */
@@ -350,12 +514,19 @@ final class JournaledVolume extends Volume {
     dirty.clear();
   }
 
-  /** Pages in the overlay now, for tests and measurements. */
+  /** Pages in the overlay now, frozen or not, for tests and measurements. */
   synchronized int overlayPageCount() {
-    return overlayPages.size();
+    AtomicReferenceArray<Page> table = overlay;
+    int count = 0;
+    for (int i = 0; i < table.length(); i++) {
+      if (table.get(i) != null) {
+        count++;
+      }
+    }
+    return count;
   }
 
-  /** Bytes in the journal now, for tests and measurements. */
+  /** Bytes in the current journal now, for tests and measurements. */
   synchronized long journalSize() {
     return journalSize;
   }
@@ -372,9 +543,16 @@ final class JournaledVolume extends Volume {
     try {
       rollback();
       checkpoint();
+      journal.close();
+      Files.delete(journalPath(generation));
+    } catch (IOException e) {
+      throw new UncheckedIOException("storage-mapdb: cannot close the journal of " + file, e);
     } finally {
+      checkpointer.shutdown();
       closeQuietly(journal);
+      // The base channel last: closing a channel drops the process's lock on the file.
       base.close();
+      closeQuietly(baseChannel);
     }
   }
 
@@ -385,7 +563,7 @@ final class JournaledVolume extends Volume {
     try {
       channel.close();
     } catch (IOException e) {
-      log.warn("Closing the journal failed", e);
+      log.warn("Closing a storage file failed", e);
     }
   }
 
@@ -405,6 +583,13 @@ final class JournaledVolume extends Volume {
       undo.put(page, null);
       overlayPages.add(page);
       table.set((int) number, page);
+    } else if (page.frozen) {
+      // Being checkpointed: write into a copy, which the checkpoint leaves in the overlay.
+      Page copy = new Page(number, page.bytes.clone());
+      undo.put(copy, page.bytes);
+      overlayPages.add(copy);
+      table.set((int) number, copy);
+      page = copy;
     } else if (page.dirtyChunks == 0 && !undo.containsKey(page)) {
       undo.put(page, page.bytes.clone());
     }
@@ -497,13 +682,16 @@ final class JournaledVolume extends Volume {
   public synchronized void ensureAvailable(long offset) {
     base.ensureAvailable(offset);
     int pages = pageCount(Math.max(offset, base.length()));
-    AtomicReferenceArray<Page> table = overlay;
-    if (pages > table.length()) {
-      AtomicReferenceArray<Page> grown = new AtomicReferenceArray<>(Math.max(pages, table.length() + table.length() / 2));
-      for (int i = 0; i < table.length(); i++) {
-        grown.set(i, table.get(i));
+    synchronized (tableLock) {
+      AtomicReferenceArray<Page> table = overlay;
+      if (pages > table.length()) {
+        AtomicReferenceArray<Page> grown =
+            new AtomicReferenceArray<>(Math.max(pages, table.length() + table.length() / 2));
+        for (int i = 0; i < table.length(); i++) {
+          grown.set(i, table.get(i));
+        }
+        overlay = grown;
       }
-      overlay = grown;
     }
   }
 

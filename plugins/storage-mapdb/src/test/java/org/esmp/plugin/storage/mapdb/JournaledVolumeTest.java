@@ -3,6 +3,7 @@ package org.esmp.plugin.storage.mapdb;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
@@ -11,7 +12,10 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -37,8 +41,17 @@ class JournaledVolumeTest {
     Path source = dir.resolve(from);
     Path target = dir.resolve(to);
     Files.copy(source, target);
-    Files.copy(JournaledVolume.journalOf(source), JournaledVolume.journalOf(target));
+    for (Path journal : JournaledVolume.journalsOf(source)) {
+      String name = journal.getFileName().toString();
+      Files.copy(journal, dir.resolve(to + name.substring(from.length())));
+    }
     return target;
+  }
+
+  private static Path onlyJournal(Path file) throws IOException {
+    List<Path> journals = JournaledVolume.journalsOf(file);
+    assertEquals(1, journals.size(), journals.toString());
+    return journals.get(0);
   }
 
   private static byte[] bytes(int seed, int length) {
@@ -112,7 +125,7 @@ class JournaledVolumeTest {
     volume.putLong(5000, 2);
     volume.sync();
     Path copy = crashCopy("a", "b");
-    try (FileChannel journal = FileChannel.open(JournaledVolume.journalOf(copy), StandardOpenOption.WRITE)) {
+    try (FileChannel journal = FileChannel.open(onlyJournal(copy), StandardOpenOption.WRITE)) {
       journal.truncate(journal.size() - 3); // the second record's end never reached the disk
     }
     JournaledVolume recovered = JournaledVolume.open(copy);
@@ -121,7 +134,7 @@ class JournaledVolumeTest {
     recovered.close();
 
     Path flipped = crashCopy("a", "c");
-    try (FileChannel journal = FileChannel.open(JournaledVolume.journalOf(flipped), StandardOpenOption.WRITE)) {
+    try (FileChannel journal = FileChannel.open(onlyJournal(flipped), StandardOpenOption.WRITE)) {
       journal.write(ByteBuffer.wrap(new byte[] {0x55}), afterFirst + 30); // a bad byte in the second
     }
     recovered = JournaledVolume.open(flipped);
@@ -160,7 +173,7 @@ class JournaledVolumeTest {
     volume.checkpoint();
     assertEquals(0, volume.overlayPageCount());
     assertEquals(0, volume.journalSize());
-    assertEquals(0, Files.size(JournaledVolume.journalOf(dir.resolve("a"))));
+    assertEquals(0, Files.size(onlyJournal(dir.resolve("a"))), "the old generation deleted, the new one empty");
     assertArrayEquals(data, read(volume, 100, data.length), "read from the file now");
     JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
     assertArrayEquals(data, read(recovered, 100, data.length));
@@ -206,7 +219,7 @@ class JournaledVolumeTest {
     volume.sync();
     volume.putLong(8, 456);
     volume.close();
-    assertEquals(0, Files.size(JournaledVolume.journalOf(dir.resolve("a"))));
+    assertEquals(List.of(), JournaledVolume.journalsOf(dir.resolve("a")));
     JournaledVolume reopened = JournaledVolume.open(dir.resolve("a"));
     assertTrue(reopened.existed());
     assertEquals(123, reopened.getLong(0));
@@ -222,5 +235,78 @@ class JournaledVolumeTest {
     JournaledVolume reopened = JournaledVolume.open(dir.resolve("a"));
     assertFalse(reopened.existed());
     reopened.close();
+  }
+
+  @Test
+  void writesDuringACheckpointGoToCopiesAndSurviveACrashAtAnyPoint() throws Exception {
+    JournaledVolume volume = fresh("a");
+    volume.putLong(0, 1);
+    volume.putLong(4096, 1);
+    volume.sync();
+    CountDownLatch started = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    volume.beforeCheckpointWrites =
+        () -> {
+          started.countDown();
+          try {
+            release.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        };
+    volume.beginCheckpoint();
+    assertTrue(started.await(10, TimeUnit.SECONDS));
+    volume.putLong(0, 2); // page 0 is frozen: written into a copy
+    volume.putLong(8192, 2); // a page new to the overlay
+    volume.sync();
+    assertEquals(2, volume.getLong(0));
+    assertEquals(1, volume.getLong(4096));
+    assertEquals(2, JournaledVolume.journalsOf(dir.resolve("a")).size());
+
+    // Killed before the checkpoint wrote anything: both generations replay, oldest first.
+    JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
+    assertEquals(2, recovered.getLong(0));
+    assertEquals(1, recovered.getLong(4096));
+    assertEquals(2, recovered.getLong(8192));
+    recovered.close();
+
+    volume.putLong(0, 3);
+    volume.rollback(); // a rollback of a copied page restores the committed copy
+    assertEquals(2, volume.getLong(0));
+
+    release.countDown();
+    volume.awaitCheckpointDone();
+    assertEquals(1, JournaledVolume.journalsOf(dir.resolve("a")).size(), "the old generation is deleted");
+    assertEquals(2, volume.overlayPageCount(), "the copy of page 0 and page 2 stay; page 1 left");
+    assertEquals(2, volume.getLong(0));
+    assertEquals(1, volume.getLong(4096));
+
+    // Killed after the checkpoint: the file has the frozen bytes, the journal the later ones.
+    recovered = JournaledVolume.open(crashCopy("a", "c"));
+    assertEquals(2, recovered.getLong(0));
+    assertEquals(1, recovered.getLong(4096));
+    assertEquals(2, recovered.getLong(8192));
+    recovered.close();
+    volume.close();
+  }
+
+  @Test
+  void aDamagedJournalBeforeALaterOneRefusesToOpen() throws IOException {
+    JournaledVolume volume = fresh("a");
+    volume.putLong(0, 1);
+    volume.sync();
+    volume.checkpoint();
+    volume.putLong(0, 2);
+    volume.sync();
+    Path copy = crashCopy("a", "b");
+    List<Path> journals = JournaledVolume.journalsOf(copy);
+    Path later = journals.get(0).resolveSibling("b.journal.99");
+    Files.copy(journals.get(0), later);
+    try (FileChannel journal = FileChannel.open(journals.get(0), StandardOpenOption.WRITE)) {
+      journal.truncate(journal.size() - 1);
+    }
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> JournaledVolume.open(copy));
+    assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+    volume.close();
   }
 }
