@@ -222,9 +222,19 @@ final class JournaledVolume extends Volume {
     return file.resolveSibling(file.getFileName() + JOURNAL_INFIX + generation);
   }
 
+  /** Creates the journal of {@code generation}, durably: its name too is on disk when this returns. */
   private FileChannel createJournal(long generation) throws IOException {
-    return FileChannel.open(
-        journalPath(generation), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    FileChannel channel =
+        FileChannel.open(journalPath(generation), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+    syncDirectory(file);
+    return channel;
+  }
+
+  /** Forces the directory of {@code file}, so that files created in it survive a power loss. */
+  private static void syncDirectory(Path file) throws IOException {
+    try (FileChannel directory = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
+      directory.force(true);
+    }
   }
 
   /** Whether the file held a store when opened (after replay); a new or never-committed one did not. */
