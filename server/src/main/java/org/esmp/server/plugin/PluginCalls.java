@@ -95,13 +95,18 @@ public final class PluginCalls {
    * @param what the method, for messages: {@code "handle"}, {@code "deliver"}...
    */
   public <T> Call<T> callAsync(String what, Callable<? extends CompletionStage<T>> method) {
-    return invoke(what, method, true);
+    return invoke(what, method, true, false);
   }
 
-  private <T> Call<T> invoke(String what, Callable<? extends CompletionStage<T>> method, boolean bounded) {
+  /**
+   * @param bounded whether the timeouts apply
+   * @param evenWhenClosing whether to run even once {@link #drain} began: the plugin's stop
+   */
+  private <T> Call<T> invoke(String what, Callable<? extends CompletionStage<T>> method, boolean bounded,
+      boolean evenWhenClosing) {
     CompletableFuture<Void> returned = new CompletableFuture<>();
     CompletableFuture<T> result = new CompletableFuture<>();
-    if (closing) {
+    if (closing && !evenWhenClosing) {
       returned.complete(null);
       result.completeExceptionally(
           new RejectedException(ErrorCode.UNSUPPORTED_TYPE, "plugin " + pluginId + " is being unloaded"));
@@ -198,7 +203,7 @@ public final class PluginCalls {
    */
   <T> T await(String what, Callable<T> method, boolean bounded) {
     try {
-      return invoke(what, () -> CompletableFuture.completedFuture(method.call()), bounded).result().get();
+      return invoke(what, () -> CompletableFuture.completedFuture(method.call()), bounded, true).result().get();
     } catch (ExecutionException e) {
       Throwable cause = e.getCause();
       throw cause instanceof PluginCallException p ? p : new PluginCallException(pluginId, what + ": " + cause, cause);

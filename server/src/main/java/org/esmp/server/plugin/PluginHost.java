@@ -182,6 +182,15 @@ public final class PluginHost implements AutoCloseable {
     }
   }
 
+  /** The running plugins' versions by id, in load order. */
+  public Map<String, String> versions() {
+    synchronized (lock) {
+      Map<String, String> versions = new LinkedHashMap<>();
+      deployed.values().forEach(d -> d.running().ifPresent(r -> versions.put(r.id(), r.version())));
+      return versions;
+    }
+  }
+
   /** Each jar of the plugins directory as last applied (loaded or not), with its fingerprint then. */
   public Map<Path, PluginJars.Fingerprint> applied() {
     synchronized (lock) {
