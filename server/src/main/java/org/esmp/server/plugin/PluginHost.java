@@ -52,8 +52,9 @@ import org.slf4j.LoggerFactory;
  * <p>Each plugin is loaded from a private copy of its jar, under a name used once: the plugins
  * directory can be written while the server runs, and the JDK's cache of opened jars never serves
  * an old copy of a replaced jar. Unloading first takes the plugin out of the registry (new messages
- * no longer see it), then waits for its calls in flight (at most the plugin call timeout), then
- * stops it and closes its class loader.
+ * no longer see it), then waits for its calls in flight (at most the plugin answer timeout), then
+ * closes its extensions that are {@link AutoCloseable}, stops it (PF4J's {@code Plugin.stop}) and
+ * closes its class loader.
  *
  * <p>Thread-safe: changes are made one at a time, on the thread that calls them; {@link #registry}
  * may be read from any thread at any time.
@@ -485,6 +486,20 @@ public final class PluginHost implements AutoCloseable {
 
   /** Waits for the plugin's calls in flight, then stops and unloads it and deletes its copy. */
   private void stop(Running running) {
+    running.calls().drain();
+    for (Object extension : running.extensions()) {
+      // The storage is closed by the server, after everything that writes to it has stopped.
+      if (extension instanceof AutoCloseable closeable && !(extension instanceof Storage)) {
+        try {
+          running.calls().await("close of " + extension.getClass().getName(), () -> {
+            closeable.close();
+            return Boolean.TRUE;
+          }, true);
+        } catch (PluginCallException e) {
+          log.warn("Plugin {}: closing an extension failed", running.id(), e.getCause() != null ? e.getCause() : e);
+        }
+      }
+    }
     stop(running.id(), running.calls(), running.copy());
   }
 
