@@ -338,7 +338,7 @@ public final class PluginHost implements AutoCloseable {
         throw new IllegalStateException("storage plugin " + id + " failed to open: " + failure.getCause().getMessage(),
             failure.getCause());
       }
-      log.error("Plugin {} {} from {} failed to start; skipped", id, version, name, cause);
+      log.error("Plugin {} {} from {} failed to start; skipped: {}", id, version, name, cause.toString(), cause);
       stop(id, calls, copy);
       return Optional.empty();
     }
