@@ -13,7 +13,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.stream.Stream;
 import org.esmp.api.ContentType;
@@ -123,8 +122,7 @@ public final class PluginHost implements AutoCloseable {
       throw new UncheckedIOException("cannot create a directory for the loaded plugin jars", e);
     }
     this.manager = new Manager(copies, factory, apiVersion());
-    this.timer = new ScheduledThreadPoolExecutor(1, Executors.defaultThreadFactory());
-    timer.setThreadFactory(runnable -> {
+    this.timer = new ScheduledThreadPoolExecutor(1, runnable -> {
       Thread thread = new Thread(runnable, "esmp-plugin-timeouts");
       thread.setDaemon(true);
       return thread;

@@ -95,6 +95,11 @@ public final class ExamplePlugins {
       }
     }
     Files.move(partial, jar, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    try (Stream<Path> files = Files.walk(classes)) {
+      for (Path file : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(file);
+      }
+    }
     return jar;
   }
 
