@@ -9,8 +9,13 @@ import org.pf4j.ExtensionPoint;
  *
  * <p>The server creates one instance per plugin start and reads {@link #type()} and
  * {@link #ephemeral()} once. {@link #validate} is called for every message of the type, after all
- * checks of ESMP/1 section 3 but before delivery, from any worker thread at once: keep it pure and
- * quick.
+ * checks of ESMP/1 section 3 but before delivery, on the plugin's own threads, several at once:
+ * keep it pure and quick.
+ *
+ * <p><b>Fail closed.</b> Only a body that {@code validate} accepted, by returning within the plugin
+ * call timeout, is delivered. If it throws anything but {@link RejectedException}, or does not
+ * return in time, the message is answered {@code internal} and never delivered, whatever it
+ * answers later.
  */
 public interface ContentType extends ExtensionPoint {
 

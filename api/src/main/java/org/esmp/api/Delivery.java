@@ -8,10 +8,10 @@ import org.pf4j.ExtensionPoint;
  * one for group messages. Without a delivery for a scope, messages of that scope are answered
  * {@code unsupported_type}.
  *
- * <p>Called as {@link MessageHandler#handle} is: on worker threads, in arrival order per
- * connection, must not block for long. The returned {@code ack} must complete only once the message
- * is durably stored, since a client takes an {@code ack} as a promise that the message survives a
- * crash.
+ * <p>Called as {@link MessageHandler#handle} is: on the plugin's own threads, in arrival order per
+ * connection, must not block for long, bounded by the same timeouts. The returned {@code ack} must
+ * complete only once the message is durably stored, since a client takes an {@code ack} as a
+ * promise that the message survives a crash.
  */
 public interface Delivery extends ExtensionPoint {
 

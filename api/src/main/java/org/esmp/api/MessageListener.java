@@ -6,10 +6,11 @@ import org.pf4j.ExtensionPoint;
  * Sees every verified message once its answer is decided: for audit, metrics, bots or bridges. It
  * cannot change the answer.
  *
- * <p>Called after the answer was sent, on a separate listener thread (never the connection's), one
- * message at a time per listener, in the order answers were decided. A listener that throws is
- * logged and skipped for that message. Keep it quick: a slow listener delays only other listener
- * calls, and once too many calls are waiting, the oldest are dropped with a warning.
+ * <p>Called after the answer was decided, on the plugin's own threads (never the connection's), one
+ * message at a time per listener, in the order answers were decided. A call that throws, or does
+ * not return within the plugin call timeout (its thread is then interrupted), is logged and
+ * skipped. Keep it quick: a slow listener delays only its own calls, and once too many of its calls
+ * are waiting, the oldest are dropped with a warning.
  */
 public interface MessageListener extends ExtensionPoint {
 

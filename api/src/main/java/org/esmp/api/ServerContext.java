@@ -9,6 +9,16 @@ import org.pf4j.ExtensionPoint;
 /**
  * What the server offers an extension. An extension class with a public constructor taking a
  * {@code ServerContext} gets it there; otherwise its no-argument constructor is used.
+ *
+ * <p><b>Lifecycle of an extension.</b> Each extension class of a plugin is instantiated once each
+ * time the plugin starts, on the plugin's own thread, within the plugin call timeout (a storage
+ * opening its files at server start has no limit). Plugins other than the storage may be started,
+ * stopped and started again while the server runs, when their jar is added to, replaced in or
+ * removed from the plugins directory. When its plugin stops, after its calls in flight are done, an
+ * extension that implements {@link AutoCloseable} has {@code close()} called once: stop its threads
+ * and release what it holds there, so that the plugin's classes can be unloaded.
+ *
+ * <p>Every method here is thread-safe.
  */
 public interface ServerContext {
 
@@ -30,7 +40,8 @@ public interface ServerContext {
   /**
    * The extensions of type {@code type} of every running plugin: how one plugin uses a service
    * another provides (for example {@link org.esmp.api.group.GroupLedger}). Look them up when
-   * needed, not once in a constructor: plugins may start in any order.
+   * needed, not once in a constructor: plugins may start in any order, and come and go while the
+   * server runs.
    */
   <T extends ExtensionPoint> List<T> extensions(Class<T> type);
 

@@ -25,7 +25,10 @@ import org.pf4j.ExtensionPoint;
  *
  * <p><b>Lifecycle.</b> The storage opens its files in its constructor (taking a
  * {@link ServerContext}, for the data directory) and fails there, loudly, if they are damaged: the
- * server then does not start. {@link #close()} is called once when the server stops.
+ * server then does not start. {@link #close()} is called once when the server stops. A storage is
+ * chosen when the server starts and stays while it runs: its jar changed in or removed from the
+ * plugins directory is ignored (with a log line) until the next start, and a jar added then that
+ * provides a storage is refused.
  */
 public interface Storage extends ExtensionPoint {
 

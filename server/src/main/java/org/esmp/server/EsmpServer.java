@@ -2,6 +2,7 @@ package org.esmp.server;
 
 import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
@@ -20,6 +21,7 @@ import org.esmp.server.json.ServerJsonCodec;
 import org.esmp.server.mailbox.MailboxService;
 import org.esmp.server.net.NettyServer;
 import org.esmp.server.plugin.PluginHost;
+import org.esmp.server.plugin.PluginWatcher;
 import org.esmp.server.session.IdentityService;
 import org.esmp.server.session.SessionRegistry;
 import org.esmp.server.verify.FrameVerifier;
@@ -36,8 +38,8 @@ public final class EsmpServer implements AutoCloseable {
 
   /** Decoded public keys kept for fast verification. */
   private static final int KEY_CACHE_CAPACITY = 65_536;
-  /** Listener calls waiting, at most. */
-  private static final int LISTENER_QUEUE = 65_536;
+  /** How often the plugins directory is looked at for jars added, replaced or removed. */
+  private static final Duration PLUGIN_WATCH_INTERVAL = Duration.ofSeconds(1);
 
   private final ServerConfig config;
   private final PluginHost plugins;
@@ -45,12 +47,13 @@ public final class EsmpServer implements AutoCloseable {
   private final ExecutorService workers;
   private final ScheduledExecutorService maintenance;
   private final NettyServer net;
+  private final PluginWatcher watcher;
 
   private EsmpServer(ServerConfig config) throws Exception {
     this.config = config;
     Files.createDirectories(config.dataDir());
     Clock clock = Clock.systemUTC();
-    this.listeners = new ListenerBus(LISTENER_QUEUE);
+    this.listeners = new ListenerBus();
     this.workers = Executors.newFixedThreadPool(config.verifyThreads(), daemonThreads("esmp-worker"));
     this.maintenance = Executors.newSingleThreadScheduledExecutor(daemonThreads("esmp-maintenance"));
     MailboxService mailboxes = new MailboxService(this::storage, clock, workers);
@@ -72,6 +75,7 @@ public final class EsmpServer implements AutoCloseable {
       throw e;
     }
     maintenance.scheduleWithFixedDelay(() -> trim(clock), 1, 60, TimeUnit.MINUTES);
+    this.watcher = PluginWatcher.start(plugins, config.pluginsDir(), PLUGIN_WATCH_INTERVAL);
   }
 
   private Storage storage() {
@@ -118,6 +122,7 @@ public final class EsmpServer implements AutoCloseable {
   /** Stops listening, drains the workers, stops the plugins and closes the storage. */
   @Override
   public void close() {
+    watcher.close();
     net.close();
     stopParts();
     log.info("ESMP server stopped");
@@ -133,7 +138,6 @@ public final class EsmpServer implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    listeners.close();
     plugins.registry().storage().ifPresent(owned -> closeStorage(owned.extension()));
     plugins.close();
   }

@@ -26,7 +26,8 @@ public final class ConfigFile {
       Set.of(
           "port", "bind", "domain", "domains", "data_dir", "plugins_dir", "max_frame", "max_depth",
           "ts_skew_seconds", "registration", "ping_interval_seconds", "verify_threads",
-          "max_recipients", "retention_days");
+          "max_recipients", "retention_days", "plugin_timeout_seconds",
+          "plugin_answer_timeout_seconds");
 
   private ConfigFile() {}
 
@@ -69,6 +70,9 @@ public final class ConfigFile {
         case "verify_threads" -> builder.verifyThreads(integer(where, value));
         case "max_recipients" -> builder.maxRecipients(integer(where, value));
         case "retention_days" -> builder.retention(Duration.ofDays(integer(where, value)));
+        case "plugin_timeout_seconds" -> builder.pluginTimeout(Duration.ofSeconds(integer(where, value)));
+        case "plugin_answer_timeout_seconds" ->
+            builder.pluginAnswerTimeout(Duration.ofSeconds(integer(where, value)));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }

@@ -25,6 +25,10 @@ import org.esmp.api.Address;
  * @param verifyThreads threads that parse and verify frames
  * @param maxRecipients most distinct recipients of a direct message
  * @param retention how long mailbox entries and records of accepted messages are kept
+ * @param pluginTimeout how long a plugin's method may take to return before its message is
+ *     answered {@code internal} (the server stops waiting; the plugin's thread is interrupted)
+ * @param pluginAnswerTimeout how long the answer a plugin's method returned (a stage) may take to
+ *     complete, from the call, before its message is answered {@code internal}
  */
 public record ServerConfig(
     String bind,
@@ -40,7 +44,9 @@ public record ServerConfig(
     Duration pingInterval,
     int verifyThreads,
     int maxRecipients,
-    Duration retention) {
+    Duration retention,
+    Duration pluginTimeout,
+    Duration pluginAnswerTimeout) {
 
   /** Whether unknown addresses may register themselves with {@code auth}. */
   public enum Registration {
@@ -92,6 +98,13 @@ public record ServerConfig(
     if (retention.toHours() < 1) {
       throw new ConfigException("retention_days must be at least 1");
     }
+    if (pluginTimeout.toMillis() < 100 || pluginTimeout.toSeconds() > 3600) {
+      throw new ConfigException("plugin_timeout_seconds must be 1-3600, got " + pluginTimeout.toSeconds());
+    }
+    if (pluginAnswerTimeout.compareTo(pluginTimeout) < 0 || pluginAnswerTimeout.toSeconds() > 3600) {
+      throw new ConfigException("plugin_answer_timeout_seconds must be at least plugin_timeout_seconds and at most 3600, got "
+          + pluginAnswerTimeout.toSeconds());
+    }
   }
 
   /** Whether this server serves {@code domain}. */
@@ -120,6 +133,9 @@ public record ServerConfig(
     private int verifyThreads = Runtime.getRuntime().availableProcessors();
     private int maxRecipients = 100;
     private Duration retention = Duration.ofDays(30);
+    private Duration pluginTimeout = Duration.ofSeconds(5);
+    /** Unset: 60 s, or the call timeout if that is longer. */
+    private Duration pluginAnswerTimeout;
 
     private Builder() {}
 
@@ -194,10 +210,24 @@ public record ServerConfig(
       return this;
     }
 
+    /** How long a plugin's method may take to return; tests may go below a second. */
+    public Builder pluginTimeout(Duration value) {
+      pluginTimeout = value;
+      return this;
+    }
+
+    /** How long the stage a plugin's method returned may take to complete. */
+    public Builder pluginAnswerTimeout(Duration value) {
+      pluginAnswerTimeout = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
-          registration, pingInterval, verifyThreads, maxRecipients, retention);
+          registration, pingInterval, verifyThreads, maxRecipients, retention, pluginTimeout,
+          pluginAnswerTimeout != null ? pluginAnswerTimeout
+              : pluginTimeout.compareTo(Duration.ofSeconds(60)) > 0 ? pluginTimeout : Duration.ofSeconds(60));
     }
   }
 }

@@ -20,10 +20,15 @@ import org.esmp.api.Session;
 import org.esmp.api.SignedMessage;
 import org.esmp.api.Storage;
 import org.esmp.api.json.JsonObject;
+import org.esmp.api.json.JsonString;
+import org.esmp.api.json.JsonValue;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.plugin.PluginCallException;
+import org.esmp.server.plugin.PluginCalls;
 import org.esmp.server.plugin.PluginHost;
 import org.esmp.server.plugin.PluginRegistry;
 import org.esmp.server.session.ConnectionSession;
+import org.esmp.server.verify.FrameVerifier;
 import org.esmp.server.verify.Verdict;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +37,11 @@ import org.slf4j.LoggerFactory;
  * Decides the answer to a verified message: the checks of ESMP/1 section 3 after the signature
  * (duplicates, {@code ts}, type, sender key), then the handler of its type. Called in arrival order
  * per connection on worker threads; the handler's stage completes whenever the handler is done.
+ *
+ * <p>Plugins are called through their {@link PluginCalls}: on the plugin's own threads, bounded by
+ * the plugin call timeout. A plugin that throws, hangs or gives a bad answer fails only the message
+ * at hand, answered {@code internal}; a body check that fails in any way stops its message before
+ * delivery. The storage is the exception: the server's own services call it directly.
  */
 public final class Dispatcher {
 
@@ -58,10 +68,13 @@ public final class Dispatcher {
     this.clock = clock;
   }
 
-  /** The answer to {@code verdict}, which arrived on {@code session} at {@code receivedAt}. */
-  public CompletionStage<Reply> dispatch(Verdict verdict, ConnectionSession session, long receivedAt) {
+  /**
+   * Dispatches {@code verdict}, which arrived on {@code session} at {@code receivedAt}. A failure of
+   * anything called here, plugin or not, becomes an {@code internal} answer to this message only.
+   */
+  public Dispatched dispatch(Verdict verdict, ConnectionSession session, long receivedAt) {
     if (verdict instanceof Verdict.Refused refused) {
-      return CompletableFuture.completedFuture(Reply.error(refused.code(), refused.reason()));
+      return Dispatched.now(CompletableFuture.completedFuture(Reply.error(refused.code(), refused.reason())));
     }
     SignedMessage message = ((Verdict.Verified) verdict).message();
     PluginRegistry registry = plugins.registry();
@@ -72,14 +85,14 @@ public final class Dispatcher {
     CompletableFuture<Reply> mine = new CompletableFuture<>();
     CompletableFuture<Reply> first = inFlight.putIfAbsent(message.id(), mine);
     if (first != null) {
-      return first.thenApply(Dispatcher::asDuplicate);
+      return Dispatched.now(first.thenApply(Dispatcher::asDuplicate));
     }
     try {
       Optional<JsonObject> accepted = storage.acceptedAnswer(message.id());
-      CompletionStage<Reply> reply = accepted.isPresent()
-          ? CompletableFuture.completedFuture(asDuplicate(Reply.ack(accepted.get())))
+      Dispatched dispatched = accepted.isPresent()
+          ? Dispatched.now(CompletableFuture.completedFuture(asDuplicate(Reply.ack(accepted.get()))))
           : process(message, session, receivedAt, registry);
-      reply.whenComplete((r, failure) -> {
+      dispatched.reply().whenComplete((r, failure) -> {
         inFlight.remove(message.id(), mine);
         if (failure != null) {
           mine.completeExceptionally(failure);
@@ -87,11 +100,12 @@ public final class Dispatcher {
           mine.complete(r);
         }
       });
+      return new Dispatched(dispatched.handed(), mine);
     } catch (RuntimeException e) {
       inFlight.remove(message.id(), mine);
       mine.complete(failureReply(message, e, registry));
+      return Dispatched.now(mine);
     }
-    return mine;
   }
 
   /** An accepted message's answer as a resend gets it: {@code "duplicate":true}; errors unchanged. */
@@ -99,29 +113,26 @@ public final class Dispatcher {
     return first.isAck() ? Reply.ack(first.fields().toBuilder().put("duplicate", true).build()) : first;
   }
 
-  private CompletionStage<Reply> process(SignedMessage message, ConnectionSession session, long receivedAt,
+  private Dispatched process(SignedMessage message, ConnectionSession session, long receivedAt,
       PluginRegistry registry) {
-    CompletionStage<Reply> reply;
+    Dispatched dispatched;
     Request request = null;
     try {
       Optional<Address> sender = checkSender(message, registry);
       request = new IncomingRequest(message, sender, session, receivedAt);
-      reply = handle(request, session, registry);
+      dispatched = handle(request, session, registry);
     } catch (RuntimeException | LinkageError e) {
-      reply = CompletableFuture.failedFuture(e);
+      dispatched = Dispatched.now(CompletableFuture.failedFuture(e));
     }
     Request answered = request;
-    return reply.handle((r, failure) -> {
-      Reply outcome = failure == null ? r : failureReply(message, failure, registry);
-      if (outcome == null) {
-        outcome = Reply.error(ErrorCode.INTERNAL, "the handler gave no answer");
-        log.error("Handler of type '{}' answered null for message {}", message.type(), message.id());
-      }
+    CompletionStage<Reply> reply = dispatched.reply().handle((r, failure) -> {
+      Reply outcome = failure == null ? checked(message, r, registry) : failureReply(message, failure, registry);
       if (answered != null) {
         listeners.publish(registry.listeners(), answered, outcome);
       }
       return outcome;
     });
+    return new Dispatched(dispatched.handed(), reply);
   }
 
   /** Checks {@code ts}, the type and the sender's key, in the spec's order. */
@@ -150,18 +161,30 @@ public final class Dispatcher {
     return Optional.of(sender);
   }
 
-  private CompletionStage<Reply> handle(Request request, ConnectionSession session, PluginRegistry registry) {
+  private Dispatched handle(Request request, ConnectionSession session, PluginRegistry registry) {
     SignedMessage message = request.message();
     CoreHandler coreHandler = core.get(message.type());
     if (coreHandler != null) {
-      return coreHandler.handle(request, session);
+      return Dispatched.now(coreHandler.handle(request, session));
     }
     PluginRegistry.Declared declared = registry.types().get(message.type());
     if (declared instanceof PluginRegistry.Handled handled) {
-      return handled.handler().handle(request);
+      PluginCalls.Call<Reply> call = handled.calls().callAsync("handle", () -> handled.handler().handle(request));
+      return new Dispatched(call.returned(), call.result());
     }
     PluginRegistry.Content content = (PluginRegistry.Content) declared;
-    content.contentType().validate(message.body());
+    // Fail closed: only a body the type's check accepted, in time, goes on to delivery.
+    CompletableFuture<Dispatched> delivered = content.calls()
+        .run("validate", () -> content.contentType().validate(message.body())).result()
+        .thenApply(valid -> deliver(request, content, registry));
+    CompletionStage<Void> handed = delivered.handle((d, failure) -> d == null ? CompletableFuture.<Void>completedFuture(null) : d.handed())
+        .thenCompose(stage -> stage);
+    return new Dispatched(handed, delivered.thenCompose(Dispatched::reply));
+  }
+
+  /** Hands a content message whose body was accepted to the delivery of its scope. */
+  private static Dispatched deliver(Request request, PluginRegistry.Content content, PluginRegistry registry) {
+    SignedMessage message = request.message();
     boolean group = message.groupId().isPresent();
     if (!group) {
       LinkedHashSet<Address> recipients = new LinkedHashSet<>(message.to());
@@ -175,7 +198,44 @@ public final class Dispatcher {
       throw new RejectedException(ErrorCode.UNSUPPORTED_TYPE,
           "no installed plugin delivers " + (group ? "group" : "direct") + " messages");
     }
-    return delivery.get().extension().deliver(request, content.ephemeral());
+    Delivery to = delivery.get().extension();
+    PluginCalls.Call<Reply> call = delivery.get().calls()
+        .callAsync("deliver", () -> to.deliver(request, content.ephemeral()));
+    return new Dispatched(call.returned(), call.result());
+  }
+
+  /**
+   * {@code reply} if it is an answer the server can send; else the message is answered
+   * {@code internal}: a plugin's bad answer is its failure.
+   */
+  private static Reply checked(SignedMessage message, Reply reply, PluginRegistry registry) {
+    String problem = null;
+    if (reply == null) {
+      problem = "no answer";
+    } else if (!FrameVerifier.isTypeName(reply.type())) {
+      problem = "an answer of type '" + reply.type() + "'";
+    } else if (reply.type().equals("error") && !isErrorCode(reply.fields().get("code"))) {
+      problem = "an error without a code of the protocol";
+    }
+    if (problem == null) {
+      return reply;
+    }
+    PluginRegistry.Declared declared = registry.types().get(message.type());
+    log.error("Message {} of type '{}'{}: the handler gave {}; answered 'internal'", message.id(), message.type(),
+        declared == null ? "" : " (plugin " + declared.pluginId() + ")", problem);
+    return Reply.error(ErrorCode.INTERNAL, "the server failed to process this message");
+  }
+
+  private static boolean isErrorCode(JsonValue code) {
+    if (!(code instanceof JsonString string)) {
+      return false;
+    }
+    for (ErrorCode known : ErrorCode.values()) {
+      if (known.wire().equals(string.value())) {
+        return true;
+      }
+    }
+    return false;
   }
 
   private static Storage storage(PluginRegistry registry) {
@@ -184,13 +244,22 @@ public final class Dispatcher {
   }
 
   private static Reply failureReply(SignedMessage message, Throwable failure, PluginRegistry registry) {
-    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-    if (cause instanceof RejectedException rejected) {
-      return Reply.error(rejected.code(), rejected.getMessage());
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
     }
-    PluginRegistry.Declared declared = registry.types().get(message.type());
-    log.error("Message {} of type '{}'{} failed", message.id(), message.type(),
-        declared == null ? "" : " (plugin " + declared.pluginId() + ")", cause);
+    if (cause instanceof RejectedException rejected) {
+      return Reply.error(rejected.code(), rejected.getMessage() == null ? "refused" : rejected.getMessage());
+    }
+    if (cause instanceof PluginCallException call) {
+      // The plugin's own failure: one line, and its stack trace when it threw.
+      log.error("Message {} of type '{}': {}; answered 'internal'", message.id(), message.type(), call.getMessage(),
+          call.getCause());
+    } else {
+      PluginRegistry.Declared declared = registry.types().get(message.type());
+      log.error("Message {} of type '{}'{} failed", message.id(), message.type(),
+          declared == null ? "" : " (plugin " + declared.pluginId() + ")", cause);
+    }
     return Reply.error(ErrorCode.INTERNAL, "the server failed to process this message");
   }
 

@@ -12,7 +12,6 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.MessageId;
@@ -22,6 +21,7 @@ import org.esmp.api.json.JsonNull;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonString;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.dispatch.Dispatched;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.json.JsonWriter;
 import org.esmp.server.session.ConnectionSession;
@@ -56,7 +56,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
 
   private Channel channel;
   private ConnectionSession session;
-  /** Completes when the previous frame has been handed to its handler: keeps dispatch in order. */
+  /** Completes when the previous frame's handler has taken it: keeps dispatch in order. */
   private CompletableFuture<?> dispatchTail = DONE;
   /** Completes when the previous answer has been queued for writing: keeps answers in order. */
   private CompletableFuture<?> writeTail = DONE;
@@ -112,10 +112,11 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     }
     long receivedAt = System.currentTimeMillis();
     CompletableFuture<Verdict> verdict = CompletableFuture.supplyAsync(() -> verifier.check(frame), workers);
-    CompletableFuture<CompletionStage<Reply>> dispatched =
+    CompletableFuture<Dispatched> dispatched =
         dispatchTail.thenCombineAsync(verdict, (previous, v) -> dispatcher.dispatch(v, session, receivedAt), workers);
-    dispatchTail = dispatched.exceptionally(e -> null);
-    CompletableFuture<Reply> reply = dispatched.thenCompose(stage -> stage);
+    // The next frame is dispatched once this one's handler has taken it, not once it is answered.
+    dispatchTail = dispatched.thenCompose(Dispatched::handed).exceptionally(e -> null);
+    CompletableFuture<Reply> reply = dispatched.thenCompose(Dispatched::reply);
     answer(verdict, reply, false);
     if (++inFlight >= MAX_IN_FLIGHT && channel.config().isAutoRead()) {
       channel.config().setAutoRead(false);

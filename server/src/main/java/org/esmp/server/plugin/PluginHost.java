@@ -1,17 +1,24 @@
 package org.esmp.server.plugin;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.stream.Stream;
 import org.esmp.api.ContentType;
+import org.esmp.api.Delivery;
 import org.esmp.api.JsonCodec;
 import org.esmp.api.Mailboxes;
-import org.esmp.api.Delivery;
 import org.esmp.api.MessageHandler;
 import org.esmp.api.MessageListener;
 import org.esmp.api.ServerContext;
@@ -19,22 +26,83 @@ import org.esmp.api.Storage;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.verify.FrameVerifier;
 import org.pf4j.DefaultPluginManager;
+import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Loads every plugin jar of the plugins directory with PF4J, starts them, creates each extension
- * once, and indexes them in a {@link PluginRegistry}. A plugin that fails to load, start or create
- * an extension is logged and skipped: one bad plugin never keeps the server from serving.
+ * Runs the plugins of the plugins directory with PF4J: loads each jar, starts it, creates each of
+ * its extensions once, and indexes the running plugins' extensions in an immutable
+ * {@link PluginRegistry} that is replaced as a whole whenever the set changes. At start every jar
+ * is loaded; afterwards {@link PluginWatcher} calls {@link #apply} and {@link #remove} as jars are
+ * added, replaced and removed.
+ *
+ * <p>A plugin that fails to load or start, or whose extensions cannot be created, is logged and
+ * skipped. So is a plugin that declares a type another running plugin declares, a type the server
+ * answers itself, or a malformed type name: the plugin is refused as a whole, with one log line.
+ * One bad plugin never keeps the server from serving. The exception is the storage: one that fails
+ * to open stops the start, since serving without the store, or from a damaged one, would lose data.
+ *
+ * <p><b>Storage plugins are not hot-deployed</b>: the server's storage stays up while it runs. A
+ * storage plugin's jar changed or removed while the server runs is logged and ignored until the
+ * next start, and a new jar that provides a storage is refused until then.
+ *
+ * <p>Each plugin is loaded from a private copy of its jar, under a name used once: the plugins
+ * directory can be written while the server runs, and the JDK's cache of opened jars never serves
+ * an old copy of a replaced jar. Unloading first takes the plugin out of the registry (new messages
+ * no longer see it), then waits for its calls in flight (at most the plugin answer timeout), then
+ * closes its extensions that are {@link AutoCloseable}, stops it (PF4J's {@code Plugin.stop}) and
+ * closes its class loader.
+ *
+ * <p>Thread-safe: changes are made one at a time, on the thread that calls them; {@link #registry}
+ * may be read from any thread at any time.
  */
 public final class PluginHost implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PluginHost.class);
 
+  /** Calls waiting for one message listener, at most; older ones are dropped. */
+  private static final int LISTENER_QUEUE = 10_000;
+
+  private final ServerConfig config;
   private final Set<String> coreTypes;
+  private final ContextExtensionFactory factory;
   private final Manager manager;
+  private final Path copies;
+  private final ScheduledThreadPoolExecutor timer;
+  private final int threadsPerPlugin;
+  private final Object lock = new Object();
+  /** Each jar of the plugins directory as last applied, in load order. Guarded by lock. */
+  private final Map<Path, Deployed> deployed = new LinkedHashMap<>();
+  private long copiesMade; // guarded by lock
   private volatile PluginRegistry registry = PluginRegistry.EMPTY;
+
+  /**
+   * A jar of the plugins directory as last applied.
+   *
+   * @param fingerprint the jar as it was then; {@code null} once it was removed while its plugin
+   *     (a storage) keeps running
+   * @param running the plugin it runs; empty when it did not load or start
+   */
+  private record Deployed(PluginJars.Fingerprint fingerprint, Optional<Running> running) {}
+
+  /**
+   * A started plugin and its extensions, created once.
+   *
+   * @param types the types it declares, checked against the other plugins before it is indexed
+   */
+  private record Running(
+      String id,
+      String version,
+      Path copy,
+      PluginCalls calls,
+      List<Object> extensions,
+      Map<String, PluginRegistry.Declared> types,
+      List<String> refusals,
+      Map<Delivery.Scope, Delivery> deliveries,
+      List<PluginRegistry.Listening> listeners,
+      Optional<Storage> storage) {}
 
   /**
    * @param coreTypes types the server answers itself; a plugin cannot take them over
@@ -42,20 +110,27 @@ public final class PluginHost implements AutoCloseable {
    * @param json the JSON codec offered to plugins
    */
   public PluginHost(ServerConfig config, Set<String> coreTypes, Mailboxes mailboxes, JsonCodec json) {
+    this.config = config;
     this.coreTypes = Set.copyOf(coreTypes);
-    ServerContext context = new CoreContext(
-        config, () -> registry.storage().map(PluginRegistry.Owned::extension), mailboxes, json, this::extensions);
-    this.manager = new Manager(config.pluginsDir(), context);
-  }
-
-  /** The extensions of {@code type} of every started plugin, created once each. */
-  public <T> List<T> extensions(Class<T> type) {
+    this.threadsPerPlugin = Math.max(2, config.verifyThreads());
+    ServerContext context = new CoreContext(config, () -> registry.storage().map(PluginRegistry.Owned::extension),
+        mailboxes, json, type -> registry.extensionsOf(type));
+    this.factory = new ContextExtensionFactory(context);
     try {
-      return manager.getExtensions(type);
-    } catch (RuntimeException | LinkageError e) {
-      log.error("Could not look up {} extensions", type.getName(), e);
-      return List.of();
+      this.copies = Files.createTempDirectory("esmp-plugins-");
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a directory for the loaded plugin jars", e);
     }
+    this.manager = new Manager(copies, factory, apiVersion());
+    this.timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+      Thread thread = new Thread(runnable, "esmp-plugin-timeouts");
+      thread.setDaemon(true);
+      return thread;
+    });
+    timer.setRemoveOnCancelPolicy(true);
+    // Resources read through jar: URLs (PF4J reads each plugin's extension index so) would keep
+    // every loaded copy open in the JDK's jar cache long after its plugin is unloaded.
+    URLConnection.setDefaultUseCaches("jar", false);
   }
 
   /** The storage, for the server's own services. */
@@ -64,16 +139,34 @@ public final class PluginHost implements AutoCloseable {
         () -> new IllegalStateException("no storage plugin installed"));
   }
 
-  /** Loads and starts the plugins, then builds the registry. */
+  /**
+   * Loads and starts every jar of the plugins directory, then builds the registry.
+   *
+   * @throws IllegalStateException when the storage fails to open, or more than one is installed
+   */
   public void start() {
-    Path root = manager.pluginsRoot();
+    Path root = config.pluginsDir();
     if (!Files.isDirectory(root)) {
       log.warn("Plugins directory {} does not exist: starting with no plugins", root.toAbsolutePath());
       return;
     }
-    manager.loadPlugins();
-    manager.startPlugins();
-    registry = index();
+    Map<Path, PluginJars.Fingerprint> jars;
+    try {
+      jars = PluginJars.list(root);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the plugins directory " + root.toAbsolutePath(), e);
+    }
+    synchronized (lock) {
+      for (Map.Entry<Path, PluginJars.Fingerprint> jar : jars.entrySet()) {
+        Optional<Running> running = load(jar.getKey(), true);
+        running.ifPresent(r -> logLoaded(r, jar.getKey()));
+        deployed.put(jar.getKey(), new Deployed(jar.getValue(), running));
+      }
+      if (storages().isEmpty()) {
+        log.warn("No storage plugin installed: auth and every message from a registered sender are answered 'internal'");
+      }
+      publish();
+    }
   }
 
   /** The registry of the running plugins. */
@@ -81,147 +174,400 @@ public final class PluginHost implements AutoCloseable {
     return registry;
   }
 
-  /** Ids of the plugins that started. */
+  /** Ids of the running plugins, in load order. */
   public List<String> startedPlugins() {
-    return manager.getStartedPlugins().stream().map(PluginWrapper::getPluginId).toList();
-  }
-
-  private PluginRegistry index() {
-    Map<String, PluginRegistry.Declared> types = new HashMap<>();
-    List<PluginRegistry.Owned<Delivery>> direct = new ArrayList<>();
-    List<PluginRegistry.Owned<Delivery>> group = new ArrayList<>();
-    List<PluginRegistry.Owned<MessageListener>> listeners = new ArrayList<>();
-    List<PluginRegistry.Owned<Storage>> storages = new ArrayList<>();
-
-    for (PluginWrapper plugin : manager.getStartedPlugins()) {
-      String id = plugin.getPluginId();
-      for (MessageHandler handler : extensions(MessageHandler.class, id)) {
-        Set<String> declared;
-        try {
-          declared = Set.copyOf(handler.types());
-        } catch (RuntimeException e) {
-          log.error("Plugin {}: {} failed to declare its types; skipped", id, handler.getClass().getName(), e);
-          continue;
-        }
-        for (String type : declared) {
-          declare(types, type, new PluginRegistry.Handled(id, handler));
-        }
-      }
-      for (ContentType contentType : extensions(ContentType.class, id)) {
-        try {
-          declare(types, contentType.type(), new PluginRegistry.Content(id, contentType, contentType.ephemeral()));
-        } catch (RuntimeException e) {
-          log.error("Plugin {}: {} failed to declare its type; skipped", id, contentType.getClass().getName(), e);
-        }
-      }
-      for (Delivery delivery : extensions(Delivery.class, id)) {
-        (delivery.scope() == Delivery.Scope.GROUP ? group : direct).add(new PluginRegistry.Owned<>(id, delivery));
-      }
-      for (MessageListener listener : extensions(MessageListener.class, id)) {
-        listeners.add(new PluginRegistry.Owned<>(id, listener));
-      }
-      for (Storage storage : storages(id)) {
-        storages.add(new PluginRegistry.Owned<>(id, storage));
-      }
-    }
-    if (storages.size() > 1) {
-      throw new IllegalStateException(
-          "more than one storage plugin installed ("
-              + String.join(", ", storages.stream().map(PluginRegistry.Owned::pluginId).toList())
-              + "): remove all but one from the plugins directory");
-    }
-    if (storages.isEmpty()) {
-      log.warn("No storage plugin installed: auth and every message from a registered sender are answered 'internal'");
-    }
-    return new PluginRegistry(
-        types, first(direct, "direct delivery"), first(group, "group delivery"), listeners,
-        storages.stream().findFirst());
-  }
-
-  private void declare(Map<String, PluginRegistry.Declared> types, String type, PluginRegistry.Declared by) {
-    if (type == null || !FrameVerifier.isTypeName(type)) {
-      log.error("Plugin {}: type '{}' is not 1-64 characters of [a-z0-9_.-]; refused", by.pluginId(), type);
-    } else if (coreTypes.contains(type)) {
-      log.error("Plugin {}: type '{}' is answered by the server itself; refused", by.pluginId(), type);
-    } else if (types.containsKey(type)) {
-      log.error(
-          "Plugin {}: type '{}' is already declared by plugin {}; refused",
-          by.pluginId(), type, types.get(type).pluginId());
-    } else {
-      types.put(type, by);
+    synchronized (lock) {
+      return deployed.values().stream().flatMap(d -> d.running().stream()).map(Running::id).toList();
     }
   }
 
-  private static Optional<PluginRegistry.Owned<Delivery>> first(
-      List<PluginRegistry.Owned<Delivery>> deliveries, String what) {
-    if (deliveries.size() > 1) {
-      log.error(
-          "Several plugins provide {}: using {}, ignoring {}",
-          what, deliveries.get(0).pluginId(),
-          deliveries.subList(1, deliveries.size()).stream().map(PluginRegistry.Owned::pluginId).toList());
+  /** The running plugins' versions by id, in load order. */
+  public Map<String, String> versions() {
+    synchronized (lock) {
+      Map<String, String> versions = new LinkedHashMap<>();
+      deployed.values().forEach(d -> d.running().ifPresent(r -> versions.put(r.id(), r.version())));
+      return versions;
     }
-    return deliveries.stream().findFirst();
+  }
+
+  /** Each jar of the plugins directory as last applied (loaded or not), with its fingerprint then. */
+  public Map<Path, PluginJars.Fingerprint> applied() {
+    synchronized (lock) {
+      Map<Path, PluginJars.Fingerprint> applied = new LinkedHashMap<>();
+      deployed.forEach((jar, d) -> {
+        if (d.fingerprint() != null) {
+          applied.put(jar, d.fingerprint());
+        }
+      });
+      return applied;
+    }
   }
 
   /**
-   * The storages of a plugin. Unlike other extensions, a storage that fails to open stops the
-   * start: serving without the store, or from a damaged one, would lose or corrupt data.
+   * Loads a jar added to the plugins directory, or reloads one that changed: the old plugin is
+   * unloaded first (its messages in flight finish), then the new one is loaded and started. Logs
+   * the change in one line. A storage plugin is not reloaded.
    */
-  private List<Storage> storages(String pluginId) {
-    List<Storage> storages;
-    try {
-      storages = manager.getExtensions(Storage.class, pluginId);
-    } catch (RuntimeException | LinkageError e) {
-      throw failedToOpen(pluginId, e.getCause() != null ? e.getCause() : e);
+  public void apply(Path jar, PluginJars.Fingerprint fingerprint) {
+    synchronized (lock) {
+      Deployed old = deployed.get(jar);
+      Optional<Running> before = old == null ? Optional.empty() : old.running();
+      if (before.isPresent() && before.get().storage().isPresent()) {
+        log.warn("Plugin {} provides the storage: {} changed, but the storage is not reloaded while the server runs; "
+            + "restart the server to use the new jar", before.get().id(), jar.getFileName());
+        deployed.put(jar, new Deployed(fingerprint, before));
+        return;
+      }
+      if (before.isPresent()) {
+        deployed.remove(jar);
+        publish();
+        stop(before.get());
+      }
+      Optional<Running> now = load(jar, false);
+      deployed.put(jar, new Deployed(fingerprint, now));
+      publish();
+      if (before.isPresent() && now.isPresent()) {
+        log.info("Plugin {} reloaded from {}: version {} -> {}, types {}", now.get().id(), jar.getFileName(),
+            before.get().version(), now.get().version(), new TreeSet<>(now.get().types().keySet()));
+      } else if (before.isPresent()) {
+        log.warn("Plugin {} {} unloaded: its new jar {} did not start (see above)", before.get().id(),
+            before.get().version(), jar.getFileName());
+      } else {
+        now.ifPresent(r -> logLoaded(r, jar));
+      }
     }
-    // PF4J logs an extension that failed in its constructor and leaves it out: look for that.
-    Optional<Throwable> failure = manager.factory().failure(Storage.class);
-    if (failure.isPresent()) {
-      throw failedToOpen(pluginId, failure.get());
-    }
-    return storages;
   }
 
-  private static IllegalStateException failedToOpen(String pluginId, Throwable cause) {
-    return new IllegalStateException("storage plugin " + pluginId + " failed to open: " + cause.getMessage(), cause);
-  }
-
-  private <T> List<T> extensions(Class<T> type, String pluginId) {
-    try {
-      return manager.getExtensions(type, pluginId);
-    } catch (RuntimeException | LinkageError e) {
-      log.error("Plugin {}: could not create its {} extensions; skipped", pluginId, type.getSimpleName(), e);
-      return List.of();
+  /**
+   * Unloads the plugin of a jar removed from the plugins directory: new messages no longer see its
+   * types, those in flight finish. Logs the change in one line. A storage plugin keeps running.
+   */
+  public void remove(Path jar) {
+    synchronized (lock) {
+      Deployed old = deployed.get(jar);
+      if (old == null) {
+        return;
+      }
+      if (old.running().isPresent() && old.running().get().storage().isPresent()) {
+        log.warn("Plugin {} provides the storage: {} was removed, but the storage keeps running until the server stops",
+            old.running().get().id(), jar.getFileName());
+        deployed.put(jar, new Deployed(null, old.running()));
+        return;
+      }
+      deployed.remove(jar);
+      if (old.running().isPresent()) {
+        publish();
+        stop(old.running().get());
+        log.info("Plugin {} {} unloaded ({} removed)", old.running().get().id(), old.running().get().version(),
+            jar.getFileName());
+      }
     }
   }
 
-  /** Stops and unloads every plugin. */
+  /** Stops and unloads every plugin, the last loaded first. */
   @Override
   public void close() {
-    registry = PluginRegistry.EMPTY;
+    synchronized (lock) {
+      registry = PluginRegistry.EMPTY;
+      List<Running> running = new ArrayList<>(deployed.values().stream().flatMap(d -> d.running().stream()).toList());
+      deployed.clear();
+      for (int i = running.size() - 1; i >= 0; i--) {
+        stop(running.get(i));
+      }
+    }
+    timer.shutdownNow();
+    deleteTree(copies);
+  }
+
+  private static void logLoaded(Running running, Path jar) {
+    log.info("Plugin {} {} loaded from {}: types {}", running.id(), running.version(), jar.getFileName(),
+        new TreeSet<>(running.types().keySet()));
+  }
+
+  /**
+   * Loads, starts and checks the plugin of {@code jar}; logs and cleans up after any failure.
+   *
+   * @param atStart whether the server is starting: the only time a storage is loaded
+   */
+  private Optional<Running> load(Path jar, boolean atStart) {
+    String name = jar.getFileName().toString();
+    Path copy = copies.resolve(++copiesMade + "-" + name);
     try {
-      manager.stopPlugins();
-      manager.unloadPlugins();
-      manager.factory().clear();
+      Files.copy(jar, copy);
+    } catch (IOException e) {
+      log.error("Plugin jar {} could not be read; skipped: {}", name, e.toString());
+      return Optional.empty();
+    }
+    String id;
+    try {
+      id = manager.loadPlugin(copy);
+    } catch (RuntimeException | LinkageError e) {
+      log.error("Plugin jar {} could not be loaded; skipped: {}", name, e.getMessage());
+      manager.unloadCopy(copy);
+      deleteQuietly(copy);
+      return Optional.empty();
+    }
+    PluginWrapper wrapper = manager.getPlugin(id);
+    if (wrapper == null || wrapper.getPluginState() != PluginState.RESOLVED) {
+      log.error("Plugin {} from {} could not be loaded; skipped: {}", id, name, wrapper == null
+          ? "a plugin it depends on is missing" : "it is " + wrapper.getPluginState().toString().toLowerCase()
+              + " (does it require a newer server than " + manager.getSystemVersion() + "?)");
+      manager.unloadCopy(copy);
+      deleteQuietly(copy);
+      return Optional.empty();
+    }
+    String version = wrapper.getDescriptor().getVersion();
+    PluginCalls calls = new PluginCalls(id, threadsPerPlugin, config.pluginTimeout(), config.pluginAnswerTimeout(), timer,
+        wrapper.getPluginClassLoader());
+    Running running;
+    try {
+      calls.await("start", () -> manager.startPlugin(id), true);
+      if (manager.getPlugin(id).getPluginState() != PluginState.STARTED) {
+        throw new IllegalStateException("it did not start");
+      }
+      List<Class<?>> classes = manager.getExtensionClasses(id);
+      // A storage opens its files in its constructor: at start that may take long on a large store.
+      boolean bounded = !atStart || classes.stream().noneMatch(Storage.class::isAssignableFrom);
+      running = calls.await("creating its extensions", () -> create(id, version, copy, calls, classes), bounded);
     } catch (RuntimeException e) {
-      log.warn("Stopping plugins failed", e);
+      Throwable cause = e instanceof PluginCallException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof StorageFailure failure && atStart) {
+        stop(id, calls, copy);
+        throw new IllegalStateException("storage plugin " + id + " failed to open: " + failure.getCause().getMessage(),
+            failure.getCause());
+      }
+      log.error("Plugin {} {} from {} failed to start; skipped: {}", id, version, name, cause.toString(), cause);
+      stop(id, calls, copy);
+      return Optional.empty();
+    }
+    String refusal = refusal(running, atStart);
+    if (refusal != null) {
+      log.error("Plugin {} {} from {} refused: {}", id, version, name, refusal);
+      stop(running);
+      return Optional.empty();
+    }
+    return Optional.of(running);
+  }
+
+  /** Creates each extension of a started plugin and reads what it declares; on the plugin's thread. */
+  private Running create(String id, String version, Path copy, PluginCalls calls, List<Class<?>> classes) {
+    List<Object> extensions = new ArrayList<>();
+    for (Class<?> type : classes) {
+      try {
+        extensions.add(factory.create(type));
+      } catch (RuntimeException | LinkageError e) {
+        if (Storage.class.isAssignableFrom(type)) {
+          throw new StorageFailure(e.getCause() != null ? e.getCause() : e);
+        }
+        throw e;
+      }
+    }
+    Map<String, PluginRegistry.Declared> types = new LinkedHashMap<>();
+    List<String> refusals = new ArrayList<>();
+    Map<Delivery.Scope, Delivery> deliveries = new LinkedHashMap<>();
+    List<PluginRegistry.Listening> listeners = new ArrayList<>();
+    Optional<Storage> storage = Optional.empty();
+    for (Object extension : extensions) {
+      if (extension instanceof MessageHandler handler) {
+        for (String type : Set.copyOf(handler.types())) {
+          declare(types, refusals, type, new PluginRegistry.Handled(id, handler, calls));
+        }
+      }
+      if (extension instanceof ContentType content) {
+        declare(types, refusals, content.type(),
+            new PluginRegistry.Content(id, content, content.ephemeral(), calls));
+      }
+      if (extension instanceof Delivery delivery) {
+        Delivery.Scope scope = delivery.scope();
+        if (scope == null || deliveries.putIfAbsent(scope, delivery) != null) {
+          refusals.add("it has several deliveries of scope " + scope);
+        }
+      }
+      if (extension instanceof MessageListener listener) {
+        listeners.add(new PluginRegistry.Listening(id, listener, new SerialCalls(calls, "message listener", LISTENER_QUEUE)));
+      }
+      if (extension instanceof Storage found) {
+        if (storage.isPresent()) {
+          refusals.add("it has several storages");
+        }
+        storage = Optional.of(found);
+      }
+    }
+    return new Running(id, version, copy, calls, List.copyOf(extensions), types, refusals, deliveries, listeners, storage);
+  }
+
+  private static void declare(Map<String, PluginRegistry.Declared> types, List<String> refusals, String type,
+      PluginRegistry.Declared by) {
+    if (types.putIfAbsent(type, by) != null) {
+      refusals.add("it declares type '" + type + "' twice");
     }
   }
 
-  /** PF4J's manager, with extensions created by {@link ContextExtensionFactory}. */
+  /** Why {@code running} may not join the running plugins, or {@code null} when it may. */
+  private String refusal(Running running, boolean atStart) {
+    if (!running.refusals().isEmpty()) {
+      return running.refusals().get(0);
+    }
+    if (running.storage().isPresent()) {
+      if (!atStart) {
+        return "it provides a storage, and the storage is chosen when the server starts (restart the server to use it)";
+      }
+      List<String> others = storages();
+      if (!others.isEmpty()) {
+        stop(running);
+        throw new IllegalStateException("more than one storage plugin installed (" + others.get(0) + ", "
+            + running.id() + "): remove all but one from the plugins directory");
+      }
+    }
+    for (String type : running.types().keySet()) {
+      if (type == null || !FrameVerifier.isTypeName(type)) {
+        return "type '" + type + "' is not 1-64 characters of [a-z0-9_.-]";
+      }
+      if (coreTypes.contains(type)) {
+        return "type '" + type + "' is answered by the server itself";
+      }
+      for (Deployed other : deployed.values()) {
+        if (other.running().isPresent() && other.running().get().types().containsKey(type)) {
+          return "type '" + type + "' is already declared by plugin " + other.running().get().id();
+        }
+      }
+    }
+    for (Delivery.Scope scope : running.deliveries().keySet()) {
+      for (Deployed other : deployed.values()) {
+        if (other.running().isPresent() && other.running().get().deliveries().containsKey(scope)) {
+          return "plugin " + other.running().get().id() + " already delivers " + scope.toString().toLowerCase()
+              + " messages";
+        }
+      }
+    }
+    return null;
+  }
+
+  /** Ids of the running plugins that provide a storage. Guarded by lock. */
+  private List<String> storages() {
+    return deployed.values().stream().flatMap(d -> d.running().stream())
+        .filter(r -> r.storage().isPresent()).map(Running::id).toList();
+  }
+
+  /** Builds the registry from the running plugins and publishes it. Guarded by lock. */
+  private void publish() {
+    Map<String, PluginRegistry.Declared> types = new LinkedHashMap<>();
+    Optional<PluginRegistry.Owned<Delivery>> direct = Optional.empty();
+    Optional<PluginRegistry.Owned<Delivery>> group = Optional.empty();
+    List<PluginRegistry.Listening> listeners = new ArrayList<>();
+    Optional<PluginRegistry.Owned<Storage>> storage = Optional.empty();
+    List<PluginRegistry.Owned<Object>> extensions = new ArrayList<>();
+    for (Deployed d : deployed.values()) {
+      if (d.running().isEmpty()) {
+        continue;
+      }
+      Running r = d.running().get();
+      types.putAll(r.types());
+      Delivery forDirect = r.deliveries().get(Delivery.Scope.DIRECT);
+      if (forDirect != null && direct.isEmpty()) {
+        direct = Optional.of(new PluginRegistry.Owned<>(r.id(), forDirect, r.calls()));
+      }
+      Delivery forGroup = r.deliveries().get(Delivery.Scope.GROUP);
+      if (forGroup != null && group.isEmpty()) {
+        group = Optional.of(new PluginRegistry.Owned<>(r.id(), forGroup, r.calls()));
+      }
+      listeners.addAll(r.listeners());
+      if (r.storage().isPresent() && storage.isEmpty()) {
+        storage = Optional.of(new PluginRegistry.Owned<>(r.id(), r.storage().get(), r.calls()));
+      }
+      for (Object extension : r.extensions()) {
+        extensions.add(new PluginRegistry.Owned<>(r.id(), extension, r.calls()));
+      }
+    }
+    registry = new PluginRegistry(types, direct, group, listeners, storage, extensions);
+  }
+
+  /** Waits for the plugin's calls in flight, then stops and unloads it and deletes its copy. */
+  private void stop(Running running) {
+    running.calls().drain();
+    for (Object extension : running.extensions()) {
+      // The storage is closed by the server, after everything that writes to it has stopped.
+      if (extension instanceof AutoCloseable closeable && !(extension instanceof Storage)) {
+        try {
+          running.calls().await("close of " + extension.getClass().getName(), () -> {
+            closeable.close();
+            return Boolean.TRUE;
+          }, true);
+        } catch (PluginCallException e) {
+          log.warn("Plugin {}: closing an extension failed", running.id(), e.getCause() != null ? e.getCause() : e);
+        }
+      }
+    }
+    stop(running.id(), running.calls(), running.copy());
+  }
+
+  private void stop(String id, PluginCalls calls, Path copy) {
+    calls.drain();
+    try {
+      calls.await("stop", () -> manager.unloadPlugin(id), true);
+    } catch (PluginCallException e) {
+      log.warn("Plugin {}: stopping it failed", id, e.getCause() != null ? e.getCause() : e);
+    }
+    calls.shutdown();
+    deleteQuietly(copy);
+  }
+
+  /** The API's version, without qualifier: plugins' {@code Plugin-Requires} is checked against it. */
+  private static String apiVersion() {
+    String version = ServerContext.class.getPackage().getImplementationVersion();
+    if (version == null) {
+      return "0.0.0"; // the API's classes are not in a jar (a test run): PF4J then checks nothing
+    }
+    int qualifier = version.indexOf('-');
+    return qualifier < 0 ? version : version.substring(0, qualifier);
+  }
+
+  private static void deleteQuietly(Path file) {
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      log.debug("Could not delete {}", file, e);
+    }
+  }
+
+  private static void deleteTree(Path dir) {
+    try (Stream<Path> files = Files.walk(dir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(PluginHost::deleteQuietly);
+    } catch (IOException e) {
+      log.debug("Could not delete {}", dir, e);
+    }
+  }
+
+  /** A storage that failed to open in its constructor: the cause. */
+  private static final class StorageFailure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    StorageFailure(Throwable cause) {
+      super(cause);
+    }
+  }
+
+  /** PF4J's manager, with extensions created by {@link ContextExtensionFactory}. Not thread-safe. */
   private static final class Manager extends DefaultPluginManager {
-    Manager(Path pluginsDir, ServerContext context) {
-      super(pluginsDir);
-      // initialize() ran in the super constructor before context was at hand: replace its factory.
-      this.extensionFactory = new ContextExtensionFactory(context);
+    Manager(Path copies, ContextExtensionFactory factory, String systemVersion) {
+      super(copies);
+      // initialize() ran in the super constructor before the factory was at hand: replace its own.
+      this.extensionFactory = factory;
+      // A plugin whose dependency is missing is left out rather than failing every later load.
+      setResolveRecoveryStrategy(ResolveRecoveryStrategy.IGNORE_PLUGIN_AND_CONTINUE);
+      setSystemVersion(systemVersion);
     }
 
-    ContextExtensionFactory factory() {
-      return (ContextExtensionFactory) extensionFactory;
-    }
-
-    Path pluginsRoot() {
-      return pluginsRoots.get(0);
+    /** Unloads whatever was loaded from {@code copy}, after a failed load. */
+    void unloadCopy(Path copy) {
+      String id = idForPath(copy);
+      if (id != null) {
+        try {
+          unloadPlugin(id);
+        } catch (RuntimeException e) {
+          log.warn("Could not unload the plugin of {}", copy.getFileName(), e);
+        }
+      }
     }
   }
 }

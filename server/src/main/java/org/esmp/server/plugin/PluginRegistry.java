@@ -11,42 +11,62 @@ import org.esmp.api.Storage;
 
 /**
  * The extensions of the plugins that are running, indexed for dispatch. Immutable: when the set of
- * plugins changes, a new registry replaces the old one as a whole.
+ * plugins changes, a new registry replaces the old one as a whole, and a message is dispatched with
+ * the registry it started with.
  *
  * @param types every declared type, mapped to who handles it
  * @param direct the delivery for direct messages, if installed
  * @param group the delivery for group messages, if installed
  * @param listeners every message listener
  * @param storage the storage, if installed
+ * @param extensions every extension of every running plugin, for {@code ServerContext.extensions}
  */
 public record PluginRegistry(
     Map<String, Declared> types,
     Optional<Owned<Delivery>> direct,
     Optional<Owned<Delivery>> group,
-    List<Owned<MessageListener>> listeners,
-    Optional<Owned<Storage>> storage) {
+    List<Listening> listeners,
+    Optional<Owned<Storage>> storage,
+    List<Owned<Object>> extensions) {
 
   /** An empty registry: no plugins. */
   public static final PluginRegistry EMPTY =
-      new PluginRegistry(Map.of(), Optional.empty(), Optional.empty(), List.of(), Optional.empty());
+      new PluginRegistry(Map.of(), Optional.empty(), Optional.empty(), List.of(), Optional.empty(), List.of());
 
   public PluginRegistry {
     types = Map.copyOf(types);
     listeners = List.copyOf(listeners);
+    extensions = List.copyOf(extensions);
   }
 
-  /** An extension with the id of the plugin that provides it, for logs. */
-  public record Owned<T>(String pluginId, T extension) {}
+  /** The extensions that are instances of {@code type}, in plugin load order. */
+  public <T> List<T> extensionsOf(Class<T> type) {
+    return extensions.stream().map(Owned::extension).filter(type::isInstance).map(type::cast).toList();
+  }
+
+  /**
+   * An extension with the plugin that provides it.
+   *
+   * @param calls how the server calls into that plugin: on its threads, bounded in time
+   */
+  public record Owned<T>(String pluginId, T extension, PluginCalls calls) {}
+
+  /** A message listener, with the queue of its calls. */
+  public record Listening(String pluginId, MessageListener listener, SerialCalls calls) {}
 
   /** Who handles a declared type. */
   public sealed interface Declared {
     /** The id of the declaring plugin. */
     String pluginId();
+
+    /** How the server calls into that plugin. */
+    PluginCalls calls();
   }
 
   /** A type handled by a {@link MessageHandler}. */
-  public record Handled(String pluginId, MessageHandler handler) implements Declared {}
+  public record Handled(String pluginId, MessageHandler handler, PluginCalls calls) implements Declared {}
 
   /** A content type, delivered by a {@link Delivery}. */
-  public record Content(String pluginId, ContentType contentType, boolean ephemeral) implements Declared {}
+  public record Content(String pluginId, ContentType contentType, boolean ephemeral, PluginCalls calls)
+      implements Declared {}
 }

@@ -34,6 +34,8 @@ class ConfigFileTest {
     assertEquals(64, config.maxDepth());
     assertEquals(Duration.ofMinutes(15), config.tsSkew());
     assertEquals(ServerConfig.Registration.OPEN, config.registration());
+    assertEquals(Duration.ofSeconds(5), config.pluginTimeout());
+    assertEquals(Duration.ofSeconds(60), config.pluginAnswerTimeout());
   }
 
   @Test
@@ -51,6 +53,8 @@ class ConfigFileTest {
         registration: closed
         ping_interval_seconds: 0
         verify_threads: 3
+        plugin_timeout_seconds: 20
+        plugin_answer_timeout_seconds: 90
         """);
     assertEquals(6000, config.port());
     assertEquals("127.0.0.1", config.bind());
@@ -63,6 +67,8 @@ class ConfigFileTest {
     assertEquals(ServerConfig.Registration.CLOSED, config.registration());
     assertEquals(Duration.ZERO, config.pingInterval());
     assertEquals(3, config.verifyThreads());
+    assertEquals(Duration.ofSeconds(20), config.pluginTimeout());
+    assertEquals(Duration.ofSeconds(90), config.pluginAnswerTimeout());
   }
 
   @Test
@@ -79,6 +85,8 @@ class ConfigFileTest {
     assertThrows(ConfigException.class, () -> load("registration: sometimes\n"));
     assertThrows(ConfigException.class, () -> load("domains: example.org\n"));
     assertThrows(ConfigException.class, () -> load("port: [1\n"));
+    assertThrows(ConfigException.class, () -> load("plugin_timeout_seconds: 0\n"));
+    assertThrows(ConfigException.class, () -> load("plugin_timeout_seconds: 10\nplugin_answer_timeout_seconds: 5\n"));
   }
 
   @Test
