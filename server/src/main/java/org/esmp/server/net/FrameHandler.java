@@ -52,6 +52,12 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private final FrameVerifier verifier;
   private final Dispatcher dispatcher;
   private final Executor workers;
+  /**
+   * Runs a dispatch on the thread that completed what it waited for (a worker that verified the
+   * frame, or the plugin thread whose handler took the previous frame), except on this channel's
+   * event loop, which must not run it: saves a hand-off to a worker per message.
+   */
+  private final Executor inlineOffLoop = this::runOffLoop;
   private final SecureRandom random;
 
   private Channel channel;
@@ -62,6 +68,14 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private CompletableFuture<?> writeTail = DONE;
   private int inFlight; // touched on the event loop only
   private boolean closing;
+
+  private void runOffLoop(Runnable task) {
+    if (channel != null && channel.eventLoop().inEventLoop()) {
+      workers.execute(task);
+    } else {
+      task.run();
+    }
+  }
 
   FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Executor workers, SecureRandom random) {
     this.config = config;
@@ -113,7 +127,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     long receivedAt = System.currentTimeMillis();
     CompletableFuture<Verdict> verdict = CompletableFuture.supplyAsync(() -> verifier.check(frame), workers);
     CompletableFuture<Dispatched> dispatched =
-        dispatchTail.thenCombineAsync(verdict, (previous, v) -> dispatcher.dispatch(v, session, receivedAt), workers);
+        dispatchTail.thenCombineAsync(verdict, (previous, v) -> dispatcher.dispatch(v, session, receivedAt), inlineOffLoop);
     // The next frame is dispatched once this one's handler has taken it, not once it is answered.
     dispatchTail = dispatched.thenCompose(Dispatched::handed).exceptionally(e -> null);
     CompletableFuture<Reply> reply = dispatched.thenCompose(Dispatched::reply);

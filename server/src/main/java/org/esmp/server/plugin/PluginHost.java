@@ -1,5 +1,6 @@
 package org.esmp.server.plugin;
 
+import io.netty.util.HashedWheelTimer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URLConnection;
@@ -13,7 +14,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.esmp.api.ContentType;
 import org.esmp.api.Delivery;
@@ -70,7 +71,7 @@ public final class PluginHost implements AutoCloseable {
   private final ContextExtensionFactory factory;
   private final Manager manager;
   private final Path copies;
-  private final ScheduledThreadPoolExecutor timer;
+  private final HashedWheelTimer timer;
   private final int threadsPerPlugin;
   private final Object lock = new Object();
   /** Each jar of the plugins directory as last applied, in load order. Guarded by lock. */
@@ -122,12 +123,12 @@ public final class PluginHost implements AutoCloseable {
       throw new UncheckedIOException("cannot create a directory for the loaded plugin jars", e);
     }
     this.manager = new Manager(copies, factory, apiVersion());
-    this.timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+    // Timeouts of plugin calls: second-scale, so a 100 ms tick is precise enough.
+    this.timer = new HashedWheelTimer(runnable -> {
       Thread thread = new Thread(runnable, "esmp-plugin-timeouts");
       thread.setDaemon(true);
       return thread;
-    });
-    timer.setRemoveOnCancelPolicy(true);
+    }, 100, TimeUnit.MILLISECONDS);
     // Resources read through jar: URLs (PF4J reads each plugin's extension index so) would keep
     // every loaded copy open in the JDK's jar cache long after its plugin is unloaded.
     URLConnection.setDefaultUseCaches("jar", false);
@@ -275,7 +276,7 @@ public final class PluginHost implements AutoCloseable {
         stop(running.get(i));
       }
     }
-    timer.shutdownNow();
+    timer.stop();
     deleteTree(copies);
   }
 
