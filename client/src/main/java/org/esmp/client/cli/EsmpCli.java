@@ -41,7 +41,8 @@ import picocli.CommandLine.Spec;
 @Command(name = "esmp", mixinStandardHelpOptions = true, versionProvider = EsmpCli.Version.class,
     description = "ESMP/1 command-line client: keys, messages, mailbox, groups.",
     subcommands = {EsmpCli.Keygen.class, EsmpCli.Register.class, EsmpCli.Send.class,
-        EsmpCli.Listen.class, EsmpCli.Group.class, EsmpCli.Lookup.class})
+        EsmpCli.Listen.class, EsmpCli.Group.class, EsmpCli.Lookup.class,
+        CommandLine.HelpCommand.class})
 public final class EsmpCli {
 
   @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "localhost:5888",
