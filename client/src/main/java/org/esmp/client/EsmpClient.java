@@ -79,6 +79,7 @@ public final class EsmpClient implements Closeable {
   private final Object lock = new Object();
   private Connection connection; // guarded by lock
   private DeliveryListener listener; // guarded by lock; set by sync
+  private boolean saveAfterListener; // guarded by lock: false for a DeliveryQueue, which saves on done()
   private long lastHandedOut; // guarded by lock: highest cursor given to the listener
   private volatile boolean closed;
 
@@ -345,9 +346,25 @@ public final class EsmpClient implements Closeable {
    * @return the newest cursor of the mailbox when the server answered
    */
   public long sync(DeliveryListener listener) throws IOException {
+    return sync(listener, true);
+  }
+
+  /**
+   * Like {@link #sync(DeliveryListener)}, but deliveries are queued for the caller to {@link
+   * DeliveryQueue#take take}, and a cursor is saved only when the caller says it is {@link
+   * DeliveryQueue#done done} with that delivery.
+   */
+  public DeliveryQueue syncQueue() throws IOException {
+    DeliveryQueue queue = new DeliveryQueue(identity);
+    sync(queue, false);
+    return queue;
+  }
+
+  private long sync(DeliveryListener listener, boolean saveAfter) throws IOException {
     Connection on;
     synchronized (lock) {
       this.listener = listener;
+      this.saveAfterListener = saveAfter;
       on = current();
     }
     return sync(on);
@@ -368,8 +385,10 @@ public final class EsmpClient implements Closeable {
   /** Called on a connection's reader thread for each {@code deliver} frame. */
   private void deliver(Connection from, ObjectNode frame) {
     DeliveryListener target;
+    boolean save;
     synchronized (lock) {
       target = listener;
+      save = saveAfterListener;
       if (target == null || from != connection) {
         return;
       }
@@ -393,6 +412,9 @@ public final class EsmpClient implements Closeable {
     if (cursor != null) {
       synchronized (lock) {
         lastHandedOut = Math.max(lastHandedOut, cursor);
+      }
+      if (!save) {
+        return;
       }
       try {
         identity.saveCursor(cursor);

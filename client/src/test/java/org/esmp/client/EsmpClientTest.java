@@ -14,6 +14,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
@@ -138,6 +139,25 @@ class EsmpClientTest {
       assertNull(seen.poll(200, TimeUnit.MILLISECONDS));
     }
     assertEquals(3, Identity.load(dir.resolve("alice.json")).cursor());
+  }
+
+  @Test
+  void queuedDeliveriesSaveTheirCursorWhenDone() throws Exception {
+    Identity me = Identity.create(dir.resolve("alice.json"), "alice#example.com");
+    try (FakeServer server = new FakeServer(EsmpClientTest::forgedSecondDelivery);
+        EsmpClient client = connect(server, me)) {
+      client.auth();
+      DeliveryQueue queue = client.syncQueue();
+      Delivery first = queue.take(Duration.ofSeconds(5));
+      assertEquals("hello", first.text());
+      assertEquals(0, Identity.load(dir.resolve("alice.json")).cursor());
+      queue.done(first);
+      assertEquals(1, Identity.load(dir.resolve("alice.json")).cursor());
+      InvalidMessageException refused =
+          assertThrows(InvalidMessageException.class, () -> queue.take(Duration.ofSeconds(5)));
+      assertEquals(2L, refused.delivery().cursor());
+      assertEquals("bye", queue.take(Duration.ofSeconds(5)).text());
+    }
   }
 
   @Test
