@@ -480,6 +480,20 @@ public final class EsmpClient implements Closeable {
           return;
         } catch (InterruptedException e) {
           return;
+        } catch (ServerException refused) {
+          // The server is up but will not have us (e.g. the key was revoked): retrying won't help.
+          DeliveryListener l;
+          synchronized (lock) {
+            l = listener;
+            listener = null; // so that closing this connection does not start another round
+            if (connection != null) {
+              connection.close();
+            }
+          }
+          if (l != null) {
+            l.onClosed(refused);
+          }
+          return;
         } catch (IOException e) {
           backoff = Math.min(backoff * 2, MAX_BACKOFF.toMillis());
         }
@@ -574,6 +588,10 @@ public final class EsmpClient implements Closeable {
       JsonNode first = JSON.readTree(line);
       if (!"hello".equals(first.path("type").asText())) {
         throw new IOException(host + ":" + port + " is not an ESMP server: " + first);
+      }
+      if (!"esmp/1".equals(first.path("protocol").asText())) {
+        throw new IOException(host + ":" + port + " speaks " + first.path("protocol")
+            + ", not esmp/1");
       }
       this.hello = (ObjectNode) first;
       this.maxFrame = hello.path("max_frame").asInt(65536);

@@ -66,7 +66,13 @@ public final class Messages {
     }
     byte[] publicKey = base64(message, "sender_pubkey", 32);
     byte[] signature = base64(message, "signature", 64);
-    byte[] bytes = signingBytes(message);
+    byte[] bytes;
+    try {
+      bytes = signingBytes(message);
+    } catch (IllegalArgumentException notIJson) {
+      // e.g. an integer beyond 2^53-1 or a number out of a double's range: nothing signs that.
+      throw new InvalidMessageException("not I-JSON: " + notIJson.getMessage());
+    }
     if (!SigningKey.verify(publicKey, bytes, signature)) {
       throw new InvalidMessageException("signature does not verify");
     }

@@ -43,7 +43,7 @@ import picocli.CommandLine.Spec;
     subcommands = {EsmpCli.Keygen.class, EsmpCli.Register.class, EsmpCli.Send.class,
         EsmpCli.Listen.class, EsmpCli.Group.class, EsmpCli.Lookup.class,
         CommandLine.HelpCommand.class})
-public final class EsmpCli {
+public final class EsmpCli implements Runnable {
 
   @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "localhost:5888",
       description = "server to talk to (default: ${DEFAULT-VALUE})")
@@ -55,6 +55,11 @@ public final class EsmpCli {
   Path identity;
 
   @Spec CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new CommandLine.ParameterException(spec.commandLine(), "which command? (see esmp --help)");
+  }
 
   public static void main(String[] args) {
     System.exit(run(new PrintWriter(new OutputStreamWriter(System.out, UTF_8), true),
@@ -140,6 +145,16 @@ public final class EsmpCli {
       return spec.commandLine().getErr();
     }
 
+    /** Bad addresses are a usage error (exit 2), found before connecting. */
+    void checkAddresses(List<String> addresses) {
+      for (String a : addresses) {
+        if (!org.esmp.client.Addresses.isValid(a)) {
+          throw new CommandLine.ParameterException(spec.commandLine(),
+              "not an ESMP address (local#domain, lowercase): " + a);
+        }
+      }
+    }
+
     void printJson(JsonNode node) {
       out().println(new String(Jcs.compact(node), UTF_8));
       out().flush();
@@ -160,6 +175,7 @@ public final class EsmpCli {
 
     @Override
     public Integer call() throws IOException {
+      checkAddresses(List.of(address));
       Identity me = Identity.create(root.identity, address);
       if (json.json) {
         ObjectNode o = JsonOut.object();
@@ -225,6 +241,8 @@ public final class EsmpCli {
       if (to.isEmpty() && cc.isEmpty()) {
         throw new CommandLine.ParameterException(spec.commandLine(), "send needs --to or --cc");
       }
+      checkAddresses(to);
+      checkAddresses(cc);
       Identity me = root.loadIdentity();
       try (EsmpClient client = root.connect(me, false)) {
         EsmpClient.Ack ack = client.sendText(to, cc, String.join(" ", text));
@@ -274,7 +292,7 @@ public final class EsmpCli {
       Identity me = root.loadIdentity();
       CountDownLatch done = new CountDownLatch(1);
       AtomicInteger seen = new AtomicInteger();
-      AtomicBoolean refused = new AtomicBoolean();
+      AtomicBoolean refused = new AtomicBoolean(); // or lost for good
       try (EsmpClient client = root.connect(me, true)) {
         client.auth();
         client.sync(new DeliveryListener() {
@@ -303,6 +321,17 @@ public final class EsmpCli {
             err().flush();
             refused.set(true);
             done.countDown();
+          }
+
+          @Override
+          public void onClosed(Throwable cause) {
+            if (done.getCount() != 0) { // not the close that follows --count
+              err().println("esmp: connection closed"
+                  + (cause != null && cause.getMessage() != null ? ": " + cause.getMessage() : ""));
+              err().flush();
+              refused.set(true);
+              done.countDown();
+            }
           }
         });
         boolean finished = timeout == null ? await(done) : done.await(timeout, TimeUnit.SECONDS);
@@ -338,6 +367,7 @@ public final class EsmpCli {
 
     @Override
     public Integer call() throws IOException {
+      checkAddresses(List.of(address));
       Identity me = root.loadIdentity();
       try (EsmpClient client = root.connect(me, false)) {
         List<String> keys = client.lookup(address);
@@ -381,6 +411,7 @@ public final class EsmpCli {
 
       @Override
       public Integer call() throws IOException {
+        checkAddresses(addresses());
         Identity me = root().loadIdentity();
         try (EsmpClient client = root().connect(me, false)) {
           return run(client);
@@ -388,6 +419,11 @@ public final class EsmpCli {
       }
 
       abstract int run(EsmpClient client) throws IOException;
+
+      /** The addresses on this command line, checked before connecting. */
+      List<String> addresses() {
+        return List.of();
+      }
 
       void printAck(EsmpClient.Ack ack, String human) {
         if (json.json) {
@@ -407,6 +443,11 @@ public final class EsmpCli {
       boolean open;
 
       @Override
+      List<String> addresses() {
+        return members;
+      }
+
+      @Override
       int run(EsmpClient client) throws IOException {
         String id = client.createGroup(name, members, open);
         if (json.json) {
@@ -424,6 +465,11 @@ public final class EsmpCli {
       @Parameters(index = "1", paramLabel = "ADDR") String member;
 
       @Override
+      List<String> addresses() {
+        return List.of(member);
+      }
+
+      @Override
       int run(EsmpClient client) throws IOException {
         printAck(client.addMember(groupId, member), "added " + member);
         return 0;
@@ -434,6 +480,11 @@ public final class EsmpCli {
     static final class Remove extends Sub {
       @Parameters(index = "0", paramLabel = "GROUP") String groupId;
       @Parameters(index = "1", paramLabel = "ADDR") String member;
+
+      @Override
+      List<String> addresses() {
+        return List.of(member);
+      }
 
       @Override
       int run(EsmpClient client) throws IOException {
