@@ -82,6 +82,7 @@ public final class EsmpClient implements Closeable {
   private boolean saveAfterListener; // guarded by lock: false for a DeliveryQueue, which saves on done()
   private long lastHandedOut; // guarded by lock: highest cursor given to the listener
   private volatile boolean closed;
+  private boolean resuming; // guarded by lock: a reconnect thread is running
 
   private EsmpClient(Builder b) {
     this.host = b.host;
@@ -458,49 +459,69 @@ public final class EsmpClient implements Closeable {
   /** After a connection of a synced client is lost: reconnect, auth, sync, with backoff. */
   private void resume(Connection lost) {
     synchronized (lock) {
-      if (closed || !autoReconnect || listener == null || connection != lost) {
-        return;
+      if (closed || !autoReconnect || listener == null || connection != lost || resuming) {
+        return; // a connection that fails while resuming is the resuming thread's business
       }
+      resuming = true;
     }
     Thread t = new Thread(() -> {
-      long backoff = 1000;
-      while (!closed) {
-        try {
-          Thread.sleep(backoff);
-          Connection fresh = open();
-          synchronized (lock) {
-            if (closed) {
-              fresh.close();
-              return;
-            }
-            connection = fresh;
-          }
-          auth(fresh);
-          sync(fresh);
-          return;
-        } catch (InterruptedException e) {
-          return;
-        } catch (ServerException refused) {
-          // The server is up but will not have us (e.g. the key was revoked): retrying won't help.
-          DeliveryListener l;
-          synchronized (lock) {
-            l = listener;
-            listener = null; // so that closing this connection does not start another round
-            if (connection != null) {
-              connection.close();
-            }
-          }
-          if (l != null) {
-            l.onClosed(refused);
-          }
-          return;
-        } catch (IOException e) {
-          backoff = Math.min(backoff * 2, MAX_BACKOFF.toMillis());
+      try {
+        resumeLoop();
+      } finally {
+        Connection now;
+        synchronized (lock) {
+          resuming = false;
+          now = connection;
+        }
+        if (now != null && now.dead) {
+          resume(now); // it dropped while this thread was finishing
         }
       }
     }, "esmp-reconnect");
     t.setDaemon(true);
     t.start();
+  }
+
+  private void resumeLoop() {
+    long backoff = 1000;
+    while (!closed) {
+      Connection fresh = null;
+      try {
+        Thread.sleep(backoff);
+        fresh = open();
+        synchronized (lock) {
+          if (closed) {
+            fresh.close();
+            return;
+          }
+          connection = fresh;
+        }
+        auth(fresh);
+        sync(fresh);
+        return;
+      } catch (InterruptedException e) {
+        return;
+      } catch (ServerException refused) {
+        // The server is up but will not have us (e.g. the key was revoked): retrying won't help.
+        DeliveryListener l;
+        synchronized (lock) {
+          l = listener;
+          listener = null; // so that closing this connection does not start another round
+          if (connection != null) {
+            connection.close();
+          }
+        }
+        if (l != null) {
+          l.onClosed(refused);
+        }
+        return;
+      } catch (IOException e) {
+        if (fresh != null) {
+          fresh.close();
+        }
+        backoff = Math.min(backoff * 2, MAX_BACKOFF.toMillis());
+      }
+    }
   }
 
   private ObjectNode await(CompletableFuture<ObjectNode> answer) throws IOException {
