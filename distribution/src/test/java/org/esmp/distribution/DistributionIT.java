@@ -105,7 +105,7 @@ class DistributionIT {
     for (String entry : modes.keySet()) {
       assertTrue(entry.startsWith(name + "/"), "entry outside the top folder: " + entry);
     }
-    for (String required : List.of("bin/esmp-server", "conf/esmp.yaml", "conf/logback.xml",
+    for (String required : List.of("bin/esmp-server", "bin/esmp", "lib/client/", "conf/esmp.yaml", "conf/logback.xml",
         "plugins/", "plugins/README.txt", "README.md", "lib/")) {
       assertTrue(modes.containsKey(name + "/" + required), "missing " + required);
     }
@@ -114,6 +114,11 @@ class DistributionIT {
     assertTrue(modes.keySet().stream().anyMatch(e -> e.matches(".*/lib/esmp-api-[^/]+\\.jar")),
         "lib/ has no esmp-api jar");
     assertEquals(0755, modes.get(name + "/bin/esmp-server") & 0777, "bin/esmp-server mode");
+    assertEquals(0755, modes.get(name + "/bin/esmp") & 0777, "bin/esmp mode");
+    assertTrue(modes.keySet().stream().anyMatch(e -> e.matches(".*/lib/client/esmp-client-[^/]+\\.jar")),
+        "lib/client/ has no esmp-client jar");
+    assertTrue(modes.keySet().stream().noneMatch(e -> e.matches(".*/lib/esmp-client-[^/]+\\.jar")),
+        "the client jar is on the server's classpath");
     assertEquals(0644, modes.get(name + "/conf/esmp.yaml") & 0777, "conf/esmp.yaml mode");
   }
 

@@ -1,0 +1,257 @@
+package org.esmp.client;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import org.esmp.client.cli.EsmpCli;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The client against {@link FakeServer}: answer matching, sync, and refusing forged deliveries. */
+@Timeout(30)
+class EsmpClientTest {
+
+  private static final SigningKey BOB = SigningKey.generate();
+
+  @TempDir Path dir;
+
+  /** Answers each frame with an ack carrying the frame's type, or an error for type "fail". */
+  private static void ackAll(FakeServer.Conn conn, ObjectNode frame) throws IOException {
+    ObjectNode answer = FakeServer.JSON.createObjectNode();
+    if (frame.path("type").asText().equals("fail")) {
+      answer.put("type", "error").put("re", FakeServer.idOf(frame)).put("code", "not_member")
+          .put("message", "not a member");
+    } else {
+      answer.put("type", "ack").put("re", FakeServer.idOf(frame)).put("duplicate", false)
+          .put("echo", frame.path("type").asText());
+    }
+    conn.send(answer);
+  }
+
+  @Test
+  void matchesPipelinedAnswersToTheirMessagesById() throws Exception {
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
+        EsmpClient client = connect(server, alice())) {
+      List<CompletableFuture<ObjectNode>> answers = new ArrayList<>();
+      List<String> types = List.of("one", "two", "fail", "three");
+      for (String type : types) {
+        ObjectNode m = FakeServer.JSON.createObjectNode();
+        m.put("type", type);
+        m.putObject("body");
+        answers.add(client.send(m));
+      }
+      assertEquals("one", answers.get(0).get(5, TimeUnit.SECONDS).path("echo").asText());
+      assertEquals("two", answers.get(1).get(5, TimeUnit.SECONDS).path("echo").asText());
+      ExecutionException failed = assertThrows(ExecutionException.class,
+          () -> answers.get(2).get(5, TimeUnit.SECONDS));
+      assertEquals("not_member", assertInstanceOf(ServerException.class, failed.getCause()).code());
+      assertEquals("three", answers.get(3).get(5, TimeUnit.SECONDS).path("echo").asText());
+    }
+  }
+
+  @Test
+  void authAnswersTheHelloChallengeAndReportsARegistration() throws Exception {
+    try (FakeServer server = new FakeServer((conn, frame) -> {
+          ObjectNode ack = FakeServer.JSON.createObjectNode();
+          ack.put("type", "ack").put("re", FakeServer.idOf(frame)).put("duplicate", false)
+              .put("address", frame.path("body").path("address").asText()).put("registered", true);
+          conn.send(ack);
+        });
+        EsmpClient client = connect(server, alice())) {
+      assertTrue(client.auth());
+      ObjectNode auth = server.received.poll(5, TimeUnit.SECONDS);
+      assertNotNull(auth);
+      assertEquals("auth", auth.path("type").asText());
+      assertEquals(Base64.getEncoder().encodeToString(new byte[32]),
+          auth.path("body").path("challenge").asText());
+      assertEquals(FakeServer.DOMAIN, auth.path("body").path("domain").asText());
+      assertEquals(FakeServer.idOf(auth), Messages.verify(auth));
+    }
+  }
+
+  /** Syncs: deliveries of cursors 1 (good), 2 (body altered after signing), 3 (good). */
+  private static void forgedSecondDelivery(FakeServer.Conn conn, ObjectNode frame) throws IOException {
+    if (!frame.path("type").asText().equals("sync")) {
+      conn.ack(frame);
+      return;
+    }
+    ObjectNode first = FakeServer.text(BOB, "alice#example.com", "hello", 1);
+    ObjectNode forged = FakeServer.text(BOB, "alice#example.com", "pay 10 euros", 2);
+    String id = FakeServer.idOf(forged);
+    ObjectNode tampered = forged.deepCopy();
+    ((ObjectNode) tampered.get("body")).put("text", "pay 1000 euros");
+    ObjectNode forgedDelivery = FakeServer.deliver(2, "bob#example.com", tampered);
+    forgedDelivery.put("id", id); // the id of what Bob signed, as a forging server would keep it
+    conn.send(FakeServer.deliver(1, "bob#example.com", first));
+    conn.send(forgedDelivery);
+    conn.send(FakeServer.deliver(3, "bob#example.com",
+        FakeServer.text(BOB, "alice#example.com", "bye", 3)));
+    ObjectNode synced = FakeServer.JSON.createObjectNode();
+    synced.put("type", "synced").put("re", FakeServer.idOf(frame)).put("cursor", 3);
+    conn.send(synced);
+  }
+
+  @Test
+  void refusesADeliveryWhoseSignatureDoesNotVerify() throws Exception {
+    Identity me = Identity.create(dir.resolve("alice.json"), "alice#example.com");
+    LinkedBlockingQueue<Object> seen = new LinkedBlockingQueue<>();
+    try (FakeServer server = new FakeServer(EsmpClientTest::forgedSecondDelivery);
+        EsmpClient client = connect(server, me)) {
+      client.auth();
+      assertEquals(3, client.sync(new DeliveryListener() {
+        @Override
+        public void onDelivery(Delivery d) {
+          seen.add(d);
+        }
+
+        @Override
+        public void onRefused(InvalidMessageException e) {
+          seen.add(e);
+        }
+      }));
+      Delivery first = assertInstanceOf(Delivery.class, seen.poll(5, TimeUnit.SECONDS));
+      assertEquals("hello", first.text());
+      InvalidMessageException refused =
+          assertInstanceOf(InvalidMessageException.class, seen.poll(5, TimeUnit.SECONDS));
+      assertTrue(refused.getMessage().contains("signature does not verify"), refused.getMessage());
+      assertEquals(2L, refused.delivery().cursor());
+      assertEquals("bye", assertInstanceOf(Delivery.class, seen.poll(5, TimeUnit.SECONDS)).text());
+      assertNull(seen.poll(200, TimeUnit.MILLISECONDS));
+    }
+    assertEquals(3, Identity.load(dir.resolve("alice.json")).cursor());
+  }
+
+  @Test
+  void queuedDeliveriesSaveTheirCursorWhenDone() throws Exception {
+    Identity me = Identity.create(dir.resolve("alice.json"), "alice#example.com");
+    try (FakeServer server = new FakeServer(EsmpClientTest::forgedSecondDelivery);
+        EsmpClient client = connect(server, me)) {
+      client.auth();
+      DeliveryQueue queue = client.syncQueue();
+      Delivery first = queue.take(Duration.ofSeconds(5));
+      assertEquals("hello", first.text());
+      assertEquals(0, Identity.load(dir.resolve("alice.json")).cursor());
+      queue.done(first);
+      assertEquals(1, Identity.load(dir.resolve("alice.json")).cursor());
+      InvalidMessageException refused =
+          assertThrows(InvalidMessageException.class, () -> queue.take(Duration.ofSeconds(5)));
+      assertEquals(2L, refused.delivery().cursor());
+      assertEquals("bye", queue.take(Duration.ofSeconds(5)).text());
+    }
+  }
+
+  @Test
+  void refusesADeliveryUnderAnotherId() throws Exception {
+    ObjectNode message = FakeServer.text(BOB, "alice#example.com", "hi", 1);
+    ObjectNode frame = FakeServer.deliver(1, "bob#example.com", message);
+    frame.put("id", "00".repeat(32));
+    assertThrows(InvalidMessageException.class, () -> Delivery.verified(frame));
+    assertEquals("hi", Delivery.verified(FakeServer.deliver(1, "bob#example.com", message)).text());
+  }
+
+  @Test
+  void cliListenPrintsTheGoodDeliveryThenFailsLoudlyOnTheForgedOne() throws Exception {
+    Path identity = dir.resolve("alice.json");
+    Identity.create(identity, "alice#example.com");
+    try (FakeServer server = new FakeServer(EsmpClientTest::forgedSecondDelivery)) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      ByteArrayOutputStream err = new ByteArrayOutputStream();
+      int code = EsmpCli.run(new PrintWriter(out, true, UTF_8), new PrintWriter(err, true, UTF_8),
+          "--server", "127.0.0.1:" + server.port(), "--identity", identity.toString(),
+          "listen", "--count", "3", "--timeout", "10");
+      assertEquals(1, code);
+      assertEquals("bob#example.com: hello\n", out.toString(UTF_8));
+      String error = err.toString(UTF_8);
+      assertTrue(error.startsWith("esmp: refused delivery 2 from bob#example.com"), error);
+      assertTrue(error.contains("signature does not verify"), error);
+      assertEquals(1, error.lines().count(), error);
+      assertFalse(out.toString(UTF_8).contains("1000"));
+    }
+    // Past the refused entry: the server would send the same bytes again.
+    assertEquals(2, Identity.load(identity).cursor());
+  }
+
+  @Test
+  void reconnectsAndResumesFromTheLastCursor() throws Exception {
+    Identity me = Identity.create(dir.resolve("alice.json"), "alice#example.com");
+    LinkedBlockingQueue<Long> sinces = new LinkedBlockingQueue<>();
+    FakeServer.Script script = (conn, frame) -> {
+      if (!frame.path("type").asText().equals("sync")) {
+        conn.ack(frame);
+        return;
+      }
+      long since = frame.path("body").path("since").asLong();
+      sinces.add(since);
+      conn.send(FakeServer.deliver(since + 1, "bob#example.com",
+          FakeServer.text(BOB, "alice#example.com", "n" + (since + 1), since + 1)));
+      ObjectNode synced = FakeServer.JSON.createObjectNode();
+      synced.put("type", "synced").put("re", FakeServer.idOf(frame)).put("cursor", since + 1);
+      conn.send(synced);
+      if (conn.number == 1) {
+        conn.close(); // the first connection drops after one delivery
+      }
+    };
+    LinkedBlockingQueue<String> texts = new LinkedBlockingQueue<>();
+    try (FakeServer server = new FakeServer(script);
+        EsmpClient client = EsmpClient.builder(me).server("127.0.0.1", server.port())
+            .autoReconnect(true).connect()) {
+      client.auth();
+      client.sync(new DeliveryListener() {
+        @Override
+        public void onDelivery(Delivery d) {
+          texts.add(d.text());
+        }
+
+        @Override
+        public void onRefused(InvalidMessageException e) {
+          texts.add("refused");
+        }
+      });
+      assertEquals("n1", texts.poll(5, TimeUnit.SECONDS));
+      assertEquals("n2", texts.poll(10, TimeUnit.SECONDS));
+      assertEquals(List.of(0L, 1L), List.of(sinces.poll(), sinces.poll()));
+    }
+    assertEquals(2, Identity.load(dir.resolve("alice.json")).cursor());
+  }
+
+  @Test
+  void failsPendingAnswersWhenTheConnectionDrops() throws Exception {
+    try (FakeServer server = new FakeServer((conn, frame) -> conn.close());
+        EsmpClient client = connect(server, alice())) {
+      ObjectNode m = FakeServer.JSON.createObjectNode();
+      m.put("type", "text");
+      m.putObject("body");
+      ExecutionException e = assertThrows(ExecutionException.class,
+          () -> client.send(m).get(5, TimeUnit.SECONDS));
+      assertInstanceOf(ConnectionClosedException.class, e.getCause());
+    }
+  }
+
+  private static Identity alice() {
+    return Identity.inMemory("alice#example.com", SigningKey.generate());
+  }
+
+  private static EsmpClient connect(FakeServer server, Identity me) throws IOException {
+    return EsmpClient.connect("127.0.0.1", server.port(), me);
+  }
+}

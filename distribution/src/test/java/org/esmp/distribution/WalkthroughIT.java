@@ -1,0 +1,245 @@
+package org.esmp.distribution;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The walkthrough of the top-level README, run for real: the built distribution's {@code
+ * bin/esmp-server} on a free port, and Alice's and Bob's {@code bin/esmp} as separate processes,
+ * each command line exactly as the README prints it (run by {@code sh}, with {@code --server}
+ * added). Every command line and every output line checked here must appear in the README, so the
+ * README cannot drift from what works.
+ */
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
+class WalkthroughIT {
+
+  private static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+  private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(60);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir Path work;
+  private Path home;
+  private String readme;
+  private int port;
+  private Process server;
+  private final List<Process> started = new ArrayList<>();
+  private int commands;
+
+  @BeforeEach
+  void startServer() throws Exception {
+    home = Paths.get(System.getProperty("esmp.dist.dir"));
+    readme = Files.readString(Paths.get(System.getProperty("esmp.readme")), UTF_8);
+    assertTrue(Files.isExecutable(home.resolve("bin/esmp")), "no bin/esmp in " + home);
+    port = freePort();
+    ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/esmp-server").toString(),
+        "--port", Integer.toString(port), "--data-dir", work.resolve("data").toString())
+        .directory(work.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .redirectOutput(work.resolve("server.out").toFile())
+        .redirectErrorStream(true);
+    environment(builder.environment());
+    server = builder.start();
+    started.add(server);
+    waitUntilListening();
+  }
+
+  @AfterEach
+  void stopEverything() throws InterruptedException {
+    for (Process p : started) {
+      if (p.isAlive()) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(20, TimeUnit.SECONDS);
+      }
+    }
+  }
+
+  @Test
+  void twoPeopleRegisterSendReceiveAndUseAGroup() throws Exception {
+    // Alice, terminal 1
+    List<String> keygen = run("esmp --identity alice.json keygen alice#localhost");
+    assertEquals(List.of("alice#localhost: new key " + publicKey("alice.json")
+        + " saved in alice.json"), keygen);
+    assertOutput("esmp --identity alice.json register", "registered alice#localhost");
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(work.resolve("alice.json"))));
+
+    // Bob, terminal 2
+    run("esmp --identity bob.json keygen bob#localhost");
+    assertOutput("esmp --identity bob.json register", "registered bob#localhost");
+    Process listen = start("esmp --identity bob.json listen --count 1 --timeout 60", "bob-listen");
+    Thread.sleep(1500); // let Bob's listen connect and sync; it would catch up anyway
+
+    // Alice sends; Bob's listen prints it and exits
+    assertOutput("esmp --identity alice.json send --to bob#localhost 'Lunch at noon?'",
+        "sent to bob#localhost");
+    assertEquals(List.of("alice#localhost: Lunch at noon?"), finish(listen, "bob-listen"));
+    assertInReadme("alice#localhost: Lunch at noon?");
+
+    // Alice creates a group with Bob and posts
+    String groupId = single(run("esmp --identity alice.json group create lunch --member bob#localhost"));
+    assertTrue(groupId.matches("[0-9a-f-]{36}"), groupId);
+    assertInReadme("G=$(esmp --identity alice.json group create lunch --member bob#localhost)");
+    Map<String, String> g = Map.of("G", groupId);
+    assertOutput(g, "esmp --identity alice.json group post \"$G\" 'Noon at the usual place'", "posted (#2)");
+
+    // Bob catches up from his saved cursor, as JSON
+    List<String> lines = run(g, "esmp --identity bob.json listen --count 2 --timeout 60 --json");
+    assertEquals(2, lines.size(), lines.toString());
+    JsonNode created = JSON.readTree(lines.get(0));
+    JsonNode post = JSON.readTree(lines.get(1));
+    assertEquals("deliver", created.path("type").asText());
+    assertEquals(2, created.path("cursor").asLong(), "cursor 1 was handled by the first listen");
+    assertEquals("alice#localhost", created.path("from").asText());
+    assertEquals(64, created.path("id").asText().length());
+    assertEquals("group_created", created.path("message").path("type").asText());
+    assertEquals(groupId, created.path("group_id").asText());
+    assertEquals(3, post.path("cursor").asLong());
+    assertEquals("Noon at the usual place", post.path("message").path("body").path("text").asText());
+    assertEquals(3, JSON.readTree(Files.readString(work.resolve("bob.json"))).path("cursor").asLong());
+
+    assertOutput(g, "esmp --identity bob.json group post \"$G\" 'See you there'", "posted (#3)");
+    assertOutput(g, "esmp --identity alice.json group history \"$G\"",
+        "#1 alice#localhost created the group \"lunch\" with bob#localhost",
+        "#2 alice#localhost: Noon at the usual place",
+        "#3 bob#localhost: See you there");
+    List<String> info = run(g, "esmp --identity bob.json group info \"$G\"");
+    assertTrue(info.contains("members alice#localhost, bob#localhost"), info.toString());
+    assertTrue(info.contains("admins  alice#localhost"), info.toString());
+    assertOutput("esmp --identity bob.json lookup alice#localhost", publicKey("alice.json"));
+
+    assertTrue(commands >= 12, "ran " + commands + " commands");
+  }
+
+  // ------------------------------------------------------------------ helpers
+
+  /** Runs {@code line} and checks its stdout lines; each must also be printed in the README. */
+  private void assertOutput(String line, String... expected) throws Exception {
+    assertOutput(Map.of(), line, expected);
+  }
+
+  private void assertOutput(Map<String, String> env, String line, String... expected) throws Exception {
+    List<String> out = run(env, line);
+    assertEquals(List.of(expected), out, line);
+    for (String e : expected) {
+      if (!e.contains(" new key ") && !e.matches("[A-Za-z0-9+/=]{44}")) { // keys are random
+        assertInReadme(e);
+      }
+    }
+  }
+
+  private List<String> run(String line) throws Exception {
+    return run(Map.of(), line);
+  }
+
+  /** Runs one README command line to its end; it must exit 0. Returns its stdout lines. */
+  private List<String> run(Map<String, String> env, String line) throws Exception {
+    String name = "cmd" + (++commands);
+    Process p = start(env, line, name);
+    return finish(p, name);
+  }
+
+  private Process start(String line, String name) throws IOException {
+    return start(Map.of(), line, name);
+  }
+
+  private Process start(Map<String, String> env, String line, String name) throws IOException {
+    assertInReadme(line);
+    assertTrue(line.startsWith("esmp "), line);
+    String withServer = "esmp --server localhost:" + port + " " + line.substring("esmp ".length());
+    ProcessBuilder builder = new ProcessBuilder("sh", "-c", withServer)
+        .directory(work.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .redirectOutput(work.resolve(name + ".out").toFile())
+        .redirectError(work.resolve(name + ".err").toFile());
+    environment(builder.environment());
+    builder.environment().putAll(env);
+    Process p = builder.start();
+    started.add(p);
+    return p;
+  }
+
+  private List<String> finish(Process p, String name) throws Exception {
+    if (!p.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS)) {
+      fail(name + " still running after " + COMMAND_TIMEOUT + output(name));
+    }
+    assertEquals(0, p.exitValue(), name + " failed" + output(name));
+    return Files.readAllLines(work.resolve(name + ".out"), UTF_8);
+  }
+
+  private void assertInReadme(String text) {
+    assertTrue(readme.contains(text), "README.md does not show: " + text);
+  }
+
+  private String publicKey(String identity) throws IOException {
+    return JSON.readTree(work.resolve(identity).toFile()).path("public_key").asText();
+  }
+
+  private static String single(List<String> lines) {
+    assertEquals(1, lines.size(), lines.toString());
+    return lines.get(0);
+  }
+
+  private void environment(Map<String, String> env) {
+    env.put("JAVA_HOME", System.getProperty("java.home"));
+    env.put("PATH", home.resolve("bin") + ":" + System.getenv("PATH"));
+    env.remove("JAVA_OPTS");
+  }
+
+  private String output(String name) {
+    StringBuilder text = new StringBuilder();
+    for (String file : List.of(name + ".out", name + ".err", "server.out")) {
+      try {
+        text.append("\n--- ").append(file).append(" ---\n")
+            .append(Files.readString(work.resolve(file), UTF_8));
+      } catch (IOException e) {
+        text.append("\n--- ").append(file).append(": ").append(e.getMessage());
+      }
+    }
+    return text.toString();
+  }
+
+  private void waitUntilListening() throws Exception {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!server.isAlive()) {
+        fail("server exited before listening" + output("none"));
+      }
+      try (Socket socket = new Socket()) {
+        socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
+        return;
+      } catch (IOException notYet) {
+        Thread.sleep(200);
+      }
+    }
+    fail("server not listening on " + port + output("none"));
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+}
