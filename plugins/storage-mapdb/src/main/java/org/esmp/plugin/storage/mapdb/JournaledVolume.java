@@ -183,6 +183,9 @@ final class JournaledVolume extends Volume {
       for (Path journal : journals) {
         Files.delete(journal);
       }
+      if (!journals.isEmpty()) {
+        syncDirectory(file); // see writeCheckpoint
+      }
       long generation = journals.isEmpty() ? 1 : generationOf(journals.get(journals.size() - 1)) + 1;
       boolean existed = base.length() >= 8 && base.getLong(0) != 0;
       return new JournaledVolume(file, base, baseChannel, generation, existed);
@@ -451,6 +454,9 @@ final class JournaledVolume extends Volume {
       baseChannel.force(false);
       oldJournal.close();
       Files.delete(journalPath(oldGeneration));
+      // Durably gone: a journal that came back after a power loss would replay old bytes over
+      // newer checkpoints.
+      syncDirectory(file);
     } catch (IOException e) {
       // The old journal stays: the next open replays it. Commits fail from now on (see
       // startCheckpoint), so nothing is acknowledged that could not be checkpointed.
