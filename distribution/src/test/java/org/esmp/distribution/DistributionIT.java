@@ -13,8 +13,6 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
@@ -124,7 +122,7 @@ class DistributionIT {
 
   @Test
   void startsFromTheZipAndGreetsWithHello() throws Exception {
-    int port = freePort();
+    int port = ServerProcesses.freePort();
     Path dataDir = work.resolve("data-dir");
     Process server = launch(launcher(), "--port", Integer.toString(port),
         "--data-dir", dataDir.toString());
@@ -202,40 +200,11 @@ class DistributionIT {
   }
 
   private Socket connectWhenListening(Process server, int port) throws Exception {
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!server.isAlive()) {
-        fail("server exited with " + server.exitValue() + " before listening" + output());
-      }
-      Socket socket = new Socket();
-      try {
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-        return socket;
-      } catch (IOException notYet) {
-        socket.close();
-        Thread.sleep(200);
-      }
-    }
-    return fail("server not listening on " + port + " after " + START_TIMEOUT + output());
+    return ServerProcesses.connectWhenListening(server, port, START_TIMEOUT, this::output);
   }
 
   private String output() {
-    StringBuilder text = new StringBuilder();
-    for (String file : List.of("stdout.txt", "stderr.txt")) {
-      try {
-        text.append("\n--- ").append(file).append(" ---\n")
-            .append(Files.readString(work.resolve(file), UTF_8));
-      } catch (IOException e) {
-        text.append("\n--- ").append(file).append(": ").append(e.getMessage());
-      }
-    }
-    return text.toString();
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
+    return ServerProcesses.contents(work, List.of("stdout.txt", "stderr.txt"));
   }
 
   /**

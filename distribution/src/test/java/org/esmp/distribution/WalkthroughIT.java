@@ -8,9 +8,6 @@ import static org.junit.jupiter.api.Assertions.fail;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
-import java.net.InetSocketAddress;
-import java.net.ServerSocket;
-import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -52,7 +49,7 @@ class WalkthroughIT {
     home = Paths.get(System.getProperty("esmp.dist.dir"));
     readme = Files.readString(Paths.get(System.getProperty("esmp.readme")), UTF_8);
     assertTrue(Files.isExecutable(home.resolve("bin/esmp")), "no bin/esmp in " + home);
-    port = freePort();
+    port = ServerProcesses.freePort();
     ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/esmp-server").toString(),
         "--port", Integer.toString(port), "--data-dir", work.resolve("data").toString())
         .directory(work.toFile())
@@ -209,37 +206,10 @@ class WalkthroughIT {
   }
 
   private String output(String name) {
-    StringBuilder text = new StringBuilder();
-    for (String file : List.of(name + ".out", name + ".err", "server.out")) {
-      try {
-        text.append("\n--- ").append(file).append(" ---\n")
-            .append(Files.readString(work.resolve(file), UTF_8));
-      } catch (IOException e) {
-        text.append("\n--- ").append(file).append(": ").append(e.getMessage());
-      }
-    }
-    return text.toString();
+    return ServerProcesses.contents(work, List.of(name + ".out", name + ".err", "server.out"));
   }
 
   private void waitUntilListening() throws Exception {
-    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (System.nanoTime() < deadline) {
-      if (!server.isAlive()) {
-        fail("server exited before listening" + output("none"));
-      }
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 1000);
-        return;
-      } catch (IOException notYet) {
-        Thread.sleep(200);
-      }
-    }
-    fail("server not listening on " + port + output("none"));
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0)) {
-      return socket.getLocalPort();
-    }
+    ServerProcesses.connectWhenListening(server, port, START_TIMEOUT, () -> output("none")).close();
   }
 }
