@@ -475,6 +475,10 @@ final class JournaledVolume extends Volume {
   }
 
   private void awaitCheckpoint() {
+    await(checkpoint);
+  }
+
+  private static void await(Future<?> checkpoint) {
     try {
       checkpoint.get();
     } catch (InterruptedException e) {
@@ -500,17 +504,13 @@ final class JournaledVolume extends Volume {
     startCheckpoint();
   }
 
-  /** Waits for the running checkpoint, if any. */
+  /** Waits for the running checkpoint, if any, without holding up the writer meanwhile. */
   void awaitCheckpointDone() {
     Future<?> running;
     synchronized (this) {
       running = checkpoint;
     }
-    try {
-      running.get();
-    } catch (InterruptedException | ExecutionException e) {
-      throw new IllegalStateException(e);
-    }
+    await(running);
   }
 
   /** Undoes every write since the last sync. */
