@@ -4,7 +4,6 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -16,6 +15,7 @@ import org.esmp.server.crypto.Ed25519Verifier;
 import org.esmp.server.dispatch.CoreHandler;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.ListenerBus;
+import org.esmp.server.dispatch.Workers;
 import org.esmp.server.json.FrameParser;
 import org.esmp.server.json.ServerJsonCodec;
 import org.esmp.server.mailbox.MailboxService;
@@ -44,7 +44,7 @@ public final class EsmpServer implements AutoCloseable {
   private final ServerConfig config;
   private final PluginHost plugins;
   private final ListenerBus listeners;
-  private final ExecutorService workers;
+  private final Workers workers;
   private final ScheduledExecutorService maintenance;
   private final NettyServer net;
   private final PluginWatcher watcher;
@@ -54,7 +54,7 @@ public final class EsmpServer implements AutoCloseable {
     Files.createDirectories(config.dataDir());
     Clock clock = Clock.systemUTC();
     this.listeners = new ListenerBus();
-    this.workers = Executors.newFixedThreadPool(config.verifyThreads(), daemonThreads("esmp-worker"));
+    this.workers = new Workers(config.verifyThreads());
     this.maintenance = Executors.newSingleThreadScheduledExecutor(daemonThreads("esmp-maintenance"));
     MailboxService mailboxes = new MailboxService(this::storage, clock, workers);
     IdentityService identities = new IdentityService(config, this::storage, new SessionRegistry(), clock);
@@ -130,14 +130,7 @@ public final class EsmpServer implements AutoCloseable {
 
   private void stopParts() {
     maintenance.shutdownNow();
-    workers.shutdown();
-    try {
-      if (!workers.awaitTermination(5, TimeUnit.SECONDS)) {
-        workers.shutdownNow();
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    workers.close();
     plugins.registry().storage().ifPresent(owned -> closeStorage(owned.extension()));
     plugins.close();
   }

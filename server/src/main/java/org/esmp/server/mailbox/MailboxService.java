@@ -1,7 +1,6 @@
 package org.esmp.server.mailbox;
 
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -25,6 +24,8 @@ import org.esmp.api.StorageChange;
 import org.esmp.api.json.JsonNumber;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.session.ConnectionSession;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Mailboxes (ESMP/1 section 4): durable delivery into them, {@code sync}, and live push to every
@@ -32,8 +33,7 @@ import org.esmp.server.session.ConnectionSession;
  */
 public final class MailboxService implements Mailboxes {
 
-  /** Backlog entries read and sent per step of a {@code sync}; bounds memory per syncing client. */
-  static final int SYNC_PAGE = 100;
+  private static final Logger log = LoggerFactory.getLogger(MailboxService.class);
 
   private final Supplier<Storage> storage;
   private final Clock clock;
@@ -86,10 +86,20 @@ public final class MailboxService implements Mailboxes {
     }
   }
 
-  /** Hands a committed entry to every connection following {@code address}. */
+  /**
+   * Hands a committed entry to every connection following {@code address}. A connection whose
+   * push fails is closed (its client syncs again); it never keeps the others from getting the entry.
+   */
   public void publish(Address address, MailboxEntry entry) {
     for (Subscription subscription : subscriptions.getOrDefault(address, Set.of())) {
-      subscription.offer(entry);
+      try {
+        subscription.offer(entry);
+      } catch (RuntimeException e) {
+        log.warn("Connection {}: pushing entry {} of {} failed; closing it", subscription.session, entry.cursor(),
+            address, e);
+        subscription.stop();
+        subscription.session.close();
+      }
     }
   }
 
@@ -109,54 +119,44 @@ public final class MailboxService implements Mailboxes {
       throw new RejectedException(ErrorCode.BAD_FIELD, "sync body must be {\"since\":N}, N a cursor (0 for all)");
     }
     Storage store = storage.get();
-    Subscription subscription = new Subscription(address, session);
-    // Follow first, then read: an entry committed meanwhile is either in the backlog read below
-    // (and dropped from the live queue as already sent) or after it (and sent live). No gap.
-    Set<Subscription> following = subscriptions.computeIfAbsent(address, a -> ConcurrentHashMap.newKeySet());
-    following.removeIf(earlier -> earlier.session == session); // a second sync restarts from its cursor
-    following.add(subscription);
+    Subscription subscription = new Subscription(address, session, store, workers);
+    // Follow first, then read the last cursor: an entry committed meanwhile is offered to the
+    // subscription, which sends it after the backlog. No gap.
+    follow(subscription);
     session.onClose(() -> unfollow(subscription));
     long last = store.lastCursor(address);
-    CompletableFuture<Reply> done = new CompletableFuture<>();
-    sendBacklog(store, subscription, Math.min(since.longValue(), last), last, done);
-    return done;
+    return subscription.start(Math.min(since.longValue(), last), last)
+        .handle((cursor, failure) -> {
+          if (failure != null) {
+            unfollow(subscription);
+            throw new RejectedException(ErrorCode.INTERNAL, "connection closed or storage failed during sync");
+          }
+          return Reply.result("synced", JsonObject.builder().put("cursor", cursor).build());
+        });
   }
 
-  private void sendBacklog(Storage store, Subscription subscription, long after, long last, CompletableFuture<Reply> done) {
-    try {
-      List<MailboxEntry> page = after >= last ? List.of() : store.readMailbox(subscription.address, after, SYNC_PAGE);
-      List<MailboxEntry> sending = new ArrayList<>(page.size());
-      for (MailboxEntry entry : page) {
-        if (entry.cursor() <= last) {
-          sending.add(entry);
+  /**
+   * Adds {@code subscription} to its address's followers, in place of an earlier one of the same
+   * connection (a second sync restarts from its cursor). Atomic with {@link #unfollow}: a
+   * subscription is never added to a set that was just dropped from the map.
+   */
+  private void follow(Subscription subscription) {
+    subscriptions.compute(subscription.address, (a, set) -> {
+      Set<Subscription> following = set != null ? set : ConcurrentHashMap.newKeySet();
+      following.removeIf(earlier -> {
+        if (earlier.session != subscription.session) {
+          return false;
         }
-      }
-      if (sending.isEmpty()) {
-        subscription.caughtUp(last);
-        done.complete(Reply.result("synced", JsonObject.builder().put("cursor", last).build()));
-        return;
-      }
-      CompletableFuture<Void> written = null;
-      for (MailboxEntry entry : sending) {
-        written = subscription.session.send(Deliveries.encode(entry));
-      }
-      long next = sending.get(sending.size() - 1).cursor();
-      // The next page is read once this one has left: a large backlog never sits in memory whole.
-      written.whenCompleteAsync((ok, failure) -> {
-        if (failure != null) {
-          unfollow(subscription);
-          done.completeExceptionally(new RejectedException(ErrorCode.INTERNAL, "connection closed during sync"));
-        } else {
-          sendBacklog(store, subscription, next, last, done);
-        }
-      }, workers);
-    } catch (RuntimeException e) {
-      unfollow(subscription);
-      done.completeExceptionally(e);
-    }
+        earlier.stop();
+        return true;
+      });
+      following.add(subscription);
+      return following;
+    });
   }
 
   private void unfollow(Subscription subscription) {
+    subscription.stop();
     subscriptions.computeIfPresent(subscription.address, (a, set) -> {
       set.remove(subscription);
       return set.isEmpty() ? null : set;

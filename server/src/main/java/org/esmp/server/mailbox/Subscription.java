@@ -1,69 +1,203 @@
 package org.esmp.server.mailbox;
 
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
+import org.esmp.api.Storage;
 import org.esmp.server.session.ConnectionSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One connection following one mailbox after {@code sync}. Entries reach it in cursor order with
- * no gap and no duplicate: while the backlog is being sent, live entries wait here; afterwards an
- * entry is sent only when it is the next cursor, and an early one waits for its predecessor
- * (commits of one mailbox may complete on different threads).
+ * One connection following one mailbox after {@code sync}: every entry after the sync's cursor
+ * goes to the connection in cursor order, with no gap and no duplicate, first the backlog and then
+ * each entry as it is committed.
+ *
+ * <p><b>The storage is the truth, offers are hints.</b> Every committed entry is {@link #offer
+ * offered}. When it is the next cursor and nothing is being read, it is sent at once: the common
+ * case costs no read. Any other offer (one that came early, because commits of one mailbox can
+ * complete on different threads, or one beyond a backlog still being sent) only raises the
+ * target, and the subscription reads from the storage, in pages, up to it. Every cursor up to a
+ * committed one is committed too, so the read finds every entry up to the target, or finds it gone
+ * (past retention) and skips it. So a late or lost offer costs a read, never a stall, and a
+ * subscription holds no entries in memory beyond the page being sent.
+ *
+ * <p><b>Threads.</b> Reads run on the workers, one at a time per subscription; the next page is
+ * read only once the previous one has been written to the socket, so a slow reader holds back its
+ * own backlog and nothing else. {@link #offer} never blocks and may be called from any thread.
  */
 final class Subscription {
 
   private static final Logger log = LoggerFactory.getLogger(Subscription.class);
 
-  /** Entries waiting for their turn, at most; a connection that falls this far behind is closed. */
-  static final int MAX_WAITING = 10_000;
+  /** Entries read and sent per step of a read; bounds memory per subscription. */
+  static final int PAGE = 100;
 
   final Address address;
   final ConnectionSession session;
-  private final Map<Long, MailboxEntry> waiting = new TreeMap<>();
-  private boolean catchingUp = true;
-  private long lastSent;
+  private final Storage storage;
+  private final Executor workers;
+  /** Completes with the sync's last cursor once everything up to it has been sent. */
+  private final CompletableFuture<Long> synced = new CompletableFuture<>();
 
-  Subscription(Address address, ConnectionSession session) {
+  // All guarded by this.
+  private long syncedCursor;
+  /** The cursor of the last entry handed to the connection. */
+  private long lastSent;
+  /** The highest cursor known to be committed. */
+  private long target;
+  /**
+   * Whether a read is running (from the storage read until its page has been written), or, before
+   * {@link #start}, will. Invariant: when false, {@code lastSent >= target}.
+   */
+  private boolean reading = true;
+  private boolean stopped;
+
+  /** @param workers where the storage is read (never an event loop: reads may wait for a commit) */
+  Subscription(Address address, ConnectionSession session, Storage storage, Executor workers) {
     this.address = address;
     this.session = session;
+    this.storage = storage;
+    this.workers = workers;
+  }
+
+  /**
+   * Sends the entries after {@code since} up to {@code last}, the mailbox's last cursor when the
+   * subscription was already receiving offers, and goes on with later ones.
+   *
+   * @return completes with {@code last} once the backlog has been sent; fails if the connection
+   *     closed or the storage failed first
+   */
+  CompletableFuture<Long> start(long since, long last) {
+    boolean read;
+    synchronized (this) {
+      syncedCursor = last;
+      lastSent = since;
+      // Offers that came before this (the subscription follows the mailbox before last is read)
+      // raised the target; none was sent.
+      target = Math.max(target, last);
+      read = lastSent < target;
+      reading = read;
+    }
+    if (read) {
+      workers.execute(this::readPage);
+    } else {
+      completeSyncedIfDone();
+    }
+    return synced;
   }
 
   /** A newly committed entry of the mailbox. */
-  synchronized void offer(MailboxEntry entry) {
-    if (!catchingUp && entry.cursor() == lastSent + 1) {
-      send(entry);
-      drain();
-    } else if (entry.cursor() > lastSent) {
-      waiting.put(entry.cursor(), entry);
-      if (waiting.size() > MAX_WAITING) {
-        log.warn("Connection {} fell {} entries behind on {}: closing it", session, waiting.size(), address);
-        waiting.clear();
-        session.close();
+  void offer(MailboxEntry entry) {
+    synchronized (this) {
+      long cursor = entry.cursor();
+      if (stopped || cursor <= lastSent) {
+        return;
       }
+      if (!reading && cursor == lastSent + 1) {
+        target = cursor;
+        send(entry);
+        return;
+      }
+      target = Math.max(target, cursor);
+      if (reading) {
+        return; // the running read goes on until it reaches the target
+      }
+      reading = true;
     }
+    workers.execute(this::readPage);
   }
 
-  /** The backlog up to {@code last} has been sent: from now on, entries go out live. */
-  synchronized void caughtUp(long last) {
-    lastSent = last;
-    catchingUp = false;
-    waiting.keySet().removeIf(cursor -> cursor <= last);
-    drain();
+  /** Sends nothing more: the connection closed, or synced again. */
+  synchronized void stop() {
+    stopped = true;
   }
 
-  private void drain() {
-    MailboxEntry next;
-    while ((next = waiting.remove(lastSent + 1)) != null) {
-      send(next);
+  /** One step of a read: a page from the storage, sent; then the next step once it was written. */
+  private void readPage() {
+    long after;
+    long readTarget;
+    synchronized (this) {
+      if (stopped) {
+        reading = false;
+        fail(new IllegalStateException("connection closed during sync"));
+        return;
+      }
+      after = lastSent;
+      readTarget = target;
     }
+    List<MailboxEntry> page;
+    try {
+      page = storage.readMailbox(address, after, PAGE);
+    } catch (RuntimeException e) {
+      log.warn("Connection {}: reading mailbox {} failed; closing the connection", session, address, e);
+      synchronized (this) {
+        reading = false;
+        stopped = true;
+      }
+      fail(e);
+      session.close(); // the client syncs again from its cursor
+      return;
+    }
+    CompletableFuture<Void> written = null;
+    boolean more;
+    synchronized (this) {
+      if (stopped) {
+        reading = false;
+        fail(new IllegalStateException("connection closed during sync"));
+        return;
+      }
+      for (MailboxEntry entry : page) {
+        if (entry.cursor() > lastSent) {
+          written = send(entry);
+        }
+      }
+      if (page.size() < PAGE) {
+        // Every entry committed before this read, up to its target, was in the page or is gone.
+        lastSent = Math.max(lastSent, readTarget);
+      }
+      more = lastSent < target;
+      reading = more;
+    }
+    completeSyncedIfDone();
+    if (!more) {
+      return;
+    }
+    // The next page is read once this one has left: a large backlog never sits in memory whole.
+    CompletableFuture<Void> left = written != null ? written : CompletableFuture.completedFuture(null);
+    left.whenCompleteAsync((ok, failure) -> {
+      if (failure != null) {
+        stop();
+        synchronized (this) {
+          reading = false;
+        }
+        fail(failure);
+      } else {
+        readPage();
+      }
+    }, workers);
   }
 
-  private void send(MailboxEntry entry) {
+  /** Hands {@code entry} to the connection; holding the lock, so that entries leave in order. */
+  private CompletableFuture<Void> send(MailboxEntry entry) {
     lastSent = entry.cursor();
-    session.send(Deliveries.encode(entry));
+    return session.send(Deliveries.encode(entry));
+  }
+
+  private void completeSyncedIfDone() {
+    long cursor;
+    synchronized (this) {
+      if (lastSent < syncedCursor || synced.isDone()) {
+        return;
+      }
+      cursor = syncedCursor;
+    }
+    synced.complete(cursor); // outside the lock: the answer's chain runs from here
+  }
+
+  private void fail(Throwable cause) {
+    synced.completeExceptionally(cause);
   }
 }

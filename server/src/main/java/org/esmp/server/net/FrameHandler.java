@@ -12,7 +12,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.MessageId;
 import org.esmp.api.Reply;
@@ -23,6 +23,7 @@ import org.esmp.api.json.JsonString;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatched;
 import org.esmp.server.dispatch.Dispatcher;
+import org.esmp.server.dispatch.Workers;
 import org.esmp.server.json.JsonWriter;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.verify.Verdict;
@@ -51,13 +52,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private final ServerConfig config;
   private final FrameVerifier verifier;
   private final Dispatcher dispatcher;
-  private final Executor workers;
-  /**
-   * Runs a dispatch on the thread that completed what it waited for (a worker that verified the
-   * frame, or the plugin thread whose handler took the previous frame), except on this channel's
-   * event loop, which must not run it: saves a hand-off to a worker per message.
-   */
-  private final Executor inlineOffLoop = this::runOffLoop;
+  private final Workers workers;
   private final SecureRandom random;
 
   private Channel channel;
@@ -69,15 +64,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private int inFlight; // touched on the event loop only
   private boolean closing;
 
-  private void runOffLoop(Runnable task) {
-    if (channel != null && channel.eventLoop().inEventLoop()) {
-      workers.execute(task);
-    } else {
-      task.run();
-    }
-  }
-
-  FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Executor workers, SecureRandom random) {
+  FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers, SecureRandom random) {
     this.config = config;
     this.verifier = verifier;
     this.dispatcher = dispatcher;
@@ -126,8 +113,11 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     }
     long receivedAt = System.currentTimeMillis();
     CompletableFuture<Verdict> verdict = CompletableFuture.supplyAsync(() -> verifier.check(frame), workers);
-    CompletableFuture<Dispatched> dispatched =
-        dispatchTail.thenCombineAsync(verdict, (previous, v) -> dispatcher.dispatch(v, session, receivedAt), inlineOffLoop);
+    // On a server worker only: on the one that verified the frame or took the previous one if that
+    // finished last there, else handed to one. Never on a plugin's thread (which completes the
+    // previous frame's hand-over), a timer's or an event loop.
+    CompletableFuture<Dispatched> dispatched = dispatchTail.thenCombineAsync(verdict,
+        (previous, v) -> dispatcher.dispatch(v, session, receivedAt), workers.here());
     // The next frame is dispatched once this one's handler has taken it, not once it is answered.
     dispatchTail = dispatched.thenCompose(Dispatched::handed).exceptionally(e -> null);
     CompletableFuture<Reply> reply = dispatched.thenCompose(Dispatched::reply);
@@ -146,11 +136,21 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
           Verdict known = verdict.isDone() && !verdict.isCompletedExceptionally() ? verdict.join() : null;
           return encode(known, Reply.error(ErrorCode.INTERNAL, "the server failed to process this message"));
         });
+    // Neither input ever fails, so neither does the chain: one answer's trouble never holds up the
+    // answers after it.
     writeTail = writeTail.thenCombine(encoded, (previous, bytes) -> {
-      // execute() always queues, even on the event loop, so writes keep the order of this chain.
-      channel.eventLoop().execute(() -> write(bytes, closeAfter));
+      queueWrite(bytes, closeAfter);
       return null;
     });
+  }
+
+  /** Queues a write on the event loop; execute() always queues, so writes keep the chain's order. */
+  private void queueWrite(ByteBuf bytes, boolean closeAfter) {
+    try {
+      channel.eventLoop().execute(() -> write(bytes, closeAfter));
+    } catch (RejectedExecutionException e) {
+      bytes.release(); // the server is stopping: the connection is being closed anyway
+    }
   }
 
   private void write(ByteBuf bytes, boolean closeAfter) {

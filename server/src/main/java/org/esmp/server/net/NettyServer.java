@@ -8,10 +8,10 @@ import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
 import java.net.InetSocketAddress;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
+import org.esmp.server.dispatch.Workers;
 import org.esmp.server.verify.FrameVerifier;
 
 /** Listens on the configured TCP port. Only starts and stops; {@link FrameHandler} holds the logic. */
@@ -26,7 +26,7 @@ public final class NettyServer implements AutoCloseable {
    *
    * @throws java.io.IOException (sneakily, from Netty) when the port cannot be bound
    */
-  public NettyServer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Executor workers)
+  public NettyServer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers)
       throws InterruptedException {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, io)

@@ -7,10 +7,10 @@ import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.security.SecureRandom;
-import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
+import org.esmp.server.dispatch.Workers;
 import org.esmp.server.verify.FrameVerifier;
 
 /** Builds each connection's pipeline: flush batching, idle pings, line framing, protocol logic. */
@@ -19,10 +19,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   private final ServerConfig config;
   private final FrameVerifier verifier;
   private final Dispatcher dispatcher;
-  private final Executor workers;
+  private final Workers workers;
   private final SecureRandom random = new SecureRandom();
 
-  ServerInitializer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Executor workers) {
+  ServerInitializer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers) {
     this.config = config;
     this.verifier = verifier;
     this.dispatcher = dispatcher;
