@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -21,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -143,11 +145,37 @@ class DistributionIT {
     }
     assertTrue(Files.isDirectory(dataDir), "--data-dir was not used" + output());
     assertFalse(Files.exists(work.resolve("data")), "default ./data used despite --data-dir");
+    assertEquals("rwx------", PosixFilePermissions.toString(Files.getPosixFilePermissions(dataDir)),
+        "the data directory the server created is its user's alone");
+
+    List<String> jvm = jvmArguments(server);
+    assertTrue(jvm.contains("-Xmx512m"), "default heap: " + jvm);
+    assertTrue(jvm.contains("-XX:MaxDirectMemorySize=256m"), "default direct memory: " + jvm);
+    assertTrue(jvm.contains("-XX:+ExitOnOutOfMemoryError"), jvm.toString());
 
     // SIGTERM (Process.destroy) must stop the JVM itself: the script execs it.
     server.destroy();
     assertTrue(server.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS),
         "server still running " + EXIT_TIMEOUT + " after SIGTERM" + output());
+  }
+
+  @Test
+  void memoryLimitsComeFromTheEnvironmentAndJavaOptsComeLast() throws Exception {
+    int port = ServerProcesses.freePort();
+    Process server = launch(launcher(), Map.of("ESMP_HEAP", "300m", "ESMP_DIRECT_MEMORY", "100m",
+        "JAVA_OPTS", "-Xmx320m -Dlogback.configurationFile=" + home.resolve("conf/logback.xml")),
+        "--port", Integer.toString(port), "--data-dir", work.resolve("data").toString());
+    connectWhenListening(server, port).close();
+
+    List<String> jvm = jvmArguments(server);
+    assertTrue(jvm.contains("-Xmx300m"), jvm.toString());
+    assertTrue(jvm.contains("-XX:MaxDirectMemorySize=100m"), jvm.toString());
+    assertFalse(jvm.contains("-Xmx512m") || jvm.contains("-XX:MaxDirectMemorySize=256m"), jvm.toString());
+    assertTrue(jvm.contains("-XX:+ExitOnOutOfMemoryError"), jvm.toString());
+    // The JVM takes the last of repeated options: JAVA_OPTS overrides what the script sets.
+    assertTrue(jvm.indexOf("-Xmx320m") > jvm.indexOf("-Xmx300m"), jvm.toString());
+    assertTrue(jvm.lastIndexOf("-Dlogback.configurationFile=" + home.resolve("conf/logback.xml"))
+        > jvm.indexOf("-Dlogback.configurationFile=" + home.resolve("conf/logback.xml")), jvm.toString());
   }
 
   @Test
@@ -182,8 +210,28 @@ class DistributionIT {
     return home.resolve("bin/esmp-server");
   }
 
-  /** Runs the launcher in {@code work}, with this JVM's Java and output going to files there. */
+  /**
+   * The command line of the JVM the launcher exec'd into, from {@code /proc} (Linux); once the
+   * server listens, {@code server}'s pid is the JVM's.
+   */
+  private static List<String> jvmArguments(Process server) throws IOException {
+    Path cmdline = Path.of("/proc", Long.toString(server.pid()), "cmdline");
+    assumeTrue(Files.isReadable(cmdline), "needs /proc");
+    String all = new String(Files.readAllBytes(cmdline), UTF_8);
+    List<String> arguments = List.of(all.split("\0"));
+    assertTrue(arguments.get(0).endsWith("java"), "the script execs java: " + arguments);
+    return arguments;
+  }
+
   private Process launch(Path script, String... args) throws IOException {
+    return launch(script, Map.of(), args);
+  }
+
+  /**
+   * Runs the launcher in {@code work}, with this JVM's Java, none of the launcher's variables but
+   * {@code environment}, and output going to files there.
+   */
+  private Process launch(Path script, Map<String, String> environment, String... args) throws IOException {
     List<String> command = new ArrayList<>();
     command.add(script.toString());
     command.addAll(List.of(args));
@@ -194,6 +242,9 @@ class DistributionIT {
         .redirectError(work.resolve("stderr.txt").toFile());
     builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
     builder.environment().remove("JAVA_OPTS");
+    builder.environment().remove("ESMP_HEAP");
+    builder.environment().remove("ESMP_DIRECT_MEMORY");
+    builder.environment().putAll(environment);
     Process process = builder.start();
     started.add(process);
     return process;

@@ -10,6 +10,8 @@ import org.esmp.api.Storage;
 import org.esmp.api.StorageChange;
 import org.esmp.server.config.ConfigException;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.data.DataDirectory;
+import org.esmp.server.data.DataDirectoryInUseException;
 import org.esmp.server.json.ServerJsonCodec;
 import org.esmp.server.mailbox.MailboxService;
 import org.esmp.server.plugin.PluginHost;
@@ -57,7 +59,20 @@ final class AddUserCommand implements Callable<Integer> {
     MailboxService idle = new MailboxService(() -> {
       throw new IllegalStateException("add-user does not deliver messages");
     }, Clock.systemUTC(), Runnable::run);
-    PluginHost host = new PluginHost(config, Set.of(), idle, new ServerJsonCodec());
+    DataDirectory data;
+    try {
+      data = DataDirectory.open(config.dataDir());
+    } catch (DataDirectoryInUseException e) {
+      System.err.println("esmp-server: " + e.getMessage() + ": stop it first");
+      return 1;
+    }
+    PluginHost host;
+    try {
+      host = new PluginHost(config, data.pluginCopies(), Set.of(), idle, new ServerJsonCodec());
+    } catch (RuntimeException e) {
+      data.close();
+      throw e;
+    }
     try {
       Storage storage;
       try {
@@ -79,6 +94,7 @@ final class AddUserCommand implements Callable<Integer> {
     } finally {
       host.registry().storage().ifPresent(owned -> owned.extension().close());
       host.close();
+      data.close();
     }
   }
 }

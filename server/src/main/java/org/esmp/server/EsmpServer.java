@@ -1,6 +1,5 @@
 package org.esmp.server;
 
-import java.nio.file.Files;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
@@ -12,6 +11,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.esmp.api.Storage;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.crypto.Ed25519Verifier;
+import org.esmp.server.data.DataDirectory;
 import org.esmp.server.dispatch.CoreHandler;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.ListenerBus;
@@ -42,6 +42,7 @@ public final class EsmpServer implements AutoCloseable {
   private static final Duration PLUGIN_WATCH_INTERVAL = Duration.ofSeconds(1);
 
   private final ServerConfig config;
+  private final DataDirectory data;
   private final PluginHost plugins;
   private final ListenerBus listeners;
   private final Workers workers;
@@ -51,7 +52,7 @@ public final class EsmpServer implements AutoCloseable {
 
   private EsmpServer(ServerConfig config) throws Exception {
     this.config = config;
-    Files.createDirectories(config.dataDir());
+    this.data = DataDirectory.open(config.dataDir());
     Clock clock = Clock.systemUTC();
     this.listeners = new ListenerBus();
     this.workers = new Workers(config.verifyThreads());
@@ -64,7 +65,12 @@ public final class EsmpServer implements AutoCloseable {
         "key_revoke", identities::revokeKey,
         "lookup", identities::lookup,
         "sync", mailboxes::sync);
-    this.plugins = new PluginHost(config, core.keySet(), mailboxes, new ServerJsonCodec());
+    try {
+      this.plugins = new PluginHost(config, data.pluginCopies(), core.keySet(), mailboxes, new ServerJsonCodec());
+    } catch (RuntimeException e) {
+      data.close();
+      throw e;
+    }
     try {
       plugins.start();
       Dispatcher dispatcher = new Dispatcher(config, plugins, core, listeners, clock);
@@ -98,9 +104,11 @@ public final class EsmpServer implements AutoCloseable {
   }
 
   /**
-   * Starts a server: creates the data directory, loads the plugins, and listens.
+   * Starts a server: creates and locks the data directory, loads the plugins, and listens.
    *
    * @throws Exception when it cannot start (port taken, unusable directory, broken storage)
+   * @throws org.esmp.server.data.DataDirectoryInUseException when another server runs on the same
+   *     data directory
    */
   public static EsmpServer start(ServerConfig config) throws Exception {
     EsmpServer server = new EsmpServer(config);
@@ -133,6 +141,7 @@ public final class EsmpServer implements AutoCloseable {
     workers.close();
     plugins.registry().storage().ifPresent(owned -> closeStorage(owned.extension()));
     plugins.close();
+    data.close(); // last: the plugins' copies are deleted and the storage closed
   }
 
   private static void closeStorage(Storage storage) {

@@ -47,6 +47,9 @@ class AddUserIT {
       assertAck(b.call(alicePhone.frame(auth(b, "alice#example.com"))));
       assertError(b.call(TestIdentity.random().frame(auth(b, "bob#example.com"))), "forbidden");
       assertAck(a.call(alice.frame(text("note to self", "alice#example.com"))));
+      assertEquals(1, addUser("bob#example.com", TestIdentity.random().publicKey()),
+          "refused while a server holds the data directory");
     }
+    assertEquals(0, addUser("bob#example.com", TestIdentity.random().publicKey()), "and accepted once it stopped");
   }
 }

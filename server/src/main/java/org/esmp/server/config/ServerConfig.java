@@ -15,7 +15,8 @@ import org.esmp.api.Address;
  * @param port TCP port; 0 picks a free one (tests)
  * @param domain the main domain, announced in {@code hello}
  * @param domains every domain served, the main one first
- * @param dataDir where plugins keep durable state
+ * @param dataDir where plugins keep durable state, and the server its lock and the plugin jars' copies
+ *     ({@link org.esmp.server.data.DataDirectory}); one server at a time
  * @param pluginsDir where plugin jars are loaded from
  * @param maxFrame largest frame in bytes, line ending not counted
  * @param maxDepth deepest JSON nesting accepted; the frame's object is level 1

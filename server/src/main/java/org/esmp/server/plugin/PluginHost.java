@@ -25,6 +25,7 @@ import org.esmp.api.MessageListener;
 import org.esmp.api.ServerContext;
 import org.esmp.api.Storage;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.data.OwnerOnly;
 import org.esmp.server.verify.FrameVerifier;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.PluginState;
@@ -51,7 +52,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Each plugin is loaded from a private copy of its jar, under a name used once: the plugins
  * directory can be written while the server runs, and the JDK's cache of opened jars never serves
- * an old copy of a replaced jar. Unloading first takes the plugin out of the registry (new messages
+ * an old copy of a replaced jar. The copies live in a directory of the data directory (never the
+ * system's temporary directory); a copy is deleted when its plugin is unloaded, the directory on
+ * {@link #close}, and the leftovers of a killed server at the next start. Unloading first takes the plugin out of the registry (new messages
  * no longer see it), then waits for its calls in flight (at most the plugin answer timeout), then
  * closes its extensions that are {@link AutoCloseable}, stops it (PF4J's {@code Plugin.stop}) and
  * closes its class loader.
@@ -106,21 +109,28 @@ public final class PluginHost implements AutoCloseable {
       Optional<Storage> storage) {}
 
   /**
+   * @param copies where the private copies of the jars go, used by this host alone (the data
+   *     directory's {@link org.esmp.server.data.DataDirectory#pluginCopies()}, under its lock):
+   *     whatever is there is deleted here, before anything is loaded, and it is created anew,
+   *     readable by the server's user only
    * @param coreTypes types the server answers itself; a plugin cannot take them over
    * @param mailboxes the mailbox service offered to plugins
    * @param json the JSON codec offered to plugins
+   * @throws UncheckedIOException when the directory cannot be emptied or created
    */
-  public PluginHost(ServerConfig config, Set<String> coreTypes, Mailboxes mailboxes, JsonCodec json) {
+  public PluginHost(ServerConfig config, Path copies, Set<String> coreTypes, Mailboxes mailboxes, JsonCodec json) {
     this.config = config;
     this.coreTypes = Set.copyOf(coreTypes);
     this.threadsPerPlugin = Math.max(2, config.verifyThreads());
     ServerContext context = new CoreContext(config, () -> registry.storage().map(PluginRegistry.Owned::extension),
         mailboxes, json, type -> registry.extensionsOf(type));
     this.factory = new ContextExtensionFactory(context);
+    this.copies = copies;
     try {
-      this.copies = Files.createTempDirectory("esmp-plugins-");
+      deleteLeftovers(copies);
+      OwnerOnly.createDirectory(copies);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot create a directory for the loaded plugin jars", e);
+      throw new UncheckedIOException("cannot prepare " + copies.toAbsolutePath() + " for the plugin jars' copies: " + e, e);
     }
     this.manager = new Manager(copies, factory, apiVersion());
     // Timeouts of plugin calls: second-scale, so a 100 ms tick is precise enough.
@@ -294,9 +304,10 @@ public final class PluginHost implements AutoCloseable {
     String name = jar.getFileName().toString();
     Path copy = copies.resolve(++copiesMade + "-" + name);
     try {
-      Files.copy(jar, copy);
+      OwnerOnly.copy(jar, copy);
     } catch (IOException e) {
       log.error("Plugin jar {} could not be read; skipped: {}", name, e.toString());
+      deleteQuietly(copy);
       return Optional.empty();
     }
     String id;
@@ -528,6 +539,23 @@ public final class PluginHost implements AutoCloseable {
       Files.deleteIfExists(file);
     } catch (IOException e) {
       log.debug("Could not delete {}", file, e);
+    }
+  }
+
+  /** Deletes the copies a server that was killed left behind (a clean stop deletes its own). */
+  private static void deleteLeftovers(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    List<Path> files;
+    try (Stream<Path> walk = Files.walk(dir)) {
+      files = walk.sorted(Comparator.reverseOrder()).toList();
+    }
+    for (Path file : files) {
+      Files.delete(file);
+    }
+    if (files.size() > 1) {
+      log.info("Deleted {} plugin jar copies left in {} by an earlier run", files.size() - 1, dir.toAbsolutePath());
     }
   }
 

@@ -38,8 +38,8 @@ class PluginHostIT {
   private PluginHost host;
 
   private PluginHost start() {
-    host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), Set.of("auth"),
-        mock(Mailboxes.class), new ServerJsonCodec());
+    host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), data.resolve("plugin-copies"),
+        Set.of("auth"), mock(Mailboxes.class), new ServerJsonCodec());
     host.start();
     return host;
   }

@@ -54,8 +54,8 @@ class PluginReloadLeakIT {
   @Test
   void fiftyLoadUnloadCyclesLeaveNoClassLoaderReachableAndMetaspaceFlat() throws Exception {
     Path jar = ExamplePlugins.reaction(build.resolve("reaction.jar"));
-    PluginHost host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), Set.of("auth"),
-        mock(Mailboxes.class), new ServerJsonCodec());
+    PluginHost host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), data.resolve("plugin-copies"),
+        Set.of("auth"), mock(Mailboxes.class), new ServerJsonCodec());
     host.start();
     Map<Path, PluginJars.Fingerprint> settling = new HashMap<>();
     Path deployed = plugins.resolve("reaction.jar");
