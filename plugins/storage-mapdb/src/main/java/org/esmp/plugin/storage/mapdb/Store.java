@@ -115,12 +115,13 @@ final class Store {
    * <p>MapDB's plain store (no MapDB transactions) on a {@link JournaledVolume}: MapDB 3.1's own
    * transactions do not survive a kill during a commit's copy into the file, the journal does.
    *
+   * @param failure where the store reports that it failed for good
    * @throws IllegalStateException naming the file when it cannot be opened
    */
-  static Store open(Path file) {
+  static Store open(Path file, StorageFailure failure, JournalOptions options) {
     JournaledVolume volume;
     try {
-      volume = JournaledVolume.open(file);
+      volume = JournaledVolume.open(file, failure, options);
     } catch (RuntimeException | Error e) {
       throw new IllegalStateException("storage-mapdb: cannot open " + file + ": " + e, e);
     }
