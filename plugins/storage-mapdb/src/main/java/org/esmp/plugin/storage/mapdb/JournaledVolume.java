@@ -133,6 +133,8 @@ final class JournaledVolume extends Volume {
   private ByteBuffer recordBuffer = ByteBuffer.allocateDirect(1 << 20);
   private final byte[] zeroCheck = new byte[PAGE_SIZE];
   private final CRC32C crc = new CRC32C();
+  /** While set, {@link #sync()} writes nothing: see {@link #deferSyncs}. Writer only. */
+  private boolean syncsDeferred;
   /** Test hook: runs on the checkpoint thread before it writes into the file. */
   volatile Runnable beforeCheckpointWrites = () -> {};
 
@@ -503,6 +505,9 @@ final class JournaledVolume extends Volume {
   @Override
   public synchronized void sync() {
     failure.check();
+    if (syncsDeferred) {
+      return;
+    }
     if (checkpoint.isDone()) {
       awaitCheckpoint(); // throws if it failed, before anything is written
     }
@@ -727,6 +732,16 @@ final class JournaledVolume extends Volume {
     await(running);
   }
 
+  /**
+   * While {@code deferred}, syncs (MapDB's commits) write nothing and the writes since the last
+   * sync stay pending, so that the next sync after this is called with false commits them all as
+   * one record. Creating a store takes several MapDB commits; as one record, a kill during the
+   * first start leaves either nothing or the whole store.
+   */
+  synchronized void deferSyncs(boolean deferred) {
+    syncsDeferred = deferred;
+  }
+
   /** Undoes every write since the last sync. */
   synchronized void rollback() {
     AtomicReferenceArray<Page> table = overlay;
@@ -916,7 +931,11 @@ final class JournaledVolume extends Volume {
   /** Grows the file at once (with zeros, beyond anything committed) and the overlay's table. */
   @Override
   public synchronized void ensureAvailable(long offset) {
+    long before = base.length();
     base.ensureAvailable(offset);
+    if (base.length() != before) {
+      options.afterStep().accept("store file grown");
+    }
     int pages = pageCount(Math.max(offset, base.length()));
     synchronized (tableLock) {
       AtomicReferenceArray<Page> table = overlay;

@@ -206,6 +206,11 @@ public final class MapDbStorage implements Storage {
     return new long[] {committer.applyNanos.get() / 1_000_000, committer.commitNanos.get() / 1_000_000};
   }
 
+  /** Test hook: starts a checkpoint of what is committed; call it while no commit runs. */
+  void beginCheckpoint() {
+    store.volume().beginCheckpoint();
+  }
+
   /** Test hook: runs on the commit thread between applying a batch and committing it. */
   void beforeCommit(Runnable hook) {
     committer.beforeCommit = hook;

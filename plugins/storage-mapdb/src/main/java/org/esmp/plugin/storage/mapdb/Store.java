@@ -60,9 +60,13 @@ final class Store {
   /** Values plugins keep, keyed by space + NUL + key: see {@link KeyValues}. */
   volatile BTreeMap<String, byte[]> values;
 
+  /** Opens MapDB on {@code volume}; creating a new store is committed by {@link #recordFormatIfNew}. */
   private Store(Path file, JournaledVolume volume) {
     this.file = file;
     this.volume = volume;
+    // MapDB commits while it creates the store, its catalog and each collection: a kill between
+    // those commits would leave a store MapDB cannot open. Creation is one journal record instead.
+    volume.deferSyncs(!volume.existed());
     openCollections(volume.existed());
   }
 
@@ -92,6 +96,11 @@ final class Store {
     // Group threads keep whole messages here: values outside the nodes, as for the mailbox.
     values = db.treeMap("values", Serializer.STRING, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen();
     this.db = db;
+  }
+
+  /** The volume under MapDB: for tests. */
+  JournaledVolume volume() {
+    return volume;
   }
 
   /** Commits every write since the last commit, durably: see {@link JournaledVolume#sync()}. */
@@ -135,8 +144,12 @@ final class Store {
     }
   }
 
-  /** Marks a new, empty file with this format; refuses data without a format record. */
+  /**
+   * Marks a new, empty file with this format, and commits it with the whole creation as one
+   * journal record; refuses data without a format record.
+   */
   private void recordFormatIfNew() {
+    volume.deferSyncs(false);
     Long format = meta.get("format");
     if (format == null) {
       if (!identities.isEmpty() || !addresses.isEmpty() || !accepted.isEmpty()) {
