@@ -19,6 +19,7 @@ import org.esmp.api.Request;
 import org.esmp.api.Session;
 import org.esmp.api.SignedMessage;
 import org.esmp.api.Storage;
+import org.esmp.api.StorageFailedException;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
@@ -46,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher {
 
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  /** Failures answered {@code internal} are logged at most once per second each. */
+  private static final LogLimiter failures = new LogLimiter(log);
 
   /** Processed every time, never answered as duplicates (ESMP/1 section 2.2). */
   public static final Set<String> SESSION_TYPES = Set.of("auth", "sync", "lookup", "history", "group_info");
@@ -221,8 +224,9 @@ public final class Dispatcher {
       return reply;
     }
     PluginRegistry.Declared declared = registry.types().get(message.type());
-    log.error("Message {} of type '{}'{}: the handler gave {}; answered 'internal'", message.id(), message.type(),
-        declared == null ? "" : " (plugin " + declared.pluginId() + ")", problem);
+    String handler = declared == null ? "" : " (plugin " + declared.pluginId() + ")";
+    failures.log(true, message.type() + handler + problem, "Message " + message.id() + " of type '" + message.type()
+        + "'" + handler + ": the handler gave " + problem + "; answered 'internal'", null);
     return Reply.error(ErrorCode.INTERNAL, "the server failed to process this message");
   }
 
@@ -251,16 +255,31 @@ public final class Dispatcher {
     if (cause instanceof RejectedException rejected) {
       return Reply.error(rejected.code(), rejected.getMessage() == null ? "refused" : rejected.getMessage());
     }
-    if (cause instanceof PluginCallException call) {
+    StorageFailedException storageFailed = storageFailure(cause);
+    if (storageFailed != null) {
+      // Logged once at ERROR by the server, which then exits: here only a reminder per second.
+      failures.log(false, "storage failed", "Messages answered 'internal': the storage failed ("
+          + storageFailed.getMessage() + ")", null);
+    } else if (cause instanceof PluginCallException call) {
       // The plugin's own failure: one line, and its stack trace when it threw.
-      log.error("Message {} of type '{}': {}; answered 'internal'", message.id(), message.type(), call.getMessage(),
-          call.getCause());
+      failures.log(true, message.type() + call.getMessage(), "Message " + message.id() + " of type '"
+          + message.type() + "': " + call.getMessage() + "; answered 'internal'", call.getCause());
     } else {
       PluginRegistry.Declared declared = registry.types().get(message.type());
-      log.error("Message {} of type '{}'{} failed", message.id(), message.type(),
-          declared == null ? "" : " (plugin " + declared.pluginId() + ")", cause);
+      String handler = declared == null ? "" : " (plugin " + declared.pluginId() + ")";
+      failures.log(true, message.type() + handler + cause, "Message " + message.id() + " of type '"
+          + message.type() + "'" + handler + " failed: " + cause, cause);
     }
     return Reply.error(ErrorCode.INTERNAL, "the server failed to process this message");
+  }
+
+  private static StorageFailedException storageFailure(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof StorageFailedException storageFailed) {
+        return storageFailed;
+      }
+    }
+    return null;
   }
 
   /** A verified message with where it arrived. */

@@ -928,11 +928,22 @@ final class JournaledVolume extends Volume {
     return true;
   }
 
-  /** Grows the file at once (with zeros, beyond anything committed) and the overlay's table. */
+  /**
+   * Grows the file at once (with zeros, beyond anything committed) and the overlay's table.
+   *
+   * @throws StorageFailedException if the file cannot grow (a full disk): the storage fails for
+   *     good, as when the journal cannot be written (see {@link #sync()})
+   */
   @Override
   public synchronized void ensureAvailable(long offset) {
+    failure.check();
     long before = base.length();
-    base.ensureAvailable(offset);
+    try {
+      base.ensureAvailable(offset);
+    } catch (RuntimeException e) {
+      // MapDB's volume grows only after the zeros are written: it is as it was.
+      throw failure.fail("cannot grow " + file + " (" + (e.getCause() != null ? e.getCause() : e) + ")", e);
+    }
     if (base.length() != before) {
       options.afterStep().accept("store file grown");
     }
