@@ -435,7 +435,6 @@ final class JournaledVolume extends Volume {
   }
 
   private static void applyRecordBody(ByteBuffer body, Volume base, FileChannel baseChannel) throws IOException {
-    ByteBuffer chunk = ByteBuffer.allocate(CHUNK_SIZE);
     while (body.hasRemaining()) {
       long pageNumber = body.getLong();
       long chunks = body.getLong();
@@ -443,14 +442,19 @@ final class JournaledVolume extends Volume {
       // Grows the file first, writing zeros (MapDB's volume writes them through a RandomAccessFile,
       // so a full disk is an exception here too), and maps the new part for later reads.
       base.ensureAvailable(pageStart + PAGE_SIZE);
-      for (long bits = chunks; bits != 0; bits &= bits - 1) {
-        int index = Long.numberOfTrailingZeros(bits);
-        chunk.clear();
-        body.get(chunk.array());
-        long position = pageStart + ((long) index << CHUNK_SHIFT);
-        while (chunk.hasRemaining()) {
-          position += baseChannel.write(chunk, position);
+      // One write per run of adjacent chunks: their bytes are adjacent in the record too.
+      long bits = chunks;
+      while (bits != 0) {
+        int first = Long.numberOfTrailingZeros(bits);
+        int run = Long.numberOfTrailingZeros(~(bits >>> first)); // the set bits from first on
+        int length = run << CHUNK_SHIFT;
+        ByteBuffer bytes = body.slice(body.position(), length);
+        body.position(body.position() + length);
+        long position = pageStart + ((long) first << CHUNK_SHIFT);
+        while (bytes.hasRemaining()) {
+          position += baseChannel.write(bytes, position);
         }
+        bits = run == 64 ? 0 : bits & ~(((1L << run) - 1) << first);
       }
     }
   }

@@ -365,4 +365,28 @@ class JournaledVolumeTest {
     recovered.close();
     volume.close();
   }
+
+  @Test
+  void replayRestoresEveryByteOfScatteredWrites() throws IOException {
+    JournaledVolume volume = fresh("a");
+    byte[] expected = new byte[(int) SIZE];
+    Random random = new Random(42);
+    for (int commit = 0; commit < 200; commit++) {
+      for (int write = 0; write < 20; write++) {
+        int length = 1 + random.nextInt(random.nextBoolean() ? 16 : 9000);
+        int offset = random.nextInt(expected.length - length);
+        byte[] data = bytes(random.nextInt(), length);
+        volume.putData(offset, data, 0, length);
+        System.arraycopy(data, 0, expected, offset, length);
+      }
+      volume.sync();
+    }
+    long started = System.nanoTime();
+    JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
+    System.out.printf("replayed a %d KiB journal in %d ms%n", volume.journalSize() >> 10,
+        (System.nanoTime() - started) / 1_000_000);
+    assertArrayEquals(expected, read(recovered, 0, expected.length));
+    recovered.close();
+    volume.close();
+  }
 }
