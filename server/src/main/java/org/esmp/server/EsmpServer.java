@@ -49,6 +49,7 @@ public final class EsmpServer implements AutoCloseable {
   private final ListenerBus listeners;
   private final ExecutorService workers;
   private final ScheduledExecutorService maintenance;
+  private final Dispatcher dispatcher;
   private final NettyServer net;
   private final PluginWatcher watcher;
   /** Set once close() starts: a storage failure from then on is part of stopping, not fatal. */
@@ -72,7 +73,7 @@ public final class EsmpServer implements AutoCloseable {
     this.plugins = new PluginHost(config, core.keySet(), mailboxes, new ServerJsonCodec());
     try {
       plugins.start();
-      Dispatcher dispatcher = new Dispatcher(config, plugins, core, listeners, clock);
+      this.dispatcher = new Dispatcher(config, plugins, core, listeners, clock);
       FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()), new Ed25519Verifier(KEY_CACHE_CAPACITY));
       this.net = new NettyServer(config, verifier, dispatcher, workers);
     } catch (Exception | Error e) {
@@ -172,6 +173,7 @@ public final class EsmpServer implements AutoCloseable {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
+    dispatcher.stopping();
     watcher.close();
     net.close();
     stopParts();

@@ -10,13 +10,10 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.ServerSocket;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -38,7 +35,10 @@ import org.junit.jupiter.api.io.TempDir;
  * must exit with {@link Main#STORAGE_FAILED} after exactly one ERROR line. With room made, the
  * server restarts on the same data directory and serves every acked message exactly once.
  *
- * <p>Mounting a tmpfs needs root (as on CI and the build machines); elsewhere the test is skipped.
+ * <p>The tmpfs is mounted directly when the test runs as root (as on CI), else in a user and mount
+ * namespace of its own ({@code unshare -Urm}, held open by a sleeping process, the servers and
+ * the filler entering it with {@code nsenter}): the mount must outlive the first server. Where
+ * neither is permitted the test is skipped.
  */
 class DiskFullIT {
 
@@ -51,9 +51,8 @@ class DiskFullIT {
   @Test
   void aFullDiskStopsTheServerWithOneLineAndARestartServesEveryAckedMessageOnce() throws Exception {
     Path mount = Files.createDirectories(dir.resolve("disk"));
-    Assumptions.assumeTrue(run("mount", "-t", "tmpfs", "-o", "size=" + MOUNT_MIB + "m", "tmpfs", mount.toString()) == 0,
-        "mounting a tmpfs is not permitted here");
-    try {
+    try (SmallDisk disk = SmallDisk.mount(mount, MOUNT_MIB)) {
+      this.disk = disk;
       Path data = mount.resolve("data");
       Path filler = mount.resolve("filler");
       TestIdentity alice = TestIdentity.random();
@@ -63,13 +62,14 @@ class DiskFullIT {
 
       Path firstLog = dir.resolve("server-1.log");
       Process server = startChild(data, firstLog);
+      String fill = "dd if=/dev/zero of=" + filler + " bs=64k 2>/dev/null; truncate -s -" + FREE_KIB + "K " + filler;
       int sent = 0;
       try {
         int port = portOf(server, firstLog);
         try (TestClient a = new TestClient(port); TestClient b = new TestClient(port)) {
           authenticate(a, alice, "alice#example.com");
           authenticate(b, bob, "bob#example.com");
-          fill(filler, FREE_KIB);
+          assertEquals(0, disk.run("sh", "-c", fill), "filling the disk");
           AtomicInteger answered = new AtomicInteger();
           Thread reader = new Thread(() -> {
             try {
@@ -120,7 +120,7 @@ class DiskFullIT {
       System.out.println("DiskFullIT: " + sent + " sent, " + acked.size() + " acked, " + refused.get()
           + " refused before the exit; the line: " + errors.get(0));
 
-      Files.delete(filler);
+      assertEquals(0, disk.run("rm", filler.toString()));
       Path secondLog = dir.resolve("server-2.log");
       server = startChild(data, secondLog);
       try (TestClient b = new TestClient(portOf(server, secondLog))) {
@@ -140,48 +140,102 @@ class DiskFullIT {
         server.destroy();
         server.waitFor(30, TimeUnit.SECONDS);
       }
-    } finally {
-      run("umount", "-l", mount.toString());
     }
   }
 
-  /** Fills the file system of {@code filler} until only {@code freeKib} KiB are left. */
-  private static void fill(Path filler, int freeKib) throws IOException {
-    byte[] block = new byte[64 << 10];
-    try (OutputStream out = Files.newOutputStream(filler)) {
-      while (true) {
-        out.write(block);
+  /**
+   * A tmpfs of a given size at a directory: mounted directly when permitted, else in a user and
+   * mount namespace that a sleeping process holds open. Commands that must see it run through
+   * {@link #command}.
+   */
+  private static final class SmallDisk implements AutoCloseable {
+    private final Path mount;
+    private final Process holder;
+    private final List<String> prefix;
+
+    private SmallDisk(Path mount, Process holder, List<String> prefix) {
+      this.mount = mount;
+      this.holder = holder;
+      this.prefix = prefix;
+    }
+
+    /** Mounts it, or skips the test (a JUnit assumption) where that is not permitted. */
+    static SmallDisk mount(Path mount, int mib) throws Exception {
+      String options = "size=" + mib + "m";
+      // -Desmp.it.userns=true tries the namespace first, as a user who is not root would.
+      if (!Boolean.getBoolean("esmp.it.userns")
+          && exec(List.of("mount", "-t", "tmpfs", "-o", options, "tmpfs", mount.toString())) == 0) {
+        return new SmallDisk(mount, null, List.of());
       }
-    } catch (IOException full) {
-      // No space left on device: now make the room wanted.
+      Process holder = null;
+      try {
+        holder = new ProcessBuilder("unshare", "-Urm", "sh", "-c",
+            "mount -t tmpfs -o " + options + " tmpfs '" + mount + "' && echo mounted && exec sleep 100000")
+            .redirectErrorStream(true).start();
+        String first = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream(),
+            StandardCharsets.UTF_8)).readLine();
+        if ("mounted".equals(first)) {
+          return new SmallDisk(mount, holder, List.of("nsenter", "-t", Long.toString(holder.pid()), "-U", "-m",
+              "--preserve-credentials"));
+        }
+        System.out.println("DiskFullIT: unshare -Urm: " + first);
+      } catch (IOException noUnshare) {
+        System.out.println("DiskFullIT: " + noUnshare);
+      }
+      if (holder != null) {
+        holder.destroyForcibly();
+      }
+      Assumptions.abort("mounting a tmpfs is not permitted here, neither directly nor in a user namespace");
+      return null;
     }
-    try (FileChannel channel = FileChannel.open(filler, StandardOpenOption.WRITE)) {
-      channel.truncate(Math.max(0, channel.size() - (long) freeKib * 1024));
+
+    /** {@code command}, to run where the tmpfs is mounted. */
+    List<String> command(String... command) {
+      List<String> all = new ArrayList<>(prefix);
+      all.addAll(List.of(command));
+      return all;
+    }
+
+    /** Runs {@code command} where the tmpfs is mounted; returns its exit code. */
+    int run(String... command) throws Exception {
+      return exec(command(command));
+    }
+
+    private static int exec(List<String> command) throws Exception {
+      Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      int code = process.waitFor();
+      if (code != 0) {
+        System.out.println("DiskFullIT: " + String.join(" ", command) + " exited " + code + ": " + output.strip());
+      }
+      return code;
+    }
+
+    @Override
+    public void close() throws Exception {
+      if (holder == null) {
+        exec(List.of("umount", "-l", mount.toString()));
+      } else {
+        holder.destroyForcibly(); // the namespace, and its mount, end with it
+        holder.waitFor(10, TimeUnit.SECONDS);
+      }
     }
   }
 
-  private static int run(String... command) throws Exception {
-    Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-    String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    int code = process.waitFor();
-    if (code != 0) {
-      System.out.println("DiskFullIT: " + String.join(" ", command) + " exited " + code + ": " + output.strip());
-    }
-    return code;
-  }
+  private final java.util.Map<Process, Integer> ports = new ConcurrentHashMap<>();
+  private SmallDisk disk;
 
   /** Starts the real server's main class in a child JVM on a free port, its output in {@code log}. */
-  private final java.util.Map<Process, Integer> ports = new ConcurrentHashMap<>();
-
   private Process startChild(Path data, Path log) throws IOException {
     int port;
     try (ServerSocket probe = new ServerSocket(0)) {
       port = probe.getLocalPort();
     }
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
-        Main.class.getName(), "--bind", "127.0.0.1", "--port", Integer.toString(port), "--domain", "example.com",
-        "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString());
+    ProcessBuilder builder = new ProcessBuilder(disk.command(java, "-Xmx256m", "-cp",
+        System.getProperty("java.class.path"), Main.class.getName(), "--bind", "127.0.0.1", "--port",
+        Integer.toString(port), "--domain", "example.com", "--data-dir", data.toString(), "--plugins-dir",
+        TestServers.pluginsDir().toString()));
     builder.redirectErrorStream(true);
     builder.redirectOutput(log.toFile());
     Process process = builder.start();

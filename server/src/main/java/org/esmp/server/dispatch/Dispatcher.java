@@ -58,6 +58,8 @@ public final class Dispatcher {
   private final Map<String, CoreHandler> core;
   private final ListenerBus listeners;
   private final Clock clock;
+  /** Set when the server stops: failures of messages still in flight are expected then. */
+  private volatile boolean stopping;
   /** Messages being processed, so that a resend arriving meanwhile waits for the first answer. */
   private final Map<MessageId, CompletableFuture<Reply>> inFlight = new ConcurrentHashMap<>();
 
@@ -109,6 +111,15 @@ public final class Dispatcher {
       mine.complete(failureReply(message, e, registry));
       return Dispatched.now(mine);
     }
+  }
+
+  /**
+   * The server is stopping: messages still in flight may fail as the storage and plugins close.
+   * They are answered {@code internal} as before, logged at WARN (at most once a second) instead of
+   * ERROR.
+   */
+  public void stopping() {
+    stopping = true;
   }
 
   /** An accepted message's answer as a resend gets it: {@code "duplicate":true}; errors unchanged. */
@@ -247,7 +258,7 @@ public final class Dispatcher {
         () -> new IllegalStateException("no storage plugin installed"));
   }
 
-  private static Reply failureReply(SignedMessage message, Throwable failure, PluginRegistry registry) {
+  private Reply failureReply(SignedMessage message, Throwable failure, PluginRegistry registry) {
     Throwable cause = failure;
     while (cause instanceof CompletionException && cause.getCause() != null) {
       cause = cause.getCause();
@@ -256,7 +267,9 @@ public final class Dispatcher {
       return Reply.error(rejected.code(), rejected.getMessage() == null ? "refused" : rejected.getMessage());
     }
     StorageFailedException storageFailed = storageFailure(cause);
-    if (storageFailed != null) {
+    if (stopping) {
+      failures.log(false, "stopping", "Messages answered 'internal' while the server stops (" + cause + ")", null);
+    } else if (storageFailed != null) {
       // Logged once at ERROR by the server, which then exits: here only a reminder per second.
       failures.log(false, "storage failed", "Messages answered 'internal': the storage failed ("
           + storageFailed.getMessage() + ")", null);

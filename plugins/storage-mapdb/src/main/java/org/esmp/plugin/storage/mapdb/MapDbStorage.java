@@ -36,6 +36,8 @@ import org.pf4j.Extension;
  * accepted records being deleted by a trim may vanish before that trim commits: they are past
  * retention.
  *
+ * <p>Reads after {@link #close} throw {@link IllegalStateException}.
+ *
  * <p>The constructor opens and reads through the whole file, and throws
  * {@link IllegalStateException} naming it when it cannot be opened or is damaged. Thread-safe.
  *
@@ -105,6 +107,14 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public Optional<JsonObject> acceptedAnswer(MessageId id) {
+    try {
+      return readAcceptedAnswer(id);
+    } catch (IllegalAccessError e) {
+      throw closed(e);
+    }
+  }
+
+  private Optional<JsonObject> readAcceptedAnswer(MessageId id) {
     String hex = id.hex();
     long prefix = Keys.idPrefix(id);
     while (true) {
@@ -122,12 +132,20 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public Optional<byte[]> get(String space, String key) {
-    return view.values.get(space, key);
+    try {
+      return view.values.get(space, key);
+    } catch (IllegalAccessError e) {
+      throw closed(e);
+    }
   }
 
   @Override
   public List<Stored> scan(String space, String fromKey, String toKey, int limit) {
-    return view.values.scan(space, fromKey, toKey, limit);
+    try {
+      return view.values.scan(space, fromKey, toKey, limit);
+    } catch (IllegalAccessError e) {
+      throw closed(e);
+    }
   }
 
   @Override
@@ -137,6 +155,22 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit) {
+    try {
+      return readMailboxEntries(address, afterCursor, limit);
+    } catch (IllegalAccessError e) {
+      throw closed(e);
+    }
+  }
+
+  /**
+   * A read that raced with {@link #close}: MapDB says so with an {@link IllegalAccessError}, an
+   * {@code Error} callers would not expect from a read; this is the exception they do.
+   */
+  private IllegalStateException closed(IllegalAccessError e) {
+    return new IllegalStateException("storage-mapdb is closed", e);
+  }
+
+  private List<MailboxEntry> readMailboxEntries(Address address, long afterCursor, int limit) {
     CommittedView.Mailbox mailbox = view.mailbox(address);
     if (limit <= 0 || mailbox == null || afterCursor >= mailbox.lastCursor()) {
       return List.of();
