@@ -118,7 +118,8 @@ class DiskFullIT {
       assertTrue(errors.get(0).contains("storage failed"), errors.get(0));
       assertTrue(acked.size() > 0, "messages were acked before the disk filled up");
       System.out.println("DiskFullIT: " + sent + " sent, " + acked.size() + " acked, " + refused.get()
-          + " refused before the exit; the line: " + errors.get(0));
+          + " refused before the exit; the line: " + errors.get(0) + "; WARN lines: "
+          + log.lines().filter(line -> line.contains(" WARN ")).toList());
 
       assertEquals(0, disk.run("rm", filler.toString()));
       Path secondLog = dir.resolve("server-2.log");

@@ -940,7 +940,6 @@ final class JournaledVolume extends Volume {
    */
   @Override
   public synchronized void ensureAvailable(long offset) {
-    failure.check();
     long before = base.length();
     try {
       base.ensureAvailable(offset);
