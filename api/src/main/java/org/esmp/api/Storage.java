@@ -2,6 +2,7 @@ package org.esmp.api;
 
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import org.esmp.api.json.JsonObject;
 import org.pf4j.ExtensionPoint;
@@ -29,6 +30,10 @@ import org.pf4j.ExtensionPoint;
  * chosen when the server starts and stays while it runs: its jar changed in or removed from the
  * plugins directory is ignored (with a log line) until the next start, and a jar added then that
  * provides a storage is refused.
+ *
+ * <p><b>Failure.</b> A storage that can no longer promise durability (a disk sync failed: whether
+ * the bytes reached the disk is unknown, and syncing again proves nothing) stops for good rather
+ * than go on: see {@link #failure()}.
  */
 public interface Storage extends ExtensionPoint {
 
@@ -82,6 +87,18 @@ public interface Storage extends ExtensionPoint {
    * @return how many mailbox entries were deleted, once durable
    */
   CompletionStage<Long> trim(long receivedBefore);
+
+  /**
+   * Completes once, when the storage has failed for good (a disk sync or checkpoint failed, its
+   * writer broke): from then on it refuses every commit with that exception. The server then logs
+   * one line and exits non-zero; opening the storage again replays what was durable.
+   *
+   * <p>The default never completes, for storages that cannot fail this way. Completed on the
+   * storage's own thread: callers must not block it.
+   */
+  default CompletionStage<StorageFailedException> failure() {
+    return new CompletableFuture<>();
+  }
 
   /** Commits what is pending and closes the store; called once when the server stops. */
   default void close() {}

@@ -7,8 +7,11 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.esmp.api.Storage;
+import org.esmp.api.StorageFailedException;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.crypto.Ed25519Verifier;
 import org.esmp.server.data.DataDirectory;
@@ -47,10 +50,13 @@ public final class EsmpServer implements AutoCloseable {
   private final ListenerBus listeners;
   private final Workers workers;
   private final ScheduledExecutorService maintenance;
+  private final Dispatcher dispatcher;
   private final NettyServer net;
   private final PluginWatcher watcher;
+  /** Set once close() starts: a storage failure from then on is part of stopping, not fatal. */
+  private final AtomicBoolean closing = new AtomicBoolean();
 
-  private EsmpServer(ServerConfig config) throws Exception {
+  private EsmpServer(ServerConfig config, Consumer<String> onFatal) throws Exception {
     this.config = config;
     this.data = DataDirectory.open(config.dataDir());
     Clock clock = Clock.systemUTC();
@@ -73,7 +79,7 @@ public final class EsmpServer implements AutoCloseable {
     }
     try {
       plugins.start();
-      Dispatcher dispatcher = new Dispatcher(config, plugins, core, listeners, clock);
+      this.dispatcher = new Dispatcher(config, plugins, core, listeners, clock);
       FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()), new Ed25519Verifier(KEY_CACHE_CAPACITY));
       this.net = new NettyServer(config, verifier, dispatcher, workers);
     } catch (Exception | Error e) {
@@ -82,6 +88,29 @@ public final class EsmpServer implements AutoCloseable {
     }
     maintenance.scheduleWithFixedDelay(() -> trim(clock), 1, 60, TimeUnit.MINUTES);
     this.watcher = PluginWatcher.start(plugins, config.pluginsDir(), PLUGIN_WATCH_INTERVAL);
+    // The storage stays while the server runs: one subscription. Last, so that a storage already
+    // failed finds a whole server to stop.
+    plugins.registry().storage().ifPresent(owned -> owned.extension().failure()
+        .thenAccept(failure -> onStorageFailure(failure, onFatal == null ? this::closeAfterFailure : onFatal)));
+  }
+
+  /**
+   * Hands a storage failure to the fatal handler, on a thread of its own: the handler closes the
+   * server or exits, which must not run on the storage's thread (closing the storage waits for it).
+   */
+  private void onStorageFailure(StorageFailedException failure, Consumer<String> onFatal) {
+    if (closing.get()) {
+      return;
+    }
+    String reason = failure == null || failure.getMessage() == null ? "unknown failure" : failure.getMessage();
+    Thread fatal = new Thread(() -> onFatal.accept(reason), "esmp-fatal");
+    fatal.start();
+  }
+
+  /** The fatal handler of {@link #start(ServerConfig)}: one line, and the server closes; the JVM stays. */
+  private void closeAfterFailure(String reason) {
+    log.error("storage failed: {}; closing the server", reason);
+    close();
   }
 
   private Storage storage() {
@@ -90,12 +119,18 @@ public final class EsmpServer implements AutoCloseable {
 
   /** Retention: deletes mailbox entries older than the configured period. */
   private void trim(Clock clock) {
+    if (closing.get()) {
+      return;
+    }
     if (plugins.registry().storage().isEmpty()) {
       return;
     }
     long cutoff = clock.millis() - config.retention().toMillis();
     storage().trim(cutoff).whenComplete((deleted, failure) -> {
-      if (failure != null) {
+      if (failure instanceof StorageFailedException
+          || failure != null && failure.getCause() instanceof StorageFailedException) {
+        log.debug("Retention: the storage failed", failure); // logged once, as fatal
+      } else if (failure != null) {
         log.error("Retention: trimming mailboxes failed", failure);
       } else if (deleted > 0) {
         log.info("Retention: deleted {} mailbox entries older than {} days", deleted, config.retention().toDays());
@@ -104,14 +139,27 @@ public final class EsmpServer implements AutoCloseable {
   }
 
   /**
-   * Starts a server: creates and locks the data directory, loads the plugins, and listens.
+   * Starts a server: creates and locks the data directory, loads the plugins, and listens. If the
+   * storage fails for good while it runs ({@link Storage#failure()}), the server logs one line at
+   * ERROR and closes; the JVM goes on (for tests and embedding: {@link Main} exits instead).
    *
    * @throws Exception when it cannot start (port taken, unusable directory, broken storage)
    * @throws org.esmp.server.data.DataDirectoryInUseException when another server runs on the same
    *     data directory
    */
   public static EsmpServer start(ServerConfig config) throws Exception {
-    EsmpServer server = new EsmpServer(config);
+    return start(config, null);
+  }
+
+  /**
+   * Starts a server as {@link #start(ServerConfig)}, with {@code onFatal} called once if the storage
+   * fails for good while it runs.
+   *
+   * @param onFatal called on a thread of its own with the failure's one-line reason; it logs and
+   *     ends the server (it may exit the JVM). Null for the default: log at ERROR and close.
+   */
+  public static EsmpServer start(ServerConfig config, Consumer<String> onFatal) throws Exception {
+    EsmpServer server = new EsmpServer(config, onFatal);
     log.info("ESMP server listening on {}:{} (domain {}, {} plugins: {})", config.bind(), server.port(),
         config.domain(), server.plugins.startedPlugins().size(), server.plugins.startedPlugins());
     return server;
@@ -127,9 +175,13 @@ public final class EsmpServer implements AutoCloseable {
     return config;
   }
 
-  /** Stops listening, drains the workers, stops the plugins and closes the storage. */
+  /** Stops listening, drains the workers, stops the plugins and closes the storage. Idempotent. */
   @Override
   public void close() {
+    if (!closing.compareAndSet(false, true)) {
+      return;
+    }
+    dispatcher.stopping();
     watcher.close();
     net.close();
     stopParts();

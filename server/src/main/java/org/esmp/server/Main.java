@@ -18,8 +18,22 @@ import picocli.CommandLine.Option;
 
 /**
  * {@code esmp-server}: reads the configuration (embedded defaults, then the config file, then
- * flags), starts the server and runs until stopped. Bad configuration is one line on stderr and
- * exit code 2; a server that cannot start is one line and exit code 1.
+ * flags), starts the server and runs until stopped. Exit codes:
+ *
+ * <ul>
+ *   <li>0: stopped (SIGTERM, SIGINT);
+ *   <li>1: the server could not start (one line on stderr);
+ *   <li>2: bad configuration (one line on stderr);
+ *   <li>3: out of memory, from the JVM itself ({@code bin/esmp-server} runs it with
+ *       {@code -XX:+ExitOnOutOfMemoryError});
+ *   <li>{@value #STORAGE_FAILED}: the storage failed for good while running (a disk sync or
+ *       checkpoint failed, the disk is full): one ERROR line in the log. Nothing more was
+ *       acknowledged after the failure; a supervisor restarts the server, and the storage replays
+ *       what was durable.
+ * </ul>
+ *
+ * <p>Stopping closes the server within {@value #CLOSE_SECONDS} seconds, or exits anyway: a failed
+ * disk can leave a close waiting forever.
  */
 @Command(
     name = "esmp-server",
@@ -34,6 +48,14 @@ public final class Main implements Callable<Integer> {
   static final String HOME_PROPERTY = "esmp.home";
 
   private static final Logger log = LoggerFactory.getLogger(Main.class);
+
+  /**
+   * The exit code after the storage failed while running: 74, EX_IOERR of sysexits.h. Not 3, which
+   * is the JVM's own after an OutOfMemoryError with -XX:+ExitOnOutOfMemoryError.
+   */
+  static final int STORAGE_FAILED = 74;
+  /** How long stopping waits for the server to close before the JVM exits anyway. */
+  static final int CLOSE_SECONDS = 10;
 
   @Option(names = "--port", paramLabel = "PORT", description = "TCP port (default 5888)")
   Integer port;
@@ -91,7 +113,7 @@ public final class Main implements Callable<Integer> {
     ServerConfig serverConfig = resolve();
     EsmpServer server;
     try {
-      server = EsmpServer.start(serverConfig);
+      server = EsmpServer.start(serverConfig, Main::exitAfterStorageFailure);
     } catch (BindException e) {
       return startFailed("cannot listen on " + serverConfig.bind() + ":" + serverConfig.port() + ": " + e.getMessage(), e);
     } catch (Exception e) {
@@ -99,11 +121,35 @@ public final class Main implements Callable<Integer> {
     }
     CountDownLatch stopped = new CountDownLatch(1);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      server.close();
+      closeWithin(server, CLOSE_SECONDS);
       stopped.countDown();
     }, "esmp-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  /**
+   * The fatal handler: one line, then exit {@value #STORAGE_FAILED}. The shutdown hook closes the
+   * server first (it stops accepting connections first), bounded by {@value #CLOSE_SECONDS} s.
+   */
+  private static void exitAfterStorageFailure(String reason) {
+    log.error("storage failed: {}; exiting so that a restart replays the journal", reason);
+    System.exit(STORAGE_FAILED);
+  }
+
+  /** Closes {@code server} on a thread of its own, waiting at most {@code seconds} for it. */
+  private static void closeWithin(EsmpServer server, int seconds) {
+    Thread closer = new Thread(server::close, "esmp-close");
+    closer.setDaemon(true);
+    closer.start();
+    try {
+      closer.join(seconds * 1000L);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (closer.isAlive()) {
+      log.warn("The server did not close within {} s; exiting anyway", seconds);
+    }
   }
 
   private static int startFailed(String line, Exception e) {

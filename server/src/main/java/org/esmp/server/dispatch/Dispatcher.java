@@ -19,6 +19,7 @@ import org.esmp.api.Request;
 import org.esmp.api.Session;
 import org.esmp.api.SignedMessage;
 import org.esmp.api.Storage;
+import org.esmp.api.StorageFailedException;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
@@ -46,6 +47,8 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher {
 
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+  /** Failures answered {@code internal} are logged at most once per second each. */
+  private static final LogLimiter failures = new LogLimiter(log);
 
   /** Processed every time, never answered as duplicates (ESMP/1 section 2.2). */
   public static final Set<String> SESSION_TYPES = Set.of("auth", "sync", "lookup", "history", "group_info");
@@ -55,6 +58,8 @@ public final class Dispatcher {
   private final Map<String, CoreHandler> core;
   private final ListenerBus listeners;
   private final Clock clock;
+  /** Set when the server stops: failures of messages still in flight are expected then. */
+  private volatile boolean stopping;
   /** Messages being processed, so that a resend arriving meanwhile waits for the first answer. */
   private final Map<MessageId, CompletableFuture<Reply>> inFlight = new ConcurrentHashMap<>();
 
@@ -106,6 +111,15 @@ public final class Dispatcher {
       mine.complete(failureReply(message, e, registry));
       return Dispatched.now(mine);
     }
+  }
+
+  /**
+   * The server is stopping: messages still in flight may fail as the storage and plugins close.
+   * They are answered {@code internal} as before, logged at WARN (at most once a second) instead of
+   * ERROR.
+   */
+  public void stopping() {
+    stopping = true;
   }
 
   /** An accepted message's answer as a resend gets it: {@code "duplicate":true}; errors unchanged. */
@@ -221,8 +235,9 @@ public final class Dispatcher {
       return reply;
     }
     PluginRegistry.Declared declared = registry.types().get(message.type());
-    log.error("Message {} of type '{}'{}: the handler gave {}; answered 'internal'", message.id(), message.type(),
-        declared == null ? "" : " (plugin " + declared.pluginId() + ")", problem);
+    String handler = declared == null ? "" : " (plugin " + declared.pluginId() + ")";
+    failures.log(true, message.type() + handler + problem, "Message " + message.id() + " of type '" + message.type()
+        + "'" + handler + ": the handler gave " + problem + "; answered 'internal'", null);
     return Reply.error(ErrorCode.INTERNAL, "the server failed to process this message");
   }
 
@@ -243,7 +258,7 @@ public final class Dispatcher {
         () -> new IllegalStateException("no storage plugin installed"));
   }
 
-  private static Reply failureReply(SignedMessage message, Throwable failure, PluginRegistry registry) {
+  private Reply failureReply(SignedMessage message, Throwable failure, PluginRegistry registry) {
     Throwable cause = failure;
     while (cause instanceof CompletionException && cause.getCause() != null) {
       cause = cause.getCause();
@@ -251,16 +266,33 @@ public final class Dispatcher {
     if (cause instanceof RejectedException rejected) {
       return Reply.error(rejected.code(), rejected.getMessage() == null ? "refused" : rejected.getMessage());
     }
-    if (cause instanceof PluginCallException call) {
+    StorageFailedException storageFailed = storageFailure(cause);
+    if (stopping) {
+      failures.log(false, "stopping", "Messages answered 'internal' while the server stops (" + cause + ")", null);
+    } else if (storageFailed != null) {
+      // Logged once at ERROR by the server, which then exits: here only a reminder per second.
+      failures.log(false, "storage failed", "Messages answered 'internal': the storage failed ("
+          + storageFailed.getMessage() + ")", null);
+    } else if (cause instanceof PluginCallException call) {
       // The plugin's own failure: one line, and its stack trace when it threw.
-      log.error("Message {} of type '{}': {}; answered 'internal'", message.id(), message.type(), call.getMessage(),
-          call.getCause());
+      failures.log(true, message.type() + call.getMessage(), "Message " + message.id() + " of type '"
+          + message.type() + "': " + call.getMessage() + "; answered 'internal'", call.getCause());
     } else {
       PluginRegistry.Declared declared = registry.types().get(message.type());
-      log.error("Message {} of type '{}'{} failed", message.id(), message.type(),
-          declared == null ? "" : " (plugin " + declared.pluginId() + ")", cause);
+      String handler = declared == null ? "" : " (plugin " + declared.pluginId() + ")";
+      failures.log(true, message.type() + handler + cause, "Message " + message.id() + " of type '"
+          + message.type() + "'" + handler + " failed: " + cause, cause);
     }
     return Reply.error(ErrorCode.INTERNAL, "the server failed to process this message");
+  }
+
+  private static StorageFailedException storageFailure(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof StorageFailedException storageFailed) {
+        return storageFailed;
+      }
+    }
+    return null;
   }
 
   /** A verified message with where it arrived. */

@@ -23,6 +23,7 @@ import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.StorageChange;
+import org.esmp.api.StorageFailedException;
 import org.esmp.plugin.storage.mapdb.CommittedView.Mailbox;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,8 +35,12 @@ import org.slf4j.LoggerFactory;
  * where throughput comes from.
  * A trim runs in chunks, each its own commit, between batches.
  *
- * <p>A batch that fails is rolled back and its futures fail; later batches are served as long as
- * the rollback worked. After that the committer is broken and fails every change.
+ * <p>A batch that fails is rolled back and its futures fail; later batches are served unless the
+ * storage failed for good ({@link StorageFailure}: a failed journal write, sync or checkpoint, a
+ * failed rollback, this thread breaking), after which every change fails with that
+ * {@link StorageFailedException}, without a log line per batch (the server logs the failure once).
+ * A batch whose record is too large for the journal is committed in halves, down to the change too
+ * large alone, which alone fails. Other failures are logged at most once per second each.
  *
  * <p>{@link #submit} and {@link #trim} are thread-safe and never block; {@link #close} waits for
  * the queue to be committed.
@@ -65,13 +70,15 @@ final class GroupCommitter {
   final AtomicLong commitNanos = new AtomicLong();
   /** The id the next new mailbox gets; only the commit thread uses it. */
   private long nextAddressId;
+  private final StorageFailure failure;
+  private final LogLimiter errors = new LogLimiter(log);
   private volatile boolean closed;
-  private volatile boolean broken;
   /** Test hook: runs on the commit thread after a batch is applied, before it is committed. */
   volatile Runnable beforeCommit = () -> {};
 
-  GroupCommitter(Store store, CommittedView view, Records records, int maxQueued) {
+  GroupCommitter(Store store, CommittedView view, Records records, StorageFailure failure, int maxQueued) {
     this.store = store;
+    this.failure = failure;
     this.view = view;
     this.records = records;
     this.maxQueued = maxQueued;
@@ -122,9 +129,9 @@ final class GroupCommitter {
         future.completeExceptionally(new IllegalStateException("storage-mapdb is closed"));
         return false;
       }
-      if (broken) {
-        future.completeExceptionally(
-            new IllegalStateException("storage-mapdb failed to roll back a commit and stores nothing more"));
+      StorageFailedException failed = failure.failed();
+      if (failed != null) {
+        future.completeExceptionally(failed);
         return false;
       }
       queue.add(task);
@@ -209,15 +216,16 @@ final class GroupCommitter {
         trim.future.completeExceptionally(new IllegalStateException("storage-mapdb closed before the trim ended"));
       }
     } catch (RuntimeException | Error e) {
-      log.error("The storage commit thread failed; storage-mapdb stores nothing more", e);
+      // A bug, not a disk: worth its stack trace, once (the server logs the failure at ERROR).
+      log.warn("The storage commit thread broke", e);
+      StorageFailedException failure;
       // Under the lock: a task is either queued before this, and failed below, or refused.
       closing.writeLock().lock();
       try {
-        broken = true;
+        failure = this.failure.fail("the commit thread broke (" + e + ")", e);
       } finally {
         closing.writeLock().unlock();
       }
-      IllegalStateException failure = new IllegalStateException("storage-mapdb commit thread failed", e);
       batch.forEach(t -> t.future.completeExceptionally(failure));
       trims.forEach(t -> t.future.completeExceptionally(failure));
       // Tasks queued from now on fail in enqueue; those already queued fail here.
@@ -233,7 +241,7 @@ final class GroupCommitter {
         store.close();
         log.info("Closed storage file {}", store.file);
       } catch (RuntimeException | Error e) {
-        log.error("Closing storage file {} failed", store.file, e);
+        log.warn("Closing storage file {} failed: {}", store.file, e.toString());
       }
     }
   }
@@ -249,8 +257,9 @@ final class GroupCommitter {
   }
 
   private void commitBatch(List<ChangeTask> batch) {
-    if (broken) {
-      failAll(batch, new IllegalStateException("storage-mapdb failed to roll back a commit and stores nothing more"));
+    StorageFailedException failed = failure.failed();
+    if (failed != null) {
+      failAll(batch, failed);
       return;
     }
     Map<Address, List<Ed25519Key>> batchKeys = new HashMap<>();
@@ -288,11 +297,25 @@ final class GroupCommitter {
       commitNanos.addAndGet(System.nanoTime() - applied);
       dbCommits.incrementAndGet();
     } catch (RuntimeException | Error e) {
-      log.error("Storage commit of {} changes failed; rolling back", batch.size(), e);
       nextAddressId = firstNewAddressId;
       rollback();
       clearPending(batch);
-      failAll(batch, e);
+      failed = failure.failed();
+      RecordTooLargeException tooLarge = causeOf(e, RecordTooLargeException.class);
+      if (failed != null) {
+        failAll(batch, failed);
+      } else if (tooLarge != null && batch.size() > 1) {
+        // Which change made it too large is unknown: halves, each committed on its own.
+        int half = batch.size() / 2;
+        commitBatch(new ArrayList<>(batch.subList(0, half)));
+        commitBatch(new ArrayList<>(batch.subList(half, batch.size())));
+      } else if (tooLarge != null) {
+        errors.warn("A change refused: " + tooLarge.getMessage(), null);
+        failAll(batch, tooLarge);
+      } else {
+        errors.error("Storage commit of a batch failed, rolled back: " + e, e);
+        failAll(batch, e);
+      }
       return;
     }
     batchKeys.forEach(view::publishKeys);
@@ -406,8 +429,9 @@ final class GroupCommitter {
    * @return whether the trim is over (done or failed)
    */
   private boolean trimChunk(TrimTask trim) {
-    if (broken) {
-      trim.future.completeExceptionally(new IllegalStateException("storage-mapdb stores nothing more"));
+    StorageFailedException failed = failure.failed();
+    if (failed != null) {
+      trim.future.completeExceptionally(failed);
       return true;
     }
     if (trim.addressIds == null) {
@@ -465,9 +489,12 @@ final class GroupCommitter {
       store.commit();
       dbCommits.incrementAndGet();
     } catch (RuntimeException | Error e) {
-      log.error("Storage trim failed; rolling back", e);
       rollback();
-      trim.future.completeExceptionally(e);
+      failed = failure.failed();
+      if (failed == null) {
+        errors.error("Storage trim failed, rolled back: " + e, e);
+      }
+      trim.future.completeExceptionally(failed != null ? failed : e);
       return true;
     }
     trim.deleted += deleted;
@@ -512,8 +539,8 @@ final class GroupCommitter {
     try {
       store.rollback();
     } catch (RuntimeException | Error e) {
-      broken = true;
-      log.error("Storage rollback failed; storage-mapdb stores nothing more", e);
+      log.warn("Storage rollback failed", e);
+      failure.fail("a rollback failed (" + e + ")", e);
     } finally {
       // After the rollback and before the pending ids are dropped: see CommittedView.
       view.rollbacks.incrementAndGet();
@@ -525,6 +552,16 @@ final class GroupCommitter {
       task.change.accepted().ifPresent(a -> view.pendingIds.remove(a.id().hex()));
     }
     view.values.clearPending();
+  }
+
+  /** {@code e} or its first cause of {@code type}, or null. */
+  private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (type.isInstance(t)) {
+        return type.cast(t);
+      }
+    }
+    return null;
   }
 
   private static void failAll(List<ChangeTask> batch, Throwable cause) {

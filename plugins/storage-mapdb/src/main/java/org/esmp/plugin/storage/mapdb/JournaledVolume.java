@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -21,6 +22,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.zip.CRC32C;
+import org.esmp.api.StorageFailedException;
 import org.mapdb.DataIO;
 import org.mapdb.DataInput2;
 import org.mapdb.volume.MappedFileVol;
@@ -51,8 +53,21 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #open} replays the journals' complete records, oldest generation first, into the
  *       file before MapDB reads it (a record is acknowledged only after it was forced whole, so a
  *       torn last record never was). Replaying a record again is harmless: it writes the same
- *       bytes, and every later record is replayed after it.
+ *       bytes, and every later record is replayed after it. A journal damaged before its end is
+ *       refused rather than replayed: see {@link #replay} for how that is told from a torn tail.
  * </ul>
+ *
+ * <p><b>Failures.</b> A failed append is cut back to the last complete record; a failed append,
+ * fdatasync or checkpoint then fails the storage for good ({@link StorageFailure}): every later
+ * sync throws {@link StorageFailedException}, and nothing is ever synced again after a failed
+ * fdatasync (see {@link #sync()} for why a record whose fdatasync failed may replay, harmlessly).
+ * A restart recovers, by replay. A commit too large for one record ({@link
+ * JournalOptions#maxRecordBody}) is refused before anything is written, and the volume goes on.
+ *
+ * <p><b>Files.</b> The store file and journals are created readable by their owner only, and every
+ * creation and deletion of one is made durable by forcing the directory. A first start killed at
+ * any step leaves files that open as a new store: a file that never saw a commit (empty, or only
+ * zeros, with no journal or only a torn one) is one that did not exist.
  *
  * <p>{@link #rollback()} undoes every write since the last sync, from before-images taken on each
  * page's first write in the transaction.
@@ -75,7 +90,6 @@ final class JournaledVolume extends Volume {
   static final int RECORD_MAGIC = 0x45534a31; // "ESJ1"
   /** magic, body length, sequence number. */
   static final int RECORD_HEADER = 4 + 4 + 8;
-  private static final int MAX_RECORD_BODY = 1 << 30;
 
   static final String CHECKPOINT_PROPERTY = "esmp.storage-mapdb.checkpoint-bytes";
   /**
@@ -92,6 +106,8 @@ final class JournaledVolume extends Volume {
   private static final String JOURNAL_INFIX = ".journal.";
 
   private final Path file;
+  private final StorageFailure failure;
+  private final JournalOptions options;
   private final Volume base;
   /** The store file again, for the checkpoint's positional writes and fsync. */
   private final FileChannel baseChannel;
@@ -117,12 +133,23 @@ final class JournaledVolume extends Volume {
   private ByteBuffer recordBuffer = ByteBuffer.allocateDirect(1 << 20);
   private final byte[] zeroCheck = new byte[PAGE_SIZE];
   private final CRC32C crc = new CRC32C();
+  /** While set, {@link #sync()} writes nothing: see {@link #deferSyncs}. Writer only. */
+  private boolean syncsDeferred;
   /** Test hook: runs on the checkpoint thread before it writes into the file. */
   volatile Runnable beforeCheckpointWrites = () -> {};
 
-  private JournaledVolume(Path file, Volume base, FileChannel baseChannel, long generation, boolean existed)
+  private JournaledVolume(
+      Path file,
+      StorageFailure failure,
+      JournalOptions options,
+      Volume base,
+      FileChannel baseChannel,
+      long generation,
+      boolean existed)
       throws IOException {
     this.file = file;
+    this.failure = failure;
+    this.options = options;
     this.base = base;
     this.baseChannel = baseChannel;
     this.existed = existed;
@@ -153,31 +180,54 @@ final class JournaledVolume extends Volume {
     }
   }
 
+  /** Opens {@code file} with the production options and a failure of its own: for tests. */
+  static JournaledVolume open(Path file) {
+    return open(file, new StorageFailure(), JournalOptions.DEFAULT);
+  }
+
   /**
-   * Opens {@code file} (created if missing), and first replays its journals' complete records into
-   * it and deletes them.
+   * Opens {@code file} (created if missing, readable by its owner only), and first replays its
+   * journals' complete records into it and deletes them.
    *
+   * <p>A file that was never committed to (a kill during the very first start: the file empty or
+   * all zeros, a journal empty or with a torn first record) opens as new: see {@link #existed()}.
+   *
+   * @param failure where the volume reports that it failed for good
    * @throws UncheckedIOException if the files cannot be read or written
-   * @throws IllegalStateException if a journal is damaged before a later generation
+   * @throws IllegalStateException if a journal is corrupt before its end (see {@link #replay}), or
+   *     damaged before a later generation
    * @throws org.mapdb.DBException.FileLocked if another process has the file open
    */
-  static JournaledVolume open(Path file) {
+  static JournaledVolume open(Path file, StorageFailure failure, JournalOptions options) {
+    try {
+      if (OwnerOnly.createFile(file)) {
+        options.afterStep().accept("store file created");
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("storage-mapdb: cannot create " + file, e);
+    }
     Volume base = new MappedFileVol(file.toFile(), false, 0L, MAPDB_SLICE_SHIFT, true, 0L, false);
     FileChannel baseChannel = null;
     try {
-      baseChannel = FileChannel.open(file, StandardOpenOption.READ, StandardOpenOption.WRITE);
+      baseChannel = options.files().open(file, Set.of(StandardOpenOption.READ, StandardOpenOption.WRITE));
       List<Path> journals = journalsOf(file);
       int replayed = 0;
       for (int i = 0; i < journals.size(); i++) {
-        Replay replay = replay(journals.get(i), base);
+        Replay replay = replay(journals.get(i), base, baseChannel, options.maxRecordBody());
         replayed += replay.records();
-        if (replay.torn() && i < journals.size() - 1) {
-          throw new IllegalStateException(
-              "storage-mapdb: " + journals.get(i) + " is damaged, and a later journal exists: refusing to go on");
+        if (replay.tornAt() >= 0 && i < journals.size() - 1) {
+          String problem =
+              "storage-mapdb: "
+                  + journals.get(i)
+                  + " is damaged at byte "
+                  + replay.tornAt()
+                  + ", and a later journal exists: refusing to go on";
+          log.error(problem);
+          throw new IllegalStateException(problem);
         }
       }
       if (replayed > 0) {
-        base.sync();
+        baseChannel.force(false);
         log.info("Replayed {} committed changes from {} journal(s) into {}", replayed, journals.size(), file);
       }
       for (Path journal : journals) {
@@ -185,14 +235,15 @@ final class JournaledVolume extends Volume {
       }
       if (!journals.isEmpty()) {
         syncDirectory(file); // see writeCheckpoint
+        options.afterStep().accept("journals replayed and deleted");
       }
       long generation = journals.isEmpty() ? 1 : generationOf(journals.get(journals.size() - 1)) + 1;
       boolean existed = base.length() >= 8 && base.getLong(0) != 0;
-      return new JournaledVolume(file, base, baseChannel, generation, existed);
+      return new JournaledVolume(file, failure, options, base, baseChannel, generation, existed);
     } catch (IOException e) {
       base.close();
       closeQuietly(baseChannel);
-      throw new UncheckedIOException("storage-mapdb: cannot open the journal of " + file, e);
+      throw new UncheckedIOException("storage-mapdb: cannot open the journal of " + file + ": " + e.getMessage(), e);
     } catch (RuntimeException | Error e) {
       base.close();
       closeQuietly(baseChannel);
@@ -228,16 +279,20 @@ final class JournaledVolume extends Volume {
   /** Creates the journal of {@code generation}, durably: its name too is on disk when this returns. */
   private FileChannel createJournal(long generation) throws IOException {
     FileChannel channel =
-        FileChannel.open(journalPath(generation), StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE);
+        options
+            .files()
+            .open(
+                journalPath(generation),
+                Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
+                OwnerOnly.fileAttributes(file.toAbsolutePath().getParent()));
     syncDirectory(file);
+    options.afterStep().accept("journal " + generation + " created");
     return channel;
   }
 
   /** Forces the directory of {@code file}, so that files created in it survive a power loss. */
   private static void syncDirectory(Path file) throws IOException {
-    try (FileChannel directory = FileChannel.open(file.toAbsolutePath().getParent(), StandardOpenOption.READ)) {
-      directory.force(true);
-    }
+    OwnerOnly.syncDirectory(file.toAbsolutePath().getParent());
   }
 
   /** Whether the file held a store when opened (after replay); a new or never-committed one did not. */
@@ -245,14 +300,43 @@ final class JournaledVolume extends Volume {
     return existed;
   }
 
-  /** What replaying one journal found. */
-  record Replay(int records, boolean torn) {}
+  /**
+   * What replaying one journal found: how many records it applied, and where its torn tail starts
+   * (-1 if it had none).
+   */
+  record Replay(int records, long tornAt) {}
 
   /**
-   * Applies {@code journalFile}'s records, in order, to {@code base}; stops at the first record
-   * that is short, fails its checksum or does not follow its predecessor's sequence number.
+   * Applies {@code journalFile}'s records, in order, to the store file through {@code baseChannel}
+   * (positional writes, not the mmap: on a full disk a write into a hole of a mapped file is a
+   * SIGBUS, a channel's write is an {@link IOException}).
+   *
+   * <p>Replay stops at the first record that is not valid: short (the file ends inside it), with a
+   * bad magic number or length, a sequence number that does not follow its predecessor's, or a bad
+   * CRC. What follows is then one of two things:
+   *
+   * <ul>
+   *   <li><b>A torn tail</b>, expected after a kill or a power loss: the record being appended when
+   *       the process died, which was never acknowledged (an acknowledgement follows the record's
+   *       fdatasync). Dropped, with an INFO line.
+   *   <li><b>Corruption before the end</b>, when somewhere after the invalid record's first byte
+   *       the file holds a valid record (the magic number, a length that fits in the file, a
+   *       sequence number above the last one applied, and a matching CRC). Refused, naming the
+   *       file and the byte offset: the journal was damaged after it was written, and replaying
+   *       past the damage or dropping what follows it could both lose acknowledged changes.
+   * </ul>
+   *
+   * <p>Why this is sound: a record is appended only after the previous one's fdatasync returned,
+   * so a record that follows an invalid one was written after that one was whole on disk. A failed
+   * append is cut back to the last complete record, and a failed fdatasync stops the storage, so no
+   * record is ever written after one that may be incomplete (see {@link #sync()}). Journals are
+   * new files (never reused or preallocated), so the bytes after the last record are only what an
+   * unfinished append left: part of one record, or zeros where its pages never reached the disk.
+   *
+   * @throws IllegalStateException if the journal is corrupt before its end (also logged at ERROR)
    */
-  static Replay replay(Path journalFile, Volume base) throws IOException {
+  static Replay replay(Path journalFile, Volume base, FileChannel baseChannel, long maxRecordBody)
+      throws IOException {
     try (FileChannel journal = FileChannel.open(journalFile, StandardOpenOption.READ)) {
       long size = journal.size();
       long position = 0;
@@ -269,7 +353,7 @@ final class JournaledVolume extends Volume {
         long seq = header.getLong();
         if (magic != RECORD_MAGIC
             || bodyLength < 0
-            || bodyLength > MAX_RECORD_BODY
+            || bodyLength > maxRecordBody
             || position + RECORD_HEADER + bodyLength + 4 > size
             || seq != expectedSeq) {
           break;
@@ -284,32 +368,93 @@ final class JournaledVolume extends Volume {
           break;
         }
         body.limit(bodyLength).position(0);
-        applyRecordBody(body, base);
+        applyRecordBody(body, base, baseChannel);
         applied++;
         expectedSeq = seq + 1;
         position += RECORD_HEADER + bodyLength + 4;
       }
-      if (position < size) {
-        log.info(
-            "{}: {} bytes after the last complete record ignored (a commit that never finished)",
-            journalFile,
-            size - position);
+      if (position == size) {
+        return new Replay(applied, -1);
       }
-      return new Replay(applied, position < size);
+      long valid = validRecordAfter(journal, position, size, expectedSeq - 1, maxRecordBody);
+      if (valid >= 0) {
+        String problem =
+            "storage-mapdb: "
+                + journalFile
+                + " is corrupt at byte "
+                + position
+                + ": the record there is damaged, but a valid record follows at byte "
+                + valid
+                + "; refusing to start (the journal was damaged after it was written)";
+        log.error(problem);
+        throw new IllegalStateException(problem);
+      }
+      log.info(
+          "{}: a torn tail of {} bytes at byte {} dropped (a commit that never finished, never acknowledged)",
+          journalFile,
+          size - position,
+          position);
+      return new Replay(applied, position);
     }
   }
 
-  private static void applyRecordBody(ByteBuffer body, Volume base) {
-    byte[] chunk = new byte[CHUNK_SIZE];
+  /**
+   * The offset of the first valid record in {@code (from, size)} with a sequence number above
+   * {@code lastSeq}, or -1. Runs once per open, and only over a journal's tail.
+   */
+  private static long validRecordAfter(FileChannel journal, long from, long size, long lastSeq, long maxRecordBody)
+      throws IOException {
+    long length = size - from;
+    if (length > Integer.MAX_VALUE - 8) {
+      length = Integer.MAX_VALUE - 8; // larger than any journal: journals roll at checkpoints
+    }
+    ByteBuffer tail = ByteBuffer.allocate((int) length);
+    readFully(journal, tail, from);
+    tail.flip();
+    CRC32C crc = new CRC32C();
+    for (int at = 1; at + RECORD_HEADER + 4 <= tail.limit(); at++) {
+      if (tail.getInt(at) != RECORD_MAGIC) {
+        continue;
+      }
+      int bodyLength = tail.getInt(at + 4);
+      long seq = tail.getLong(at + 8);
+      if (bodyLength < 0 || bodyLength > maxRecordBody || seq <= lastSeq) {
+        continue;
+      }
+      long end = (long) at + RECORD_HEADER + bodyLength + 4;
+      if (end > tail.limit()) {
+        continue;
+      }
+      crc.reset();
+      crc.update(tail.slice(at, RECORD_HEADER + bodyLength));
+      if ((int) crc.getValue() == tail.getInt((int) end - 4)) {
+        return from + at;
+      }
+    }
+    return -1;
+  }
+
+  private static void applyRecordBody(ByteBuffer body, Volume base, FileChannel baseChannel) throws IOException {
     while (body.hasRemaining()) {
       long pageNumber = body.getLong();
       long chunks = body.getLong();
       long pageStart = pageNumber << PAGE_SHIFT;
+      // Grows the file first, writing zeros (MapDB's volume writes them through a RandomAccessFile,
+      // so a full disk is an exception here too), and maps the new part for later reads.
       base.ensureAvailable(pageStart + PAGE_SIZE);
-      for (long bits = chunks; bits != 0; bits &= bits - 1) {
-        int index = Long.numberOfTrailingZeros(bits);
-        body.get(chunk);
-        base.putData(pageStart + ((long) index << CHUNK_SHIFT), chunk, 0, CHUNK_SIZE);
+      // One write per run of adjacent chunks: their bytes are adjacent in the record too.
+      long bits = chunks;
+      while (bits != 0) {
+        int first = Long.numberOfTrailingZeros(bits);
+        int run = Long.numberOfTrailingZeros(~(bits >>> first)); // the set bits from first on
+        int length = run << CHUNK_SHIFT;
+        ByteBuffer bytes = body.slice(body.position(), length);
+        body.position(body.position() + length);
+        long position = pageStart + ((long) first << CHUNK_SHIFT);
+        while (bytes.hasRemaining()) {
+          position += baseChannel.write(bytes, position);
+        }
+        bits = run == 64 ? 0 : bits & ~(((1L << run) - 1) << first);
       }
     }
   }
@@ -337,29 +482,61 @@ final class JournaledVolume extends Volume {
   /**
    * Makes every write since the last sync durable, as one journal record.
    *
-   * @throws IllegalStateException if a checkpoint failed: nothing more is committed (what was is
-   *     in the journals, and the next open replays them)
-   * @throws UncheckedIOException if the journal cannot be written: this commit did not happen
+   * <p>How a failure ends:
+   *
+   * <ul>
+   *   <li>The writes do not fit in one record ({@link JournalOptions#maxRecordBody}): nothing is
+   *       written, {@link RecordTooLargeException}, and the volume goes on (the caller rolls back).
+   *   <li>The append fails (ENOSPC, EIO): the journal is cut back to its size before the append
+   *       (truncated and forced: that fdatasync follows a failed write, not a failed fdatasync) so
+   *       that it ends with its last complete record, and the storage fails for good. It would
+   *       otherwise answer every message {@code internal} while looking alive; a restart is what
+   *       recovers (after the disk was given room), and replay finds a journal that ends cleanly.
+   *   <li>The fdatasync fails: the storage fails for good, without a retry. Whether the record
+   *       reached the disk is unknown, and a later fdatasync can succeed without having written it
+   *       (the kernel may have dropped the dirty pages with the error: PostgreSQL's "fsyncgate").
+   *       The record was not acknowledged, and since nothing is committed after it, nothing that
+   *       depends on it is acknowledged either. Replay at the next start may find it whole and
+   *       apply it: a change that was never acknowledged is then stored. That is acceptable: its
+   *       sender got {@code internal} (or nothing) and resends, and the resend is answered from the
+   *       stored accepted record as a duplicate, so the message is still stored exactly once.
+   * </ul>
+   *
+   * @throws StorageFailedException if the storage failed (now or before, here or in a
+   *     checkpoint): this commit did not happen, and none will
+   * @throws RecordTooLargeException if the writes do not fit in one record: nothing written
    */
   @Override
   public synchronized void sync() {
+    failure.check();
+    if (syncsDeferred) {
+      return;
+    }
     if (checkpoint.isDone()) {
       awaitCheckpoint(); // throws if it failed, before anything is written
     }
     if (dirty.isEmpty()) {
       return;
     }
-    int bodyLength = 0;
+    long bodyLength = 0;
     for (Page page : dirty) {
       bodyLength += 16 + Long.bitCount(page.dirtyChunks) * CHUNK_SIZE;
     }
-    int recordLength = RECORD_HEADER + bodyLength + 4;
+    if (bodyLength > options.maxRecordBody()) {
+      throw new RecordTooLargeException(
+          "storage-mapdb: a commit of "
+              + bodyLength
+              + " bytes does not fit in one journal record (at most "
+              + options.maxRecordBody()
+              + ")");
+    }
+    int recordLength = (int) (RECORD_HEADER + bodyLength + 4);
     if (recordBuffer.capacity() < recordLength) {
       recordBuffer = ByteBuffer.allocateDirect(Math.max(recordLength, recordBuffer.capacity() * 2));
     }
     ByteBuffer record = recordBuffer;
     record.clear();
-    record.putInt(RECORD_MAGIC).putInt(bodyLength).putLong(nextSeq);
+    record.putInt(RECORD_MAGIC).putInt((int) bodyLength).putLong(nextSeq);
     for (Page page : dirty) {
       record.putLong(page.number).putLong(page.dirtyChunks);
       for (long bits = page.dirtyChunks; bits != 0; bits &= bits - 1) {
@@ -379,10 +556,14 @@ final class JournaledVolume extends Volume {
       while (record.hasRemaining()) {
         position += journal.write(record, position);
       }
+    } catch (IOException e) {
+      throw cutBack(e);
+    }
+    try {
       journal.force(false);
     } catch (IOException e) {
-      // Not committed: the caller rolls back.
-      throw new UncheckedIOException("storage-mapdb: cannot write the journal of " + file, e);
+      throw failure.fail(
+          "cannot sync the journal " + journalPath(generation) + " (" + e.getMessage() + "); not retried", e);
     }
     // Committed: from here on nothing may throw.
     journalSize += recordLength;
@@ -392,6 +573,7 @@ final class JournaledVolume extends Volume {
     }
     dirty.clear();
     undo.clear();
+    options.afterStep().accept("journal " + generation + " appended");
     if (journalSize >= CHECKPOINT_JOURNAL_BYTES || overlayPages.size() >= CHECKPOINT_PAGES) {
       try {
         if (overlayPages.size() >= MAX_OVERLAY_PAGES) {
@@ -399,9 +581,36 @@ final class JournaledVolume extends Volume {
         }
         startCheckpoint();
       } catch (RuntimeException e) {
-        log.error("storage-mapdb: cannot checkpoint {}; the next commit fails", file, e);
+        // This commit is durable and stands; the next one is refused.
+        failure.fail("cannot checkpoint " + file + " (" + e.getMessage() + ")", e);
       }
     }
+  }
+
+  /**
+   * After a failed append: truncates the journal back to its last complete record and forces that,
+   * then fails the storage.
+   */
+  private StorageFailedException cutBack(IOException writeFailure) {
+    Path path = journalPath(generation);
+    try {
+      journal.truncate(journalSize);
+      journal.force(false);
+    } catch (IOException | RuntimeException e) {
+      writeFailure.addSuppressed(e);
+      return failure.fail(
+          "cannot write the journal "
+              + path
+              + " ("
+              + writeFailure.getMessage()
+              + "), nor cut it back to its last complete record ("
+              + e.getMessage()
+              + ")",
+          writeFailure);
+    }
+    return failure.fail(
+        "cannot write the journal " + path + " (" + writeFailure.getMessage() + "); cut back to its last complete record",
+        writeFailure);
   }
 
   /**
@@ -438,30 +647,39 @@ final class JournaledVolume extends Volume {
     checkpoint = checkpointer.submit(() -> writeCheckpoint(frozen, oldJournal, oldGeneration));
   }
 
-  /** Checkpoint thread: writes {@code frozen} into the file, forces it, then drops the old journal. */
+  /**
+   * Checkpoint thread: writes {@code frozen} into the file, forces it, then drops the old journal.
+   * A failure fails the storage for good (the old journal stays, and the next open replays it):
+   * after a failed fdatasync of the file, syncing it again would prove nothing.
+   */
   private void writeCheckpoint(List<Page> frozen, FileChannel oldJournal, long oldGeneration) {
+    try {
+      writeCheckpointOrThrow(frozen, oldJournal, oldGeneration);
+    } catch (IOException | RuntimeException | Error e) {
+      throw failure.fail("checkpoint of " + file + " failed (" + e + ")", e);
+    }
+  }
+
+  private void writeCheckpointOrThrow(List<Page> frozen, FileChannel oldJournal, long oldGeneration)
+      throws IOException {
     beforeCheckpointWrites.run();
     long started = System.nanoTime();
-    try {
-      frozen.sort(Comparator.comparingLong(page -> page.number));
-      for (Page page : frozen) {
-        ByteBuffer bytes = ByteBuffer.wrap(page.bytes);
-        long position = page.number << PAGE_SHIFT;
-        while (bytes.hasRemaining()) {
-          position += baseChannel.write(bytes, position);
-        }
+    frozen.sort(Comparator.comparingLong(page -> page.number));
+    for (Page page : frozen) {
+      ByteBuffer bytes = ByteBuffer.wrap(page.bytes);
+      long position = page.number << PAGE_SHIFT;
+      while (bytes.hasRemaining()) {
+        position += baseChannel.write(bytes, position);
       }
-      baseChannel.force(false);
-      oldJournal.close();
-      Files.delete(journalPath(oldGeneration));
-      // Durably gone: a journal that came back after a power loss would replay old bytes over
-      // newer checkpoints.
-      syncDirectory(file);
-    } catch (IOException e) {
-      // The old journal stays: the next open replays it. Commits fail from now on (see
-      // startCheckpoint), so nothing is acknowledged that could not be checkpointed.
-      throw new UncheckedIOException("storage-mapdb: checkpoint of " + file + " failed", e);
     }
+    baseChannel.force(false);
+    options.afterStep().accept("checkpoint of journal " + oldGeneration + " written");
+    oldJournal.close();
+    Files.delete(journalPath(oldGeneration));
+    // Durably gone: a journal that came back after a power loss would replay old bytes over
+    // newer checkpoints.
+    syncDirectory(file);
+    options.afterStep().accept("journal " + oldGeneration + " deleted");
     synchronized (tableLock) {
       AtomicReferenceArray<Page> table = overlay;
       for (Page page : frozen) {
@@ -478,14 +696,15 @@ final class JournaledVolume extends Volume {
     await(checkpoint);
   }
 
-  private static void await(Future<?> checkpoint) {
+  /** @throws StorageFailedException if the checkpoint failed */
+  private void await(Future<?> checkpoint) {
     try {
       checkpoint.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted waiting for a checkpoint", e);
     } catch (ExecutionException e) {
-      throw new IllegalStateException("storage-mapdb: a checkpoint failed; restart to replay the journal", e.getCause());
+      throw failure.fail("checkpoint of " + file + " failed (" + e.getCause() + ")", e.getCause());
     }
   }
 
@@ -504,13 +723,27 @@ final class JournaledVolume extends Volume {
     startCheckpoint();
   }
 
-  /** Waits for the running checkpoint, if any, without holding up the writer meanwhile. */
+  /**
+   * Waits for the running checkpoint, if any, without holding up the writer meanwhile.
+   *
+   * @throws StorageFailedException if it failed
+   */
   void awaitCheckpointDone() {
     Future<?> running;
     synchronized (this) {
       running = checkpoint;
     }
     await(running);
+  }
+
+  /**
+   * While {@code deferred}, syncs (MapDB's commits) write nothing and the writes since the last
+   * sync stay pending, so that the next sync after this is called with false commits them all as
+   * one record. Creating a store takes several MapDB commits; as one record, a kill during the
+   * first start leaves either nothing or the whole store.
+   */
+  synchronized void deferSyncs(boolean deferred) {
+    syncsDeferred = deferred;
   }
 
   /** Undoes every write since the last sync. */
@@ -549,7 +782,8 @@ final class JournaledVolume extends Volume {
 
   /**
    * Closes without writing what was never synced: a clean close checkpoints what is committed,
-   * so that the next open has no journal to replay.
+   * so that the next open has no journal to replay. A failed storage (or a checkpoint that fails
+   * here) only releases the files: its journals stay, and the next open replays them.
    */
   @Override
   public synchronized void close() {
@@ -558,9 +792,14 @@ final class JournaledVolume extends Volume {
     }
     try {
       rollback();
-      checkpoint();
-      journal.close();
-      Files.delete(journalPath(generation));
+      if (failure.failed() == null) {
+        checkpoint();
+        journal.close();
+        Files.delete(journalPath(generation));
+        syncDirectory(file);
+      }
+    } catch (StorageFailedException e) {
+      log.warn("storage-mapdb: {} closed without a checkpoint; the next start replays its journal", file);
     } catch (IOException e) {
       throw new UncheckedIOException("storage-mapdb: cannot close the journal of " + file, e);
     } finally {
@@ -693,10 +932,24 @@ final class JournaledVolume extends Volume {
     return true;
   }
 
-  /** Grows the file at once (with zeros, beyond anything committed) and the overlay's table. */
+  /**
+   * Grows the file at once (with zeros, beyond anything committed) and the overlay's table.
+   *
+   * @throws StorageFailedException if the file cannot grow (a full disk): the storage fails for
+   *     good, as when the journal cannot be written (see {@link #sync()})
+   */
   @Override
   public synchronized void ensureAvailable(long offset) {
-    base.ensureAvailable(offset);
+    long before = base.length();
+    try {
+      base.ensureAvailable(offset);
+    } catch (RuntimeException e) {
+      // MapDB's volume grows only after the zeros are written: it is as it was.
+      throw failure.fail("cannot grow " + file + " (" + (e.getCause() != null ? e.getCause() : e) + ")", e);
+    }
+    if (base.length() != before) {
+      options.afterStep().accept("store file grown");
+    }
     int pages = pageCount(Math.max(offset, base.length()));
     synchronized (tableLock) {
       AtomicReferenceArray<Page> table = overlay;

@@ -16,6 +16,7 @@ import org.esmp.api.MessageId;
 import org.esmp.api.ServerContext;
 import org.esmp.api.Storage;
 import org.esmp.api.StorageChange;
+import org.esmp.api.StorageFailedException;
 import org.esmp.api.json.JsonObject;
 import org.pf4j.Extension;
 
@@ -35,8 +36,15 @@ import org.pf4j.Extension;
  * accepted records being deleted by a trim may vanish before that trim commits: they are past
  * retention.
  *
+ * <p>Reads after {@link #close} throw {@link IllegalStateException}.
+ *
  * <p>The constructor opens and reads through the whole file, and throws
  * {@link IllegalStateException} naming it when it cannot be opened or is damaged. Thread-safe.
+ *
+ * <p><b>Failure.</b> When a disk write, a disk sync or a checkpoint fails, or the commit thread
+ * breaks, the storage fails for good: {@link #failure()} completes, every commit is refused, and
+ * the server exits so that a restart replays the journal. The directory and files are created
+ * readable by the server's user only.
  */
 @Extension
 public final class MapDbStorage implements Storage {
@@ -50,17 +58,31 @@ public final class MapDbStorage implements Storage {
   private final Store store;
   private final CommittedView view;
   private final GroupCommitter committer;
+  private final StorageFailure failure = new StorageFailure();
 
   /** Opens (or creates) the store under the server's data directory. */
   public MapDbStorage(ServerContext context) {
+    this(context, JournalOptions.DEFAULT);
+  }
+
+  /**
+   * Opens (or creates) the store with {@code options} for its journal: for tests.
+   *
+   * <p>The directory is created readable by the server's user only, and the data directory forced
+   * so that its name is durable.
+   */
+  MapDbStorage(ServerContext context, JournalOptions options) {
     Path directory = context.dataDirectory().resolve(DIRECTORY);
     try {
-      Files.createDirectories(directory);
+      Files.createDirectories(context.dataDirectory());
+      if (OwnerOnly.createDirectory(directory)) {
+        options.afterStep().accept("directory created");
+      }
     } catch (IOException e) {
-      throw new UncheckedIOException("storage-mapdb: cannot create " + directory, e);
+      throw new UncheckedIOException("storage-mapdb: cannot create " + directory + ": " + e.getMessage(), e);
     }
     records = new Records(context.json());
-    store = Store.open(directory.resolve(FILE_NAME));
+    store = Store.open(directory.resolve(FILE_NAME), failure, options);
     try {
       store.verify(records);
       view = CommittedView.load(store);
@@ -69,7 +91,7 @@ public final class MapDbStorage implements Storage {
       throw new IllegalStateException(
           "storage-mapdb: " + store.file + " is damaged or unreadable: " + e, e);
     }
-    committer = new GroupCommitter(store, view, records, MAX_QUEUED);
+    committer = new GroupCommitter(store, view, records, failure, MAX_QUEUED);
     committer.start();
   }
 
@@ -85,6 +107,14 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public Optional<JsonObject> acceptedAnswer(MessageId id) {
+    try {
+      return readAcceptedAnswer(id);
+    } catch (IllegalAccessError e) {
+      throw closed(e);
+    }
+  }
+
+  private Optional<JsonObject> readAcceptedAnswer(MessageId id) {
     String hex = id.hex();
     long prefix = Keys.idPrefix(id);
     while (true) {
@@ -102,12 +132,20 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public Optional<byte[]> get(String space, String key) {
-    return view.values.get(space, key);
+    try {
+      return view.values.get(space, key);
+    } catch (IllegalAccessError e) {
+      throw closed(e);
+    }
   }
 
   @Override
   public List<Stored> scan(String space, String fromKey, String toKey, int limit) {
-    return view.values.scan(space, fromKey, toKey, limit);
+    try {
+      return view.values.scan(space, fromKey, toKey, limit);
+    } catch (IllegalAccessError e) {
+      throw closed(e);
+    }
   }
 
   @Override
@@ -117,6 +155,22 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit) {
+    try {
+      return readMailboxEntries(address, afterCursor, limit);
+    } catch (IllegalAccessError e) {
+      throw closed(e);
+    }
+  }
+
+  /**
+   * A read that raced with {@link #close}: MapDB says so with an {@link IllegalAccessError}, an
+   * {@code Error} callers would not expect from a read; this is the exception they do.
+   */
+  private IllegalStateException closed(IllegalAccessError e) {
+    return new IllegalStateException("storage-mapdb is closed", e);
+  }
+
+  private List<MailboxEntry> readMailboxEntries(Address address, long afterCursor, int limit) {
     CommittedView.Mailbox mailbox = view.mailbox(address);
     if (limit <= 0 || mailbox == null || afterCursor >= mailbox.lastCursor()) {
       return List.of();
@@ -137,9 +191,27 @@ public final class MapDbStorage implements Storage {
     return entries;
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Fails with {@link org.esmp.api.StorageFailedException} once the storage failed for good; a
+   * change too large for one journal record fails alone, and the others of its batch are
+   * committed.
+   */
   @Override
   public CompletionStage<List<Long>> commit(StorageChange change) {
     return committer.submit(change);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: a failed append to the journal (such as a full disk), a failed fdatasync, a failed
+   * checkpoint, or the commit thread breaking. See {@link JournaledVolume#sync()}.
+   */
+  @Override
+  public CompletionStage<StorageFailedException> failure() {
+    return failure.stage();
   }
 
   @Override
@@ -166,6 +238,11 @@ public final class MapDbStorage implements Storage {
   /** Milliseconds spent writing batches into the transaction, and committing them. */
   long[] batchMillis() {
     return new long[] {committer.applyNanos.get() / 1_000_000, committer.commitNanos.get() / 1_000_000};
+  }
+
+  /** Test hook: starts a checkpoint of what is committed; call it while no commit runs. */
+  void beginCheckpoint() {
+    store.volume().beginCheckpoint();
   }
 
   /** Test hook: runs on the commit thread between applying a batch and committing it. */

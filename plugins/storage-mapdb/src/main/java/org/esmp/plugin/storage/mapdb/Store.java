@@ -60,9 +60,13 @@ final class Store {
   /** Values plugins keep, keyed by space + NUL + key: see {@link KeyValues}. */
   volatile BTreeMap<String, byte[]> values;
 
+  /** Opens MapDB on {@code volume}; creating a new store is committed by {@link #recordFormatIfNew}. */
   private Store(Path file, JournaledVolume volume) {
     this.file = file;
     this.volume = volume;
+    // MapDB commits while it creates the store, its catalog and each collection: a kill between
+    // those commits would leave a store MapDB cannot open. Creation is one journal record instead.
+    volume.deferSyncs(!volume.existed());
     openCollections(volume.existed());
   }
 
@@ -94,6 +98,11 @@ final class Store {
     this.db = db;
   }
 
+  /** The volume under MapDB: for tests. */
+  JournaledVolume volume() {
+    return volume;
+  }
+
   /** Commits every write since the last commit, durably: see {@link JournaledVolume#sync()}. */
   void commit() {
     db.commit();
@@ -115,12 +124,13 @@ final class Store {
    * <p>MapDB's plain store (no MapDB transactions) on a {@link JournaledVolume}: MapDB 3.1's own
    * transactions do not survive a kill during a commit's copy into the file, the journal does.
    *
+   * @param failure where the store reports that it failed for good
    * @throws IllegalStateException naming the file when it cannot be opened
    */
-  static Store open(Path file) {
+  static Store open(Path file, StorageFailure failure, JournalOptions options) {
     JournaledVolume volume;
     try {
-      volume = JournaledVolume.open(file);
+      volume = JournaledVolume.open(file, failure, options);
     } catch (RuntimeException | Error e) {
       throw new IllegalStateException("storage-mapdb: cannot open " + file + ": " + e, e);
     }
@@ -134,8 +144,12 @@ final class Store {
     }
   }
 
-  /** Marks a new, empty file with this format; refuses data without a format record. */
+  /**
+   * Marks a new, empty file with this format, and commits it with the whole creation as one
+   * journal record; refuses data without a format record.
+   */
   private void recordFormatIfNew() {
+    volume.deferSyncs(false);
     Long format = meta.get("format");
     if (format == null) {
       if (!identities.isEmpty() || !addresses.isEmpty() || !accepted.isEmpty()) {

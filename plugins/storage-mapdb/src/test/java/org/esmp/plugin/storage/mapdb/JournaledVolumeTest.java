@@ -306,7 +306,87 @@ class JournaledVolumeTest {
       journal.truncate(journal.size() - 1);
     }
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> JournaledVolume.open(copy));
-    assertTrue(e.getMessage().contains("damaged"), e.getMessage());
+    assertTrue(e.getMessage().contains("damaged at byte"), e.getMessage());
+    volume.close();
+  }
+
+  /** Three committed records in one journal; returns the offsets where the second and third start. */
+  private long[] threeRecords(JournaledVolume volume) {
+    volume.putLong(8, 1);
+    volume.sync();
+    long second = volume.journalSize();
+    volume.putLong(8, 2);
+    volume.putLong(5000, 2);
+    volume.sync();
+    long third = volume.journalSize();
+    volume.putLong(8, 3);
+    volume.sync();
+    return new long[] {second, third};
+  }
+
+  @Test
+  void aDamagedRecordFollowedByAValidOneRefusesToOpenNamingFileAndOffset() throws IOException {
+    JournaledVolume volume = fresh("a");
+    long[] at = threeRecords(volume);
+    Path copy = crashCopy("a", "b");
+    Path journal = onlyJournal(copy);
+    try (FileChannel channel = FileChannel.open(journal, StandardOpenOption.WRITE)) {
+      channel.write(ByteBuffer.wrap(new byte[] {0x55}), at[0] + 30); // a bad byte in the second's body
+    }
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> JournaledVolume.open(copy));
+    assertTrue(e.getMessage().contains(journal.toString()), e.getMessage());
+    assertTrue(e.getMessage().contains("corrupt at byte " + at[0]), e.getMessage());
+    assertTrue(e.getMessage().contains("valid record follows at byte " + at[1]), e.getMessage());
+
+    // A damaged length field: the valid record after it is found all the same.
+    Path length = crashCopy("a", "c");
+    try (FileChannel channel = FileChannel.open(onlyJournal(length), StandardOpenOption.WRITE)) {
+      channel.write(ByteBuffer.allocate(4).putInt(0, 1 << 20), at[0] + 4);
+    }
+    e = assertThrows(IllegalStateException.class, () -> JournaledVolume.open(length));
+    assertTrue(e.getMessage().contains("corrupt at byte " + at[0]), e.getMessage());
+    volume.close();
+  }
+
+  @Test
+  void aTornTailOfPartOfARecordAndZerosIsDropped() throws IOException {
+    JournaledVolume volume = fresh("a");
+    long[] at = threeRecords(volume);
+    Path copy = crashCopy("a", "b");
+    try (FileChannel journal = FileChannel.open(onlyJournal(copy), StandardOpenOption.WRITE)) {
+      long size = journal.size();
+      // The third record's first half reached the disk, the rest is zeros, and more zeros follow
+      // (pages of an append that never reached the disk).
+      journal.write(ByteBuffer.allocate((int) (size - at[1]) / 2 + 8192), at[1] + (size - at[1]) / 2);
+    }
+    JournaledVolume recovered = JournaledVolume.open(copy);
+    assertEquals(2, recovered.getLong(8));
+    assertEquals(2, recovered.getLong(5000));
+    recovered.close();
+    volume.close();
+  }
+
+  @Test
+  void replayRestoresEveryByteOfScatteredWrites() throws IOException {
+    JournaledVolume volume = fresh("a");
+    byte[] expected = new byte[(int) SIZE];
+    Random random = new Random(42);
+    for (int commit = 0; commit < 200; commit++) {
+      for (int write = 0; write < 20; write++) {
+        int length = 1 + random.nextInt(random.nextBoolean() ? 16 : 9000);
+        int offset = random.nextInt(expected.length - length);
+        byte[] data = bytes(random.nextInt(), length);
+        volume.putData(offset, data, 0, length);
+        System.arraycopy(data, 0, expected, offset, length);
+      }
+      volume.sync();
+    }
+    long started = System.nanoTime();
+    JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
+    System.out.printf("replayed a %d KiB journal in %d ms%n", volume.journalSize() >> 10,
+        (System.nanoTime() - started) / 1_000_000);
+    assertArrayEquals(expected, read(recovered, 0, expected.length));
+    recovered.close();
     volume.close();
   }
 }
