@@ -12,6 +12,7 @@ import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.MessageId;
@@ -131,7 +132,12 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private void answer(CompletableFuture<Verdict> verdict, CompletableFuture<Reply> reply, boolean closeAfter) {
     CompletableFuture<ByteBuf> encoded = verdict.thenCombine(reply, FrameHandler::encode)
         .exceptionally(e -> {
-          log.error("Connection {}: answering a frame failed", session, e);
+          if (rootCause(e) instanceof RejectedExecutionException) {
+            // The workers are stopping with the server: this connection is being closed.
+            log.debug("Connection {}: not answered, the server is stopping", session);
+          } else {
+            log.error("Connection {}: answering a frame failed", session, e);
+          }
           // The id is known whenever verification itself finished: the answer still carries it.
           Verdict known = verdict.isDone() && !verdict.isCompletedExceptionally() ? verdict.join() : null;
           return encode(known, Reply.error(ErrorCode.INTERNAL, "the server failed to process this message"));
@@ -142,6 +148,14 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
       queueWrite(bytes, closeAfter);
       return null;
     });
+  }
+
+  private static Throwable rootCause(Throwable failure) {
+    Throwable cause = failure;
+    while (cause instanceof CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    return cause;
   }
 
   /** Queues a write on the event loop; execute() always queues, so writes keep the chain's order. */
