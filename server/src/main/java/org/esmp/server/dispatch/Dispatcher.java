@@ -47,8 +47,6 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher {
 
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
-  /** Failures answered {@code internal} are logged at most once per second each. */
-  private static final LogLimiter failures = new LogLimiter(log);
 
   /** Processed every time, never answered as duplicates (ESMP/1 section 2.2). */
   public static final Set<String> SESSION_TYPES = Set.of("auth", "sync", "lookup", "history", "group_info");
@@ -58,6 +56,8 @@ public final class Dispatcher {
   private final Map<String, CoreHandler> core;
   private final ListenerBus listeners;
   private final Clock clock;
+  /** Failures answered {@code internal} are logged at most once per second each. */
+  private final LogLimiter failures = new LogLimiter(log);
   /** Set when the server stops: failures of messages still in flight are expected then. */
   private volatile boolean stopping;
   /** Messages being processed, so that a resend arriving meanwhile waits for the first answer. */
@@ -222,7 +222,7 @@ public final class Dispatcher {
    * {@code reply} if it is an answer the server can send; else the message is answered
    * {@code internal}: a plugin's bad answer is its failure.
    */
-  private static Reply checked(SignedMessage message, Reply reply, PluginRegistry registry) {
+  private Reply checked(SignedMessage message, Reply reply, PluginRegistry registry) {
     String problem = null;
     if (reply == null) {
       problem = "no answer";
