@@ -27,6 +27,11 @@ import org.esmp.server.testing.TestIdentity;
  * user's mailbox before its ack. {@code -Dmode=echo}: the echo test plugin, nothing stored: the
  * ceiling set by parsing and verification.
  *
+ * <p>{@code -Dport=P}: measures a server already running on 127.0.0.1:P instead (domain
+ * example.com, registration open; for echo mode with the echo test plugin in its plugins
+ * directory), from this separate JVM: the server's numbers without the clients' share of its CPU
+ * and heap. Give each run a fresh data directory: the benchmark's addresses are the same each run.
+ *
  * <p>Run (see docs/PERFORMANCE.md): {@code mvn -B -q install -DskipTests} once, then
  * {@code mvn -B -q -pl server pre-integration-test exec:java@throughput -DskipTests}.
  */
@@ -39,6 +44,13 @@ public final class ThroughputBenchmark {
     Path plugins = Path.of(System.getProperty("plugins", "server/target/it-plugins"));
     if (!Files.isDirectory(plugins)) {
       plugins = Path.of("target/it-plugins");
+    }
+    Integer external = Integer.getInteger("port");
+    if (external != null) {
+      for (int round = 1; round <= 3; round++) {
+        run(external, connections, messages, round, durable);
+      }
+      return;
     }
     Path data = Files.createTempDirectory("esmp-bench");
     try (EsmpServer server = EsmpServer.start(ServerConfig.builder().bind("127.0.0.1").port(0)
