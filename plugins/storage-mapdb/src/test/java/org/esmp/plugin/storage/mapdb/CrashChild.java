@@ -29,6 +29,10 @@ public final class CrashChild {
     Path data = Path.of(args[0]);
     String run = args[1];
     PrintStream out = System.out;
+    synchronized (out) {
+      out.println("opening"); // CrashTest kills some runs between this and "ready": in a first start
+      out.flush();
+    }
     MapDbStorage storage = new MapDbStorage(new TestContext(data));
     synchronized (out) {
       out.println("ready");

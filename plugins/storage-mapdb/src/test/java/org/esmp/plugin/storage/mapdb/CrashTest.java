@@ -1,6 +1,8 @@
 package org.esmp.plugin.storage.mapdb;
 
 import static org.esmp.plugin.storage.mapdb.Fixtures.ack;
+import static org.esmp.plugin.storage.mapdb.Fixtures.address;
+import static org.esmp.plugin.storage.mapdb.Fixtures.entry;
 import static org.esmp.plugin.storage.mapdb.Fixtures.id;
 import static org.esmp.plugin.storage.mapdb.Fixtures.key;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -20,6 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.MessageId;
+import org.esmp.api.StorageChange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -53,13 +56,93 @@ class CrashTest {
     }
   }
 
-  private List<Ack> runAndKill(String run, int killAfter, int extraMillis, long checkpointBytes) throws Exception {
+  /**
+   * A first start killed (SIGKILL) while it creates the store leaves a store that opens and takes
+   * commits. The kill lands at a random moment between the child saying it opens the store and the
+   * time a whole creation took in a first run, so that kills fall at every step of the creation.
+   */
+  @Test
+  void aFirstStartKilledWhileCreatingTheStoreLeavesOneThatOpens(@TempDir Path root) throws Exception {
+    long creationNanos = 0;
+    int rounds = Math.max(8, ROUNDS);
+    int killedBeforeReady = 0;
+    List<String> states = new ArrayList<>();
+    Random random = new Random();
+    for (int round = 0; round <= rounds; round++) {
+      Path fresh = root.resolve("first-" + round);
+      Process child = child(fresh, "f" + round, 64L << 20);
+      try (BufferedReader lines =
+          new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = lines.readLine()) != null && !line.equals("opening")) {
+          // the JVM starting
+        }
+        long opening = System.nanoTime();
+        if (round == 0) {
+          // Measure a whole creation, unkilled, to aim the kills of the next rounds.
+          while ((line = lines.readLine()) != null && !line.equals("ready")) {
+            // creating
+          }
+          creationNanos = System.nanoTime() - opening;
+        } else {
+          // Most of a first start is loading classes; the files come last: aim at the last fifth (and a little past).
+          long killAt = opening + (long) ((0.8 + random.nextDouble() / 4) * creationNanos);
+          while (System.nanoTime() < killAt) {
+            Thread.onSpinWait();
+          }
+          child.toHandle().destroyForcibly();
+          child.waitFor(30, TimeUnit.SECONDS);
+          while ((line = lines.readLine()) != null && !line.equals("ready")) {
+            // what the child printed before the kill
+          }
+          if (line == null) {
+            killedBeforeReady++;
+            states.add(leftBehind(fresh));
+          }
+        }
+      } finally {
+        child.destroyForcibly();
+        assertTrue(child.waitFor(30, TimeUnit.SECONDS));
+      }
+      if (round > 0) {
+        MapDbStorage storage = new MapDbStorage(new TestContext(fresh));
+        try {
+          Address to = CrashChild.RECIPIENTS.get(0);
+          long last = storage.lastCursor(to); // 0, unless the kill came after "ready" and commits
+          assertEquals(List.of(last + 1), storage.commit(StorageChange.builder()
+              .append(to, entry("after-" + round, address("s"), 1)).build())
+              .toCompletableFuture().get(30, TimeUnit.SECONDS), "a store killed in its first start takes commits");
+        } finally {
+          storage.close();
+        }
+      }
+    }
+    System.out.println("CrashTest: " + rounds + " first starts killed within " + creationNanos / 1_000_000
+        + " ms of opening, " + killedBeforeReady + " of them before the store was ready, leaving " + states);
+    assertTrue(killedBeforeReady > 0, "some kills landed during the creation");
+  }
+
+  /** What a killed first start left in the storage directory, for the test's output. */
+  private static String leftBehind(Path dir) throws java.io.IOException {
+    Path storage = dir.resolve(MapDbStorage.DIRECTORY);
+    if (!java.nio.file.Files.isDirectory(storage)) {
+      return "nothing";
+    }
+    try (var files = java.nio.file.Files.list(storage)) {
+      return files.map(f -> f.getFileName() + ":" + f.toFile().length()).sorted().toList().toString();
+    }
+  }
+
+  private Process child(Path dir, String run, long checkpointBytes) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    Process child =
-        new ProcessBuilder(java, "-Xmx256m", "-D" + JournaledVolume.CHECKPOINT_PROPERTY + "=" + checkpointBytes, "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(),
-                data.toString(), run)
-            .redirectError(logs.resolve(run + ".err").toFile())
-            .start();
+    return new ProcessBuilder(java, "-Xmx256m", "-D" + JournaledVolume.CHECKPOINT_PROPERTY + "=" + checkpointBytes,
+            "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(), dir.toString(), run)
+        .redirectError(logs.resolve(run + ".err").toFile())
+        .start();
+  }
+
+  private List<Ack> runAndKill(String run, int killAfter, int extraMillis, long checkpointBytes) throws Exception {
+    Process child = child(data, run, checkpointBytes);
     List<Ack> acks = new ArrayList<>();
     try (BufferedReader lines =
         new BufferedReader(new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
