@@ -1,32 +1,28 @@
 package org.esmp.server;
 
 import static org.esmp.server.testing.Frames.assertAck;
+import static org.esmp.server.testing.Frames.assertEachAckedOnce;
 import static org.esmp.server.testing.Frames.authenticate;
-import static org.esmp.server.testing.Frames.sync;
+import static org.esmp.server.testing.Frames.mailboxIds;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.File;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Collectors;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
+import org.esmp.server.testing.ChildServer;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
-import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -52,9 +48,9 @@ class CrashIT {
     java.util.Map<Long, String> ackedSeqs = new ConcurrentHashMap<>();
     String group = java.util.UUID.randomUUID().toString();
     for (int round = 1; round <= ROUNDS; round++) {
-      Process server = startChild(round);
+      ChildServer server = startChild(round);
       try {
-        int port = portOf(server);
+        int port = server.port();
         try (TestClient a = new TestClient(port); TestClient b = new TestClient(port)) {
           authenticate(a, alice, "alice#example.com");
           authenticate(b, bob, "bob#example.com");
@@ -106,33 +102,24 @@ class CrashIT {
               a.sendRaw(batch.toString().getBytes(StandardCharsets.UTF_8));
             }
           } finally {
-            server.destroyForcibly(); // SIGKILL on Linux
-            server.waitFor(30, TimeUnit.SECONDS);
+            server.kill();
           }
           reader.join(10_000);
           assertTrue(sent > 0);
         }
       } finally {
-        server.destroyForcibly();
+        server.kill();
       }
     }
     assertTrue(acked.size() > 0, "some messages were acked before the kills");
 
-    Process server = startChild(ROUNDS + 1);
-    try (TestClient b = new TestClient(portOf(server))) {
+    ChildServer server = startChild(ROUNDS + 1);
+    try (TestClient b = new TestClient(server.port())) {
       authenticate(b, bob, "bob#example.com");
-      b.send(bob.frame(sync(0)));
-      List<String> delivered = new ArrayList<>();
-      JsonNode frame;
-      while ((frame = b.read()).path("type").asText().equals("deliver")) {
-        delivered.add(frame.path("id").asText());
-      }
-      Set<String> distinct = new HashSet<>(delivered);
+      List<String> delivered = mailboxIds(b, bob);
       System.out.println("CrashIT: " + ROUNDS + " kills, " + acked.size() + " direct messages acked, "
           + delivered.size() + " mailbox entries (direct and group)");
-      assertEquals(delivered.size(), distinct.size(), "no message is in the mailbox twice");
-      Set<String> lost = acked.stream().filter(id -> !distinct.contains(id)).collect(Collectors.toSet());
-      assertTrue(lost.isEmpty(), lost.size() + " of " + acked.size() + " acked messages were lost");
+      assertEachAckedOnce(delivered, acked);
       assertAck(b.call(bob.frame(text("still serving", "alice#example.com"))));
 
       // The thread: every acked post at its acked seq, and seqs 1..N without a gap.
@@ -161,8 +148,7 @@ class CrashIT {
       }
       System.out.println("CrashIT: group thread of " + thread.size() + " entries, " + ackedSeqs.size() + " acked");
     } finally {
-      server.destroy();
-      server.waitFor(30, TimeUnit.SECONDS);
+      server.stop();
     }
   }
 
@@ -171,51 +157,25 @@ class CrashIT {
         .put("body", body).put("ts", org.esmp.server.testing.Frames.now()).build();
   }
 
-  /** Starts the real server's main class in a child JVM on a free port. */
-  private Process startChild(int round) throws IOException {
-    int port;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      port = probe.getLocalPort();
-    }
-    String classpath = System.getProperty("java.class.path");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+  /** Starts the real server in a child JVM, its output in {@code logs}. */
+  private ChildServer startChild(int round) throws IOException {
     // Odd rounds checkpoint the storage journal often, so that kills land in checkpoints too.
     long checkpointBytes = round % 2 == 1 ? 256L << 10 : 64L << 20;
-    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m",
-        "-Desmp.storage-mapdb.checkpoint-bytes=" + checkpointBytes, "-cp", classpath, Main.class.getName(),
-        "--bind", "127.0.0.1", "--port", Integer.toString(port), "--domain", "example.com",
-        "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString());
-    builder.redirectErrorStream(true);
-    builder.redirectOutput(logs.resolve("server-" + round + ".log").toFile());
-    Process process = builder.start();
-    ports.put(process, port);
-    return process;
+    return ChildServer.builder(data, logs.resolve("server-" + round + ".log"))
+        .jvmArg("-Desmp.storage-mapdb.checkpoint-bytes=" + checkpointBytes)
+        .output(this::log)
+        .start();
   }
 
-  private final java.util.Map<Process, Integer> ports = new ConcurrentHashMap<>();
-
-  /** Waits until the child serves; returns its port. */
-  private int portOf(Process process) throws Exception {
-    int port = ports.get(process);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        fail("the server exited with " + process.exitValue() + ": " + log());
-      }
-      try (TestClient probe = new TestClient(port)) {
-        return port;
-      } catch (IOException notYet) {
-        Thread.sleep(100);
-      }
-    }
-    fail("the server did not start within 60 s: " + log());
-    return -1;
-  }
-
-  private String log() throws IOException {
+  /** Every round's log so far, for a failure to start. */
+  private String log() {
     StringBuilder all = new StringBuilder();
     for (File file : logs.toFile().listFiles()) {
-      all.append(file.getName()).append(":\n").append(java.nio.file.Files.readString(file.toPath()));
+      try {
+        all.append(file.getName()).append(":\n").append(java.nio.file.Files.readString(file.toPath()));
+      } catch (IOException e) {
+        all.append(file.getName()).append(": ").append(e);
+      }
     }
     return all.toString();
   }

@@ -3,11 +3,9 @@ package org.esmp.server;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,11 +16,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.esmp.server.data.DataDirectory;
-import org.esmp.server.testing.TestServers;
+import org.esmp.server.testing.ChildServer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -38,17 +34,14 @@ import org.junit.jupiter.api.io.TempDir;
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class DataDirectoryIT {
 
-  private static final Pattern PLUGINS_STARTED = Pattern.compile("ESMP server listening on .*, (\\d+) plugins: ");
-
   @TempDir Path work;
   @TempDir(cleanup = CleanupMode.ON_SUCCESS) Path logs;
-  private final List<Process> started = new ArrayList<>();
+  private final List<ChildServer> started = new ArrayList<>();
 
   @AfterEach
   void killLeftovers() throws InterruptedException {
-    for (Process process : started) {
-      process.destroyForcibly();
-      process.waitFor(30, TimeUnit.SECONDS);
+    for (ChildServer server : started) {
+      server.kill();
     }
   }
 
@@ -58,38 +51,36 @@ class DataDirectoryIT {
     Path tmp = Files.createDirectory(work.resolve("tmp"));
     Path copies = data.resolve(DataDirectory.PLUGIN_COPIES);
 
-    Child first = start("first", data, tmp);
+    ChildServer first = start("first", data, tmp);
     int loaded = first.pluginsStarted();
     assertTrue(loaded >= 4, "the bundled plugins at least: " + loaded);
     Map<String, FileTime> killed = files(copies);
     assertEquals(loaded, killed.size(), "one copy per loaded plugin: " + killed.keySet());
     assertOwnerOnly(data, copies, killed.keySet());
-    first.process.destroyForcibly(); // SIGKILL on Linux
-    assertTrue(first.process.waitFor(30, TimeUnit.SECONDS));
+    assertTrue(first.kill());
     assertEquals(killed, files(copies), "a killed server leaves its copies");
     Files.writeString(copies.resolve("0-older-leftover.jar"), "from a run long ago");
     FileTime newestKilled = killed.values().stream().max(FileTime::compareTo).orElseThrow();
 
-    Child second = start("second", data, tmp);
+    ChildServer second = start("second", data, tmp);
     Map<String, FileTime> running = files(copies);
     assertEquals(second.pluginsStarted(), running.size(), "only the running server's copies: " + running.keySet());
     running.forEach((name, time) -> assertTrue(time.compareTo(newestKilled) > 0,
         name + " was made by the second server, not left by the first"));
     assertOwnerOnly(data, copies, running.keySet());
 
-    Child third = start("third", data, tmp, false);
-    assertTrue(third.process.waitFor(60, TimeUnit.SECONDS), "the third server did not give up" + third.log());
-    assertEquals(1, third.process.exitValue(), third.log());
+    ChildServer third = start("third", data, tmp, false);
+    assertTrue(third.process().waitFor(60, TimeUnit.SECONDS), "the third server did not give up" + third.log());
+    assertEquals(1, third.process().exitValue(), third.log());
     assertTrue(third.log().contains("esmp-server: cannot start: data directory " + data.toAbsolutePath()
-        + " is in use by another server (pid " + second.process.pid() + ")"), third.log());
+        + " is in use by another server (pid " + second.pid() + ")"), third.log());
     assertEquals(running, files(copies), "the refused server touched none of the running one's copies");
-    assertTrue(second.process.isAlive());
-    try (Socket still = connect(second.port)) {
+    assertTrue(second.process().isAlive());
+    try (Socket still = connect(second.port())) {
       assertTrue(still.isConnected());
     }
 
-    second.process.destroy(); // SIGTERM: a clean stop
-    assertTrue(second.process.waitFor(30, TimeUnit.SECONDS), second.log());
+    assertTrue(second.stop(), second.log());
     assertFalse(Files.exists(copies), "a clean stop deletes the copies" + second.log());
 
     try (Stream<Path> inTmp = Files.walk(tmp)) {
@@ -126,64 +117,18 @@ class DataDirectoryIT {
     return files;
   }
 
-  private record Child(Process process, int port, Path logFile) {
-    String log() {
-      try {
-        return "\n--- " + logFile.getFileName() + " ---\n" + Files.readString(logFile);
-      } catch (IOException e) {
-        return "\n(no log: " + e + ")";
-      }
-    }
-
-    /** The number of plugins it started, from its "listening" line; waits for that line. */
-    int pluginsStarted() throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-      while (System.nanoTime() < deadline) {
-        Matcher matcher = PLUGINS_STARTED.matcher(Files.readString(logFile));
-        if (matcher.find()) {
-          return Integer.parseInt(matcher.group(1));
-        }
-        Thread.sleep(50);
-      }
-      return fail("no 'listening' line" + log());
-    }
-  }
-
-  private Child start(String name, Path data, Path tmp) throws Exception {
+  private ChildServer start(String name, Path data, Path tmp) throws Exception {
     return start(name, data, tmp, true);
   }
 
-  /** Starts the server's main class in a child JVM whose temporary directory is {@code tmp}. */
-  private Child start(String name, Path data, Path tmp, boolean waitUntilServing) throws Exception {
-    int port;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      port = probe.getLocalPort();
-    }
-    Path log = logs.resolve(name + ".log");
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(java, "-Xmx256m", "-Djava.io.tmpdir=" + tmp,
-        "-cp", System.getProperty("java.class.path"), Main.class.getName(),
-        "--bind", "127.0.0.1", "--port", Integer.toString(port), "--domain", "example.com",
-        "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString());
-    builder.redirectErrorStream(true);
-    builder.redirectOutput(log.toFile());
-    Child child = new Child(builder.start(), port, log);
-    started.add(child.process);
+  /** Starts the server in a child JVM whose temporary directory is {@code tmp}. */
+  private ChildServer start(String name, Path data, Path tmp, boolean waitUntilServing) throws Exception {
+    ChildServer child = ChildServer.builder(data, logs.resolve(name + ".log"))
+        .jvmArg("-Djava.io.tmpdir=" + tmp)
+        .start();
+    started.add(child);
     if (waitUntilServing) {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (true) {
-        if (!child.process.isAlive()) {
-          fail(name + " server exited with " + child.process.exitValue() + child.log());
-        }
-        try (Socket socket = connect(port)) {
-          break;
-        } catch (IOException notYet) {
-          if (System.nanoTime() > deadline) {
-            fail(name + " server not serving after 60 s" + child.log());
-          }
-          Thread.sleep(100);
-        }
-      }
+      child.port();
       child.pluginsStarted();
     }
     return child;

@@ -1,30 +1,27 @@
 package org.esmp.server;
 
 import static org.esmp.server.testing.Frames.assertAck;
+import static org.esmp.server.testing.Frames.assertEachAckedOnce;
 import static org.esmp.server.testing.Frames.authenticate;
-import static org.esmp.server.testing.Frames.sync;
+import static org.esmp.server.testing.Frames.mailboxIds;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Collectors;
+import org.esmp.server.testing.ChildServer;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
-import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +49,6 @@ class DiskFullIT {
   void aFullDiskStopsTheServerWithOneLineAndARestartServesEveryAckedMessageOnce() throws Exception {
     Path mount = Files.createDirectories(dir.resolve("disk"));
     try (SmallDisk disk = SmallDisk.mount(mount, MOUNT_MIB)) {
-      this.disk = disk;
       Path data = mount.resolve("data");
       Path filler = mount.resolve("filler");
       TestIdentity alice = TestIdentity.random();
@@ -61,11 +57,11 @@ class DiskFullIT {
       AtomicInteger refused = new AtomicInteger();
 
       Path firstLog = dir.resolve("server-1.log");
-      Process server = startChild(data, firstLog);
+      ChildServer server = startChild(disk, data, firstLog);
       String fill = "dd if=/dev/zero of=" + filler + " bs=64k 2>/dev/null; truncate -s -" + FREE_KIB + "K " + filler;
       int sent = 0;
       try {
-        int port = portOf(server, firstLog);
+        int port = server.port();
         try (TestClient a = new TestClient(port); TestClient b = new TestClient(port)) {
           authenticate(a, alice, "alice#example.com");
           authenticate(b, bob, "bob#example.com");
@@ -89,7 +85,7 @@ class DiskFullIT {
           reader.start();
           long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
           try {
-            while (server.isAlive() && System.nanoTime() < deadline) {
+            while (server.process().isAlive() && System.nanoTime() < deadline) {
               if (sent - answered.get() > 500) {
                 Thread.sleep(1);
                 continue;
@@ -104,15 +100,14 @@ class DiskFullIT {
           } catch (IOException closed) {
             // the server exited while we were sending
           }
-          assertTrue(server.waitFor(60, TimeUnit.SECONDS), "the server exits once the disk is full");
+          assertTrue(server.process().waitFor(60, TimeUnit.SECONDS), "the server exits once the disk is full");
           reader.join(10_000);
         }
       } finally {
-        server.destroyForcibly();
-        server.waitFor(30, TimeUnit.SECONDS);
+        server.kill();
       }
       String log = Files.readString(firstLog);
-      assertEquals(Main.STORAGE_FAILED, server.exitValue(), "exit code; the log:\n" + log);
+      assertEquals(Main.STORAGE_FAILED, server.process().exitValue(), "exit code; the log:\n" + log);
       List<String> errors = log.lines().filter(line -> line.contains(" ERROR ")).toList();
       assertEquals(1, errors.size(), "one ERROR line; the log:\n" + log);
       assertTrue(errors.get(0).contains("storage failed"), errors.get(0));
@@ -123,23 +118,13 @@ class DiskFullIT {
 
       assertEquals(0, disk.run("rm", filler.toString()));
       Path secondLog = dir.resolve("server-2.log");
-      server = startChild(data, secondLog);
-      try (TestClient b = new TestClient(portOf(server, secondLog))) {
+      server = startChild(disk, data, secondLog);
+      try (TestClient b = new TestClient(server.port())) {
         authenticate(b, bob, "bob#example.com");
-        b.send(bob.frame(sync(0)));
-        List<String> delivered = new ArrayList<>();
-        JsonNode frame;
-        while ((frame = b.read()).path("type").asText().equals("deliver")) {
-          delivered.add(frame.path("id").asText());
-        }
-        Set<String> distinct = new HashSet<>(delivered);
-        assertEquals(delivered.size(), distinct.size(), "no message is in the mailbox twice");
-        Set<String> lost = acked.stream().filter(id -> !distinct.contains(id)).collect(Collectors.toSet());
-        assertTrue(lost.isEmpty(), lost.size() + " of " + acked.size() + " acked messages were lost");
+        assertEachAckedOnce(mailboxIds(b, bob), acked);
         assertAck(b.call(bob.frame(text("room again", "alice#example.com"))));
       } finally {
-        server.destroy();
-        server.waitFor(30, TimeUnit.SECONDS);
+        server.stop();
       }
     }
   }
@@ -223,42 +208,8 @@ class DiskFullIT {
     }
   }
 
-  private final java.util.Map<Process, Integer> ports = new ConcurrentHashMap<>();
-  private SmallDisk disk;
-
-  /** Starts the real server's main class in a child JVM on a free port, its output in {@code log}. */
-  private Process startChild(Path data, Path log) throws IOException {
-    int port;
-    try (ServerSocket probe = new ServerSocket(0)) {
-      port = probe.getLocalPort();
-    }
-    String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    ProcessBuilder builder = new ProcessBuilder(disk.command(java, "-Xmx256m", "-cp",
-        System.getProperty("java.class.path"), Main.class.getName(), "--bind", "127.0.0.1", "--port",
-        Integer.toString(port), "--domain", "example.com", "--data-dir", data.toString(), "--plugins-dir",
-        TestServers.pluginsDir().toString()));
-    builder.redirectErrorStream(true);
-    builder.redirectOutput(log.toFile());
-    Process process = builder.start();
-    ports.put(process, port);
-    return process;
-  }
-
-  /** Waits until the child serves; returns its port. */
-  private int portOf(Process process, Path log) throws Exception {
-    int port = ports.get(process);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        fail("the server exited with " + process.exitValue() + ": " + Files.readString(log));
-      }
-      try (TestClient probe = new TestClient(port)) {
-        return port;
-      } catch (IOException notYet) {
-        Thread.sleep(100);
-      }
-    }
-    fail("the server did not start within 60 s: " + Files.readString(log));
-    return -1;
+  /** Starts the real server in a child JVM where the tmpfs is mounted, its output in {@code log}. */
+  private static ChildServer startChild(SmallDisk disk, Path data, Path log) throws IOException {
+    return ChildServer.builder(data, log).commandPrefix(disk.command()).start();
   }
 }

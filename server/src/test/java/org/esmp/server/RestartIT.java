@@ -2,7 +2,7 @@ package org.esmp.server;
 
 import static org.esmp.server.testing.Frames.assertAck;
 import static org.esmp.server.testing.Frames.authenticate;
-import static org.esmp.server.testing.Frames.sync;
+import static org.esmp.server.testing.Frames.syncAll;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -14,7 +14,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.util.ArrayList;
 import java.util.List;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
@@ -72,12 +71,9 @@ class RestartIT {
       assertEquals(firstId, duplicate.path("re").asText());
 
       assertAck(a.call(alice.frame(text("after the restart", "bob#example.com"))));
-      b.send(bob.frame(sync(0)));
-      List<JsonNode> frames = new ArrayList<>();
-      JsonNode frame;
-      while ((frame = b.read()).path("type").asText().equals("deliver")) {
-        frames.add(frame);
-      }
+      List<JsonNode> synced = syncAll(b, bob, 0);
+      List<JsonNode> frames = synced.subList(0, synced.size() - 1);
+      JsonNode frame = synced.get(synced.size() - 1);
       assertEquals("synced", frame.path("type").asText());
       assertEquals(List.of(1L, 2L, 3L), frames.stream().map(f -> f.path("cursor").asLong()).toList(),
           "cursors continue where they were");

@@ -1,14 +1,20 @@
 package org.esmp.server.testing;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 
-/** Builders for the unsigned messages tests send, and assertions on answers. */
+/** Builders for the unsigned messages tests send, the exchanges they repeat, and assertions on answers. */
 public final class Frames {
 
   private static final AtomicLong UNIQUE = new AtomicLong();
@@ -53,6 +59,33 @@ public final class Frames {
     JsonNode answer = client.call(me.frame(auth(client, address)));
     assertEquals("ack", answer.path("type").asText(), answer.toString());
     return answer;
+  }
+
+  /** Syncs {@code me} from {@code since} on {@code client}: the {@code deliver} frames, then the answer last. */
+  public static List<JsonNode> syncAll(TestClient client, TestIdentity me, long since) throws Exception {
+    client.send(me.frame(sync(since)));
+    List<JsonNode> frames = new ArrayList<>();
+    while (true) {
+      JsonNode frame = client.read();
+      frames.add(frame);
+      if (!frame.path("type").asText().equals("deliver")) {
+        return frames;
+      }
+    }
+  }
+
+  /** The ids of the messages {@code me}'s mailbox holds, in the order a sync from 0 delivers them. */
+  public static List<String> mailboxIds(TestClient client, TestIdentity me) throws Exception {
+    List<JsonNode> frames = syncAll(client, me, 0);
+    return frames.subList(0, frames.size() - 1).stream().map(frame -> frame.path("id").asText()).toList();
+  }
+
+  /** Asserts no id is in {@code delivered} twice, and every one of {@code acked} is there. */
+  public static void assertEachAckedOnce(List<String> delivered, Collection<String> acked) {
+    Set<String> distinct = new HashSet<>(delivered);
+    assertEquals(delivered.size(), distinct.size(), "no message is in the mailbox twice");
+    Set<String> lost = acked.stream().filter(id -> !distinct.contains(id)).collect(Collectors.toSet());
+    assertTrue(lost.isEmpty(), lost.size() + " of " + acked.size() + " acked messages were lost");
   }
 
   /** Asserts {@code answer} is an error with {@code code}. */

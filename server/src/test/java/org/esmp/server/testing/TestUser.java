@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.esmp.api.json.JsonObject;
@@ -43,14 +42,6 @@ public record TestUser(String address, TestIdentity key, TestClient client) {
 
   /** Syncs from {@code since}: the {@code deliver} frames, then the {@code synced} answer last. */
   public List<JsonNode> syncAll(long since) throws Exception {
-    client.send(key.frame(Frames.sync(since)));
-    List<JsonNode> frames = new ArrayList<>();
-    while (true) {
-      JsonNode frame = client.read();
-      frames.add(frame);
-      if (!frame.path("type").asText().equals("deliver")) {
-        return frames;
-      }
-    }
+    return Frames.syncAll(client, key, since);
   }
 }

@@ -1,0 +1,165 @@
+package org.esmp.server.testing;
+
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.esmp.server.Main;
+
+/**
+ * The real server's main class in a child JVM, on a free port of 127.0.0.1 with the test plugins,
+ * its output in a log file: for tests that kill it, fill its disk or start several on one data
+ * directory. Built with {@link #builder}; {@link #close} kills it.
+ */
+public final class ChildServer implements AutoCloseable {
+
+  private static final Pattern LISTENING = Pattern.compile("ESMP server listening on .*, (\\d+) plugins: ");
+
+  private final Process process;
+  private final int port;
+  private final Path logFile;
+  private final Supplier<String> output;
+  private boolean serving;
+
+  private ChildServer(Process process, int port, Path logFile, Supplier<String> output) {
+    this.process = process;
+    this.port = port;
+    this.logFile = logFile;
+    this.output = output != null ? output : this::log;
+  }
+
+  /** A server on {@code data}, its output (standard and error) written to {@code logFile}. */
+  public static Builder builder(Path data, Path logFile) {
+    return new Builder(data, logFile);
+  }
+
+  /** Waits until it serves (a connection gets the hello) for up to 60 s, failing if it exits; its port. */
+  public int port() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!serving && System.nanoTime() < deadline) {
+      if (!process.isAlive()) {
+        fail("the server exited with " + process.exitValue() + ": " + output.get());
+      }
+      try (TestClient probe = new TestClient(port)) {
+        serving = true;
+      } catch (IOException notYet) {
+        Thread.sleep(100);
+      }
+    }
+    if (!serving) {
+      fail("the server did not start within 60 s: " + output.get());
+    }
+    return port;
+  }
+
+  /** The number of plugins it started, from its "listening" line; waits up to 30 s for that line. */
+  public int pluginsStarted() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    while (System.nanoTime() < deadline) {
+      Matcher matcher = LISTENING.matcher(Files.readString(logFile));
+      if (matcher.find()) {
+        return Integer.parseInt(matcher.group(1));
+      }
+      Thread.sleep(50);
+    }
+    return fail("no 'listening' line" + log());
+  }
+
+  public Process process() {
+    return process;
+  }
+
+  public long pid() {
+    return process.pid();
+  }
+
+  public Path logFile() {
+    return logFile;
+  }
+
+  /** What it has written so far under a header line naming the file, for failure messages. */
+  public String log() {
+    try {
+      return "\n--- " + logFile.getFileName() + " ---\n" + Files.readString(logFile);
+    } catch (IOException e) {
+      return "\n(no log: " + e + ")";
+    }
+  }
+
+  /** SIGKILL (on Linux); whether it ended within 30 s. */
+  public boolean kill() throws InterruptedException {
+    process.destroyForcibly();
+    return process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** SIGTERM, a clean stop; whether it ended within 30 s. */
+  public boolean stop() throws InterruptedException {
+    process.destroy();
+    return process.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** Kills it, if it still runs. */
+  @Override
+  public void close() throws InterruptedException {
+    kill();
+  }
+
+  /** What a {@link ChildServer} runs with; {@link #start} starts it. */
+  public static final class Builder {
+    private final Path data;
+    private final Path logFile;
+    private final List<String> jvmArgs = new ArrayList<>();
+    private List<String> prefix = List.of();
+    private Supplier<String> output;
+
+    private Builder(Path data, Path logFile) {
+      this.data = data;
+      this.logFile = logFile;
+    }
+
+    /** An argument for the child JVM, such as a system property. */
+    public Builder jvmArg(String arg) {
+      jvmArgs.add(arg);
+      return this;
+    }
+
+    /** A command the JVM's command line is appended to, e.g. one that enters a mount namespace. */
+    public Builder commandPrefix(List<String> prefix) {
+      this.prefix = List.copyOf(prefix);
+      return this;
+    }
+
+    /** What a failure to start shows of the run; {@link ChildServer#log} by default. */
+    public Builder output(Supplier<String> output) {
+      this.output = output;
+      return this;
+    }
+
+    /** Starts it on a free port; returns at once ({@link ChildServer#port} waits until it serves). */
+    public ChildServer start() throws IOException {
+      int port;
+      try (ServerSocket probe = new ServerSocket(0)) {
+        port = probe.getLocalPort();
+      }
+      List<String> command = new ArrayList<>(prefix);
+      command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+      command.add("-Xmx256m");
+      command.addAll(jvmArgs);
+      command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
+          "--bind", "127.0.0.1", "--port", Integer.toString(port), "--domain", "example.com",
+          "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString()));
+      ProcessBuilder builder = new ProcessBuilder(command);
+      builder.redirectErrorStream(true);
+      builder.redirectOutput(logFile.toFile());
+      return new ChildServer(builder.start(), port, logFile, output);
+    }
+  }
+}
