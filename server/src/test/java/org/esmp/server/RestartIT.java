@@ -10,11 +10,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
@@ -42,6 +45,58 @@ class RestartIT {
     Exception refused = assertThrows(Exception.class, () -> TestServers.start(data).close());
     assertTrue(refused.getMessage().contains("storage-mapdb") && refused.getMessage().contains(store.getFileName().toString()),
         refused.getMessage());
+  }
+
+  /**
+   * A crash copy of a running server's storage (its journal holds every commit since the start),
+   * with one byte changed in the middle of the journal: the server refuses to start, naming the
+   * journal and the offset of the damaged record, rather than drop or replay past it.
+   */
+  @Test
+  void refusesToStartFromAJournalDamagedBeforeItsEnd(@TempDir Path crashCopy) throws Exception {
+    TestIdentity alice = TestIdentity.random();
+    Path storage = crashCopy.resolve("storage-mapdb");
+    Files.createDirectories(storage);
+    try (EsmpServer server = TestServers.start(data);
+        TestClient a = new TestClient(server.port());
+        TestClient b = new TestClient(server.port())) {
+      authenticate(a, alice, "alice#example.com");
+      authenticate(b, TestIdentity.random(), "bob#example.com");
+      for (int i = 0; i < 20; i++) {
+        assertAck(a.call(alice.frame(text("message " + i, "bob#example.com"))));
+      }
+      try (var files = Files.list(data.resolve("storage-mapdb"))) {
+        for (Path file : files.toList()) {
+          Files.copy(file, storage.resolve(file.getFileName()));
+        }
+      }
+    }
+    Path journal;
+    try (var files = Files.list(storage)) {
+      journal = files.filter(f -> f.getFileName().toString().contains(".journal.")).findFirst().orElseThrow();
+    }
+    // Records: magic (4 bytes), body length (4), sequence number (8), body, CRC32C (4).
+    List<Long> records = new java.util.ArrayList<>();
+    long damaged;
+    try (FileChannel channel = FileChannel.open(journal, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      ByteBuffer header = ByteBuffer.allocate(8);
+      for (long at = 0; at + 8 <= channel.size(); at += 16 + header.getInt(4) + 4) {
+        header.clear();
+        channel.read(header, at);
+        records.add(at);
+      }
+      assertTrue(records.size() > 10, "a record per commit: " + records);
+      damaged = records.get(records.size() / 2);
+      ByteBuffer one = ByteBuffer.allocate(1);
+      channel.read(one, damaged + 20);
+      one.put(0, (byte) ~one.get(0)).rewind();
+      channel.write(one, damaged + 20);
+    }
+    Exception refused = assertThrows(Exception.class, () -> TestServers.start(crashCopy).close());
+    String message = refused.getMessage();
+    Matcher at = Pattern.compile("is corrupt at byte (\\d+)").matcher(message);
+    assertTrue(message.contains(journal.getFileName().toString()) && at.find(), message);
+    assertEquals(damaged, Long.parseLong(at.group(1)), "the offset of the damaged record: " + message);
   }
 
   @Test
