@@ -30,8 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The only writer of the store: one thread that takes every change queued so far (up to
- * {@link #MAX_BATCH_WEIGHT} writes), applies them, commits once, and then completes their futures
- * in order. A commit costs a disk sync (of the journal, see {@link JournaledVolume}), so batching is
+ * {@link #MAX_BATCH_WEIGHT} writes and about {@link #MAX_BATCH_BYTES} bytes of values), applies
+ * them, commits once, and then completes their futures in order. A commit costs a disk sync (of the journal, see {@link JournaledVolume}), so batching is
  * where throughput comes from.
  * A trim runs in chunks, each its own commit, between batches.
  *
@@ -51,6 +51,12 @@ final class GroupCommitter {
 
   /** Most writes (appends, key changes, accepted ids) one commit takes. */
   static final int MAX_BATCH_WEIGHT = 8192;
+  /**
+   * Most bytes of values (mailbox entries, accepted records, plugin values) one commit takes, so
+   * that a batch of large messages makes a journal record of tens of MiB, not of hundreds. A
+   * single change larger than this is committed alone.
+   */
+  static final long MAX_BATCH_BYTES = 32L << 20;
   /** Most mailbox entries or accepted records one trim commit deletes. */
   static final int TRIM_CHUNK = 10_000;
 
@@ -189,6 +195,7 @@ final class GroupCommitter {
       while (!stopping) {
         Task next = trims.isEmpty() ? takeUninterruptibly() : queue.poll();
         int weight = 0;
+        long bytes = 0;
         while (next != null) {
           if (next == Stop.STOP) {
             stopping = true;
@@ -200,8 +207,9 @@ final class GroupCommitter {
             ChangeTask change = (ChangeTask) next;
             batch.add(change);
             weight += change.weight();
+            bytes += change.bytes;
           }
-          next = weight < MAX_BATCH_WEIGHT ? queue.poll() : null;
+          next = weight < MAX_BATCH_WEIGHT && bytes < MAX_BATCH_BYTES ? queue.poll() : null;
         }
         if (!batch.isEmpty()) {
           queuedChanges.addAndGet(-batch.size());
@@ -582,6 +590,8 @@ final class GroupCommitter {
     final byte[] acceptedValue;
     final byte[][] entryBytes;
     final CompletableFuture<List<Long>> future;
+    /** The bytes of values this change writes: what it adds to a batch's journal record, roughly. */
+    final long bytes;
 
     private ChangeTask(
         StorageChange change, byte[] acceptedValue, byte[][] entryBytes, CompletableFuture<List<Long>> future) {
@@ -589,6 +599,14 @@ final class GroupCommitter {
       this.acceptedValue = acceptedValue;
       this.entryBytes = entryBytes;
       this.future = future;
+      long total = acceptedValue == null ? 0 : acceptedValue.length;
+      for (byte[] entry : entryBytes) {
+        total += entry.length; // each mailbox keeps its own copy
+      }
+      for (StorageChange.Put put : change.puts()) {
+        total += put.value().length;
+      }
+      this.bytes = total;
     }
 
     static ChangeTask prepare(StorageChange change, Records records, CompletableFuture<List<Long>> future) {

@@ -130,7 +130,7 @@ final class JournaledVolume extends Volume {
   private long journalSize;
   private long nextSeq = 1;
   private Future<?> checkpoint = CompletableFuture.completedFuture(null);
-  private ByteBuffer recordBuffer = ByteBuffer.allocateDirect(1 << 20);
+  private final ByteBuffer recordBuffer = ByteBuffer.allocateDirect(1 << 20);
   private final byte[] zeroCheck = new byte[PAGE_SIZE];
   private final CRC32C crc = new CRC32C();
   /** While set, {@link #sync()} writes nothing: see {@link #deferSyncs}. Writer only. */
@@ -531,31 +531,25 @@ final class JournaledVolume extends Volume {
               + ")");
     }
     int recordLength = (int) (RECORD_HEADER + bodyLength + 4);
-    if (recordBuffer.capacity() < recordLength) {
-      recordBuffer = ByteBuffer.allocateDirect(Math.max(recordLength, recordBuffer.capacity() * 2));
-    }
-    ByteBuffer record = recordBuffer;
-    record.clear();
-    record.putInt(RECORD_MAGIC).putInt((int) bodyLength).putLong(nextSeq);
-    for (Page page : dirty) {
-      record.putLong(page.number).putLong(page.dirtyChunks);
-      for (long bits = page.dirtyChunks; bits != 0; bits &= bits - 1) {
-        int index = Long.numberOfTrailingZeros(bits);
-        record.put(page.bytes, index << CHUNK_SHIFT, CHUNK_SIZE);
-      }
-    }
-    record.flip();
+    // Streamed through one buffer of fixed size: a record of any size holds no more direct memory.
+    ByteBuffer buffer = recordBuffer;
+    buffer.clear();
     crc.reset();
-    crc.update(record.duplicate());
-    record.limit(recordLength);
-    record.position(recordLength - 4);
-    record.putInt((int) crc.getValue());
-    record.flip();
+    long position = journalSize;
     try {
-      long position = journalSize;
-      while (record.hasRemaining()) {
-        position += journal.write(record, position);
+      buffer.putInt(RECORD_MAGIC).putInt((int) bodyLength).putLong(nextSeq);
+      for (Page page : dirty) {
+        position = makeRoom(buffer, 16, position);
+        buffer.putLong(page.number).putLong(page.dirtyChunks);
+        for (long bits = page.dirtyChunks; bits != 0; bits &= bits - 1) {
+          int index = Long.numberOfTrailingZeros(bits);
+          position = makeRoom(buffer, CHUNK_SIZE, position);
+          buffer.put(page.bytes, index << CHUNK_SHIFT, CHUNK_SIZE);
+        }
       }
+      position = writeOut(buffer, position, true); // the CRC covers the header and the body
+      buffer.putInt((int) crc.getValue());
+      writeOut(buffer, position, false);
     } catch (IOException e) {
       throw cutBack(e);
     }
@@ -585,6 +579,27 @@ final class JournaledVolume extends Volume {
         failure.fail("cannot checkpoint " + file + " (" + e.getMessage() + ")", e);
       }
     }
+  }
+
+  /** Writes out what {@code buffer} holds if fewer than {@code bytes} more fit; returns the position. */
+  private long makeRoom(ByteBuffer buffer, int bytes, long position) throws IOException {
+    return buffer.remaining() < bytes ? writeOut(buffer, position, true) : position;
+  }
+
+  /**
+   * Appends what {@code buffer} holds to the journal at {@code position} (adding it to the record's
+   * CRC if {@code checked}), empties it, and returns the position after it.
+   */
+  private long writeOut(ByteBuffer buffer, long position, boolean checked) throws IOException {
+    buffer.flip();
+    if (checked) {
+      crc.update(buffer.duplicate());
+    }
+    while (buffer.hasRemaining()) {
+      position += journal.write(buffer, position);
+    }
+    buffer.clear();
+    return position;
   }
 
   /**

@@ -389,4 +389,19 @@ class JournaledVolumeTest {
     recovered.close();
     volume.close();
   }
+
+  /** A commit larger than the record buffer is written through it in pieces: one record, whole. */
+  @Test
+  void aCommitLargerThanTheRecordBufferIsOneRecordThatReplays() throws IOException {
+    JournaledVolume volume = fresh("a");
+    byte[] large = bytes(7, (int) Math.min(SIZE - 8192, 3 << 20)); // about 3 MiB of chunks
+    volume.putData(4096, large, 0, large.length);
+    volume.sync();
+    long size = volume.journalSize();
+    assertTrue(size > large.length, "one record holds all of it: " + size);
+    JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
+    assertArrayEquals(large, read(recovered, 4096, large.length));
+    recovered.close();
+    volume.close();
+  }
 }
