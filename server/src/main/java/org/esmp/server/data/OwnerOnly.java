@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -51,7 +52,9 @@ public final class OwnerOnly {
 
   /**
    * Creates the directory {@code dir} owner-only when it does not exist; its missing parents are
-   * created with the usual defaults (they are not the server's to restrict).
+   * created with the usual defaults (they are not the server's to restrict). The parent is forced
+   * to disk after the creation: a data directory whose name a power loss could take back would
+   * take every durable commit in it along.
    *
    * @return whether it was created here; {@code false} when it existed already
    * @throws IOException when it cannot be created, or exists and is not a directory
@@ -66,13 +69,18 @@ public final class OwnerOnly {
     }
     try {
       Files.createDirectory(dir, directory(dir));
-      return true;
     } catch (FileAlreadyExistsException e) {
       if (Files.isDirectory(dir)) {
         return false; // created meanwhile by someone else
       }
       throw e;
     }
+    if (parent != null) {
+      try (FileChannel directory = FileChannel.open(parent, StandardOpenOption.READ)) {
+        directory.force(true);
+      }
+    }
+    return true;
   }
 
   /** Copies {@code source} to the new owner-only file {@code target}, which must not exist. */
