@@ -120,46 +120,44 @@ final class Subscription {
     long after;
     long readTarget;
     synchronized (this) {
-      if (stopped) {
-        reading = false;
-        fail(new IllegalStateException("connection closed during sync"));
-        return;
-      }
-      after = lastSent;
+      after = stopped ? -1 : lastSent;
       readTarget = target;
+    }
+    if (after < 0) {
+      abandon(new IllegalStateException("connection closed during sync"));
+      return;
     }
     List<MailboxEntry> page;
     try {
       page = storage.readMailbox(address, after, PAGE);
     } catch (RuntimeException e) {
       log.warn("Connection {}: reading mailbox {} failed; closing the connection", session, address, e);
-      synchronized (this) {
-        reading = false;
-        stopped = true;
-      }
-      fail(e);
+      abandon(e);
       session.close(); // the client syncs again from its cursor
       return;
     }
     CompletableFuture<Void> written = null;
-    boolean more;
+    boolean gone;
+    boolean more = false;
     synchronized (this) {
-      if (stopped) {
-        reading = false;
-        fail(new IllegalStateException("connection closed during sync"));
-        return;
-      }
-      for (MailboxEntry entry : page) {
-        if (entry.cursor() > lastSent) {
-          written = send(entry);
+      gone = stopped;
+      if (!gone) {
+        for (MailboxEntry entry : page) {
+          if (entry.cursor() > lastSent) {
+            written = send(entry);
+          }
         }
+        if (page.size() < PAGE) {
+          // Every entry committed before this read, up to its target, was in the page or is gone.
+          lastSent = Math.max(lastSent, readTarget);
+        }
+        more = lastSent < target;
+        reading = more;
       }
-      if (page.size() < PAGE) {
-        // Every entry committed before this read, up to its target, was in the page or is gone.
-        lastSent = Math.max(lastSent, readTarget);
-      }
-      more = lastSent < target;
-      reading = more;
+    }
+    if (gone) {
+      abandon(new IllegalStateException("connection closed during sync"));
+      return;
     }
     completeSyncedIfDone();
     if (!more) {
@@ -169,15 +167,20 @@ final class Subscription {
     CompletableFuture<Void> left = written != null ? written : CompletableFuture.completedFuture(null);
     left.whenCompleteAsync((ok, failure) -> {
       if (failure != null) {
-        stop();
-        synchronized (this) {
-          reading = false;
-        }
-        fail(failure);
+        abandon(failure);
       } else {
         readPage();
       }
     }, workers);
+  }
+
+  /** Reads and sends nothing more, after {@code cause}; a sync still waiting fails with it. */
+  private void abandon(Throwable cause) {
+    synchronized (this) {
+      reading = false;
+      stopped = true;
+    }
+    synced.completeExceptionally(cause);
   }
 
   /** Hands {@code entry} to the connection; holding the lock, so that entries leave in order. */
@@ -195,9 +198,5 @@ final class Subscription {
       cursor = syncedCursor;
     }
     synced.complete(cursor); // outside the lock: the answer's chain runs from here
-  }
-
-  private void fail(Throwable cause) {
-    synced.completeExceptionally(cause);
   }
 }
