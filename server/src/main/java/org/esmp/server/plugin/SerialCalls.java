@@ -3,6 +3,7 @@ package org.esmp.server.plugin;
 import java.util.ArrayDeque;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -16,6 +17,7 @@ import org.slf4j.LoggerFactory;
 public final class SerialCalls {
 
   private static final Logger log = LoggerFactory.getLogger(SerialCalls.class);
+  private static final long DROP_LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(1);
 
   private final PluginCalls calls;
   private final String what;
@@ -23,6 +25,8 @@ public final class SerialCalls {
   private final Queue<Call> waiting = new ArrayDeque<>();
   private boolean running; // guarded by this
   private long dropped; // guarded by this
+  private long droppedLogged; // guarded by this: dropped as of the last log line
+  private long droppedLoggedAt = System.nanoTime() - DROP_LOG_INTERVAL_NANOS; // guarded by this
 
   /** One queued call, with what to name in a log line when it fails. */
   private record Call(PluginCalls.ThrowingRunnable method, String subject) {}
@@ -43,20 +47,37 @@ public final class SerialCalls {
    * @param subject what the call is about, for log lines (a message id)
    */
   public void submit(PluginCalls.ThrowingRunnable method, String subject) {
+    long toLog = 0;
+    long totalDropped = 0;
+    boolean run;
     synchronized (this) {
       if (waiting.size() >= capacity) {
         waiting.poll();
-        if (dropped++ % 1000 == 0) {
-          log.warn("Plugin {}: {} too slow: dropped {} calls so far", calls.pluginId(), what, dropped);
+        dropped++;
+        long now = System.nanoTime();
+        if (now - droppedLoggedAt >= DROP_LOG_INTERVAL_NANOS) {
+          toLog = dropped - droppedLogged;
+          totalDropped = dropped;
+          droppedLogged = dropped;
+          droppedLoggedAt = now;
         }
       }
       waiting.add(new Call(method, subject));
-      if (running) {
-        return;
-      }
+      run = !running;
       running = true;
     }
-    runNext();
+    if (toLog > 0) {
+      log.warn("Plugin {}: {} too slow: dropped the oldest of {} waiting calls {} times since the last such line "
+          + "({} in all)", calls.pluginId(), what, capacity, toLog, totalDropped);
+    }
+    if (run) {
+      runNext();
+    }
+  }
+
+  /** How many calls were dropped, in all: the listener could not keep up. */
+  public synchronized long dropped() {
+    return dropped;
   }
 
   /** Runs waiting calls until none is left; a call that completes at once does not recurse. */
