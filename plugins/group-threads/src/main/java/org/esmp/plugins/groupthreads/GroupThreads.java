@@ -56,8 +56,9 @@ import org.pf4j.Extension;
  *
  * <p><b>State.</b> Group states live in the storage (space {@value ThreadRecords#GROUPS}), thread
  * entries beside them (space {@value ThreadRecords#THREAD}); both are written in the same atomic
- * commit as the accepted-message record and the members' mailbox entries. The states of up to
- * 10,000 groups recently appended to are cached in memory. Only an append writes the cache, after
+ * commit as the accepted-message record and the members' mailbox entries. The states of groups
+ * recently appended to are cached in memory, up to {@value #DEFAULT_CACHE_BYTES} bytes (estimated,
+ * so that a few huge groups cannot take the heap). Only an append writes the cache, after
  * its commit and before the group's next append starts, so an append never sees an older state
  * than the last one committed; readers ({@link #group}, {@code history}, {@code group_info}) see
  * the cache or, for other groups, the storage.
@@ -80,29 +81,33 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
   static final int MAX_HISTORY_BYTES = 4 * 1024 * 1024;
   /** Thread entries read from the storage at a time for {@code history}. */
   private static final int HISTORY_CHUNK = 64;
-  private static final int DEFAULT_MAX_CACHED = 10_000;
+  /** Bytes of group states kept in memory (estimated: see {@link #estimatedBytes}). */
+  static final long DEFAULT_CACHE_BYTES = 32L << 20;
 
   private final ServerContext context;
   private final LongSupplier clock;
   private final KeyedQueue queue;
-  private final int maxCached;
+  private final long cacheBytes;
+  /** The estimated bytes of the states in {@link #cache}; guarded by {@code cache}'s writers' lock. */
+  private long cachedBytes; // guarded by cacheLock
+  private final Object cacheLock = new Object();
   /** Committed states of groups recently appended to; written only by appends, in their group's turn. */
   private final Map<String, GroupState> cache = new ConcurrentHashMap<>();
 
   public GroupThreads(ServerContext context) {
-    this(context, System::currentTimeMillis, defaultExecutor(), DEFAULT_MAX_CACHED);
+    this(context, System::currentTimeMillis, defaultExecutor(), DEFAULT_CACHE_BYTES);
   }
 
   /**
    * @param clock the time recorded as a message's acceptance
    * @param executor where an append that waited for its group's previous one runs
-   * @param maxCached how many group states to keep in memory
+   * @param cacheBytes how many bytes of group states to keep in memory, estimated
    */
-  GroupThreads(ServerContext context, LongSupplier clock, Executor executor, int maxCached) {
+  GroupThreads(ServerContext context, LongSupplier clock, Executor executor, long cacheBytes) {
     this.context = context;
     this.clock = clock;
     this.queue = new KeyedQueue(executor);
-    this.maxCached = maxCached;
+    this.cacheBytes = cacheBytes;
   }
 
   /** Daemon threads that end when idle, so a stopped plugin leaves none behind. */
@@ -177,16 +182,49 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     return queue.activeKeys();
   }
 
-  /** Caches a state just committed; evicts another group's state when the cache is full. */
+  /**
+   * Caches a state just committed, and evicts other groups' states until the cache is within its
+   * byte budget: a few huge groups take the room of many small ones. A state larger than the whole
+   * budget is not cached (its group's appends read it from the storage).
+   */
   private void remember(GroupState state) {
-    cache.put(state.groupId(), state);
-    if (cache.size() > maxCached) {
-      Iterator<String> keys = cache.keySet().iterator();
-      while (keys.hasNext() && cache.size() > maxCached) {
-        if (!keys.next().equals(state.groupId())) {
-          keys.remove(); // the storage has it: the group's next append reads it from there
+    long bytes = estimatedBytes(state);
+    synchronized (cacheLock) {
+      GroupState previous = bytes > cacheBytes ? cache.remove(state.groupId()) : cache.put(state.groupId(), state);
+      if (previous != null) {
+        cachedBytes -= estimatedBytes(previous);
+      }
+      if (bytes > cacheBytes) {
+        return;
+      }
+      cachedBytes += bytes;
+      Iterator<Map.Entry<String, GroupState>> entries = cache.entrySet().iterator();
+      while (cachedBytes > cacheBytes && entries.hasNext()) {
+        Map.Entry<String, GroupState> entry = entries.next();
+        if (!entry.getKey().equals(state.groupId())) {
+          cachedBytes -= estimatedBytes(entry.getValue());
+          entries.remove(); // the storage has it: the group's next append reads it from there
         }
       }
+    }
+  }
+
+  /** Roughly the heap a state takes: its strings (two bytes a char) and per-element overheads. */
+  static long estimatedBytes(GroupState state) {
+    long bytes = 256 + 2L * state.groupId().length() + 2L * state.name().map(String::length).orElse(0);
+    for (Address member : state.members()) {
+      bytes += 96 + 2L * member.toString().length();
+    }
+    for (Address admin : state.admins()) {
+      bytes += 96 + 2L * admin.toString().length();
+    }
+    return bytes;
+  }
+
+  /** The estimated bytes of cached states; for tests. */
+  long cachedBytes() {
+    synchronized (cacheLock) {
+      return cachedBytes;
     }
   }
 

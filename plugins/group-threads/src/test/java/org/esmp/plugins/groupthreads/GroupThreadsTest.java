@@ -59,7 +59,7 @@ class GroupThreadsTest {
     context.storage.register(ALICE, 1);
     context.storage.register(BOB, 2);
     context.storage.register(EVE, 3);
-    threads = new GroupThreads(context, () -> 42L, pool, 10_000);
+    threads = new GroupThreads(context, () -> 42L, pool, GroupThreads.DEFAULT_CACHE_BYTES);
   }
 
   @AfterEach
@@ -272,18 +272,45 @@ class GroupThreadsTest {
 
   @Test
   void stateSurvivesANewInstanceAndASmallCache() {
-    GroupThreads small = new GroupThreads(context, () -> 42L, pool, 1);
+    GroupThreads small = new GroupThreads(context, () -> 42L, pool, 600); // room for one small group
     await(small.append(request("group_created", ALICE).group("a").build(), creating("a", Optional.of("A"), ALICE)));
     await(small.append(request("group_created", ALICE).group("b").build(), creating("b", Optional.empty(), ALICE)));
     for (int i = 0; i < 5; i++) {
       await(small.deliver(text(ALICE, "a", i).build(), false));
       await(small.deliver(text(ALICE, "b", i).build(), false));
     }
-    GroupThreads restarted = new GroupThreads(context, () -> 42L, pool, 10);
+    GroupThreads restarted = new GroupThreads(context, () -> 42L, pool, GroupThreads.DEFAULT_CACHE_BYTES);
     assertEquals(6, restarted.group("a").orElseThrow().lastSeq());
     assertEquals(Optional.of("A"), restarted.group("a").orElseThrow().name());
     assertEquals(7, seq(await(restarted.deliver(text(ALICE, "b", 9).build(), false))));
     assertEquals(Optional.empty(), restarted.group("c"));
+  }
+
+  @Test
+  void theStateCacheStaysWithinItsByteBudgetAndAGroupLargerThanItIsReadFromTheStorage() {
+    Address[] many = new Address[300];
+    for (int i = 0; i < many.length; i++) {
+      many[i] = Address.parse("member" + i + "#other.org"); // kept in the group; no mailbox here
+    }
+    many[0] = ALICE;
+    long oneSmall = GroupThreads.estimatedBytes(
+        creating("g0", Optional.empty(), ALICE).apply(Optional.empty()).after());
+    long budget = 3 * oneSmall + oneSmall / 2;
+    GroupThreads bounded = new GroupThreads(context, () -> 42L, pool, budget);
+    for (int g = 0; g < 20; g++) {
+      await(bounded.append(request("group_created", ALICE).group("g" + g).build(),
+          creating("g" + g, Optional.empty(), ALICE)));
+      assertTrue(bounded.cachedBytes() <= budget, bounded.cachedBytes() + " cached over a budget of " + budget);
+    }
+    await(bounded.append(request("group_created", ALICE).group("big").build(),
+        creating("big", Optional.empty(), many)));
+    assertTrue(bounded.cachedBytes() <= budget, "a state larger than the budget is not cached");
+    for (int i = 1; i <= 3; i++) {
+      assertEquals(1 + i, seq(await(bounded.deliver(text(ALICE, "big", i).build(), false))), "seq from the storage");
+    }
+    assertEquals(4, bounded.group("big").orElseThrow().lastSeq());
+    assertEquals(300, bounded.group("big").orElseThrow().members().size());
+    assertEquals(1, bounded.group("g0").orElseThrow().lastSeq(), "an evicted group reads from the storage");
   }
 
   @Test
