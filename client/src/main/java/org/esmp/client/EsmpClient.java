@@ -14,9 +14,11 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -244,6 +246,42 @@ public final class EsmpClient implements Closeable {
     List<String> keys = new ArrayList<>();
     call(message).path("keys").forEach(k -> keys.add(k.asText()));
     return keys;
+  }
+
+  /**
+   * Binds {@code newKey} to this identity's address as another device key ({@code key_add}),
+   * proving possession of it with {@link #keyAddProof}. Adding a key the address already has is
+   * an ack that changes nothing; a key of another address, or an address already holding the
+   * server's maximum of keys, is a {@link ServerException} with code {@code forbidden}.
+   */
+  public Ack addKey(SigningKey newKey) throws IOException {
+    String proof = keyAddProof(identity.address(), identity.key().publicKeyBase64(), newKey);
+    ObjectNode message = newMessage("key_add");
+    message.putObject("body").put("pubkey", newKey.publicKeyBase64()).put("proof", proof);
+    return Ack.of(call(message));
+  }
+
+  /**
+   * The proof a {@code key_add} carries (ESMP/1 section 4): {@code newKey}'s signature, standard
+   * padded base64, over the UTF-8 bytes of {@code "esmp-key-add\n" + address + "\n" + signer},
+   * {@code signer} being the base64 public key that will sign the {@code key_add}. A new device
+   * can make it and hand only the proof and its public key to a device already holding a key.
+   */
+  public static String keyAddProof(String address, String signer, SigningKey newKey) {
+    byte[] bytes = ("esmp-key-add\n" + Addresses.check(address) + "\n" + signer).getBytes(StandardCharsets.UTF_8);
+    return Base64.getEncoder().encodeToString(newKey.sign(bytes));
+  }
+
+  /**
+   * Unbinds {@code pubkey} (standard base64) from this identity's address ({@code key_revoke}).
+   * Any key may revoke itself; only the address's primary (oldest) key may revoke another; the
+   * last key cannot go ({@code forbidden}). Revoking this client's own key closes every connection
+   * authenticated with it, this one included, possibly before the ack arrives.
+   */
+  public Ack revokeKey(String pubkey) throws IOException {
+    ObjectNode message = newMessage("key_revoke");
+    message.putObject("body").put("pubkey", pubkey);
+    return Ack.of(call(message));
   }
 
   // ---------------------------------------------------------------- groups

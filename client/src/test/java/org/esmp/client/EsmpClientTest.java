@@ -247,6 +247,32 @@ class EsmpClientTest {
     }
   }
 
+  @Test
+  void addKeySendsTheNewKeysProofOverAddressAndSigner() throws Exception {
+    SigningKey laptop = SigningKey.generate();
+    Identity me = alice();
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
+        EsmpClient client = connect(server, me)) {
+      client.addKey(laptop);
+      ObjectNode keyAdd = server.received.poll(5, TimeUnit.SECONDS);
+      assertNotNull(keyAdd);
+      assertEquals("key_add", keyAdd.path("type").asText());
+      assertTrue(keyAdd.path("ts").isIntegralNumber(), "key_add carries a ts");
+      assertEquals(FakeServer.idOf(keyAdd), Messages.verify(keyAdd));
+      assertEquals(laptop.publicKeyBase64(), keyAdd.path("body").path("pubkey").asText());
+      byte[] signed = ("esmp-key-add\nalice#example.com\n" + me.key().publicKeyBase64()).getBytes(UTF_8);
+      byte[] proof = Base64.getDecoder().decode(keyAdd.path("body").path("proof").asText());
+      assertTrue(SigningKey.verify(laptop.publicKey(), signed, proof), "the proof is the new key's signature");
+      assertFalse(SigningKey.verify(me.key().publicKey(), signed, proof));
+
+      client.revokeKey(laptop.publicKeyBase64());
+      ObjectNode revoke = server.received.poll(5, TimeUnit.SECONDS);
+      assertEquals("key_revoke", revoke.path("type").asText());
+      assertEquals(laptop.publicKeyBase64(), revoke.path("body").path("pubkey").asText());
+      assertTrue(revoke.path("ts").isIntegralNumber(), "key_revoke carries a ts");
+    }
+  }
+
   private static Identity alice() {
     return Identity.inMemory("alice#example.com", SigningKey.generate());
   }

@@ -41,6 +41,8 @@ public final class EsmpServer implements AutoCloseable {
 
   /** Decoded public keys kept for fast verification. */
   private static final int KEY_CACHE_CAPACITY = 65_536;
+  /** Keys kept by the verifier of key_add proofs: a new key is checked about once, so few. */
+  private static final int PROOF_KEY_CACHE_CAPACITY = 256;
   /** How often the plugins directory is looked at for jars added, replaced or removed. */
   private static final Duration PLUGIN_WATCH_INTERVAL = Duration.ofSeconds(1);
 
@@ -64,7 +66,9 @@ public final class EsmpServer implements AutoCloseable {
     this.workers = new Workers(config.verifyThreads());
     this.maintenance = Executors.newSingleThreadScheduledExecutor(daemonThreads("esmp-maintenance"));
     MailboxService mailboxes = new MailboxService(this::storage, clock, workers);
-    IdentityService identities = new IdentityService(config, this::storage, new SessionRegistry(), clock);
+    // Its own small key cache: each key_add checks a key seen for the first time.
+    IdentityService identities = new IdentityService(
+        config, this::storage, new SessionRegistry(), new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), clock);
     Map<String, CoreHandler> core = Map.of(
         "auth", identities::auth,
         "key_add", identities::addKey,

@@ -3,6 +3,8 @@ package org.esmp.server;
 import static org.esmp.server.testing.Frames.assertAck;
 import static org.esmp.server.testing.Frames.assertError;
 import static org.esmp.server.testing.Frames.authenticate;
+import static org.esmp.server.testing.Frames.keyAdd;
+import static org.esmp.server.testing.Frames.keyRevoke;
 import static org.esmp.server.testing.Frames.message;
 import static org.esmp.server.testing.Frames.sync;
 import static org.esmp.server.testing.Frames.text;
@@ -183,30 +185,28 @@ class DeliveryIT extends SharedServerTest {
   void addsAndRevokesKeys() throws Exception {
     TestUser grace = user("grace");
     TestIdentity laptop = TestIdentity.random();
-    JsonObject addLaptop = message("key_add", JsonObject.builder().put("pubkey", laptop.publicKey()).build());
-    assertAck(grace.send(addLaptop));
+    assertAck(grace.send(keyAdd(grace.address(), grace.key(), laptop)));
 
     JsonNode keys = grace.send(message("lookup", JsonObject.builder().put("address", grace.address()).build()));
     assertEquals("keys", keys.path("type").asText());
     assertEquals(List.of(grace.key().publicKey(), laptop.publicKey()),
         JSON.convertValue(keys.path("keys"), List.class));
 
-    // The laptop signs on its own now, and may revoke the first key, whose connection is closed.
+    // The laptop signs on its own now. It may not revoke the primary key, but the primary may
+    // revoke itself: its connection is closed and the laptop becomes primary, and last.
     TestClient laptopClient = new TestClient(server.port());
     assertAck(laptopClient.call(laptop.frame(text("from the laptop", grace.address()))));
-    JsonNode revoke = laptopClient.call(laptop.frame(
-        message("key_revoke", JsonObject.builder().put("pubkey", grace.key().publicKey()).build())));
-    assertAck(revoke);
+    assertError(laptopClient.call(laptop.frame(keyRevoke(grace.key().publicKey()))), "forbidden");
+    assertAck(laptopClient.call(grace.key().frame(keyRevoke(grace.key().publicKey()))));
     assertTrue(grace.client().closedByServer(), "connections authenticated with a revoked key are closed");
     assertError(laptopClient.call(grace.key().frame(text("old key", grace.address()))), "unknown_sender");
-    assertError(laptopClient.call(laptop.frame(
-        message("key_revoke", JsonObject.builder().put("pubkey", laptop.publicKey()).build()))), "forbidden");
+    assertError(laptopClient.call(laptop.frame(keyRevoke(laptop.publicKey()))), "forbidden");
 
-    // A key of another address cannot be added.
+    // A key of another address cannot be added, even with its holder's proof.
     TestUser henry = user("henry");
-    assertError(henry.send(message("key_add", JsonObject.builder().put("pubkey", laptop.publicKey()).build())),
-        "forbidden");
-    assertError(henry.send(message("key_add", JsonObject.builder().put("pubkey", "short").build())), "bad_field");
+    assertError(henry.send(keyAdd(henry.address(), henry.key(), laptop)), "forbidden");
+    assertError(henry.send(message("key_add", JsonObject.builder().put("pubkey", "short")
+        .put("proof", laptop.signBytes(new byte[1])).build())), "bad_field");
     laptopClient.close();
   }
 

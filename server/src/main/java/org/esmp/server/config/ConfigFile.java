@@ -27,7 +27,7 @@ public final class ConfigFile {
           "port", "bind", "domain", "domains", "data_dir", "plugins_dir", "max_frame", "max_depth",
           "ts_skew_seconds", "registration", "ping_interval_seconds", "verify_threads",
           "max_recipients", "retention_days", "plugin_timeout_seconds",
-          "plugin_answer_timeout_seconds");
+          "plugin_answer_timeout_seconds", "max_keys_per_address", "reserved_names");
 
   private ConfigFile() {}
 
@@ -73,6 +73,8 @@ public final class ConfigFile {
         case "plugin_timeout_seconds" -> builder.pluginTimeout(Duration.ofSeconds(integer(where, value)));
         case "plugin_answer_timeout_seconds" ->
             builder.pluginAnswerTimeout(Duration.ofSeconds(integer(where, value)));
+        case "max_keys_per_address" -> builder.maxKeysPerAddress(integer(where, value));
+        case "reserved_names" -> builder.reservedNames(textList(where, value));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }

@@ -2,6 +2,7 @@ package org.esmp.server.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -30,6 +31,11 @@ import org.esmp.api.Address;
  *     answered {@code internal} (the server stops waiting; the plugin's thread is interrupted)
  * @param pluginAnswerTimeout how long the answer a plugin's method returned (a stage) may take to
  *     complete, from the call, before its message is answered {@code internal}
+ * @param maxKeysPerAddress most keys one address may have; a {@code key_add} past it is
+ *     {@code forbidden}
+ * @param reservedNames local parts that {@code auth} may not register (on any served domain);
+ *     addresses that already exist, and those the operator adds with {@code add-user}, are not
+ *     affected
  */
 public record ServerConfig(
     String bind,
@@ -47,7 +53,14 @@ public record ServerConfig(
     int maxRecipients,
     Duration retention,
     Duration pluginTimeout,
-    Duration pluginAnswerTimeout) {
+    Duration pluginAnswerTimeout,
+    int maxKeysPerAddress,
+    Set<String> reservedNames) {
+
+  /** The local parts reserved by default (ESMP/1 section 4). */
+  public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
+      "postmaster", "admin", "administrator", "root", "abuse", "security", "hostmaster", "webmaster",
+      "support", "noreply");
 
   /** Whether unknown addresses may register themselves with {@code auth}. */
   public enum Registration {
@@ -106,6 +119,23 @@ public record ServerConfig(
       throw new ConfigException("plugin_answer_timeout_seconds must be at least plugin_timeout_seconds and at most 3600, got "
           + pluginAnswerTimeout.toSeconds());
     }
+    if (maxKeysPerAddress < 1 || maxKeysPerAddress > 1000) {
+      throw new ConfigException("max_keys_per_address must be 1-1000, got " + maxKeysPerAddress);
+    }
+    Objects.requireNonNull(reservedNames, "reserved_names");
+    for (String name : reservedNames) {
+      // A reserved name is matched against an address's local part, so it must be one.
+      if (name == null || !Address.isValid(name + "#" + domain)) {
+        throw new ConfigException("reserved_names must be local parts of addresses (lowercase, as in "
+            + "name#" + domain + "), got '" + name + "'");
+      }
+    }
+    reservedNames = Set.copyOf(reservedNames);
+  }
+
+  /** Whether {@code auth} may not register an address with this local part. */
+  public boolean reserves(String localPart) {
+    return reservedNames.contains(localPart);
   }
 
   /** Whether this server serves {@code domain}. */
@@ -137,6 +167,8 @@ public record ServerConfig(
     private Duration pluginTimeout = Duration.ofSeconds(5);
     /** Unset: 60 s, or the call timeout if that is longer. */
     private Duration pluginAnswerTimeout;
+    private int maxKeysPerAddress = 16;
+    private Set<String> reservedNames = DEFAULT_RESERVED_NAMES;
 
     private Builder() {}
 
@@ -223,12 +255,24 @@ public record ServerConfig(
       return this;
     }
 
+    public Builder maxKeysPerAddress(int value) {
+      maxKeysPerAddress = value;
+      return this;
+    }
+
+    /** Replaces the reserved local parts; an empty collection reserves none. */
+    public Builder reservedNames(Collection<String> value) {
+      reservedNames = new LinkedHashSet<>(value);
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
           registration, pingInterval, verifyThreads, maxRecipients, retention, pluginTimeout,
           pluginAnswerTimeout != null ? pluginAnswerTimeout
-              : pluginTimeout.compareTo(Duration.ofSeconds(60)) > 0 ? pluginTimeout : Duration.ofSeconds(60));
+              : pluginTimeout.compareTo(Duration.ofSeconds(60)) > 0 ? pluginTimeout : Duration.ofSeconds(60),
+          maxKeysPerAddress, reservedNames);
     }
   }
 }

@@ -65,19 +65,37 @@ public final class Ed25519Verifier {
     if (signature.length != SIGNATURE_LENGTH) {
       return false;
     }
+    Ed25519.PublicPoint point = point(key);
+    if (point == null) {
+      return false;
+    }
+    // Bouncy Castle itself rejects S >= L and a non-canonical R before any curve arithmetic.
+    return Ed25519.verify(signature, 0, point, message, off, len);
+  }
+
+  /**
+   * Whether {@code key} is a key this verifier accepts signatures under: a canonical encoding of a
+   * curve point of prime order (none of the rejected keys listed above). A valid key is cached.
+   *
+   * @throws NullPointerException when {@code key} is null
+   */
+  public boolean isValidKey(Ed25519Key key) {
+    return point(Objects.requireNonNull(key, "key")) != null;
+  }
+
+  /** The decoded point of {@code key}, validated and cached; null when the key is not acceptable. */
+  private Ed25519.PublicPoint point(Ed25519Key key) {
     Ed25519.PublicPoint point = points.get(key);
     if (point == null) {
       // Full validation: canonical encoding, on the curve, and in the prime-order subgroup (which
       // excludes small- and mixed-order points). Two threads may both validate a new key; the
       // result is the same, so the duplicate work is harmless.
       point = Ed25519.validatePublicKeyFullExport(key.bytes(), 0);
-      if (point == null) {
-        return false;
+      if (point != null) {
+        points.put(key, point);
       }
-      points.put(key, point);
     }
-    // Bouncy Castle itself rejects S >= L and a non-canonical R before any curve arithmetic.
-    return Ed25519.verify(signature, 0, point, message, off, len);
+    return point;
   }
 
   /** The number of keys now cached; at most the capacity given at construction. */

@@ -1,6 +1,8 @@
 package org.esmp.server.session;
 
+import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -18,6 +20,7 @@ import org.esmp.api.StorageChange;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.crypto.Ed25519Verifier;
 
 /**
  * Identities (ESMP/1 section 4): {@code auth}, {@code key_add}, {@code key_revoke} and
@@ -31,13 +34,19 @@ public final class IdentityService {
   private final ServerConfig config;
   private final Supplier<Storage> storage;
   private final SessionRegistry sessions;
+  private final Ed25519Verifier keys;
   private final Clock clock;
   private CompletableFuture<?> changes = CompletableFuture.completedFuture(null);
 
-  public IdentityService(ServerConfig config, Supplier<Storage> storage, SessionRegistry sessions, Clock clock) {
+  /**
+   * @param keys checks the keys {@code key_add} binds and verifies their proofs
+   */
+  public IdentityService(ServerConfig config, Supplier<Storage> storage, SessionRegistry sessions,
+      Ed25519Verifier keys, Clock clock) {
     this.config = config;
     this.storage = storage;
     this.sessions = sessions;
+    this.keys = keys;
     this.clock = clock;
   }
 
@@ -90,6 +99,9 @@ public final class IdentityService {
       if (config.registration() == ServerConfig.Registration.CLOSED) {
         throw new RejectedException(ErrorCode.FORBIDDEN, "registration is closed on this server");
       }
+      if (config.reserves(address.local())) {
+        throw new RejectedException(ErrorCode.FORBIDDEN, "'" + address.local() + "' is a reserved name on this server");
+      }
       return store.commit(StorageChange.builder().bindKey(address, key).build())
           .thenApply(cursors -> accept(session, address, key, true));
     });
@@ -103,19 +115,39 @@ public final class IdentityService {
     return Reply.ack(JsonObject.builder().put("address", address.toString()).put("registered", registered).build());
   }
 
-  /** {@code key_add}: binds another device key to the sender's address. */
+  /**
+   * {@code key_add}: binds another device key to the sender's address, once its {@code proof} shows
+   * that whoever holds the new key agreed to be bound to this address by this signer (see
+   * {@link #proofBytes}). Adding a key the address already has is an {@code ack}; a key bound to
+   * another address, a proof that does not verify, a key that is not a prime-order curve point, or
+   * an address already holding {@link ServerConfig#maxKeysPerAddress()} keys is {@code forbidden}.
+   */
   public CompletionStage<Reply> addKey(Request request, ConnectionSession session) {
     Address sender = request.sender().orElseThrow();
-    Ed25519Key key = keyOf(request.message());
+    SignedMessage message = request.message();
+    Ed25519Key key = keyOf(message);
+    byte[] proof = proofOf(message);
+    if (!keys.isValidKey(key)) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, "pubkey is not an Ed25519 curve point of prime order");
+    }
+    byte[] signed = proofBytes(sender, message.senderKey());
+    if (!keys.verify(key, proof, signed, 0, signed.length)) {
+      throw new RejectedException(ErrorCode.FORBIDDEN,
+          "proof is not the new key's signature over \"esmp-key-add\\n\" + address + \"\\n\" + sender_pubkey");
+    }
     Storage store = storage.get();
     return serialized(() -> {
       Optional<Address> owner = store.addressOf(key);
       if (owner.isPresent() && !owner.get().equals(sender)) {
         throw new RejectedException(ErrorCode.FORBIDDEN, "key is bound to another address");
       }
+      if (owner.isEmpty() && store.keysOf(sender).size() >= config.maxKeysPerAddress()) {
+        throw new RejectedException(ErrorCode.FORBIDDEN, sender + " already has " + config.maxKeysPerAddress()
+            + " keys, the most this server allows: revoke one first");
+      }
       Reply ack = Reply.ack();
       StorageChange.Builder change = StorageChange.builder()
-          .accept(request.message().id(), clock.millis(), ack.fields());
+          .accept(message.id(), clock.millis(), ack.fields());
       if (owner.isEmpty()) {
         change.bindKey(sender, key);
       }
@@ -123,9 +155,24 @@ public final class IdentityService {
     });
   }
 
-  /** {@code key_revoke}: unbinds a key of the sender's address, never its last one. */
+  /**
+   * What the new key signs in a {@code key_add}'s proof: the UTF-8 bytes of
+   * {@code "esmp-key-add\n" + ADDRESS + "\n" + SIGNER}, SIGNER being the base64 {@code sender_pubkey}
+   * of the {@code key_add} (ESMP/1 section 4). Binding the signer as well as the address means a
+   * proof seen once cannot be replayed by another key of the address after that key is revoked.
+   */
+  public static byte[] proofBytes(Address address, Ed25519Key signer) {
+    return ("esmp-key-add\n" + address + "\n" + signer.base64()).getBytes(StandardCharsets.UTF_8);
+  }
+
+  /**
+   * {@code key_revoke}: unbinds a key of the sender's address. Any key may revoke itself; only the
+   * primary (the oldest) may revoke another; the last key cannot be revoked. Connections
+   * authenticated with the revoked key are closed.
+   */
   public CompletionStage<Reply> revokeKey(Request request, ConnectionSession session) {
     Address sender = request.sender().orElseThrow();
+    Ed25519Key signer = request.message().senderKey();
     Ed25519Key key = keyOf(request.message());
     Storage store = storage.get();
     return serialized(() -> {
@@ -135,6 +182,10 @@ public final class IdentityService {
       }
       if (keys.size() == 1) {
         throw new RejectedException(ErrorCode.FORBIDDEN, "cannot revoke the last key of an address");
+      }
+      if (!key.equals(signer) && !keys.get(0).equals(signer)) {
+        throw new RejectedException(ErrorCode.FORBIDDEN, "only the primary key of " + sender
+            + " (its oldest) may revoke another of its keys; a key may always revoke itself");
       }
       Reply ack = Reply.ack();
       StorageChange change = StorageChange.builder()
@@ -164,6 +215,24 @@ public final class IdentityService {
     } catch (IllegalArgumentException e) {
       throw new RejectedException(ErrorCode.BAD_FIELD, "pubkey must be the standard padded base64 of 32 bytes");
     }
+  }
+
+  private static byte[] proofOf(SignedMessage message) {
+    String text = message.body().asObject().string("proof").orElse(null);
+    if (text == null) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "key_add body needs \"proof\": the new key's signature, base64");
+    }
+    byte[] proof;
+    try {
+      proof = Base64.getDecoder().decode(text);
+    } catch (IllegalArgumentException e) {
+      proof = null;
+    }
+    if (proof == null || proof.length != Ed25519Verifier.SIGNATURE_LENGTH
+        || !Base64.getEncoder().encodeToString(proof).equals(text)) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "proof must be the standard padded base64 of 64 bytes");
+    }
+    return proof;
   }
 
   private static JsonObject objectBody(SignedMessage message, String expectation) {

@@ -1,6 +1,7 @@
 package org.esmp.server.config;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -9,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -36,6 +38,9 @@ class ConfigFileTest {
     assertEquals(ServerConfig.Registration.OPEN, config.registration());
     assertEquals(Duration.ofSeconds(5), config.pluginTimeout());
     assertEquals(Duration.ofSeconds(60), config.pluginAnswerTimeout());
+    assertEquals(16, config.maxKeysPerAddress());
+    assertEquals(Set.of("postmaster", "admin", "administrator", "root", "abuse", "security", "hostmaster",
+        "webmaster", "support", "noreply"), config.reservedNames());
   }
 
   @Test
@@ -55,6 +60,8 @@ class ConfigFileTest {
         verify_threads: 3
         plugin_timeout_seconds: 20
         plugin_answer_timeout_seconds: 90
+        max_keys_per_address: 4
+        reserved_names: [staff, help-desk]
         """);
     assertEquals(6000, config.port());
     assertEquals("127.0.0.1", config.bind());
@@ -69,6 +76,26 @@ class ConfigFileTest {
     assertEquals(3, config.verifyThreads());
     assertEquals(Duration.ofSeconds(20), config.pluginTimeout());
     assertEquals(Duration.ofSeconds(90), config.pluginAnswerTimeout());
+    assertEquals(4, config.maxKeysPerAddress());
+    assertEquals(Set.of("staff", "help-desk"), config.reservedNames());
+    assertTrue(config.reserves("staff"));
+    assertFalse(config.reserves("admin"), "a list given replaces the defaults");
+  }
+
+  @Test
+  void anEmptyReservedListReservesNothing() throws IOException {
+    assertEquals(Set.of(), load("reserved_names: []\n").reservedNames());
+  }
+
+  @Test
+  void refusesBadKeyLimitsAndReservedNamesNamingTheKey() {
+    ConfigException zero = assertThrows(ConfigException.class, () -> load("max_keys_per_address: 0\n"));
+    assertTrue(zero.getMessage().contains("max_keys_per_address"), zero.getMessage());
+    ConfigException upper = assertThrows(ConfigException.class, () -> load("reserved_names: [Admin]\n"));
+    assertTrue(upper.getMessage().contains("reserved_names") && upper.getMessage().contains("'Admin'"),
+        upper.getMessage());
+    assertThrows(ConfigException.class, () -> load("reserved_names: [\"a#b\"]\n"));
+    assertThrows(ConfigException.class, () -> load("reserved_names: admin\n"));
   }
 
   @Test

@@ -127,6 +127,28 @@ class Ed25519VerifierTest {
     assertEquals(0, verifier.cachedKeys());
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {
+      "0200000000000000000000000000000000000000000000000000000000000000", // not on the curve
+      "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f", // non-canonical
+      "0100000000000000000000000000000000000000000000000000000000000000", // small order (identity)
+      "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05", // small order (8)
+      "4b72aff85c68bf61b221a0bcdc5b5c588d606a98735d3ef7660032ca7e44f0bf"}) // mixed order
+  void isValidKeyRefusesWhatVerifyRefuses(String keyHex) {
+    Ed25519Verifier verifier = new Ed25519Verifier(8);
+    assertFalse(verifier.isValidKey(Ed25519Key.of(HEX.parseHex(keyHex))));
+    assertEquals(0, verifier.cachedKeys());
+  }
+
+  @Test
+  void isValidKeyAcceptsAnHonestKeyAndCachesIt() {
+    Ed25519Verifier verifier = new Ed25519Verifier(8);
+    Signed s = Signed.bySeed(9);
+    assertTrue(verifier.isValidKey(s.key()));
+    assertEquals(1, verifier.cachedKeys());
+    assertTrue(verify(verifier, s.key(), s.signature()));
+  }
+
   /**
    * A mixed-order key: the public key of secret 07 00 .. 00 plus the order-8 point 26e8..05. Its
    * owner's signature passes Bouncy Castle's plain (cofactored) verify, but cofactorless verifiers

@@ -43,6 +43,25 @@ public final class Frames {
     return JsonObject.builder().put("type", type).put("to", JsonArray.of()).put("body", body).put("ts", now()).build();
   }
 
+  /**
+   * A {@code key_add} of {@code newKey} to {@code address}, to be signed by {@code signer}, with the
+   * proof {@code newKey} signs (ESMP/1 section 4).
+   */
+  public static JsonObject keyAdd(String address, TestIdentity signer, TestIdentity newKey) {
+    return message("key_add", JsonObject.builder().put("pubkey", newKey.publicKey())
+        .put("proof", newKey.signBytes(proofBytes(address, signer.publicKey()))).build());
+  }
+
+  /** What a {@code key_add}'s proof signs: {@code "esmp-key-add\n" + address + "\n" + signer}. */
+  public static byte[] proofBytes(String address, String signerBase64) {
+    return ("esmp-key-add\n" + address + "\n" + signerBase64).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** A {@code key_revoke} of {@code pubkey}. */
+  public static JsonObject keyRevoke(String pubkey) {
+    return message("key_revoke", JsonObject.builder().put("pubkey", pubkey).build());
+  }
+
   /** {@code sync} from {@code since}. */
   public static JsonObject sync(long since) {
     return message("sync", JsonObject.builder().put("since", since).build());

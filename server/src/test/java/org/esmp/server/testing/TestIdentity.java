@@ -44,6 +44,14 @@ public final class TestIdentity {
     return unsigned.toBuilder().put("signature", signature).put("sender_pubkey", publicKey).build();
   }
 
+  /** This key's Ed25519 signature over {@code bytes}, standard padded base64. */
+  public String signBytes(byte[] bytes) {
+    Ed25519Signer signer = new Ed25519Signer();
+    signer.init(true, key);
+    signer.update(bytes, 0, bytes.length);
+    return Base64.getEncoder().encodeToString(signer.generateSignature());
+  }
+
   /** Signs {@code unsigned} and returns the frame line, without its newline. */
   public String frame(JsonObject unsigned) {
     return new String(JsonWriter.write(sign(unsigned)), java.nio.charset.StandardCharsets.UTF_8);
