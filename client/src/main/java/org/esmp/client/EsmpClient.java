@@ -276,7 +276,7 @@ public final class EsmpClient implements Closeable {
    * Unbinds {@code pubkey} (standard base64) from this identity's address ({@code key_revoke}).
    * Any key may revoke itself; only the address's primary (oldest) key may revoke another; the
    * last key cannot go ({@code forbidden}). Revoking this client's own key closes every connection
-   * authenticated with it, this one included, possibly before the ack arrives.
+   * authenticated with it; this one gets the ack first, then is closed.
    */
   public Ack revokeKey(String pubkey) throws IOException {
     ObjectNode message = newMessage("key_revoke");

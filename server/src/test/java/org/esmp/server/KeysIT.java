@@ -11,7 +11,6 @@ import static org.esmp.server.testing.Frames.proofBytes;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -187,26 +186,16 @@ class KeysIT extends SharedServerTest {
   }
 
   /**
-   * A key revoking itself on a connection authenticated with it: that connection is closed too, at
-   * once (the ack may or may not reach it first), and the revocation holds.
+   * A key revoking itself on a connection authenticated with it: that connection gets its ack, then
+   * is closed, and the revocation holds.
    */
   @Test
-  void aKeyRevokingItselfOnItsOwnConnectionIsRevokedAndDisconnected() throws Exception {
+  void aKeyRevokingItselfOnItsOwnConnectionIsAnsweredThenDisconnected() throws Exception {
     TestUser ivy = user("ivy");
     TestIdentity laptop = TestIdentity.random();
     assertAck(ivy.send(keyAdd(ivy.address(), ivy.key(), laptop)));
-    ivy.client().send(ivy.key().frame(keyRevoke(ivy.key().publicKey())));
-    List<JsonNode> before = new ArrayList<>();
-    try {
-      while (true) {
-        before.add(ivy.client().read());
-      }
-    } catch (java.net.SocketTimeoutException e) {
-      fail("the connection authenticated with the revoked key stayed open");
-    } catch (java.io.IOException closed) {
-      // the server closed the connection
-    }
-    before.forEach(frame -> assertAck(frame));
+    assertAck(ivy.send(keyRevoke(ivy.key().publicKey())));
+    assertTrue(ivy.client().closedByServer(), "the connection authenticated with the revoked key is closed");
     TestUser viaLaptop = new TestUser(ivy.address(), laptop, new TestClient(server.port()));
     assertEquals(List.of(laptop.publicKey()), keysOf(viaLaptop, ivy.address()));
     assertError(viaLaptop.client().call(ivy.key().frame(text("gone", ivy.address()))), "unknown_sender");

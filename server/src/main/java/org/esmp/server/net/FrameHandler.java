@@ -145,9 +145,14 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     // Neither input ever fails, so neither does the chain: one answer's trouble never holds up the
     // answers after it.
     writeTail = writeTail.thenCombine(encoded, (previous, bytes) -> {
-      queueWrite(bytes, closeAfter);
+      queueWrite(bytes, closeAfter || session.closesAfter(answered(verdict)));
       return null;
     });
+  }
+
+  /** The id of the message an answer is to, when verification found one. */
+  private static MessageId answered(CompletableFuture<Verdict> verdict) {
+    return verdict.isDone() && !verdict.isCompletedExceptionally() ? verdict.join().re() : null;
   }
 
   private static Throwable rootCause(Throwable failure) {

@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
+import org.esmp.api.MessageId;
 import org.esmp.api.Session;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.json.JsonWriter;
@@ -42,6 +43,8 @@ public final class ConnectionSession implements Session {
   private final Channel channel;
   private final String challenge;
   private volatile Identity identity;
+  /** The message whose answer is the last this connection gets; null while none is set. */
+  private volatile MessageId lastAnswer;
 
   public ConnectionSession(Channel channel, SecureRandom random) {
     this.id = "c" + IDS.incrementAndGet();
@@ -118,6 +121,20 @@ public final class ConnectionSession implements Session {
       }
     });
     return written;
+  }
+
+  /**
+   * Closes the connection once the answer to message {@code id} (received on it) has been written:
+   * e.g. the connection's key was just revoked by that very message, whose sender still gets its
+   * {@code ack}.
+   */
+  public void closeAfterAnswering(MessageId id) {
+    lastAnswer = id;
+  }
+
+  /** Whether the answer to {@code re} is the last this connection gets (see {@link #closeAfterAnswering}). */
+  public boolean closesAfter(MessageId re) {
+    return re != null && re.equals(lastAnswer);
   }
 
   @Override

@@ -193,7 +193,7 @@ public final class IdentityService {
           .accept(request.message().id(), clock.millis(), ack.fields())
           .build();
       return store.commit(change).thenApply(cursors -> {
-        sessions.closeAll(key);
+        sessions.closeAll(key, session, request.message().id());
         return ack;
       });
     });

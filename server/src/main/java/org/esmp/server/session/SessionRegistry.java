@@ -4,6 +4,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.esmp.api.Ed25519Key;
+import org.esmp.api.MessageId;
 
 /** The authenticated connections of the running server, by the key they authenticated with. */
 public final class SessionRegistry {
@@ -19,11 +20,21 @@ public final class SessionRegistry {
     }));
   }
 
-  /** Closes every connection that authenticated with {@code key}. */
-  public void closeAll(Ed25519Key key) {
+  /**
+   * Closes every connection that authenticated with {@code key}; {@code requester}, if it is one of
+   * them, once it has written its answer to message {@code answering}.
+   */
+  public void closeAll(Ed25519Key key, ConnectionSession requester, MessageId answering) {
     Set<ConnectionSession> sessions = byKey.remove(key);
-    if (sessions != null) {
-      sessions.forEach(ConnectionSession::close);
+    if (sessions == null) {
+      return;
+    }
+    for (ConnectionSession session : sessions) {
+      if (session == requester) {
+        session.closeAfterAnswering(answering);
+      } else {
+        session.close();
+      }
     }
   }
 }
