@@ -4,7 +4,8 @@ import java.util.Objects;
 
 /**
  * An ESMP address, {@code local#domain}: all lowercase ASCII, {@code local} 1–64 characters of
- * {@code [a-z0-9._-]}, {@code domain} a DNS name.
+ * {@code [a-z0-9._-]} that begin and end with {@code [a-z0-9]} and hold no {@code ..}, {@code
+ * domain} a DNS name (ESMP/1 section 2).
  */
 public record Address(String local, String domain) {
 
@@ -65,17 +66,24 @@ public record Address(String local, String domain) {
     return true;
   }
 
+  /** 1–64 of {@code [a-z0-9._-]}, first and last {@code [a-z0-9]}, no {@code ..}. */
   private static boolean isLocalPart(String local) {
-    if (local.isEmpty() || local.length() > 64) {
+    if (local.isEmpty() || local.length() > 64
+        || !isLetterOrDigit(local.charAt(0)) || !isLetterOrDigit(local.charAt(local.length() - 1))
+        || local.contains("..")) {
       return false;
     }
     for (int i = 0; i < local.length(); i++) {
       char c = local.charAt(i);
-      if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-')) {
+      if (!(isLetterOrDigit(c) || c == '.' || c == '_' || c == '-')) {
         return false;
       }
     }
     return true;
+  }
+
+  private static boolean isLetterOrDigit(char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
   }
 
   /** The wire form, {@code local#domain}. */

@@ -6,7 +6,7 @@ public enum ErrorCode {
   BAD_JSON("bad_json"),
   /** The frame exceeded the maximum length; the connection is closed after this error. */
   FRAME_TOO_LARGE("frame_too_large"),
-  /** A required field is absent. */
+  /** A required field is absent ({@code ts} included, on every type but the session types). */
   MISSING_FIELD("missing_field"),
   /** A field is present but of the wrong form, or a body the type refuses. */
   BAD_FIELD("bad_field"),

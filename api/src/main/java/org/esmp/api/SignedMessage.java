@@ -17,7 +17,9 @@ import org.esmp.api.json.JsonValue;
  * @param cc the {@code cc} addresses, in order as sent (empty when absent)
  * @param groupId the {@code group_id}, when present
  * @param body the {@code body}
- * @param ts the sender's {@code ts}, when present
+ * @param ts the sender's {@code ts}: present on every message the server verified but those of the
+ *     session types ({@code auth}, {@code sync}, {@code lookup}, {@code history}, {@code
+ *     group_info}), where it is optional
  * @param senderKey the key that signed the message
  * @param fields the whole message object as received, {@code signature} and {@code sender_pubkey}
  *     included: what a {@code deliver} frame carries as {@code message}

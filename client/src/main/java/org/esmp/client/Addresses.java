@@ -2,10 +2,15 @@ package org.esmp.client;
 
 import java.util.regex.Pattern;
 
-/** ESMP addresses: {@code local#domain}, all lowercase ASCII (ESMP-1 §2). */
+/**
+ * ESMP addresses: {@code local#domain}, all lowercase ASCII; {@code local} 1–64 of {@code
+ * [a-z0-9._-]} beginning and ending with {@code [a-z0-9]}, without {@code ..}; {@code domain} a DNS
+ * name (ESMP-1 §2).
+ */
 public final class Addresses {
 
-  private static final Pattern LOCAL = Pattern.compile("[a-z0-9._-]{1,64}");
+  /** Begins and ends with {@code [a-z0-9]}; the length (1–64) and {@code ..} are checked apart. */
+  private static final Pattern LOCAL = Pattern.compile("[a-z0-9]([a-z0-9._-]*[a-z0-9])?");
   private static final Pattern LABEL = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
   private Addresses() {}
@@ -16,8 +21,9 @@ public final class Addresses {
     if (hash < 0 || address.indexOf('#', hash + 1) >= 0) {
       return false;
     }
+    String local = address.substring(0, hash);
     String domain = address.substring(hash + 1);
-    if (!LOCAL.matcher(address.substring(0, hash)).matches()
+    if (local.length() > 64 || local.contains("..") || !LOCAL.matcher(local).matches()
         || domain.isEmpty() || domain.length() > 253) {
       return false;
     }

@@ -6,6 +6,7 @@ import static org.esmp.server.testing.Frames.authenticate;
 import static org.esmp.server.testing.Frames.keyAdd;
 import static org.esmp.server.testing.Frames.keyRevoke;
 import static org.esmp.server.testing.Frames.message;
+import static org.esmp.server.testing.Frames.now;
 import static org.esmp.server.testing.Frames.sync;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -178,7 +179,7 @@ class DeliveryIT extends SharedServerTest {
 
     assertError(alice.send(message("text", JsonObject.builder().put("text", "no one").build())), "bad_field");
     assertError(alice.send(JsonObject.builder().put("type", "text").put("to", JsonArray.ofStrings(List.of(frank.address())))
-        .put("body", "not an object").build()), "bad_field");
+        .put("body", "not an object").put("ts", now()).build()), "bad_field");
   }
 
   @Test

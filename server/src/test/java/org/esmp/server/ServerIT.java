@@ -25,10 +25,10 @@ import org.junit.jupiter.api.Test;
 class ServerIT extends SharedServerTest {
 
   private static final String VALID_FRAME =
-      "{\"type\":\"text\",\"to\":[\"bob#example.com\"],\"body\":{\"text\":\"hello\"},"
-          + "\"signature\":\"wqrnu6GaCShTeILVBnWXyy9IDkiaAWJqpHk027zNb/+ocGsNUhwsRIcpeFWy91vLB5s6n5ptK5TEkaC/BZ3nBA==\","
+      "{\"type\":\"text\",\"to\":[\"bob#example.com\"],\"body\":{\"text\":\"hello\"},\"ts\":1764000000003,"
+          + "\"signature\":\"NVQoAgEXf4cWt00OeKGfbHGwf6Pj5shmaOe8PMPJQPOSl1+GyOjrdcLmQvbZau8AacZpn1dULsBdFYb7oWFcDA==\","
           + "\"sender_pubkey\":\"11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo=\"}";
-  private static final String VALID_ID = "f3233f9a2cfa9902f132acb89d71fbf4a0fd280b178e57e655249ba005698952";
+  private static final String VALID_ID = "7393016c42e2cb04a5729df37d3c9a690437f9dff6bb74341c95d2497ec06751";
 
 
   private static TestClient connect() throws Exception {
@@ -81,11 +81,27 @@ class ServerIT extends SharedServerTest {
     try (TestClient client = connect()) {
       TestIdentity alice = register(client, "alice2");
       JsonObject unknown = JsonObject.builder().put("type", "no.such-type").put("to", JsonArray.of())
-          .put("body", JsonObject.empty()).build();
+          .put("body", JsonObject.empty()).put("ts", System.currentTimeMillis()).build();
       JsonNode answer = client.call(alice.frame(unknown));
       assertError(answer, "unsupported_type");
       // Per section 3 the type is checked before the sender: an unregistered key gets the same.
       assertError(client.call(TestIdentity.random().frame(unknown)), "unsupported_type");
+    }
+  }
+
+  @Test
+  void refusesAuthForAnAddressWhoseLocalPartBreaksTheRule() throws Exception {
+    try (TestClient client = connect()) {
+      TestIdentity eve = TestIdentity.random();
+      for (String address : List.of(".#example.com", "..#example.com", "a..b#example.com", "-a#example.com",
+          "a-#example.com", "a".repeat(65) + "#example.com")) {
+        JsonNode answer = client.call(eve.frame(auth(client, address)));
+        assertError(answer, "bad_field");
+        assertEquals("auth address is not an address (local#domain, lowercase)", answer.path("message").asText(), address);
+      }
+      // The key is still free: nothing was registered to it.
+      assertTrue(client.call(eve.frame(auth(client, "a" + ".b".repeat(31) + "1#example.com")))
+          .path("registered").asBoolean());
     }
   }
 

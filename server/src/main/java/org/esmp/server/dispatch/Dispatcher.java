@@ -49,7 +49,7 @@ public final class Dispatcher {
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
   /** Processed every time, never answered as duplicates (ESMP/1 section 2.2). */
-  public static final Set<String> SESSION_TYPES = Set.of("auth", "sync", "lookup", "history", "group_info");
+  public static final Set<String> SESSION_TYPES = FrameVerifier.SESSION_TYPES;
 
   private final ServerConfig config;
   private final PluginHost plugins;
@@ -149,7 +149,10 @@ public final class Dispatcher {
     return new Dispatched(dispatched.handed(), reply);
   }
 
-  /** Checks {@code ts}, the type and the sender's key, in the spec's order. */
+  /**
+   * Checks {@code ts}, the type and the sender's key, in the spec's order. Only a session type can
+   * come without {@code ts}: the {@link FrameVerifier} refused any other without one.
+   */
   private Optional<Address> checkSender(SignedMessage message, PluginRegistry registry) {
     if (message.ts().isPresent()
         && Math.abs(clock.millis() - message.ts().getAsLong()) > config.tsSkew().toMillis()) {

@@ -5,6 +5,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.ErrorCode;
@@ -26,9 +27,21 @@ import org.esmp.server.json.JsonWriter;
  * JSON and I-JSON rules, required fields and their forms, then the signature. Nothing of a frame is
  * trusted before this returns {@link Verdict.Verified}.
  *
+ * <p>{@code ts} is required on every type but the {@link #SESSION_TYPES session types} (ESMP/1
+ * section 2.1), decided from the type's name alone, so a type no plugin declares needs one too.
+ * Since that needs the type, a missing {@code ts} is reported right after the type's form is
+ * checked: a malformed type is {@code bad_field} first, a missing {@code ts} comes before the forms
+ * of the other fields.
+ *
  * <p>Thread-safe and free of I/O: it runs on the verification threads, many frames at once.
  */
 public final class FrameVerifier {
+
+  /**
+   * The session types (ESMP/1 section 7): {@code ts} optional, processed every time, never answered
+   * as duplicates.
+   */
+  public static final Set<String> SESSION_TYPES = Set.of("auth", "sync", "lookup", "history", "group_info");
 
   static final String SIGNATURE = "signature";
   static final String SENDER_PUBKEY = "sender_pubkey";
@@ -66,6 +79,10 @@ public final class FrameVerifier {
     }
     try {
       String type = type(message.get("type"));
+      if (!message.has("ts") && !SESSION_TYPES.contains(type)) {
+        return new Verdict.Refused(id, ErrorCode.MISSING_FIELD,
+            "missing field 'ts' (required on every type but auth, sync, lookup, history and group_info)");
+      }
       List<Address> to = addresses("to", message.get("to"));
       List<Address> cc = message.has("cc") ? addresses("cc", message.get("cc")) : List.of();
       Optional<String> groupId = message.has("group_id") ? Optional.of(groupId(message.get("group_id"))) : Optional.empty();

@@ -22,7 +22,7 @@ class EsmpSigningVectorsTest {
   @Test
   void hasValidAndRejectedFrames() {
     assertEquals(5, entries("valid").count());
-    assertEquals(8, entries("rejects").count());
+    assertEquals(9, entries("rejects").count());
   }
 
   @TestFactory

@@ -68,7 +68,7 @@ class FrameVerifierTest {
         assertEquals(vector.path("code").asText(), codeOf(refused));
       }));
     }
-    assertEquals(8, tests.size(), "the vector file holds eight rejects");
+    assertEquals(9, tests.size(), "the vector file holds nine rejects");
     return tests.stream();
   }
 
@@ -80,7 +80,7 @@ class FrameVerifierTest {
 
   private JsonObject.Builder message() {
     return JsonObject.builder().put("type", "text").put("to", JsonArray.ofStrings(List.of("bob#example.com")))
-        .put("body", JsonObject.builder().put("text", "hi").build());
+        .put("body", JsonObject.builder().put("text", "hi").build()).put("ts", System.currentTimeMillis());
   }
 
   private Verdict signed(JsonObject unsigned) {
@@ -105,6 +105,35 @@ class FrameVerifierTest {
       Verdict verdict = signed(message().remove(field).build());
       assertEquals(ErrorCode.MISSING_FIELD, code(verdict), field);
     }
+  }
+
+  @Test
+  void refusesEveryTypeButTheSessionTypesWithoutTs() {
+    for (String type : List.of("text", "joined", "left", "removed", "group_created", "key_add", "key_revoke",
+        "no.plugin-declares_this")) {
+      Verdict verdict = signed(message().put("type", type).remove("ts").build());
+      assertEquals(ErrorCode.MISSING_FIELD, code(verdict), type);
+      assertEquals("missing field 'ts' (required on every type but auth, sync, lookup, history and group_info)",
+          ((Verdict.Refused) verdict).reason(), type);
+    }
+  }
+
+  @Test
+  void acceptsTheSessionTypesWithoutTs() {
+    for (String type : List.of("auth", "sync", "lookup", "history", "group_info")) {
+      Verdict verdict = signed(message().put("type", type).remove("ts").build());
+      assertInstanceOf(Verdict.Verified.class, verdict, type + ": " + verdict);
+    }
+  }
+
+  @Test
+  void aMalformedTypeIsBadFieldBeforeTsIsMissing() {
+    assertEquals(ErrorCode.BAD_FIELD, code(signed(message().put("type", "Text").remove("ts").build())));
+  }
+
+  @Test
+  void aMissingTsIsReportedBeforeTheFormsOfTheOtherFields() {
+    assertEquals(ErrorCode.MISSING_FIELD, code(signed(message().put("cc", "bob#example.com").remove("ts").build())));
   }
 
   @Test
