@@ -112,6 +112,12 @@ public record ServerConfig(
     if (retention.toHours() < 1) {
       throw new ConfigException("retention_days must be at least 1");
     }
+    // A message is accepted while its ts is within the skew of the clock, so a replay could come up
+    // to twice the skew after the first: its accepted id must be kept at least that long.
+    if (retention.compareTo(tsSkew.multipliedBy(2)) <= 0) {
+      throw new ConfigException("retention_days must be longer than twice ts_skew_seconds (a replay within the "
+          + "skew must find the accepted id), got " + retention.toDays() + " days and " + tsSkew.toSeconds() + " s");
+    }
     if (pluginTimeout.toMillis() < 100 || pluginTimeout.toSeconds() > 3600) {
       throw new ConfigException("plugin_timeout_seconds must be 1-3600, got " + pluginTimeout.toSeconds());
     }

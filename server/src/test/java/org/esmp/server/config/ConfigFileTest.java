@@ -99,6 +99,15 @@ class ConfigFileTest {
   }
 
   @Test
+  void refusesARetentionThatAReplayWithinTheSkewCouldOutlive() throws IOException {
+    ConfigException close = assertThrows(ConfigException.class,
+        () -> load("retention_days: 1\nts_skew_seconds: 43200\n"));
+    assertTrue(close.getMessage().contains("retention_days") && close.getMessage().contains("ts_skew_seconds"),
+        close.getMessage());
+    load("retention_days: 1\nts_skew_seconds: 43199\n"); // just within: no exception
+  }
+
+  @Test
   void refusesAnUnknownKeyNamingIt() {
     ConfigException e = assertThrows(ConfigException.class, () -> load("prot: 6000\n"));
     assertTrue(e.getMessage().contains("unknown setting 'prot'"), e.getMessage());
