@@ -50,4 +50,12 @@ public interface ServerContext {
 
   /** Most distinct recipients ({@code to} and {@code cc} together) a direct message may have. */
   int maxRecipients();
+
+  /**
+   * Most members one group may have ({@code max_group_members}, 1,000 by default): a change that
+   * would make a group larger is {@code forbidden} (ESMP/1 section 3).
+   */
+  default int maxGroupMembers() {
+    return 1000;
+  }
 }

@@ -314,4 +314,23 @@ class GroupsIT extends SharedServerTest {
       assertFalse(syncAll(new TestUser("quin#example.com", quin, q), 0).isEmpty());
     }
   }
+
+  /** A group is at most max_group_members large: creating or joining past it is forbidden. */
+  @Test
+  void aGroupCannotGrowPastMaxGroupMembers(@TempDir Path small) throws Exception {
+    try (EsmpServer limited = EsmpServer.start(TestServers.config(small).maxGroupMembers(3).build())) {
+      TestUser ann = TestUser.register(limited.port(), "ann");
+      TestUser ben = TestUser.register(limited.port(), "ben");
+      TestUser cid = TestUser.register(limited.port(), "cid");
+      TestUser dot = TestUser.register(limited.port(), "dot");
+      String tooBig = newGroup();
+      assertError(ann.send(create(tooBig, "open", ben.address(), cid.address(), dot.address())), "forbidden");
+      String open = newGroup();
+      assertAck(ann.send(create(open, "open", ben.address())));
+      assertAck(cid.send(member("joined", open, null)));
+      assertError(dot.send(member("joined", open, null)), "forbidden");
+      assertAck(cid.send(member("left", open, null)));
+      assertAck(dot.send(member("joined", open, null)));
+    }
+  }
 }

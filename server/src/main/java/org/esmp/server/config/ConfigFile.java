@@ -27,7 +27,7 @@ public final class ConfigFile {
           "port", "bind", "domain", "domains", "data_dir", "plugins_dir", "max_frame", "max_depth",
           "ts_skew_seconds", "registration", "ping_interval_seconds", "verify_threads",
           "max_recipients", "retention_days", "plugin_timeout_seconds",
-          "plugin_answer_timeout_seconds", "max_keys_per_address", "reserved_names");
+          "plugin_answer_timeout_seconds", "max_keys_per_address", "reserved_names", "max_group_members");
 
   private ConfigFile() {}
 
@@ -75,6 +75,7 @@ public final class ConfigFile {
             builder.pluginAnswerTimeout(Duration.ofSeconds(integer(where, value)));
         case "max_keys_per_address" -> builder.maxKeysPerAddress(integer(where, value));
         case "reserved_names" -> builder.reservedNames(textList(where, value));
+        case "max_group_members" -> builder.maxGroupMembers(integer(where, value));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }

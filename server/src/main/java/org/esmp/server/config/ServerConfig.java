@@ -36,6 +36,8 @@ import org.esmp.api.Address;
  * @param reservedNames local parts that {@code auth} may not register (on any served domain);
  *     addresses that already exist, and those the operator adds with {@code add-user}, are not
  *     affected
+ * @param maxGroupMembers most members of one group; a system event that would go past it is
+ *     {@code forbidden}
  */
 public record ServerConfig(
     String bind,
@@ -55,7 +57,8 @@ public record ServerConfig(
     Duration pluginTimeout,
     Duration pluginAnswerTimeout,
     int maxKeysPerAddress,
-    Set<String> reservedNames) {
+    Set<String> reservedNames,
+    int maxGroupMembers) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
@@ -105,6 +108,9 @@ public record ServerConfig(
     }
     if (verifyThreads < 1 || verifyThreads > 1024) {
       throw new ConfigException("verify_threads must be 1-1024, got " + verifyThreads);
+    }
+    if (maxGroupMembers < 2 || maxGroupMembers > 1_000_000) {
+      throw new ConfigException("max_group_members must be 2-1000000, got " + maxGroupMembers);
     }
     if (maxRecipients < 1 || maxRecipients > 100_000) {
       throw new ConfigException("max_recipients must be 1-100000, got " + maxRecipients);
@@ -175,6 +181,7 @@ public record ServerConfig(
     private Duration pluginAnswerTimeout;
     private int maxKeysPerAddress = 16;
     private Set<String> reservedNames = DEFAULT_RESERVED_NAMES;
+    private int maxGroupMembers = 1000;
 
     private Builder() {}
 
@@ -272,13 +279,18 @@ public record ServerConfig(
       return this;
     }
 
+    public Builder maxGroupMembers(int value) {
+      maxGroupMembers = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
           registration, pingInterval, verifyThreads, maxRecipients, retention, pluginTimeout,
           pluginAnswerTimeout != null ? pluginAnswerTimeout
               : pluginTimeout.compareTo(Duration.ofSeconds(60)) > 0 ? pluginTimeout : Duration.ofSeconds(60),
-          maxKeysPerAddress, reservedNames);
+          maxKeysPerAddress, reservedNames, maxGroupMembers);
     }
   }
 }

@@ -58,6 +58,11 @@ final class CoreContext implements ServerContext {
   }
 
   @Override
+  public int maxGroupMembers() {
+    return config.maxGroupMembers();
+  }
+
+  @Override
   public String domain() {
     return config.domain();
   }

@@ -39,6 +39,7 @@ class ConfigFileTest {
     assertEquals(Duration.ofSeconds(5), config.pluginTimeout());
     assertEquals(Duration.ofSeconds(60), config.pluginAnswerTimeout());
     assertEquals(16, config.maxKeysPerAddress());
+    assertEquals(1000, config.maxGroupMembers());
     assertEquals(Set.of("postmaster", "admin", "administrator", "root", "abuse", "security", "hostmaster",
         "webmaster", "support", "noreply"), config.reservedNames());
   }
@@ -62,6 +63,7 @@ class ConfigFileTest {
         plugin_answer_timeout_seconds: 90
         max_keys_per_address: 4
         reserved_names: [staff, help-desk]
+        max_group_members: 50
         """);
     assertEquals(6000, config.port());
     assertEquals("127.0.0.1", config.bind());
@@ -78,6 +80,7 @@ class ConfigFileTest {
     assertEquals(Duration.ofSeconds(90), config.pluginAnswerTimeout());
     assertEquals(4, config.maxKeysPerAddress());
     assertEquals(Set.of("staff", "help-desk"), config.reservedNames());
+    assertEquals(50, config.maxGroupMembers());
     assertTrue(config.reserves("staff"));
     assertFalse(config.reserves("admin"), "a list given replaces the defaults");
   }

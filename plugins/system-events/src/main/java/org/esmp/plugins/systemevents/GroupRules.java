@@ -20,7 +20,8 @@ import org.esmp.api.group.GroupState;
  * <p>Refusals, first match wins: an unknown group (other than for {@code group_created}) is
  * {@code no_such_group}; a {@code joined} for oneself into an invite-only group is
  * {@code forbidden}; any other event from a non-member is {@code not_member}; one from a member who
- * may not send it is {@code forbidden}; {@code joined} for a member and {@code removed} for a
+ * may not send it is {@code forbidden}; one that would make the group larger than its limit is
+ * {@code forbidden}; {@code joined} for a member and {@code removed} for a
  * non-member (or oneself) are {@code bad_field}; naming an address of this server that does not
  * exist is {@code unknown_recipient}.
  *
@@ -46,8 +47,10 @@ final class GroupRules {
    * the listed members (each once, in order). Everyone in it gets the event.
    *
    * @param missing whether an address is of a domain this server serves but does not exist
+   * @param maxMembers most members a group may have
    */
-  static GroupRule created(String groupId, Address sender, Creation creation, Predicate<Address> missing) {
+  static GroupRule created(String groupId, Address sender, Creation creation, Predicate<Address> missing,
+      int maxMembers) {
     return current -> {
       if (current.isPresent()) {
         throw new RejectedException(ErrorCode.GROUP_EXISTS, "a group with this group_id exists");
@@ -55,6 +58,10 @@ final class GroupRules {
       LinkedHashSet<Address> members = new LinkedHashSet<>();
       members.add(sender);
       members.addAll(creation.members());
+      if (members.size() > maxMembers) {
+        throw new RejectedException(ErrorCode.FORBIDDEN,
+            "a group has at most " + maxMembers + " members, the creator included; " + members.size() + " asked for");
+      }
       for (Address member : members) {
         if (missing.test(member)) {
           throw new RejectedException(ErrorCode.UNKNOWN_RECIPIENT, member + " does not exist");
@@ -69,8 +76,10 @@ final class GroupRules {
   /**
    * {@code joined}: {@code member} (the sender itself, or someone an admin adds) becomes the newest
    * member. Every member afterwards gets the event.
+   *
+   * @param maxMembers most members a group may have
    */
-  static GroupRule joined(Address sender, Address member, Predicate<Address> missing) {
+  static GroupRule joined(Address sender, Address member, Predicate<Address> missing, int maxMembers) {
     return current -> {
       GroupState group = existing(current);
       if (member.equals(sender)) {
@@ -85,6 +94,10 @@ final class GroupRules {
       }
       if (group.isMember(member)) {
         throw new RejectedException(ErrorCode.BAD_FIELD, member + " is already a member");
+      }
+      if (group.members().size() >= maxMembers) {
+        throw new RejectedException(ErrorCode.FORBIDDEN, "the group is full: it has " + group.members().size()
+            + " members, the most a group may have");
       }
       if (missing.test(member)) {
         throw new RejectedException(ErrorCode.UNKNOWN_RECIPIENT, member + " does not exist");

@@ -50,8 +50,10 @@ public class SystemEvents implements MessageHandler {
         () -> new RejectedException(ErrorCode.BAD_FIELD, type + " needs a group_id"));
     JsonValue body = request.message().body();
     GroupRule rule = switch (type) {
-      case "group_created" -> GroupRules.created(groupId, sender, EventBodies.creation(body), this::missing);
-      case "joined" -> GroupRules.joined(sender, EventBodies.optionalMember(body).orElse(sender), this::missing);
+      case "group_created" -> GroupRules.created(groupId, sender, EventBodies.creation(body), this::missing,
+          context.maxGroupMembers());
+      case "joined" -> GroupRules.joined(sender, EventBodies.optionalMember(body).orElse(sender), this::missing,
+          context.maxGroupMembers());
       case "left" -> GroupRules.left(sender);
       case "removed" -> GroupRules.removed(sender, EventBodies.requiredMember(body));
       default -> throw new IllegalArgumentException("not a type of this handler: " + type);

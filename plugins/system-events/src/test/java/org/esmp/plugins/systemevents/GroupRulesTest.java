@@ -25,6 +25,7 @@ class GroupRulesTest {
   private static final Address GHOST = Address.parse("ghost#example.com"); // of this server, does not exist
   private static final Address REMOTE = Address.parse("zed#other.org");
   private static final Predicate<Address> MISSING = GHOST::equals;
+  private static final int MAX = 1000;
   private static final String ID = "g-1";
 
   /** A group with {@code members} (longest-standing first), admins {@code admins}, 5 entries so far. */
@@ -48,7 +49,7 @@ class GroupRulesTest {
   @Test
   void createdPutsTheSenderFirstAndOnlyAdmin() {
     GroupRules.Creation creation = new GroupRules.Creation(Optional.of("Lunch"), List.of(BOB, CAROL), Policy.OPEN);
-    GroupChange change = GroupRules.created(ID, ALICE, creation, MISSING).apply(Optional.empty());
+    GroupChange change = GroupRules.created(ID, ALICE, creation, MISSING, MAX).apply(Optional.empty());
     GroupState after = change.after();
     assertEquals(ID, after.groupId());
     assertEquals(Optional.of("Lunch"), after.name());
@@ -61,7 +62,7 @@ class GroupRulesTest {
   @Test
   void createdListsEachMemberOnceInOrder() {
     GroupChange change = GroupRules.created(ID, ALICE, creation(List.of(CAROL, ALICE, BOB, CAROL, REMOTE), Policy.INVITE),
-        MISSING).apply(Optional.empty());
+        MISSING, MAX).apply(Optional.empty());
     assertEquals(List.of(ALICE, CAROL, BOB, REMOTE), change.after().members());
     assertEquals(List.of(ALICE, CAROL, BOB, REMOTE), change.recipients());
     assertEquals(Optional.empty(), change.after().name());
@@ -69,7 +70,7 @@ class GroupRulesTest {
 
   @Test
   void createdWithNoMembersIsTheSenderAlone() {
-    GroupChange change = GroupRules.created(ID, ALICE, creation(List.of(), Policy.INVITE), MISSING).apply(Optional.empty());
+    GroupChange change = GroupRules.created(ID, ALICE, creation(List.of(), Policy.INVITE), MISSING, MAX).apply(Optional.empty());
     assertEquals(List.of(ALICE), change.after().members());
     assertEquals(List.of(ALICE), change.recipients());
   }
@@ -77,23 +78,23 @@ class GroupRulesTest {
   @Test
   void createdForATakenIdIsGroupExists() {
     assertEquals(ErrorCode.GROUP_EXISTS,
-        refusal(GroupRules.created(ID, DAVE, creation(List.of(), Policy.INVITE), MISSING), INVITE_ABC));
+        refusal(GroupRules.created(ID, DAVE, creation(List.of(), Policy.INVITE), MISSING, MAX), INVITE_ABC));
     assertEquals(ErrorCode.GROUP_EXISTS,
-        refusal(GroupRules.created(ID, DAVE, creation(List.of(GHOST), Policy.INVITE), MISSING), INVITE_ABC),
+        refusal(GroupRules.created(ID, DAVE, creation(List.of(GHOST), Policy.INVITE), MISSING, MAX), INVITE_ABC),
         "a taken id is refused before the members are looked at");
   }
 
   @Test
   void createdListingALocalAddressThatDoesNotExistIsUnknownRecipient() {
     assertEquals(ErrorCode.UNKNOWN_RECIPIENT,
-        refusal(GroupRules.created(ID, ALICE, creation(List.of(BOB, GHOST), Policy.INVITE), MISSING), Optional.empty()));
+        refusal(GroupRules.created(ID, ALICE, creation(List.of(BOB, GHOST), Policy.INVITE), MISSING, MAX), Optional.empty()));
   }
 
   // ---- joined ----
 
   @Test
   void joinedForOneselfIntoAnOpenGroupAppendsTheJoiner() {
-    GroupChange change = GroupRules.joined(DAVE, DAVE, MISSING).apply(OPEN_ABC);
+    GroupChange change = GroupRules.joined(DAVE, DAVE, MISSING, MAX).apply(OPEN_ABC);
     assertEquals(List.of(ALICE, BOB, CAROL, DAVE), change.after().members());
     assertEquals(List.of(ALICE), change.after().admins());
     assertEquals(List.of(ALICE, BOB, CAROL, DAVE), change.recipients());
@@ -103,61 +104,61 @@ class GroupRulesTest {
 
   @Test
   void joinedForOneselfIntoAnInviteOnlyGroupIsForbidden() {
-    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(DAVE, DAVE, MISSING), INVITE_ABC));
-    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(BOB, BOB, MISSING), INVITE_ABC),
+    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(DAVE, DAVE, MISSING, MAX), INVITE_ABC));
+    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(BOB, BOB, MISSING, MAX), INVITE_ABC),
         "forbidden comes before bad_field for a member too");
   }
 
   @Test
   void adminAddsAnyoneToEitherPolicy() {
     for (Optional<GroupState> group : List.of(INVITE_ABC, OPEN_ABC)) {
-      GroupChange change = GroupRules.joined(ALICE, DAVE, MISSING).apply(group);
+      GroupChange change = GroupRules.joined(ALICE, DAVE, MISSING, MAX).apply(group);
       assertEquals(List.of(ALICE, BOB, CAROL, DAVE), change.after().members());
       assertEquals(List.of(ALICE, BOB, CAROL, DAVE), change.recipients());
     }
     assertEquals(List.of(ALICE, BOB, CAROL, REMOTE),
-        GroupRules.joined(ALICE, REMOTE, MISSING).apply(INVITE_ABC).after().members(),
+        GroupRules.joined(ALICE, REMOTE, MISSING, MAX).apply(INVITE_ABC).after().members(),
         "another server's address is kept as a member");
   }
 
   @Test
   void joinedForSomeoneElseFromANonMemberIsNotMember() {
-    assertEquals(ErrorCode.NOT_MEMBER, refusal(GroupRules.joined(DAVE, REMOTE, MISSING), INVITE_ABC));
-    assertEquals(ErrorCode.NOT_MEMBER, refusal(GroupRules.joined(DAVE, REMOTE, MISSING), OPEN_ABC));
-    assertEquals(ErrorCode.NOT_MEMBER, refusal(GroupRules.joined(DAVE, BOB, MISSING), OPEN_ABC),
+    assertEquals(ErrorCode.NOT_MEMBER, refusal(GroupRules.joined(DAVE, REMOTE, MISSING, MAX), INVITE_ABC));
+    assertEquals(ErrorCode.NOT_MEMBER, refusal(GroupRules.joined(DAVE, REMOTE, MISSING, MAX), OPEN_ABC));
+    assertEquals(ErrorCode.NOT_MEMBER, refusal(GroupRules.joined(DAVE, BOB, MISSING, MAX), OPEN_ABC),
         "not_member comes before bad_field");
   }
 
   @Test
   void joinedForSomeoneElseFromAMemberWhoIsNoAdminIsForbidden() {
-    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(BOB, DAVE, MISSING), INVITE_ABC));
-    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(BOB, DAVE, MISSING), OPEN_ABC));
-    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(BOB, CAROL, MISSING), OPEN_ABC),
+    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(BOB, DAVE, MISSING, MAX), INVITE_ABC));
+    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(BOB, DAVE, MISSING, MAX), OPEN_ABC));
+    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(BOB, CAROL, MISSING, MAX), OPEN_ABC),
         "forbidden comes before bad_field");
   }
 
   @Test
   void joinedForAMemberIsBadField() {
-    assertEquals(ErrorCode.BAD_FIELD, refusal(GroupRules.joined(ALICE, BOB, MISSING), INVITE_ABC));
-    assertEquals(ErrorCode.BAD_FIELD, refusal(GroupRules.joined(BOB, BOB, MISSING), OPEN_ABC));
-    assertEquals(ErrorCode.BAD_FIELD, refusal(GroupRules.joined(ALICE, ALICE, MISSING), OPEN_ABC));
+    assertEquals(ErrorCode.BAD_FIELD, refusal(GroupRules.joined(ALICE, BOB, MISSING, MAX), INVITE_ABC));
+    assertEquals(ErrorCode.BAD_FIELD, refusal(GroupRules.joined(BOB, BOB, MISSING, MAX), OPEN_ABC));
+    assertEquals(ErrorCode.BAD_FIELD, refusal(GroupRules.joined(ALICE, ALICE, MISSING, MAX), OPEN_ABC));
   }
 
   @Test
   void joinedForALocalAddressThatDoesNotExistIsUnknownRecipient() {
-    assertEquals(ErrorCode.UNKNOWN_RECIPIENT, refusal(GroupRules.joined(ALICE, GHOST, MISSING), INVITE_ABC));
+    assertEquals(ErrorCode.UNKNOWN_RECIPIENT, refusal(GroupRules.joined(ALICE, GHOST, MISSING, MAX), INVITE_ABC));
   }
 
   @Test
   void joinedIntoAnUnknownGroupIsNoSuchGroup() {
-    assertEquals(ErrorCode.NO_SUCH_GROUP, refusal(GroupRules.joined(DAVE, DAVE, MISSING), Optional.empty()));
-    assertEquals(ErrorCode.NO_SUCH_GROUP, refusal(GroupRules.joined(ALICE, GHOST, MISSING), Optional.empty()));
+    assertEquals(ErrorCode.NO_SUCH_GROUP, refusal(GroupRules.joined(DAVE, DAVE, MISSING, MAX), Optional.empty()));
+    assertEquals(ErrorCode.NO_SUCH_GROUP, refusal(GroupRules.joined(ALICE, GHOST, MISSING, MAX), Optional.empty()));
   }
 
   @Test
   void joinerOfAnEmptyOpenGroupBecomesAdmin() {
     Optional<GroupState> empty = group(Policy.OPEN, List.of(), List.of());
-    GroupChange change = GroupRules.joined(DAVE, DAVE, MISSING).apply(empty);
+    GroupChange change = GroupRules.joined(DAVE, DAVE, MISSING, MAX).apply(empty);
     assertEquals(List.of(DAVE), change.after().members());
     assertEquals(List.of(DAVE), change.after().admins());
   }
@@ -237,7 +238,7 @@ class GroupRulesTest {
   @Test
   void rulesKeepIdNamePolicyAndLeaveTheSeqToTheLedger() {
     for (GroupRule rule : List.of(GroupRules.left(BOB), GroupRules.removed(ALICE, BOB),
-        GroupRules.joined(ALICE, DAVE, MISSING))) {
+        GroupRules.joined(ALICE, DAVE, MISSING, MAX))) {
       GroupState after = rule.apply(INVITE_ABC).after();
       assertEquals(ID, after.groupId());
       assertEquals(Optional.of("G"), after.name());
@@ -249,9 +250,24 @@ class GroupRulesTest {
   @Test
   void recipientsAreEachOnce() {
     for (GroupRule rule : List.of(GroupRules.left(BOB), GroupRules.removed(ALICE, BOB),
-        GroupRules.joined(ALICE, DAVE, MISSING), GroupRules.joined(DAVE, DAVE, MISSING))) {
+        GroupRules.joined(ALICE, DAVE, MISSING, MAX), GroupRules.joined(DAVE, DAVE, MISSING, MAX))) {
       List<Address> recipients = rule.apply(OPEN_ABC).recipients();
       assertEquals(Set.copyOf(recipients).size(), recipients.size());
     }
+  }
+
+  @Test
+  void aGroupCannotGrowPastItsLimit() {
+    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.created(ID, ALICE,
+        creation(List.of(BOB, CAROL), Policy.OPEN), MISSING, 2), Optional.empty()), "three members asked for, two allowed");
+    GroupChange two = GroupRules.created(ID, ALICE, creation(List.of(BOB), Policy.OPEN), MISSING, 2)
+        .apply(Optional.empty());
+    assertEquals(List.of(ALICE, BOB), two.after().members());
+    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(DAVE, DAVE, MISSING, 2), Optional.of(two.after())),
+        "joining a full group");
+    assertEquals(ErrorCode.FORBIDDEN, refusal(GroupRules.joined(ALICE, DAVE, MISSING, 2), Optional.of(two.after())),
+        "an admin adding to a full group");
+    assertEquals(List.of(ALICE, BOB, DAVE),
+        GroupRules.joined(DAVE, DAVE, MISSING, 3).apply(Optional.of(two.after())).after().members());
   }
 }
