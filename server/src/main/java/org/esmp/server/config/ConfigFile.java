@@ -27,7 +27,9 @@ public final class ConfigFile {
           "port", "bind", "domain", "domains", "data_dir", "plugins_dir", "max_frame", "max_depth",
           "ts_skew_seconds", "registration", "ping_interval_seconds", "verify_threads",
           "max_recipients", "retention_days", "plugin_timeout_seconds",
-          "plugin_answer_timeout_seconds", "max_keys_per_address", "reserved_names", "max_group_members");
+          "plugin_answer_timeout_seconds", "max_keys_per_address", "reserved_names", "max_group_members",
+          "max_connections", "max_connections_per_ip", "first_message_seconds", "line_seconds",
+          "idle_unsynced_seconds");
 
   private ConfigFile() {}
 
@@ -76,6 +78,11 @@ public final class ConfigFile {
         case "max_keys_per_address" -> builder.maxKeysPerAddress(integer(where, value));
         case "reserved_names" -> builder.reservedNames(textList(where, value));
         case "max_group_members" -> builder.maxGroupMembers(integer(where, value));
+        case "max_connections" -> builder.maxConnections(integer(where, value));
+        case "max_connections_per_ip" -> builder.maxConnectionsPerIp(integer(where, value));
+        case "first_message_seconds" -> builder.firstMessageTimeout(Duration.ofSeconds(integer(where, value)));
+        case "line_seconds" -> builder.lineTimeout(Duration.ofSeconds(integer(where, value)));
+        case "idle_unsynced_seconds" -> builder.idleUnsyncedTimeout(Duration.ofSeconds(integer(where, value)));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }

@@ -38,6 +38,14 @@ import org.esmp.api.Address;
  *     affected
  * @param maxGroupMembers most members of one group; a system event that would go past it is
  *     {@code forbidden}
+ * @param maxConnections most connections open at once; the next one gets one {@code error} and is closed
+ * @param maxConnectionsPerIp most connections open at once from one IP address (loopback included)
+ * @param firstMessageTimeout how long a connection may go after {@code hello} without sending a
+ *     complete frame before it is closed
+ * @param lineTimeout how long a line, once its first byte arrived, may take to complete before its
+ *     connection is closed
+ * @param idleUnsyncedTimeout how long a connection that has not synced may go without sending a
+ *     complete frame before it is closed
  */
 public record ServerConfig(
     String bind,
@@ -58,7 +66,12 @@ public record ServerConfig(
     Duration pluginAnswerTimeout,
     int maxKeysPerAddress,
     Set<String> reservedNames,
-    int maxGroupMembers) {
+    int maxGroupMembers,
+    int maxConnections,
+    int maxConnectionsPerIp,
+    Duration firstMessageTimeout,
+    Duration lineTimeout,
+    Duration idleUnsyncedTimeout) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
@@ -143,6 +156,24 @@ public record ServerConfig(
       }
     }
     reservedNames = Set.copyOf(reservedNames);
+    if (maxConnections < 1 || maxConnections > 10_000_000) {
+      throw new ConfigException("max_connections must be 1-10000000, got " + maxConnections);
+    }
+    if (maxConnectionsPerIp < 1 || maxConnectionsPerIp > maxConnections) {
+      throw new ConfigException("max_connections_per_ip must be 1-max_connections (" + maxConnections + "), got "
+          + maxConnectionsPerIp);
+    }
+    requireDeadline("first_message_seconds", firstMessageTimeout);
+    requireDeadline("line_seconds", lineTimeout);
+    requireDeadline("idle_unsynced_seconds", idleUnsyncedTimeout);
+  }
+
+  /** A connection deadline: at least 100 ms (tests go below a second), at most a day. */
+  private static void requireDeadline(String key, Duration value) {
+    Objects.requireNonNull(value, key);
+    if (value.toMillis() < 100 || value.toSeconds() > 86_400) {
+      throw new ConfigException(key + " must be 1-86400, got " + value.toSeconds());
+    }
   }
 
   /** Whether {@code auth} may not register an address with this local part. */
@@ -182,6 +213,11 @@ public record ServerConfig(
     private int maxKeysPerAddress = 16;
     private Set<String> reservedNames = DEFAULT_RESERVED_NAMES;
     private int maxGroupMembers = 1000;
+    private int maxConnections = 10_000;
+    private int maxConnectionsPerIp = 100;
+    private Duration firstMessageTimeout = Duration.ofSeconds(30);
+    private Duration lineTimeout = Duration.ofSeconds(30);
+    private Duration idleUnsyncedTimeout = Duration.ofSeconds(300);
 
     private Builder() {}
 
@@ -284,13 +320,42 @@ public record ServerConfig(
       return this;
     }
 
+    public Builder maxConnections(int value) {
+      maxConnections = value;
+      return this;
+    }
+
+    public Builder maxConnectionsPerIp(int value) {
+      maxConnectionsPerIp = value;
+      return this;
+    }
+
+    /** Time to send a first complete frame after {@code hello}; tests may go below a second. */
+    public Builder firstMessageTimeout(Duration value) {
+      firstMessageTimeout = value;
+      return this;
+    }
+
+    /** Time for a started line to complete; tests may go below a second. */
+    public Builder lineTimeout(Duration value) {
+      lineTimeout = value;
+      return this;
+    }
+
+    /** Time a connection that has not synced may send nothing; tests may go below a second. */
+    public Builder idleUnsyncedTimeout(Duration value) {
+      idleUnsyncedTimeout = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
           registration, pingInterval, verifyThreads, maxRecipients, retention, pluginTimeout,
           pluginAnswerTimeout != null ? pluginAnswerTimeout
               : pluginTimeout.compareTo(Duration.ofSeconds(60)) > 0 ? pluginTimeout : Duration.ofSeconds(60),
-          maxKeysPerAddress, reservedNames, maxGroupMembers);
+          maxKeysPerAddress, reservedNames, maxGroupMembers, maxConnections, maxConnectionsPerIp,
+          firstMessageTimeout, lineTimeout, idleUnsyncedTimeout);
     }
   }
 }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -40,6 +41,11 @@ class ConfigFileTest {
     assertEquals(Duration.ofSeconds(60), config.pluginAnswerTimeout());
     assertEquals(16, config.maxKeysPerAddress());
     assertEquals(1000, config.maxGroupMembers());
+    assertEquals(10_000, config.maxConnections());
+    assertEquals(100, config.maxConnectionsPerIp());
+    assertEquals(Duration.ofSeconds(30), config.firstMessageTimeout());
+    assertEquals(Duration.ofSeconds(30), config.lineTimeout());
+    assertEquals(Duration.ofSeconds(300), config.idleUnsyncedTimeout());
     assertEquals(Set.of("postmaster", "admin", "administrator", "root", "abuse", "security", "hostmaster",
         "webmaster", "support", "noreply"), config.reservedNames());
   }
@@ -64,6 +70,11 @@ class ConfigFileTest {
         max_keys_per_address: 4
         reserved_names: [staff, help-desk]
         max_group_members: 50
+        max_connections: 500
+        max_connections_per_ip: 20
+        first_message_seconds: 10
+        line_seconds: 15
+        idle_unsynced_seconds: 120
         """);
     assertEquals(6000, config.port());
     assertEquals("127.0.0.1", config.bind());
@@ -81,8 +92,28 @@ class ConfigFileTest {
     assertEquals(4, config.maxKeysPerAddress());
     assertEquals(Set.of("staff", "help-desk"), config.reservedNames());
     assertEquals(50, config.maxGroupMembers());
+    assertEquals(500, config.maxConnections());
+    assertEquals(20, config.maxConnectionsPerIp());
+    assertEquals(Duration.ofSeconds(10), config.firstMessageTimeout());
+    assertEquals(Duration.ofSeconds(15), config.lineTimeout());
+    assertEquals(Duration.ofSeconds(120), config.idleUnsyncedTimeout());
     assertTrue(config.reserves("staff"));
     assertFalse(config.reserves("admin"), "a list given replaces the defaults");
+  }
+
+  @Test
+  void refusesBadConnectionLimitsAndDeadlinesNamingTheKey() {
+    Map<String, String> keyOf = Map.of(
+        "max_connections: 0\n", "max_connections",
+        "max_connections_per_ip: 0\n", "max_connections_per_ip",
+        "max_connections: 10\nmax_connections_per_ip: 11\n", "max_connections_per_ip",
+        "first_message_seconds: 0\n", "first_message_seconds",
+        "line_seconds: -1\n", "line_seconds",
+        "idle_unsynced_seconds: 86401\n", "idle_unsynced_seconds");
+    keyOf.forEach((yaml, key) -> {
+      ConfigException refused = assertThrows(ConfigException.class, () -> load(yaml), yaml);
+      assertTrue(refused.getMessage().contains(key), key + ": " + refused.getMessage());
+    });
   }
 
   @Test
