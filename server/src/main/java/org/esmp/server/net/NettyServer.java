@@ -35,7 +35,8 @@ public final class NettyServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         // A client may send its frames and half-close; it still gets every answer.
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
-        .childHandler(new ServerInitializer(config, verifier, dispatcher, workers));
+        .childHandler(new ServerInitializer(config, verifier, dispatcher, workers,
+            new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp())));
     try {
       listener = bootstrap.bind(config.bind(), config.port()).sync().channel();
     } catch (Exception e) { // also Netty's sneaky BindException

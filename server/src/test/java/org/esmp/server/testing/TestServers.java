@@ -20,10 +20,14 @@ public final class TestServers {
     return Path.of(plugins);
   }
 
-  /** A configuration for domain example.com on a free loopback port. */
+  /**
+   * A configuration for domain example.com on a free loopback port. Every test connects from
+   * 127.0.0.1, so the per-IP connection limit is the total one here; the deadlines keep their
+   * defaults (tests that check them lower them).
+   */
   public static ServerConfig.Builder config(Path data) {
     return ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com").dataDir(data)
-        .pluginsDir(pluginsDir());
+        .pluginsDir(pluginsDir()).maxConnectionsPerIp(10_000);
   }
 
   /** Starts a server for example.com on a free port with its data in {@code data}. */
