@@ -54,7 +54,8 @@ public final class ThroughputBenchmark {
     }
     Path data = Files.createTempDirectory("esmp-bench");
     try (EsmpServer server = EsmpServer.start(ServerConfig.builder().bind("127.0.0.1").port(0)
-        .domain("example.com").dataDir(data).pluginsDir(plugins).build())) {
+        .domain("example.com").dataDir(data).pluginsDir(plugins)
+        .maxConnectionsPerIp(Math.max(100, connections)).build())) {
       for (int round = 1; round <= 3; round++) {
         run(server.port(), connections, messages, round, durable);
       }
