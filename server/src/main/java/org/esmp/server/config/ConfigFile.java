@@ -27,7 +27,10 @@ public final class ConfigFile {
           "port", "bind", "domain", "domains", "data_dir", "plugins_dir", "max_frame", "max_depth",
           "ts_skew_seconds", "registration", "ping_interval_seconds", "verify_threads",
           "max_recipients", "retention_days", "plugin_timeout_seconds",
-          "plugin_answer_timeout_seconds", "max_keys_per_address", "reserved_names", "max_group_members");
+          "plugin_answer_timeout_seconds", "max_keys_per_address", "reserved_names", "max_group_members",
+          "ip_frames_per_second", "ip_frames_burst", "ip_bytes_per_second", "ip_bytes_burst",
+          "address_messages_per_second", "address_messages_burst", "registrations_per_ip_per_hour",
+          "key_changes_per_address_per_hour");
 
   private ConfigFile() {}
 
@@ -76,6 +79,14 @@ public final class ConfigFile {
         case "max_keys_per_address" -> builder.maxKeysPerAddress(integer(where, value));
         case "reserved_names" -> builder.reservedNames(textList(where, value));
         case "max_group_members" -> builder.maxGroupMembers(integer(where, value));
+        case "ip_frames_per_second" -> builder.ipFramesPerSecond(integer(where, value));
+        case "ip_frames_burst" -> builder.ipFramesBurst(integer(where, value));
+        case "ip_bytes_per_second" -> builder.ipBytesPerSecond(integer(where, value));
+        case "ip_bytes_burst" -> builder.ipBytesBurst(integer(where, value));
+        case "address_messages_per_second" -> builder.addressMessagesPerSecond(integer(where, value));
+        case "address_messages_burst" -> builder.addressMessagesBurst(integer(where, value));
+        case "registrations_per_ip_per_hour" -> builder.registrationsPerIpPerHour(integer(where, value));
+        case "key_changes_per_address_per_hour" -> builder.keyChangesPerAddressPerHour(integer(where, value));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }

@@ -38,6 +38,16 @@ import org.esmp.api.Address;
  *     affected
  * @param maxGroupMembers most members of one group; a system event that would go past it is
  *     {@code forbidden}
+ * @param ipFramesPerSecond frames one IP (an IPv6 /64) may send per second, counted before
+ *     verification; a frame over it is answered {@code rate_limited} without being verified
+ * @param ipFramesBurst most frames one IP may send at once
+ * @param ipBytesPerSecond bytes of frames one IP may send per second, counted like frames
+ * @param ipBytesBurst most bytes of frames one IP may send at once; at least {@code maxFrame}
+ * @param addressMessagesPerSecond verified messages one address may send per second
+ * @param addressMessagesBurst most verified messages one address may send at once
+ * @param registrationsPerIpPerHour addresses one IP may register with {@code auth} per hour
+ * @param keyChangesPerAddressPerHour {@code key_add} and {@code key_revoke} changes one address may
+ *     make per hour
  */
 public record ServerConfig(
     String bind,
@@ -58,7 +68,15 @@ public record ServerConfig(
     Duration pluginAnswerTimeout,
     int maxKeysPerAddress,
     Set<String> reservedNames,
-    int maxGroupMembers) {
+    int maxGroupMembers,
+    int ipFramesPerSecond,
+    int ipFramesBurst,
+    int ipBytesPerSecond,
+    int ipBytesBurst,
+    int addressMessagesPerSecond,
+    int addressMessagesBurst,
+    int registrationsPerIpPerHour,
+    int keyChangesPerAddressPerHour) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
@@ -143,6 +161,24 @@ public record ServerConfig(
       }
     }
     reservedNames = Set.copyOf(reservedNames);
+    positive("ip_frames_per_second", ipFramesPerSecond);
+    positive("ip_frames_burst", ipFramesBurst);
+    positive("ip_bytes_per_second", ipBytesPerSecond);
+    positive("ip_bytes_burst", ipBytesBurst);
+    if (ipBytesBurst < maxFrame) {
+      throw new ConfigException("ip_bytes_burst must be at least max_frame (" + maxFrame
+          + "), or a frame of max_frame bytes could never pass; got " + ipBytesBurst);
+    }
+    positive("address_messages_per_second", addressMessagesPerSecond);
+    positive("address_messages_burst", addressMessagesBurst);
+    positive("registrations_per_ip_per_hour", registrationsPerIpPerHour);
+    positive("key_changes_per_address_per_hour", keyChangesPerAddressPerHour);
+  }
+
+  private static void positive(String key, int value) {
+    if (value < 1) {
+      throw new ConfigException(key + " must be at least 1, got " + value);
+    }
   }
 
   /** Whether {@code auth} may not register an address with this local part. */
@@ -182,6 +218,14 @@ public record ServerConfig(
     private int maxKeysPerAddress = 16;
     private Set<String> reservedNames = DEFAULT_RESERVED_NAMES;
     private int maxGroupMembers = 1000;
+    private int ipFramesPerSecond = 200;
+    private int ipFramesBurst = 400;
+    private int ipBytesPerSecond = 1024 * 1024;
+    private int ipBytesBurst = 2 * 1024 * 1024;
+    private int addressMessagesPerSecond = 50;
+    private int addressMessagesBurst = 100;
+    private int registrationsPerIpPerHour = 20;
+    private int keyChangesPerAddressPerHour = 10;
 
     private Builder() {}
 
@@ -284,13 +328,55 @@ public record ServerConfig(
       return this;
     }
 
+    public Builder ipFramesPerSecond(int value) {
+      ipFramesPerSecond = value;
+      return this;
+    }
+
+    public Builder ipFramesBurst(int value) {
+      ipFramesBurst = value;
+      return this;
+    }
+
+    public Builder ipBytesPerSecond(int value) {
+      ipBytesPerSecond = value;
+      return this;
+    }
+
+    public Builder ipBytesBurst(int value) {
+      ipBytesBurst = value;
+      return this;
+    }
+
+    public Builder addressMessagesPerSecond(int value) {
+      addressMessagesPerSecond = value;
+      return this;
+    }
+
+    public Builder addressMessagesBurst(int value) {
+      addressMessagesBurst = value;
+      return this;
+    }
+
+    public Builder registrationsPerIpPerHour(int value) {
+      registrationsPerIpPerHour = value;
+      return this;
+    }
+
+    public Builder keyChangesPerAddressPerHour(int value) {
+      keyChangesPerAddressPerHour = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
           registration, pingInterval, verifyThreads, maxRecipients, retention, pluginTimeout,
           pluginAnswerTimeout != null ? pluginAnswerTimeout
               : pluginTimeout.compareTo(Duration.ofSeconds(60)) > 0 ? pluginTimeout : Duration.ofSeconds(60),
-          maxKeysPerAddress, reservedNames, maxGroupMembers);
+          maxKeysPerAddress, reservedNames, maxGroupMembers, ipFramesPerSecond, ipFramesBurst,
+          ipBytesPerSecond, ipBytesBurst, addressMessagesPerSecond, addressMessagesBurst,
+          registrationsPerIpPerHour, keyChangesPerAddressPerHour);
     }
   }
 }
