@@ -41,6 +41,20 @@ public record Reply(String type, JsonObject fields) {
         "error", JsonObject.builder().put("code", code.wire()).put("message", message).build());
   }
 
+  /**
+   * A {@code rate_limited} error: the sender is sending too fast and may try again after
+   * {@code retryAfterMs} milliseconds ({@code "retry_after_ms"}, ESMP/1 section 3).
+   *
+   * @param retryAfterMs at least 1
+   */
+  public static Reply rateLimited(long retryAfterMs, String message) {
+    if (retryAfterMs < 1) {
+      throw new IllegalArgumentException("retry_after_ms must be at least 1, got " + retryAfterMs);
+    }
+    return new Reply("error", JsonObject.builder().put("code", ErrorCode.RATE_LIMITED.wire())
+        .put("message", message).put("retry_after_ms", retryAfterMs).build());
+  }
+
   /** Whether this is an {@code ack}. */
   public boolean isAck() {
     return type.equals("ack");

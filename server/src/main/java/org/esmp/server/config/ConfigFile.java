@@ -29,7 +29,10 @@ public final class ConfigFile {
           "max_recipients", "retention_days", "plugin_timeout_seconds",
           "plugin_answer_timeout_seconds", "max_keys_per_address", "reserved_names", "max_group_members",
           "max_connections", "max_connections_per_ip", "first_message_seconds", "line_seconds",
-          "idle_unsynced_seconds");
+          "idle_unsynced_seconds",
+          "ip_frames_per_second", "ip_frames_burst", "ip_bytes_per_second", "ip_bytes_burst",
+          "address_messages_per_second", "address_messages_burst", "registrations_per_ip_per_hour",
+          "key_changes_per_address_per_hour");
 
   private ConfigFile() {}
 
@@ -83,6 +86,14 @@ public final class ConfigFile {
         case "first_message_seconds" -> builder.firstMessageTimeout(Duration.ofSeconds(integer(where, value)));
         case "line_seconds" -> builder.lineTimeout(Duration.ofSeconds(integer(where, value)));
         case "idle_unsynced_seconds" -> builder.idleUnsyncedTimeout(Duration.ofSeconds(integer(where, value)));
+        case "ip_frames_per_second" -> builder.ipFramesPerSecond(integer(where, value));
+        case "ip_frames_burst" -> builder.ipFramesBurst(integer(where, value));
+        case "ip_bytes_per_second" -> builder.ipBytesPerSecond(integer(where, value));
+        case "ip_bytes_burst" -> builder.ipBytesBurst(integer(where, value));
+        case "address_messages_per_second" -> builder.addressMessagesPerSecond(integer(where, value));
+        case "address_messages_burst" -> builder.addressMessagesBurst(integer(where, value));
+        case "registrations_per_ip_per_hour" -> builder.registrationsPerIpPerHour(integer(where, value));
+        case "key_changes_per_address_per_hour" -> builder.keyChangesPerAddressPerHour(integer(where, value));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }

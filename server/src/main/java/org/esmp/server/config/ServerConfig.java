@@ -46,6 +46,16 @@ import org.esmp.api.Address;
  *     connection is closed
  * @param idleUnsyncedTimeout how long a connection that has not synced may go without sending a
  *     complete frame before it is closed
+ * @param ipFramesPerSecond frames one IP (an IPv6 /64) may send per second, counted before
+ *     verification; a frame over it is answered {@code rate_limited} without being verified
+ * @param ipFramesBurst most frames one IP may send at once
+ * @param ipBytesPerSecond bytes of frames one IP may send per second, counted like frames
+ * @param ipBytesBurst most bytes of frames one IP may send at once; at least {@code maxFrame}
+ * @param addressMessagesPerSecond verified messages one address may send per second
+ * @param addressMessagesBurst most verified messages one address may send at once
+ * @param registrationsPerIpPerHour addresses one IP may register with {@code auth} per hour
+ * @param keyChangesPerAddressPerHour {@code key_add} and {@code key_revoke} changes one address may
+ *     make per hour
  */
 public record ServerConfig(
     String bind,
@@ -71,7 +81,15 @@ public record ServerConfig(
     int maxConnectionsPerIp,
     Duration firstMessageTimeout,
     Duration lineTimeout,
-    Duration idleUnsyncedTimeout) {
+    Duration idleUnsyncedTimeout,
+    int ipFramesPerSecond,
+    int ipFramesBurst,
+    int ipBytesPerSecond,
+    int ipBytesBurst,
+    int addressMessagesPerSecond,
+    int addressMessagesBurst,
+    int registrationsPerIpPerHour,
+    int keyChangesPerAddressPerHour) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
@@ -166,6 +184,18 @@ public record ServerConfig(
     requireDeadline("first_message_seconds", firstMessageTimeout);
     requireDeadline("line_seconds", lineTimeout);
     requireDeadline("idle_unsynced_seconds", idleUnsyncedTimeout);
+    positive("ip_frames_per_second", ipFramesPerSecond);
+    positive("ip_frames_burst", ipFramesBurst);
+    positive("ip_bytes_per_second", ipBytesPerSecond);
+    positive("ip_bytes_burst", ipBytesBurst);
+    if (ipBytesBurst < maxFrame) {
+      throw new ConfigException("ip_bytes_burst must be at least max_frame (" + maxFrame
+          + "), or a frame of max_frame bytes could never pass; got " + ipBytesBurst);
+    }
+    positive("address_messages_per_second", addressMessagesPerSecond);
+    positive("address_messages_burst", addressMessagesBurst);
+    positive("registrations_per_ip_per_hour", registrationsPerIpPerHour);
+    positive("key_changes_per_address_per_hour", keyChangesPerAddressPerHour);
   }
 
   /** A connection deadline: at least 100 ms (tests go below a second), at most a day. */
@@ -173,6 +203,12 @@ public record ServerConfig(
     Objects.requireNonNull(value, key);
     if (value.toMillis() < 100 || value.toSeconds() > 86_400) {
       throw new ConfigException(key + " must be 1-86400, got " + value.toSeconds());
+    }
+  }
+
+  private static void positive(String key, int value) {
+    if (value < 1) {
+      throw new ConfigException(key + " must be at least 1, got " + value);
     }
   }
 
@@ -218,6 +254,14 @@ public record ServerConfig(
     private Duration firstMessageTimeout = Duration.ofSeconds(30);
     private Duration lineTimeout = Duration.ofSeconds(30);
     private Duration idleUnsyncedTimeout = Duration.ofSeconds(300);
+    private int ipFramesPerSecond = 200;
+    private int ipFramesBurst = 400;
+    private int ipBytesPerSecond = 1024 * 1024;
+    private int ipBytesBurst = 2 * 1024 * 1024;
+    private int addressMessagesPerSecond = 50;
+    private int addressMessagesBurst = 100;
+    private int registrationsPerIpPerHour = 20;
+    private int keyChangesPerAddressPerHour = 10;
 
     private Builder() {}
 
@@ -348,6 +392,46 @@ public record ServerConfig(
       return this;
     }
 
+    public Builder ipFramesPerSecond(int value) {
+      ipFramesPerSecond = value;
+      return this;
+    }
+
+    public Builder ipFramesBurst(int value) {
+      ipFramesBurst = value;
+      return this;
+    }
+
+    public Builder ipBytesPerSecond(int value) {
+      ipBytesPerSecond = value;
+      return this;
+    }
+
+    public Builder ipBytesBurst(int value) {
+      ipBytesBurst = value;
+      return this;
+    }
+
+    public Builder addressMessagesPerSecond(int value) {
+      addressMessagesPerSecond = value;
+      return this;
+    }
+
+    public Builder addressMessagesBurst(int value) {
+      addressMessagesBurst = value;
+      return this;
+    }
+
+    public Builder registrationsPerIpPerHour(int value) {
+      registrationsPerIpPerHour = value;
+      return this;
+    }
+
+    public Builder keyChangesPerAddressPerHour(int value) {
+      keyChangesPerAddressPerHour = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
@@ -355,7 +439,9 @@ public record ServerConfig(
           pluginAnswerTimeout != null ? pluginAnswerTimeout
               : pluginTimeout.compareTo(Duration.ofSeconds(60)) > 0 ? pluginTimeout : Duration.ofSeconds(60),
           maxKeysPerAddress, reservedNames, maxGroupMembers, maxConnections, maxConnectionsPerIp,
-          firstMessageTimeout, lineTimeout, idleUnsyncedTimeout);
+          firstMessageTimeout, lineTimeout, idleUnsyncedTimeout, ipFramesPerSecond, ipFramesBurst,
+          ipBytesPerSecond, ipBytesBurst, addressMessagesPerSecond, addressMessagesBurst,
+          registrationsPerIpPerHour, keyChangesPerAddressPerHour);
     }
   }
 }

@@ -24,6 +24,7 @@ import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.plugin.PluginCallException;
 import org.esmp.server.plugin.PluginCalls;
 import org.esmp.server.plugin.PluginHost;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides the answer to a verified message: the checks of ESMP/1 section 3 after the signature
- * (duplicates, {@code ts}, type, sender key), then the handler of its type. Called in arrival order
+ * (duplicates, {@code ts}, type, sender key), the sender address's message rate, then the handler
+ * of its type. Called in arrival order
  * per connection on worker threads; the handler's stage completes whenever the handler is done.
  *
  * <p>Plugins are called through their {@link PluginCalls}: on the plugin's own threads, bounded by
@@ -62,6 +64,14 @@ public final class Dispatcher {
   private volatile boolean stopping;
   /** Messages being processed, so that a resend arriving meanwhile waits for the first answer. */
   private final Map<MessageId, CompletableFuture<Reply>> inFlight = new ConcurrentHashMap<>();
+  /**
+   * Messages per address. Counted only once the signature verified and the key is bound, so forged
+   * frames cannot spend someone else's rate; resends answered as duplicates are not counted.
+   */
+  private final TokenBuckets<Address> addressRates;
+
+  /** Addresses tracked by the per-address rate at most (about 100 bytes each). */
+  static final int RATE_KEYS = 100_000;
 
   /** @param core the types the server answers itself, with their handlers */
   public Dispatcher(ServerConfig config, PluginHost plugins, Map<String, CoreHandler> core, ListenerBus listeners,
@@ -71,6 +81,8 @@ public final class Dispatcher {
     this.core = Map.copyOf(core);
     this.listeners = listeners;
     this.clock = clock;
+    this.addressRates = new TokenBuckets<>(RATE_KEYS, System::nanoTime,
+        TokenBuckets.Rate.perSecond(config.addressMessagesPerSecond(), config.addressMessagesBurst()));
   }
 
   /**
@@ -134,7 +146,11 @@ public final class Dispatcher {
     try {
       Optional<Address> sender = checkSender(message, registry);
       request = new IncomingRequest(message, sender, session, receivedAt);
-      dispatched = handle(request, session, registry);
+      long wait = sender.isPresent() ? addressRates.take(sender.get(), 1) : 0;
+      dispatched = wait > 0
+          ? Dispatched.now(CompletableFuture.completedFuture(Reply.rateLimited(wait,
+              "too many messages from " + sender.get() + "; retry after " + wait + " ms")))
+          : handle(request, session, registry);
     } catch (RuntimeException | LinkageError e) {
       dispatched = Dispatched.now(CompletableFuture.failedFuture(e));
     }

@@ -10,6 +10,7 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
+import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -26,6 +27,7 @@ import org.esmp.server.dispatch.Dispatched;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
 import org.esmp.server.json.JsonWriter;
+import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.verify.Verdict;
 import org.esmp.server.verify.FrameVerifier;
@@ -39,6 +41,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Memory stays bounded: once {@value #MAX_IN_FLIGHT} frames of a connection await their answer,
  * the server stops reading from it until half of them are answered.
+ *
+ * <p>Before anything else a frame is counted against its IP's frame and byte rates: one over them
+ * is answered {@code rate_limited} (with {@code "re":null}) without being parsed or verified, so a
+ * flood of forged frames costs the server a bucket check each, not a signature verification.
  */
 final class FrameHandler extends ChannelInboundHandlerAdapter {
 
@@ -55,6 +61,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private final Dispatcher dispatcher;
   private final Workers workers;
   private final SecureRandom random;
+  /** Frames and bytes per IP, shared by every connection of the server. */
+  private final TokenBuckets<InetAddress> ipRates;
 
   private Channel channel;
   private ConnectionSession session;
@@ -65,8 +73,10 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private int inFlight; // touched on the event loop only
   private boolean closing;
 
-  FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers, SecureRandom random) {
+  FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers, SecureRandom random,
+      TokenBuckets<InetAddress> ipRates) {
     this.config = config;
+    this.ipRates = ipRates;
     this.verifier = verifier;
     this.dispatcher = dispatcher;
     this.workers = workers;
@@ -112,6 +122,19 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     if (frame == null) {
       return; // empty lines are ignored
     }
+    long wait = ipRates.take(session.remoteIp(), 1, frame.length);
+    if (wait > 0) {
+      answer(CompletableFuture.completedFuture(null), CompletableFuture.completedFuture(Reply.rateLimited(wait,
+          "too many frames or bytes from this IP address; not verified; retry after " + wait + " ms")), false);
+    } else {
+      verifyAndDispatch(frame);
+    }
+    if (++inFlight >= MAX_IN_FLIGHT && channel.config().isAutoRead()) {
+      channel.config().setAutoRead(false);
+    }
+  }
+
+  private void verifyAndDispatch(byte[] frame) {
     long receivedAt = System.currentTimeMillis();
     CompletableFuture<Verdict> verdict = CompletableFuture.supplyAsync(() -> verifier.check(frame), workers);
     // On a server worker only: on the one that verified the frame or took the previous one if that
@@ -123,9 +146,6 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     dispatchTail = dispatched.thenCompose(Dispatched::handed).exceptionally(e -> null);
     CompletableFuture<Reply> reply = dispatched.thenCompose(Dispatched::reply);
     answer(verdict, reply, false);
-    if (++inFlight >= MAX_IN_FLIGHT && channel.config().isAutoRead()) {
-      channel.config().setAutoRead(false);
-    }
   }
 
   /** Queues the answer after every earlier one; {@code closeAfter} closes the connection once it is written. */
@@ -152,7 +172,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
 
   /** The id of the message an answer is to, when verification found one. */
   private static MessageId answered(CompletableFuture<Verdict> verdict) {
-    return verdict.isDone() && !verdict.isCompletedExceptionally() ? verdict.join().re() : null;
+    Verdict known = verdict.isDone() && !verdict.isCompletedExceptionally() ? verdict.join() : null;
+    return known == null ? null : known.re();
   }
 
   private static Throwable rootCause(Throwable failure) {

@@ -12,6 +12,7 @@ import java.util.concurrent.TimeUnit;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
+import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.verify.FrameVerifier;
 
 /**
@@ -20,12 +21,16 @@ import org.esmp.server.verify.FrameVerifier;
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
 
+  /** IPs tracked by the per-IP rates at most (about 100 bytes each). */
+  static final int RATE_KEYS = 100_000;
+
   private final ServerConfig config;
   private final FrameVerifier verifier;
   private final Dispatcher dispatcher;
   private final Workers workers;
   private final ConnectionLimits limits;
   private final SecureRandom random = new SecureRandom();
+  private final TokenBuckets<InetAddress> ipRates;
 
   ServerInitializer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers,
       ConnectionLimits limits) {
@@ -34,6 +39,9 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     this.dispatcher = dispatcher;
     this.workers = workers;
     this.limits = limits;
+    this.ipRates = new TokenBuckets<>(RATE_KEYS, System::nanoTime,
+        TokenBuckets.Rate.perSecond(config.ipFramesPerSecond(), config.ipFramesBurst()),
+        TokenBuckets.Rate.perSecond(config.ipBytesPerSecond(), config.ipBytesBurst()));
   }
 
   @Override
@@ -64,6 +72,6 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     // One byte of slack: see FrameHandler.channelRead. Fails fast: refuses a long line as soon as
     // it is too long, without buffering the rest of it.
     pipeline.addLast("frames", new LineBasedFrameDecoder(config.maxFrame() + 1, true, true));
-    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, random));
+    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, random, ipRates));
   }
 }

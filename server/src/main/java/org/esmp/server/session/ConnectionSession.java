@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
+import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
@@ -15,6 +16,7 @@ import org.esmp.api.MessageId;
 import org.esmp.api.Session;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.json.JsonWriter;
+import org.esmp.server.limits.IpKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,6 +44,7 @@ public final class ConnectionSession implements Session {
   private final String id;
   private final Channel channel;
   private final String challenge;
+  private final InetAddress remoteIp;
   private volatile Identity identity;
   /** The message whose answer is the last this connection gets; null while none is set. */
   private volatile MessageId lastAnswer;
@@ -52,6 +55,12 @@ public final class ConnectionSession implements Session {
     byte[] bytes = new byte[CHALLENGE_BYTES];
     random.nextBytes(bytes);
     this.challenge = Base64.getEncoder().encodeToString(bytes);
+    this.remoteIp = IpKeys.of(channel.remoteAddress());
+  }
+
+  /** Who this connection counts as for per-IP limits: its client's IP, or IPv6 /64 ({@link IpKeys}). */
+  public InetAddress remoteIp() {
+    return remoteIp;
   }
 
   @Override

@@ -1,5 +1,6 @@
 package org.esmp.server.session;
 
+import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Base64;
@@ -21,6 +22,7 @@ import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.crypto.Ed25519Verifier;
+import org.esmp.server.limits.TokenBuckets;
 
 /**
  * Identities (ESMP/1 section 4): {@code auth}, {@code key_add}, {@code key_revoke} and
@@ -28,6 +30,9 @@ import org.esmp.server.crypto.Ed25519Verifier;
  *
  * <p>Changes are checked and committed one at a time (an asynchronous queue, no thread blocks), so
  * two registrations of one address, or a revoke racing an add, can never both pass their checks.
+ *
+ * <p>Registrations are limited per IP and key changes per address, each per hour: past the limit
+ * the change is answered {@code rate_limited}. Only changes that pass every other check count.
  */
 public final class IdentityService {
 
@@ -37,6 +42,11 @@ public final class IdentityService {
   private final Ed25519Verifier keys;
   private final Clock clock;
   private CompletableFuture<?> changes = CompletableFuture.completedFuture(null);
+  private final TokenBuckets<InetAddress> registrations;
+  private final TokenBuckets<Address> keyChanges;
+
+  /** IPs, and addresses, tracked by the hourly limits at most. */
+  static final int RATE_KEYS = 100_000;
 
   /**
    * @param keys checks the keys {@code key_add} binds and verifies their proofs
@@ -48,6 +58,17 @@ public final class IdentityService {
     this.sessions = sessions;
     this.keys = keys;
     this.clock = clock;
+    this.registrations = new TokenBuckets<>(RATE_KEYS, System::nanoTime,
+        TokenBuckets.Rate.perHour(config.registrationsPerIpPerHour()));
+    this.keyChanges = new TokenBuckets<>(RATE_KEYS, System::nanoTime,
+        TokenBuckets.Rate.perHour(config.keyChangesPerAddressPerHour()));
+  }
+
+  /** Null when {@code sender} may change a key now, else the {@code rate_limited} answer. */
+  private Reply keyChangeLimit(Address sender) {
+    long wait = keyChanges.take(sender, 1);
+    return wait == 0 ? null : Reply.rateLimited(wait, sender + " made " + config.keyChangesPerAddressPerHour()
+        + " key changes in the last hour, the most this server allows; retry after " + wait + " ms");
   }
 
   /** Runs {@code change} after every change queued before it has finished. */
@@ -102,6 +123,12 @@ public final class IdentityService {
       if (config.reserves(address.local())) {
         throw new RejectedException(ErrorCode.FORBIDDEN, "'" + address.local() + "' is a reserved name on this server");
       }
+      long wait = registrations.take(session.remoteIp(), 1);
+      if (wait > 0) {
+        return CompletableFuture.completedFuture(Reply.rateLimited(wait, "this IP address registered "
+            + config.registrationsPerIpPerHour() + " addresses in the last hour, the most this server allows; retry after "
+            + wait + " ms"));
+      }
       return store.commit(StorageChange.builder().bindKey(address, key).build())
           .thenApply(cursors -> accept(session, address, key, true));
     });
@@ -145,6 +172,10 @@ public final class IdentityService {
         throw new RejectedException(ErrorCode.FORBIDDEN, sender + " already has " + config.maxKeysPerAddress()
             + " keys, the most this server allows: revoke one first");
       }
+      Reply limited = owner.isEmpty() ? keyChangeLimit(sender) : null;
+      if (limited != null) {
+        return CompletableFuture.completedFuture(limited);
+      }
       Reply ack = Reply.ack();
       StorageChange.Builder change = StorageChange.builder()
           .accept(message.id(), clock.millis(), ack.fields());
@@ -186,6 +217,10 @@ public final class IdentityService {
       if (!key.equals(signer) && !keys.get(0).equals(signer)) {
         throw new RejectedException(ErrorCode.FORBIDDEN, "only the primary key of " + sender
             + " (its oldest) may revoke another of its keys; a key may always revoke itself");
+      }
+      Reply limited = keyChangeLimit(sender);
+      if (limited != null) {
+        return CompletableFuture.completedFuture(limited);
       }
       Reply ack = Reply.ack();
       StorageChange change = StorageChange.builder()

@@ -46,6 +46,14 @@ class ConfigFileTest {
     assertEquals(Duration.ofSeconds(30), config.firstMessageTimeout());
     assertEquals(Duration.ofSeconds(30), config.lineTimeout());
     assertEquals(Duration.ofSeconds(300), config.idleUnsyncedTimeout());
+    assertEquals(200, config.ipFramesPerSecond());
+    assertEquals(400, config.ipFramesBurst());
+    assertEquals(1024 * 1024, config.ipBytesPerSecond());
+    assertEquals(2 * 1024 * 1024, config.ipBytesBurst());
+    assertEquals(50, config.addressMessagesPerSecond());
+    assertEquals(100, config.addressMessagesBurst());
+    assertEquals(20, config.registrationsPerIpPerHour());
+    assertEquals(10, config.keyChangesPerAddressPerHour());
     assertEquals(Set.of("postmaster", "admin", "administrator", "root", "abuse", "security", "hostmaster",
         "webmaster", "support", "noreply"), config.reservedNames());
   }
@@ -75,6 +83,14 @@ class ConfigFileTest {
         first_message_seconds: 10
         line_seconds: 15
         idle_unsynced_seconds: 120
+        ip_frames_per_second: 10
+        ip_frames_burst: 20
+        ip_bytes_per_second: 5000
+        ip_bytes_burst: 8000
+        address_messages_per_second: 3
+        address_messages_burst: 6
+        registrations_per_ip_per_hour: 2
+        key_changes_per_address_per_hour: 7
         """);
     assertEquals(6000, config.port());
     assertEquals("127.0.0.1", config.bind());
@@ -97,6 +113,14 @@ class ConfigFileTest {
     assertEquals(Duration.ofSeconds(10), config.firstMessageTimeout());
     assertEquals(Duration.ofSeconds(15), config.lineTimeout());
     assertEquals(Duration.ofSeconds(120), config.idleUnsyncedTimeout());
+    assertEquals(10, config.ipFramesPerSecond());
+    assertEquals(20, config.ipFramesBurst());
+    assertEquals(5000, config.ipBytesPerSecond());
+    assertEquals(8000, config.ipBytesBurst());
+    assertEquals(3, config.addressMessagesPerSecond());
+    assertEquals(6, config.addressMessagesBurst());
+    assertEquals(2, config.registrationsPerIpPerHour());
+    assertEquals(7, config.keyChangesPerAddressPerHour());
     assertTrue(config.reserves("staff"));
     assertFalse(config.reserves("admin"), "a list given replaces the defaults");
   }
@@ -130,6 +154,25 @@ class ConfigFileTest {
         upper.getMessage());
     assertThrows(ConfigException.class, () -> load("reserved_names: [\"a#b\"]\n"));
     assertThrows(ConfigException.class, () -> load("reserved_names: admin\n"));
+  }
+
+  @Test
+  void refusesRateLimitsBelowOneNamingTheKey() {
+    for (String key : List.of("ip_frames_per_second", "ip_frames_burst", "ip_bytes_per_second", "ip_bytes_burst",
+        "address_messages_per_second", "address_messages_burst", "registrations_per_ip_per_hour",
+        "key_changes_per_address_per_hour")) {
+      ConfigException zero = assertThrows(ConfigException.class, () -> load(key + ": 0\n"), key);
+      assertTrue(zero.getMessage().contains(key), zero.getMessage());
+    }
+  }
+
+  @Test
+  void refusesAByteBurstThatAFrameOfMaxFrameBytesCouldNeverPass() throws IOException {
+    ConfigException small = assertThrows(ConfigException.class,
+        () -> load("max_frame: 4096\nip_bytes_burst: 4095\n"));
+    assertTrue(small.getMessage().contains("ip_bytes_burst") && small.getMessage().contains("max_frame"),
+        small.getMessage());
+    load("max_frame: 4096\nip_bytes_burst: 4096\n"); // just enough: no exception
   }
 
   @Test

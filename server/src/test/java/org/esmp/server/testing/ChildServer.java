@@ -15,8 +15,8 @@ import java.util.regex.Pattern;
 import org.esmp.server.Main;
 
 /**
- * The real server's main class in a child JVM, on a free port of 127.0.0.1 with the test plugins,
- * its output in a log file: for tests that kill it, fill its disk or start several on one data
+ * The real server's main class in a child JVM, on a free port of 127.0.0.1 with the test plugins
+ * and rate limits that never throttle ({@link TestServers#UNTHROTTLED_YAML}), its output in a log file: for tests that kill it, fill its disk or start several on one data
  * directory. Built with {@link #builder}; {@link #close} kills it.
  */
 public final class ChildServer implements AutoCloseable {
@@ -149,13 +149,16 @@ public final class ChildServer implements AutoCloseable {
       try (ServerSocket probe = new ServerSocket(0)) {
         port = probe.getLocalPort();
       }
+      // Next to the log file: the data directory's contents are the server's own.
+      Path config = logFile.resolveSibling(logFile.getFileName() + ".esmp.yaml");
+      Files.writeString(config, TestServers.UNTHROTTLED_YAML);
       List<String> command = new ArrayList<>(prefix);
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.add("-Xmx256m");
       command.addAll(jvmArgs);
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
           "--bind", "127.0.0.1", "--port", Integer.toString(port), "--domain", "example.com",
-          "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString()));
+          "--config", config.toString(), "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString()));
       ProcessBuilder builder = new ProcessBuilder(command);
       builder.redirectErrorStream(true);
       builder.redirectOutput(logFile.toFile());

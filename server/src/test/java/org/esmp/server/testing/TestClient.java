@@ -26,7 +26,18 @@ public final class TestClient implements AutoCloseable {
   private final JsonNode hello;
 
   public TestClient(int port) throws IOException {
+    this(port, null);
+  }
+
+  /**
+   * A connection from {@code localIp} (e.g. {@code 127.0.0.2}: on Linux every 127/8 address is
+   * loopback), so that per-IP limits see another client; {@code null}: the system's choice.
+   */
+  public TestClient(int port, String localIp) throws IOException {
     socket = new Socket();
+    if (localIp != null) {
+      socket.bind(new InetSocketAddress(localIp, 0));
+    }
     socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
     socket.setSoTimeout(TIMEOUT_MS);
     in = new java.io.BufferedInputStream(socket.getInputStream());

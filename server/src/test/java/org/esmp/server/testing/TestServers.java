@@ -21,13 +21,33 @@ public final class TestServers {
   }
 
   /**
-   * A configuration for domain example.com on a free loopback port. Every test connects from
-   * 127.0.0.1, so the per-IP connection limit is the total one here; the deadlines keep their
-   * defaults (tests that check them lower them).
+   * Rate limits high enough never to throttle the tests, which pipeline thousands of frames and
+   * register hundreds of addresses from one loopback IP; the same values as {@link #UNTHROTTLED_YAML}.
+   */
+  public static ServerConfig.Builder unthrottled(ServerConfig.Builder builder) {
+    return builder.ipFramesPerSecond(UNLIMITED).ipFramesBurst(UNLIMITED)
+        .ipBytesPerSecond(UNLIMITED).ipBytesBurst(UNLIMITED)
+        .addressMessagesPerSecond(UNLIMITED).addressMessagesBurst(UNLIMITED)
+        .registrationsPerIpPerHour(UNLIMITED).keyChangesPerAddressPerHour(UNLIMITED);
+  }
+
+  private static final int UNLIMITED = 1_000_000_000;
+
+  /** {@link #unthrottled} as an {@code esmp.yaml}, for servers in a child JVM. */
+  public static final String UNTHROTTLED_YAML = String.join("\n",
+      "ip_frames_per_second: " + UNLIMITED, "ip_frames_burst: " + UNLIMITED,
+      "ip_bytes_per_second: " + UNLIMITED, "ip_bytes_burst: " + UNLIMITED,
+      "address_messages_per_second: " + UNLIMITED, "address_messages_burst: " + UNLIMITED,
+      "registrations_per_ip_per_hour: " + UNLIMITED, "key_changes_per_address_per_hour: " + UNLIMITED, "");
+
+  /**
+   * A configuration for domain example.com on a free loopback port, with {@link #unthrottled} rate
+   * limits. Every test connects from 127.0.0.1, so the per-IP connection limit is the total one
+   * here; the deadlines keep their defaults (tests that check them lower them).
    */
   public static ServerConfig.Builder config(Path data) {
-    return ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com").dataDir(data)
-        .pluginsDir(pluginsDir()).maxConnectionsPerIp(10_000);
+    return unthrottled(ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com").dataDir(data)
+        .pluginsDir(pluginsDir()).maxConnectionsPerIp(10_000));
   }
 
   /** Starts a server for example.com on a free port with its data in {@code data}. */
