@@ -31,6 +31,12 @@ import org.esmp.api.json.JsonValue;
  *   <li>an integer literal (no fraction, no exponent) beyond ±(2^53−1), or any number whose double
  *       is infinite ({@code 1e400}). Numbers that underflow ({@code 1e-400}) become 0: they fit the
  *       double range and I-JSON only asks for that;
+ *   <li>a fraction or exponent literal whose double is a whole number from 2^53 up to (not
+ *       including) 10^21, such as {@code 1.0e18} or {@code 9007199254740993.0}: RFC 8785 writes
+ *       such a value as an integer literal beyond 2^53−1, which this parser (and any as strict)
+ *       refuses, so a message holding it could be accepted but never delivered; and the value is
+ *       a rounding of what was written in most cases. (From 10^21 on, RFC 8785 writes an exponent:
+ *       {@code 1e21} is accepted.) See docs/PROTOCOL.md;
  *   <li>nesting deeper than {@code maxDepth}, the frame's own object being level 1;
  *   <li>a number literal of more than {@value #MAX_NUMBER_LENGTH} digits (a cost guard: no double
  *       needs that many to be written exactly).
@@ -48,6 +54,8 @@ public final class FrameParser {
   /** The largest {@code maxDepth} accepted: the parser recurses once per level. */
   public static final int MAX_SUPPORTED_DEPTH = 1000;
 
+  /** RFC 8785 (ECMAScript) writes whole numbers below this without an exponent. */
+  private static final double FIRST_EXPONENT_FORM = 1e21;
   /** Digits of 2^53−1 = 9007199254740991; an integer literal with more is out of range. */
   private static final int MAX_SAFE_INTEGER_DIGITS = 16;
 
@@ -193,6 +201,10 @@ public final class FrameParser {
         double d = p.getDoubleValue();
         if (!Double.isFinite(d)) {
           throw new BadJsonException("number out of double range");
+        }
+        double magnitude = Math.abs(d);
+        if (magnitude > JsonNumber.MAX_SAFE_INTEGER && magnitude < FIRST_EXPONENT_FORM && d == Math.rint(d)) {
+          throw new BadJsonException("number whose canonical form is an integer beyond 2^53-1");
         }
         return new JsonNumber(d);
       case VALUE_TRUE:

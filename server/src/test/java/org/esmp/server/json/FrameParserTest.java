@@ -91,9 +91,12 @@ class FrameParserTest {
   }
 
   @Test
-  void acceptsLargeNumbersWithFractionOrExponent() {
-    // Only integer literals are bounded by 2^53-1; these are plainly doubles.
-    assertEquals(new JsonNumber(9007199254740992.0), parse("{\"n\":9007199254740992.0}").get("n"));
+  void acceptsLargeNumbersWhoseCanonicalFormIsAnExponentOrAFraction() {
+    // Whole doubles from 2^53 to 10^21 would canonicalize to a refused integer literal (see
+    // JsonWriterTest); from 10^21 on, and below 2^53, doubles are plainly accepted.
+    assertEquals(new JsonNumber(9007199254740991.0), parse("{\"n\":9007199254740991.0}").get("n"));
+    assertEquals(new JsonNumber(1e21), parse("{\"n\":1E21}").get("n"));
+    assertEquals(new JsonNumber(12345678901234567.5e-2), parse("{\"n\":12345678901234567.5e-2}").get("n"));
     assertEquals(new JsonNumber(1e300), parse("{\"n\":1e300}").get("n"));
     assertEquals(
         new JsonNumber(Double.MAX_VALUE), parse("{\"n\":1.7976931348623157e308}").get("n"));
