@@ -194,6 +194,13 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   }
 
   private void write(ByteBuf bytes, boolean closeAfter) {
+    if (session.closeIfOverOutputCap()) {
+      // Answers count against the output cap like pushes: asking for large answers without
+      // reading them would otherwise queue without bound.
+      bytes.release();
+      closing = true;
+      return;
+    }
     if (closeAfter) {
       channel.writeAndFlush(bytes).addListener(f -> channel.close());
       return;

@@ -113,11 +113,7 @@ public final class ConnectionSession implements Session {
       written.completeExceptionally(new IllegalStateException("connection closed"));
       return written;
     }
-    ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
-    if (outbound != null && outbound.totalPendingWriteBytes() > MAX_OUTBOUND_BYTES) {
-      log.warn("Connection {} reads too slowly ({} bytes waiting): closing it", this,
-          outbound.totalPendingWriteBytes());
-      channel.close();
+    if (closeIfOverOutputCap()) {
       written.completeExceptionally(new IllegalStateException("slow reader disconnected"));
       return written;
     }
@@ -144,6 +140,24 @@ public final class ConnectionSession implements Session {
   /** Whether the answer to {@code re} is the last this connection gets (see {@link #closeAfterAnswering}). */
   public boolean closesAfter(MessageId re) {
     return re != null && re.equals(lastAnswer);
+  }
+
+  /**
+   * Closes the connection if more than {@value #MAX_OUTBOUND_BYTES} bytes wait to be sent to it:
+   * pushes and answers alike count, so a client that asks for much and reads nothing is
+   * disconnected (it resumes with {@code sync} from its cursor). Called before each frame is queued.
+   *
+   * @return whether the connection was over the cap and is being closed
+   */
+  public boolean closeIfOverOutputCap() {
+    ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
+    long waiting = outbound == null ? 0 : outbound.totalPendingWriteBytes();
+    if (waiting <= MAX_OUTBOUND_BYTES) {
+      return false;
+    }
+    log.warn("Connection {} reads too slowly ({} bytes waiting): closing it", this, waiting);
+    channel.close();
+    return true;
   }
 
   @Override
