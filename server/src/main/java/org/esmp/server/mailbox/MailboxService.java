@@ -119,6 +119,7 @@ public final class MailboxService implements Mailboxes {
       throw new RejectedException(ErrorCode.BAD_FIELD, "sync body must be {\"since\":N}, N a cursor (0 for all)");
     }
     Storage store = storage.get();
+    session.markSynced();
     Subscription subscription = new Subscription(address, session, store, workers);
     // Follow first, then read the last cursor: an entry committed meanwhile is offered to the
     // subscription, which sends it after the backlog. No gap.

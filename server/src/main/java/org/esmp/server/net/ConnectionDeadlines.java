@@ -1,13 +1,12 @@
 package org.esmp.server.net;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelDuplexHandler;
+import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.ChannelHandlerContext;
-import io.netty.channel.ChannelPromise;
 import io.netty.util.concurrent.ScheduledFuture;
-import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.session.ConnectionSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,20 +18,17 @@ import org.slf4j.LoggerFactory;
  * names no error for these.
  *
  * <p>First in the pipeline, it watches the raw bytes: a frame is a line with a byte other than
- * {@code '\r'}, a started line the bytes since the last {@code '\n'}. It learns that the connection
- * synced from the server's own {@code synced} answer as it is written, so that the protocol logic
- * needs no hook. While the server itself has stopped reading the connection (too many frames in
+ * {@code '\r'}, a started line the bytes since the last {@code '\n'}. Whether the connection synced
+ * it reads from {@link ConnectionSession#synced}, which {@code sync} sets. While the server itself has stopped reading the connection (too many frames in
  * flight), the clock of the line and idle deadlines is stopped: the wait is the server's.
  *
  * <p>Every method runs on the connection's event loop; one timer at a time is pending, for the
  * nearest deadline.
  */
-final class ConnectionDeadlines extends ChannelDuplexHandler {
+final class ConnectionDeadlines extends ChannelInboundHandlerAdapter {
 
   private static final Logger log = LoggerFactory.getLogger(ConnectionDeadlines.class);
 
-  /** How every {@code synced} answer begins: the server writes {@code type} first. */
-  private static final byte[] SYNCED = "{\"type\":\"synced\"".getBytes(StandardCharsets.US_ASCII);
   private static final long NONE = Long.MAX_VALUE;
 
   private final long firstMessageNanos;
@@ -41,7 +37,6 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
 
   private ChannelHandlerContext ctx;
   private boolean sentFrame;
-  private boolean synced;
   /** When the connection opened or its last complete frame arrived. */
   private long lastFrameAt;
   /** When the first byte of the current line arrived; {@link #NONE} when no line is started. */
@@ -90,26 +85,8 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
     ctx.fireChannelRead(msg);
   }
 
-  @Override
-  public void write(ChannelHandlerContext ctx, Object msg, ChannelPromise promise) {
-    if (!synced && msg instanceof ByteBuf bytes && startsWith(bytes, SYNCED)) {
-      synced = true;
-      reschedule();
-    }
-    ctx.write(msg, promise);
-  }
-
-  private static boolean startsWith(ByteBuf bytes, byte[] prefix) {
-    if (bytes.readableBytes() < prefix.length) {
-      return false;
-    }
-    int from = bytes.readerIndex();
-    for (int i = 0; i < prefix.length; i++) {
-      if (bytes.getByte(from + i) != prefix[i]) {
-        return false;
-      }
-    }
-    return true;
+  private boolean synced() {
+    return ConnectionSession.synced(ctx.channel());
   }
 
   @Override
@@ -132,7 +109,7 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
     if (lineStartedAt != NONE) {
       next = Math.min(next, lineStartedAt + lineNanos);
     }
-    if (!synced) {
+    if (!synced()) {
       next = Math.min(next, lastFrameAt + idleUnsyncedNanos);
     }
     return next;
@@ -168,7 +145,7 @@ final class ConnectionDeadlines extends ChannelDuplexHandler {
       expired = "no frame within first_message_seconds of hello";
     } else if (lineStartedAt != NONE && now - lineStartedAt >= lineNanos) {
       expired = "a line not completed within line_seconds";
-    } else if (!synced && now - lastFrameAt >= idleUnsyncedNanos) {
+    } else if (!synced() && now - lastFrameAt >= idleUnsyncedNanos) {
       expired = "not synced and idle for idle_unsynced_seconds";
     }
     if (expired != null) {

@@ -4,6 +4,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
+import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -35,6 +36,8 @@ public final class ConnectionSession implements Session {
   private static final AtomicLong IDS = new AtomicLong();
   private static final byte[] NEWLINE = {'\n'};
   private static final int CHALLENGE_BYTES = 32;
+  /** Set on a connection's channel once it synced (see {@link #markSynced}). */
+  private static final AttributeKey<Boolean> SYNCED = AttributeKey.valueOf(ConnectionSession.class, "synced");
   /** Bytes waiting to be sent to one connection, at most. */
   static final long MAX_OUTBOUND_BYTES = 16L * 1024 * 1024;
 
@@ -126,6 +129,16 @@ public final class ConnectionSession implements Session {
       }
     });
     return written;
+  }
+
+  /** Marks the connection as following its mailbox: it is waiting for pushes, not idle. */
+  public void markSynced() {
+    channel.attr(SYNCED).set(Boolean.TRUE);
+  }
+
+  /** Whether the connection on {@code channel} synced (any thread). */
+  public static boolean synced(Channel channel) {
+    return Boolean.TRUE.equals(channel.attr(SYNCED).get());
   }
 
   /**
