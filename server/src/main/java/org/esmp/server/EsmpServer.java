@@ -68,7 +68,7 @@ public final class EsmpServer implements AutoCloseable {
     MailboxService mailboxes = new MailboxService(this::storage, clock, workers);
     // Its own small key cache: each key_add checks a key seen for the first time.
     IdentityService identities = new IdentityService(
-        config, this::storage, new SessionRegistry(), new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), clock);
+        config, this::storage, new SessionRegistry(config.maxConnectionsPerAddress()), new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), clock);
     Map<String, CoreHandler> core = Map.of(
         "auth", identities::auth,
         "key_add", identities::addKey,

@@ -91,6 +91,37 @@ class ConnectionLimitsIT {
     }
   }
 
+  /**
+   * max_connections_per_address: an auth past it is rate_limited (the connection stays, not
+   * authenticated); once one of the address's connections closes, an auth succeeds again.
+   */
+  @Test
+  void refusesAnAuthPastTheConnectionsPerAddressLimitUntilOneCloses() throws Exception {
+    TestIdentity ada = TestIdentity.random();
+    try (EsmpServer server = start(TestServers.config(data).maxConnectionsPerAddress(2));
+        TestClient first = new TestClient(server.port());
+        TestClient second = new TestClient(server.port());
+        TestClient third = new TestClient(server.port())) {
+      authenticate(first, ada, "ada#example.com");
+      authenticate(second, ada, "ada#example.com");
+      JsonNode refused = third.call(ada.frame(Frames.auth(third, "ada#example.com")));
+      assertError(refused, "rate_limited");
+      assertTrue(refused.path("retry_after_ms").asLong() > 0, refused.toString());
+      assertTrue(refused.path("message").asText().contains("ada#example.com"), refused.toString());
+      // Another address is not affected.
+      authenticate(third, TestIdentity.random(), "bea#example.com");
+      first.close();
+      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      JsonNode answer;
+      do {
+        try (TestClient again = new TestClient(server.port())) {
+          answer = again.call(ada.frame(Frames.auth(again, "ada#example.com")));
+        }
+      } while (!answer.path("type").asText().equals("ack") && System.nanoTime() < deadline);
+      assertEquals("ack", answer.path("type").asText(), "a slot freed by the close: " + answer);
+    }
+  }
+
   @Test
   void closesAConnectionThatSendsNoFrameWithinTheFirstMessageDeadline() throws Exception {
     try (EsmpServer server = start(TestServers.config(data).firstMessageTimeout(Duration.ofMillis(500)));

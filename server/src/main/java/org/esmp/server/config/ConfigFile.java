@@ -32,7 +32,7 @@ public final class ConfigFile {
           "idle_unsynced_seconds",
           "ip_frames_per_second", "ip_frames_burst", "ip_bytes_per_second", "ip_bytes_burst",
           "address_messages_per_second", "address_messages_burst", "registrations_per_ip_per_hour",
-          "key_changes_per_address_per_hour");
+          "key_changes_per_address_per_hour", "max_connections_per_address");
 
   private ConfigFile() {}
 
@@ -94,6 +94,7 @@ public final class ConfigFile {
         case "address_messages_burst" -> builder.addressMessagesBurst(integer(where, value));
         case "registrations_per_ip_per_hour" -> builder.registrationsPerIpPerHour(integer(where, value));
         case "key_changes_per_address_per_hour" -> builder.keyChangesPerAddressPerHour(integer(where, value));
+        case "max_connections_per_address" -> builder.maxConnectionsPerAddress(integer(where, value));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }

@@ -44,6 +44,8 @@ import org.esmp.api.Address;
  *     complete frame before it is closed
  * @param lineTimeout how long a line, once its first byte arrived, may take to complete before its
  *     connection is closed
+ * @param maxConnectionsPerAddress most connections authenticated as one address at once; an
+ *     {@code auth} past it is answered {@code rate_limited}
  * @param idleUnsyncedTimeout how long a connection that has not synced may go without sending a
  *     complete frame before it is closed
  * @param ipFramesPerSecond frames one IP (an IPv6 /64) may send per second, counted before
@@ -89,7 +91,8 @@ public record ServerConfig(
     int addressMessagesPerSecond,
     int addressMessagesBurst,
     int registrationsPerIpPerHour,
-    int keyChangesPerAddressPerHour) {
+    int keyChangesPerAddressPerHour,
+    int maxConnectionsPerAddress) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
@@ -196,6 +199,7 @@ public record ServerConfig(
     positive("address_messages_burst", addressMessagesBurst);
     positive("registrations_per_ip_per_hour", registrationsPerIpPerHour);
     positive("key_changes_per_address_per_hour", keyChangesPerAddressPerHour);
+    positive("max_connections_per_address", maxConnectionsPerAddress);
   }
 
   /** A connection deadline: at least 100 ms (tests go below a second), at most a day. */
@@ -262,6 +266,7 @@ public record ServerConfig(
     private int addressMessagesBurst = 100;
     private int registrationsPerIpPerHour = 20;
     private int keyChangesPerAddressPerHour = 10;
+    private int maxConnectionsPerAddress = 32;
 
     private Builder() {}
 
@@ -432,6 +437,11 @@ public record ServerConfig(
       return this;
     }
 
+    public Builder maxConnectionsPerAddress(int value) {
+      maxConnectionsPerAddress = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
@@ -441,7 +451,7 @@ public record ServerConfig(
           maxKeysPerAddress, reservedNames, maxGroupMembers, maxConnections, maxConnectionsPerIp,
           firstMessageTimeout, lineTimeout, idleUnsyncedTimeout, ipFramesPerSecond, ipFramesBurst,
           ipBytesPerSecond, ipBytesBurst, addressMessagesPerSecond, addressMessagesBurst,
-          registrationsPerIpPerHour, keyChangesPerAddressPerHour);
+          registrationsPerIpPerHour, keyChangesPerAddressPerHour, maxConnectionsPerAddress);
     }
   }
 }

@@ -36,6 +36,10 @@ import org.esmp.server.limits.TokenBuckets;
  */
 public final class IdentityService {
 
+  /** The wait suggested to an {@code auth} refused for its address's connection count. */
+  private static final long CONNECTIONS_PER_ADDRESS_RETRY_MS = 5_000;
+
+
   private final ServerConfig config;
   private final Supplier<Storage> storage;
   private final SessionRegistry sessions;
@@ -135,6 +139,10 @@ public final class IdentityService {
   }
 
   private Reply accept(ConnectionSession session, Address address, Ed25519Key key, boolean registered) {
+    if (!sessions.admit(session, address)) {
+      return Reply.rateLimited(CONNECTIONS_PER_ADDRESS_RETRY_MS, address + " has " + config.maxConnectionsPerAddress()
+          + " authenticated connections, the most this server allows; close one or retry later");
+    }
     if (!session.authenticate(address, key)) {
       throw new RejectedException(ErrorCode.FORBIDDEN, "this connection is authenticated as another address");
     }

@@ -3,13 +3,52 @@ package org.esmp.server.session;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.MessageId;
 
-/** The authenticated connections of the running server, by the key they authenticated with. */
+/**
+ * The authenticated connections of the running server, by the key and the address they
+ * authenticated with; an address may have at most {@code maxPerAddress} of them. Thread-safe.
+ */
 public final class SessionRegistry {
 
   private final Map<Ed25519Key, Set<ConnectionSession>> byKey = new ConcurrentHashMap<>();
+  private final Map<Address, Set<ConnectionSession>> byAddress = new ConcurrentHashMap<>();
+  private final int maxPerAddress;
+
+  /** @param maxPerAddress most connections authenticated as one address at once */
+  public SessionRegistry(int maxPerAddress) {
+    this.maxPerAddress = maxPerAddress;
+  }
+
+  /**
+   * Counts {@code session} among {@code address}'s connections, unless the address has
+   * {@code maxPerAddress} others already; forgets it when it closes. A session already counted is
+   * admitted again.
+   *
+   * @return whether the session may authenticate as {@code address}
+   */
+  public boolean admit(ConnectionSession session, Address address) {
+    boolean[] added = new boolean[1];
+    boolean[] admitted = new boolean[1];
+    byAddress.compute(address, (a, sessions) -> {
+      Set<ConnectionSession> following = sessions != null ? sessions : ConcurrentHashMap.newKeySet();
+      if (following.contains(session)) {
+        admitted[0] = true;
+      } else if (following.size() < maxPerAddress) {
+        admitted[0] = added[0] = following.add(session);
+      }
+      return following.isEmpty() ? null : following;
+    });
+    if (added[0]) {
+      session.onClose(() -> byAddress.computeIfPresent(address, (a, sessions) -> {
+        sessions.remove(session);
+        return sessions.isEmpty() ? null : sessions;
+      }));
+    }
+    return admitted[0];
+  }
 
   /** Records that {@code session} authenticated with {@code key}; forgets it when it closes. */
   public void authenticated(ConnectionSession session, Ed25519Key key) {

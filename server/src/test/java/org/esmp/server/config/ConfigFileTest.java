@@ -43,6 +43,7 @@ class ConfigFileTest {
     assertEquals(1000, config.maxGroupMembers());
     assertEquals(10_000, config.maxConnections());
     assertEquals(100, config.maxConnectionsPerIp());
+    assertEquals(32, config.maxConnectionsPerAddress());
     assertEquals(Duration.ofSeconds(30), config.firstMessageTimeout());
     assertEquals(Duration.ofSeconds(30), config.lineTimeout());
     assertEquals(Duration.ofSeconds(300), config.idleUnsyncedTimeout());
@@ -80,6 +81,7 @@ class ConfigFileTest {
         max_group_members: 50
         max_connections: 500
         max_connections_per_ip: 20
+        max_connections_per_address: 5
         first_message_seconds: 10
         line_seconds: 15
         idle_unsynced_seconds: 120
@@ -110,6 +112,7 @@ class ConfigFileTest {
     assertEquals(50, config.maxGroupMembers());
     assertEquals(500, config.maxConnections());
     assertEquals(20, config.maxConnectionsPerIp());
+    assertEquals(5, config.maxConnectionsPerAddress());
     assertEquals(Duration.ofSeconds(10), config.firstMessageTimeout());
     assertEquals(Duration.ofSeconds(15), config.lineTimeout());
     assertEquals(Duration.ofSeconds(120), config.idleUnsyncedTimeout());
