@@ -70,9 +70,6 @@ public final class Dispatcher {
    */
   private final TokenBuckets<Address> addressRates;
 
-  /** Addresses tracked by the per-address rate at most (about 100 bytes each). */
-  static final int RATE_KEYS = 100_000;
-
   /** @param core the types the server answers itself, with their handlers */
   public Dispatcher(ServerConfig config, PluginHost plugins, Map<String, CoreHandler> core, ListenerBus listeners,
       Clock clock) {
@@ -81,7 +78,7 @@ public final class Dispatcher {
     this.core = Map.copyOf(core);
     this.listeners = listeners;
     this.clock = clock;
-    this.addressRates = new TokenBuckets<>(RATE_KEYS, System::nanoTime,
+    this.addressRates = TokenBuckets.ofServer(
         TokenBuckets.Rate.perSecond(config.addressMessagesPerSecond(), config.addressMessagesBurst()));
   }
 

@@ -22,6 +22,8 @@ import java.util.function.LongSupplier;
  */
 public final class TokenBuckets<K> {
 
+  /** Keys tracked at most by the server's buckets (IPs or addresses; about 100 bytes each). */
+  public static final int SERVER_KEYS = 100_000;
   /** What a key not yet tracked waits when every tracked bucket is in use. */
   static final long SATURATED_RETRY_MS = 1000;
   private static final long SWEEP_INTERVAL_NANOS = 1_000_000_000L;
@@ -69,6 +71,11 @@ public final class TokenBuckets<K> {
   private final long fillNanos;
   private final ConcurrentHashMap<K, Bucket> buckets = new ConcurrentHashMap<>();
   private final AtomicLong lastSweep;
+
+  /** Buckets as the server keeps them: at most {@value #SERVER_KEYS} keys, on the system's clock. */
+  public static <K> TokenBuckets<K> ofServer(Rate... rates) {
+    return new TokenBuckets<>(SERVER_KEYS, System::nanoTime, rates);
+  }
 
   /**
    * @param maxKeys the most keys tracked at once

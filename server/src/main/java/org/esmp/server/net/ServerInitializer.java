@@ -21,9 +21,6 @@ import org.esmp.server.verify.FrameVerifier;
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
 
-  /** IPs tracked by the per-IP rates at most (about 100 bytes each). */
-  static final int RATE_KEYS = 100_000;
-
   private final ServerConfig config;
   private final FrameVerifier verifier;
   private final Dispatcher dispatcher;
@@ -39,7 +36,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     this.dispatcher = dispatcher;
     this.workers = workers;
     this.limits = limits;
-    this.ipRates = new TokenBuckets<>(RATE_KEYS, System::nanoTime,
+    this.ipRates = TokenBuckets.ofServer(
         TokenBuckets.Rate.perSecond(config.ipFramesPerSecond(), config.ipFramesBurst()),
         TokenBuckets.Rate.perSecond(config.ipBytesPerSecond(), config.ipBytesBurst()));
   }

@@ -39,7 +39,6 @@ public final class IdentityService {
   /** The wait suggested to an {@code auth} refused for its address's connection count. */
   private static final long CONNECTIONS_PER_ADDRESS_RETRY_MS = 5_000;
 
-
   private final ServerConfig config;
   private final Supplier<Storage> storage;
   private final SessionRegistry sessions;
@@ -48,9 +47,6 @@ public final class IdentityService {
   private CompletableFuture<?> changes = CompletableFuture.completedFuture(null);
   private final TokenBuckets<InetAddress> registrations;
   private final TokenBuckets<Address> keyChanges;
-
-  /** IPs, and addresses, tracked by the hourly limits at most. */
-  static final int RATE_KEYS = 100_000;
 
   /**
    * @param keys checks the keys {@code key_add} binds and verifies their proofs
@@ -62,9 +58,9 @@ public final class IdentityService {
     this.sessions = sessions;
     this.keys = keys;
     this.clock = clock;
-    this.registrations = new TokenBuckets<>(RATE_KEYS, System::nanoTime,
+    this.registrations = TokenBuckets.ofServer(
         TokenBuckets.Rate.perHour(config.registrationsPerIpPerHour()));
-    this.keyChanges = new TokenBuckets<>(RATE_KEYS, System::nanoTime,
+    this.keyChanges = TokenBuckets.ofServer(
         TokenBuckets.Rate.perHour(config.keyChangesPerAddressPerHour()));
   }
 
