@@ -159,8 +159,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             log.error("Connection {}: answering a frame failed", session, e);
           }
           // The id is known whenever verification itself finished: the answer still carries it.
-          Verdict known = verdict.isDone() && !verdict.isCompletedExceptionally() ? verdict.join() : null;
-          return encode(known, Reply.error(ErrorCode.INTERNAL, "the server failed to process this message"));
+          return encode(known(verdict), Reply.error(ErrorCode.INTERNAL, "the server failed to process this message"));
         });
     // Neither input ever fails, so neither does the chain: one answer's trouble never holds up the
     // answers after it.
@@ -170,9 +169,14 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     });
   }
 
+  /** The verdict, if verification has finished and did not fail; else null. */
+  private static Verdict known(CompletableFuture<Verdict> verdict) {
+    return verdict.isDone() && !verdict.isCompletedExceptionally() ? verdict.join() : null;
+  }
+
   /** The id of the message an answer is to, when verification found one. */
   private static MessageId answered(CompletableFuture<Verdict> verdict) {
-    Verdict known = verdict.isDone() && !verdict.isCompletedExceptionally() ? verdict.join() : null;
+    Verdict known = known(verdict);
     return known == null ? null : known.re();
   }
 
