@@ -42,18 +42,25 @@ public final class SessionRegistry {
       return following.isEmpty() ? null : following;
     });
     if (added[0]) {
-      session.onClose(() -> byAddress.computeIfPresent(address, (a, sessions) -> {
-        sessions.remove(session);
-        return sessions.isEmpty() ? null : sessions;
-      }));
+      forgetOnClose(byAddress, address, session);
     }
     return admitted[0];
   }
 
   /** Records that {@code session} authenticated with {@code key}; forgets it when it closes. */
   public void authenticated(ConnectionSession session, Ed25519Key key) {
-    byKey.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(session);
-    session.onClose(() -> byKey.computeIfPresent(key, (k, sessions) -> {
+    // compute, not computeIfAbsent and add: the set may be one a closing session just dropped.
+    byKey.compute(key, (k, sessions) -> {
+      Set<ConnectionSession> with = sessions != null ? sessions : ConcurrentHashMap.newKeySet();
+      with.add(session);
+      return with;
+    });
+    forgetOnClose(byKey, key, session);
+  }
+
+  /** Takes {@code session} out of {@code map}'s set under {@code key} once it closes; drops an emptied set. */
+  private static <K> void forgetOnClose(Map<K, Set<ConnectionSession>> map, K key, ConnectionSession session) {
+    session.onClose(() -> map.computeIfPresent(key, (k, sessions) -> {
       sessions.remove(session);
       return sessions.isEmpty() ? null : sessions;
     }));
