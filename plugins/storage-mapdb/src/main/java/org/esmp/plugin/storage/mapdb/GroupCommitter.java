@@ -31,9 +31,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The only writer of the store: one thread that takes every change queued so far (up to
  * {@link #MAX_BATCH_WEIGHT} writes and about {@link #MAX_BATCH_BYTES} bytes of values), applies
- * them, commits once, and then completes their futures in order. A commit costs a disk sync (of the journal, see {@link JournaledVolume}), so batching is
- * where throughput comes from.
- * A trim runs in chunks, each its own commit, between batches.
+ * them, commits once, and then completes their futures in order. A commit costs a disk sync (of
+ * the journal, see {@link JournaledVolume}), so batching is where throughput comes from. A trim
+ * runs in chunks, each its own commit, between batches.
  *
  * <p>A batch that fails is rolled back and its futures fail; later batches are served unless the
  * storage failed for good ({@link StorageFailure}: a failed journal write, sync or checkpoint, a
