@@ -32,7 +32,8 @@ public final class ConfigFile {
           "idle_unsynced_seconds",
           "ip_frames_per_second", "ip_frames_burst", "ip_bytes_per_second", "ip_bytes_burst",
           "address_messages_per_second", "address_messages_burst", "registrations_per_ip_per_hour",
-          "key_changes_per_address_per_hour", "max_connections_per_address");
+          "key_changes_per_address_per_hour", "max_connections_per_address", "output_connection_bytes",
+          "output_total_bytes", "output_grace_seconds", "input_total_bytes");
 
   private ConfigFile() {}
 
@@ -95,6 +96,10 @@ public final class ConfigFile {
         case "registrations_per_ip_per_hour" -> builder.registrationsPerIpPerHour(integer(where, value));
         case "key_changes_per_address_per_hour" -> builder.keyChangesPerAddressPerHour(integer(where, value));
         case "max_connections_per_address" -> builder.maxConnectionsPerAddress(integer(where, value));
+        case "output_connection_bytes" -> builder.outputConnectionBytes(wholeLong(where, value));
+        case "output_total_bytes" -> builder.outputTotalBytes(wholeLong(where, value));
+        case "output_grace_seconds" -> builder.outputGrace(Duration.ofSeconds(integer(where, value)));
+        case "input_total_bytes" -> builder.inputTotalBytes(wholeLong(where, value));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }
@@ -119,6 +124,13 @@ public final class ConfigFile {
       throw new ConfigException(where + " must be a whole number, got '" + value.asText() + "'");
     }
     return value.intValue();
+  }
+
+  private static long wholeLong(String where, JsonNode value) {
+    if (!value.canConvertToLong() || !value.isIntegralNumber()) {
+      throw new ConfigException(where + " must be a whole number, got '" + value.asText() + "'");
+    }
+    return value.longValue();
   }
 
   private static String text(String where, JsonNode value) {

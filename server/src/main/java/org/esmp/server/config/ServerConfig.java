@@ -58,6 +58,14 @@ import org.esmp.api.Address;
  * @param registrationsPerIpPerHour addresses one IP may register with {@code auth} per hour
  * @param keyChangesPerAddressPerHour {@code key_add} and {@code key_revoke} changes one address may
  *     make per hour
+ * @param outputConnectionBytes bytes queued to one connection (answers and pushes, not yet written to
+ *     its socket) before it is over its share of the output budget
+ * @param outputTotalBytes bytes queued to all connections together before each is held to its equal
+ *     share of this
+ * @param outputGrace how long a connection may stay over its output share, its live pushes held
+ *     back, before it is closed
+ * @param inputTotalBytes bytes read and not yet answered (and started lines), for all connections
+ *     together, before each is held to its equal share of this (the server stops reading it)
  */
 public record ServerConfig(
     String bind,
@@ -92,7 +100,11 @@ public record ServerConfig(
     int addressMessagesBurst,
     int registrationsPerIpPerHour,
     int keyChangesPerAddressPerHour,
-    int maxConnectionsPerAddress) {
+    int maxConnectionsPerAddress,
+    long outputConnectionBytes,
+    long outputTotalBytes,
+    Duration outputGrace,
+    long inputTotalBytes) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
@@ -200,7 +212,23 @@ public record ServerConfig(
     positive("registrations_per_ip_per_hour", registrationsPerIpPerHour);
     positive("key_changes_per_address_per_hour", keyChangesPerAddressPerHour);
     positive("max_connections_per_address", maxConnectionsPerAddress);
+    if (outputConnectionBytes < maxFrame || outputConnectionBytes > MAX_BUDGET) {
+      throw new ConfigException("output_connection_bytes must be max_frame (" + maxFrame + ") to " + MAX_BUDGET
+          + ", got " + outputConnectionBytes);
+    }
+    if (outputTotalBytes < outputConnectionBytes || outputTotalBytes > MAX_BUDGET) {
+      throw new ConfigException("output_total_bytes must be output_connection_bytes (" + outputConnectionBytes
+          + ") to " + MAX_BUDGET + ", got " + outputTotalBytes);
+    }
+    requireDeadline("output_grace_seconds", outputGrace);
+    if (inputTotalBytes < 4L * maxFrame || inputTotalBytes > MAX_BUDGET) {
+      throw new ConfigException("input_total_bytes must be 4 x max_frame (" + 4L * maxFrame + ") to " + MAX_BUDGET
+          + ", got " + inputTotalBytes);
+    }
   }
+
+  /** The largest memory budget accepted (64 GiB): a larger one is a typo. */
+  private static final long MAX_BUDGET = 64L * 1024 * 1024 * 1024;
 
   /** A connection deadline: at least 100 ms (tests go below a second), at most a day. */
   private static void requireDeadline(String key, Duration value) {
@@ -267,6 +295,10 @@ public record ServerConfig(
     private int registrationsPerIpPerHour = 20;
     private int keyChangesPerAddressPerHour = 10;
     private int maxConnectionsPerAddress = 32;
+    private long outputConnectionBytes = 16L * 1024 * 1024;
+    private long outputTotalBytes = 64L * 1024 * 1024;
+    private Duration outputGrace = Duration.ofSeconds(5);
+    private long inputTotalBytes = 8L * 1024 * 1024;
 
     private Builder() {}
 
@@ -442,6 +474,26 @@ public record ServerConfig(
       return this;
     }
 
+    public Builder outputConnectionBytes(long value) {
+      outputConnectionBytes = value;
+      return this;
+    }
+
+    public Builder outputTotalBytes(long value) {
+      outputTotalBytes = value;
+      return this;
+    }
+
+    public Builder outputGrace(Duration value) {
+      outputGrace = value;
+      return this;
+    }
+
+    public Builder inputTotalBytes(long value) {
+      inputTotalBytes = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
@@ -451,7 +503,8 @@ public record ServerConfig(
           maxKeysPerAddress, reservedNames, maxGroupMembers, maxConnections, maxConnectionsPerIp,
           firstMessageTimeout, lineTimeout, idleUnsyncedTimeout, ipFramesPerSecond, ipFramesBurst,
           ipBytesPerSecond, ipBytesBurst, addressMessagesPerSecond, addressMessagesBurst,
-          registrationsPerIpPerHour, keyChangesPerAddressPerHour, maxConnectionsPerAddress);
+          registrationsPerIpPerHour, keyChangesPerAddressPerHour, maxConnectionsPerAddress,
+          outputConnectionBytes, outputTotalBytes, outputGrace, inputTotalBytes);
     }
   }
 }

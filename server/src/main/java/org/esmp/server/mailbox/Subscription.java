@@ -24,6 +24,12 @@ import org.slf4j.LoggerFactory;
  * (past retention) and skips it. So a late or lost offer costs a read, never a stall, and a
  * subscription holds no entries in memory beyond the page being sent.
  *
+ * <p><b>Output budget.</b> While the connection is over its share of the output budget, nothing is
+ * sent or read: offers only raise the target, and the subscription waits for the connection to
+ * drain ({@link ConnectionSession#whenOutputDrains}), then reads from the storage what it missed.
+ * A connection that stays over is closed, and its client syncs again: nothing is lost, and a
+ * client that stopped reading holds at most its share of the server's memory.
+ *
  * <p><b>Threads.</b> Reads run on the workers, one at a time per subscription; the next page is
  * read only once the previous one has been written to the socket, so a slow reader holds back its
  * own backlog and nothing else. {@link #offer} never blocks and may be called from any thread.
@@ -50,9 +56,11 @@ final class Subscription {
   private long target;
   /**
    * Whether a read is running (from the storage read until its page has been written), or, before
-   * {@link #start}, will. Invariant: when false, {@code lastSent >= target}.
+   * {@link #start}, will. Invariant: when neither this nor {@code paused}, {@code lastSent >= target}.
    */
   private boolean reading = true;
+  /** Whether sending waits for the connection to drain; exclusive with {@code reading}. */
+  private boolean paused;
   private boolean stopped;
 
   /** @param workers where the storage is read (never an event loop: reads may wait for a commit) */
@@ -91,40 +99,74 @@ final class Subscription {
 
   /** A newly committed entry of the mailbox. */
   void offer(MailboxEntry entry) {
+    boolean pause;
     synchronized (this) {
       long cursor = entry.cursor();
       if (stopped || cursor <= lastSent) {
         return;
       }
-      if (!reading && cursor == lastSent + 1) {
-        target = cursor;
+      target = Math.max(target, cursor);
+      if (reading || paused) {
+        return; // the running read goes on until it reaches the target, or the drain starts one
+      }
+      pause = session.overOutputShare();
+      if (!pause && cursor == lastSent + 1) {
         send(entry);
         return;
       }
-      target = Math.max(target, cursor);
-      if (reading) {
-        return; // the running read goes on until it reaches the target
+      paused = pause;
+      reading = !pause;
+    }
+    if (pause) {
+      session.whenOutputDrains(this::resume);
+    } else {
+      workers.execute(this::readPage);
+    }
+  }
+
+  /** The connection drained: reads what was offered meanwhile. */
+  private void resume() {
+    synchronized (this) {
+      if (!paused) {
+        return;
+      }
+      paused = false;
+      if (stopped || lastSent >= target) {
+        return;
       }
       reading = true;
     }
     workers.execute(this::readPage);
   }
 
-  /** Sends nothing more: the connection closed, or synced again. */
-  synchronized void stop() {
-    stopped = true;
+  /** Sends nothing more: the connection closed, or synced again. A sync still waiting fails. */
+  void stop() {
+    synchronized (this) {
+      stopped = true;
+    }
+    synced.completeExceptionally(new IllegalStateException("connection closed during sync"));
   }
 
   /** One step of a read: a page from the storage, sent; then the next step once it was written. */
   private void readPage() {
     long after;
     long readTarget;
+    boolean pause = false;
     synchronized (this) {
       after = stopped ? -1 : lastSent;
       readTarget = target;
+      if (after >= 0 && session.overOutputShare()) {
+        pause = true;
+        reading = false;
+        paused = true;
+      }
     }
     if (after < 0) {
       abandon(new IllegalStateException("connection closed during sync"));
+      return;
+    }
+    if (pause) {
+      session.whenOutputDrains(this::resume);
       return;
     }
     List<MailboxEntry> page;

@@ -19,8 +19,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>First in the pipeline, it watches the raw bytes: a frame is a line with a byte other than
  * {@code '\r'}, a started line the bytes since the last {@code '\n'}. Whether the connection synced
- * it reads from {@link ConnectionSession#synced}, which {@code sync} sets. While the server itself has stopped reading the connection (too many frames in
- * flight), the clock of the line and idle deadlines is stopped: the wait is the server's.
+ * it reads from {@link ConnectionSession#synced}, which {@code sync} sets. While the server itself
+ * has stopped reading the connection (too many of its frames in flight), the clock of the line and
+ * idle deadlines is stopped: the wait is the server's.
  *
  * <p>Every method runs on the connection's event loop; one timer at a time is pending, for the
  * nearest deadline.
@@ -133,8 +134,10 @@ final class ConnectionDeadlines extends ChannelInboundHandlerAdapter {
       return;
     }
     long now = System.nanoTime();
-    if (!ctx.channel().config().isAutoRead()) {
-      // The server is not reading: whatever the client sent waits in the socket, not its fault.
+    if (FrameHandler.behind(ctx.channel())) {
+      // The server is not reading, busy with this connection's frames: whatever the client sent
+      // waits in the socket, not its fault. (Held back by the input budget, the clock runs: a
+      // started line is what it holds.)
       lastFrameAt = now;
       if (lineStartedAt != NONE) {
         lineStartedAt = now;

@@ -1,20 +1,20 @@
 package org.esmp.server.net;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
-import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.timeout.IdleStateEvent;
+import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.MessageId;
 import org.esmp.api.Reply;
@@ -27,6 +27,8 @@ import org.esmp.server.dispatch.Dispatched;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
 import org.esmp.server.json.JsonWriter;
+import org.esmp.server.limits.InputBudget;
+import org.esmp.server.limits.OutputBudget;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.verify.Verdict;
@@ -39,8 +41,11 @@ import org.slf4j.LoggerFactory;
  * connection in parallel), dispatched in arrival order, and answered in arrival order, whatever
  * order the answers complete in. The event loop only copies bytes in and out.
  *
- * <p>Memory stays bounded: once {@value #MAX_IN_FLIGHT} frames of a connection await their answer,
- * the server stops reading from it until half of them are answered.
+ * <p>Memory stays bounded. Bytes are split into lines by {@link Lines}, which holds a started line
+ * in an array of its size. Once {@value #MAX_IN_FLIGHT} frames of a connection await their answer,
+ * the server stops reading from it until half of them are answered. And what a connection holds,
+ * its started line and its frames not yet answered, counts against the server's {@link
+ * InputBudget}: over its share, the connection is not read until it is under again.
  *
  * <p>Before anything else a frame is counted against its IP's frame and byte rates: one over them
  * is answered {@code rate_limited} (with {@code "re":null}) without being parsed or verified, so a
@@ -53,6 +58,11 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   /** Frames of one connection read but not yet answered, at most. */
   static final int MAX_IN_FLIGHT = 256;
 
+  /** Set on a connection's channel while the server has stopped reading it for its own frames in flight. */
+  private static final AttributeKey<Boolean> BEHIND = AttributeKey.valueOf(FrameHandler.class, "behind");
+  /** How soon a connection held back by the input budget, with nothing in flight, is looked at again. */
+  private static final long RECHECK_MILLIS = 50;
+
   private static final byte[] NEWLINE = {'\n'};
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
@@ -63,6 +73,9 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private final SecureRandom random;
   /** Frames and bytes per IP, shared by every connection of the server. */
   private final TokenBuckets<InetAddress> ipRates;
+  private final InputBudget input;
+  private final OutputBudget output;
+  private final Lines lines;
 
   private Channel channel;
   private ConnectionSession session;
@@ -70,13 +83,25 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private CompletableFuture<?> dispatchTail = DONE;
   /** Completes when the previous answer has been queued for writing: keeps answers in order. */
   private CompletableFuture<?> writeTail = DONE;
-  private int inFlight; // touched on the event loop only
+  // Touched on the event loop only:
+  private int inFlight;
+  private long inFlightBytes;
+  /** What this connection counts against the input budget now. */
+  private long holding;
+  /** Not read because {@value #MAX_IN_FLIGHT} frames were in flight; until half are answered. */
+  private boolean framesPaused;
+  private boolean budgetPaused;
+  private boolean recheckPending;
   private boolean closing;
+  private boolean closed;
 
   FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers, SecureRandom random,
-      TokenBuckets<InetAddress> ipRates) {
+      TokenBuckets<InetAddress> ipRates, InputBudget input, OutputBudget output) {
     this.config = config;
     this.ipRates = ipRates;
+    this.input = input;
+    this.output = output;
+    this.lines = new Lines(config.maxFrame());
     this.verifier = verifier;
     this.dispatcher = dispatcher;
     this.workers = workers;
@@ -86,7 +111,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
-    session = new ConnectionSession(channel, random);
+    session = new ConnectionSession(channel, random, output, config.outputGrace());
     JsonObject hello = JsonObject.builder()
         .put("type", "hello")
         .put("protocol", "esmp/1")
@@ -101,37 +126,82 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    ByteBuf buf = (ByteBuf) msg;
-    byte[] frame;
-    int length;
+    ByteBuf bytes = (ByteBuf) msg;
     try {
-      length = buf.readableBytes();
-      frame = length == 0 || length > config.maxFrame() ? null : ByteBufUtil.getBytes(buf);
+      if (!closing && !lines.feed(bytes, this::frame)) {
+        lines.clear();
+        refuseTooLarge();
+      }
     } finally {
-      buf.release();
+      bytes.release();
     }
-    if (closing) {
-      return;
-    }
-    if (length > config.maxFrame()) {
-      // The decoder allows one byte more than max_frame, so that a frame of exactly max_frame bytes
-      // whose "\r\n" arrives split is not refused; a longer line is refused here.
-      refuseTooLarge();
-      return;
-    }
-    if (frame == null) {
+    updateReading();
+  }
+
+  /** One complete line, its ending stripped. */
+  private void frame(byte[] frame) {
+    if (closing || frame.length == 0) {
       return; // empty lines are ignored
     }
+    inFlight++;
+    inFlightBytes += frame.length;
     long wait = ipRates.take(session.remoteIp(), 1, frame.length);
     if (wait > 0) {
       answer(CompletableFuture.completedFuture(null), CompletableFuture.completedFuture(Reply.rateLimited(wait,
-          "too many frames or bytes from this IP address; not verified; retry after " + wait + " ms")), false);
+          "too many frames or bytes from this IP address; not verified; retry after " + wait + " ms")), false,
+          frame.length);
     } else {
       verifyAndDispatch(frame);
     }
-    if (++inFlight >= MAX_IN_FLIGHT && channel.config().isAutoRead()) {
-      channel.config().setAutoRead(false);
+  }
+
+  /**
+   * Counts what the connection holds against the input budget and decides whether to read it: not
+   * while {@value #MAX_IN_FLIGHT} frames are in flight (until half are answered), nor while it is
+   * over its share of the budget. On the event loop.
+   */
+  private void updateReading() {
+    long now = closed ? 0 : inFlightBytes + lines.held();
+    input.held(holding, now);
+    holding = now;
+    if (closing || closed) {
+      return;
     }
+    if (inFlight >= MAX_IN_FLIGHT) {
+      framesPaused = true;
+    } else if (inFlight <= MAX_IN_FLIGHT / 2) {
+      framesPaused = false;
+    }
+    budgetPaused = input.over(holding);
+    boolean read = !framesPaused && !budgetPaused;
+    if (channel.config().isAutoRead() != read) {
+      channel.config().setAutoRead(read);
+    }
+    channel.attr(BEHIND).set(framesPaused ? Boolean.TRUE : null);
+    if (budgetPaused && inFlight == 0 && !recheckPending) {
+      // Held back for a started line alone: no answer will come to look again.
+      recheckPending = true;
+      channel.eventLoop().schedule(() -> {
+        recheckPending = false;
+        updateReading();
+      }, RECHECK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+  }
+
+  /**
+   * Whether the server has stopped reading the connection on {@code channel} because its own frames
+   * are still being processed (the wait is then the server's, not the client's).
+   */
+  static boolean behind(Channel channel) {
+    return Boolean.TRUE.equals(channel.attr(BEHIND).get());
+  }
+
+  @Override
+  public void channelInactive(ChannelHandlerContext ctx) {
+    closed = true;
+    lines.clear();
+    updateReading(); // gives back what it held of the input budget
+    ctx.fireChannelInactive();
   }
 
   private void verifyAndDispatch(byte[] frame) {
@@ -145,11 +215,15 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     // The next frame is dispatched once this one's handler has taken it, not once it is answered.
     dispatchTail = dispatched.thenCompose(Dispatched::handed).exceptionally(e -> null);
     CompletableFuture<Reply> reply = dispatched.thenCompose(Dispatched::reply);
-    answer(verdict, reply, false);
+    answer(verdict, reply, false, frame.length);
   }
 
-  /** Queues the answer after every earlier one; {@code closeAfter} closes the connection once it is written. */
-  private void answer(CompletableFuture<Verdict> verdict, CompletableFuture<Reply> reply, boolean closeAfter) {
+  /**
+   * Queues the answer after every earlier one; {@code closeAfter} closes the connection once it is
+   * written. {@code size} is the length of the frame answered, 0 for an answer to no frame.
+   */
+  private void answer(CompletableFuture<Verdict> verdict, CompletableFuture<Reply> reply, boolean closeAfter,
+      int size) {
     CompletableFuture<ByteBuf> encoded = verdict.thenCombine(reply, FrameHandler::encode)
         .exceptionally(e -> {
           if (rootCause(e) instanceof RejectedExecutionException) {
@@ -164,7 +238,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     // Neither input ever fails, so neither does the chain: one answer's trouble never holds up the
     // answers after it.
     writeTail = writeTail.thenCombine(encoded, (previous, bytes) -> {
-      queueWrite(bytes, closeAfter || session.closesAfter(answered(verdict)));
+      queueWrite(bytes, closeAfter || session.closesAfter(answered(verdict)), size);
       return null;
     });
   }
@@ -189,30 +263,30 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   }
 
   /** Queues a write on the event loop; execute() always queues, so writes keep the chain's order. */
-  private void queueWrite(ByteBuf bytes, boolean closeAfter) {
+  private void queueWrite(ByteBuf bytes, boolean closeAfter, int size) {
     try {
-      channel.eventLoop().execute(() -> write(bytes, closeAfter));
+      channel.eventLoop().execute(() -> write(bytes, closeAfter, size));
     } catch (RejectedExecutionException e) {
       bytes.release(); // the server is stopping: the connection is being closed anyway
     }
   }
 
-  private void write(ByteBuf bytes, boolean closeAfter) {
-    if (session.closeIfOverOutputCap()) {
-      // Answers count against the output cap like pushes: asking for large answers without
+  private void write(ByteBuf bytes, boolean closeAfter, int size) {
+    if (size > 0) {
+      inFlight--;
+      inFlightBytes -= size;
+    }
+    if (session.closeIfOverOutputShare()) {
+      // Answers count against the output budget like pushes: asking for large answers without
       // reading them would otherwise queue without bound.
       bytes.release();
       closing = true;
-      return;
-    }
-    if (closeAfter) {
+    } else if (closeAfter) {
       channel.writeAndFlush(bytes).addListener(f -> channel.close());
-      return;
+    } else {
+      channel.writeAndFlush(bytes, channel.voidPromise());
     }
-    channel.writeAndFlush(bytes, channel.voidPromise());
-    if (--inFlight <= MAX_IN_FLIGHT / 2 && !channel.config().isAutoRead() && !closing) {
-      channel.config().setAutoRead(true);
-    }
+    updateReading();
   }
 
   private static ByteBuf encode(Verdict verdict, Reply reply) {
@@ -236,7 +310,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     channel.config().setAutoRead(false);
     Reply error = Reply.error(ErrorCode.FRAME_TOO_LARGE,
         "frame longer than " + config.maxFrame() + " bytes; closing the connection");
-    answer(CompletableFuture.completedFuture(null), CompletableFuture.completedFuture(error), true);
+    answer(CompletableFuture.completedFuture(null), CompletableFuture.completedFuture(error), true, 0);
   }
 
   @Override
@@ -256,11 +330,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof TooLongFrameException) {
-      if (!closing) {
-        refuseTooLarge();
-      }
-    } else if (cause instanceof IOException) {
+    if (cause instanceof IOException) {
       log.debug("Connection {}: {}", session, cause.toString());
       ctx.close();
     } else {

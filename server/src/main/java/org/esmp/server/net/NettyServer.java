@@ -1,6 +1,7 @@
 package org.esmp.server.net;
 
 import io.netty.bootstrap.ServerBootstrap;
+import io.netty.channel.AdaptiveRecvByteBufAllocator;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
@@ -16,6 +17,9 @@ import org.esmp.server.verify.FrameVerifier;
 
 /** Listens on the configured TCP port. Only starts and stops; {@link FrameHandler} holds the logic. */
 public final class NettyServer implements AutoCloseable {
+
+  /** The most bytes read from a socket at once. */
+  static final int MAX_READ = 16 * 1024;
 
   private final EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
   private final EventLoopGroup io = new MultiThreadIoEventLoopGroup(NioIoHandler.newFactory());
@@ -35,6 +39,9 @@ public final class NettyServer implements AutoCloseable {
         .childOption(ChannelOption.TCP_NODELAY, true)
         // A client may send its frames and half-close; it still gets every answer.
         .childOption(ChannelOption.ALLOW_HALF_CLOSURE, true)
+        // Reads of at most 16 KiB: a connection held back by the input budget is stopped after the
+        // read that took it over, so this is what it can take beyond its share.
+        .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ))
         .childHandler(new ServerInitializer(config, verifier, dispatcher, workers,
             new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp())));
     try {

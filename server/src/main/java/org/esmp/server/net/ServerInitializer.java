@@ -3,7 +3,6 @@ package org.esmp.server.net;
 import io.netty.channel.ChannelInitializer;
 import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
-import io.netty.handler.codec.LineBasedFrameDecoder;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
 import java.net.InetAddress;
@@ -12,12 +11,15 @@ import java.util.concurrent.TimeUnit;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
+import org.esmp.server.limits.InputBudget;
+import org.esmp.server.limits.OutputBudget;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.verify.FrameVerifier;
 
 /**
- * Builds each connection's pipeline: connection limits, deadlines, flush batching, idle pings, line
- * framing, protocol logic. A connection over a limit gets only {@link RefusedConnectionHandler}.
+ * Builds each connection's pipeline: output metering, connection limits, deadlines, flush batching,
+ * idle pings, protocol logic. A connection over a limit gets only {@link RefusedConnectionHandler}.
+ * Holds what all connections share: the IP rate limits and the input and output budgets.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
 
@@ -28,6 +30,8 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   private final ConnectionLimits limits;
   private final SecureRandom random = new SecureRandom();
   private final TokenBuckets<InetAddress> ipRates;
+  private final InputBudget input;
+  private final OutputBudget output;
 
   ServerInitializer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers,
       ConnectionLimits limits) {
@@ -39,7 +43,13 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     this.ipRates = TokenBuckets.ofServer(
         TokenBuckets.Rate.perSecond(config.ipFramesPerSecond(), config.ipFramesBurst()),
         TokenBuckets.Rate.perSecond(config.ipBytesPerSecond(), config.ipBytesBurst()));
+    // Every connection may hold a small frame's worth, whatever the pressure: an auth, a lookup.
+    this.input = new InputBudget(config.inputTotalBytes(), INPUT_MIN_SHARE);
+    this.output = new OutputBudget(config.outputConnectionBytes(), config.outputTotalBytes());
   }
+
+  /** What a connection may hold of the input budget however full it is. */
+  static final long INPUT_MIN_SHARE = 8 * 1024;
 
   @Override
   protected void initChannel(SocketChannel channel) {
@@ -60,15 +70,13 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       return;
     }
     channel.closeFuture().addListener(closed -> limits.release(ip));
+    pipeline.addLast("meter", new OutputMeter(output));
     pipeline.addLast("deadlines", new ConnectionDeadlines(config));
     pipeline.addLast("flush", new FlushConsolidationHandler(64, true));
     long ping = config.pingInterval().toMillis();
     if (ping > 0) {
       pipeline.addLast("idle", new IdleStateHandler(0, 0, ping, TimeUnit.MILLISECONDS));
     }
-    // One byte of slack: see FrameHandler.channelRead. Fails fast: refuses a long line as soon as
-    // it is too long, without buffering the rest of it.
-    pipeline.addLast("frames", new LineBasedFrameDecoder(config.maxFrame() + 1, true, true));
-    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, random, ipRates));
+    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, random, ipRates, input, output));
   }
 }

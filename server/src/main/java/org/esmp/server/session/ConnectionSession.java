@@ -8,8 +8,14 @@ import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.time.Duration;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
@@ -18,6 +24,7 @@ import org.esmp.api.Session;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.json.JsonWriter;
 import org.esmp.server.limits.IpKeys;
+import org.esmp.server.limits.OutputBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,9 +32,11 @@ import org.slf4j.LoggerFactory;
  * One connection's session: its {@code hello} challenge, the address and key it authenticated
  * with, and the way frames are pushed to it.
  *
- * <p>Pushed frames queue in the connection's outbound buffer. A client that reads too slowly to
- * keep that buffer under {@value #MAX_OUTBOUND_BYTES} bytes is disconnected rather than letting
- * the server's memory grow; it resumes with {@code sync} from its last cursor.
+ * <p>Frames queue in the connection's outbound buffer, counted against the server's {@link
+ * OutputBudget}. A frame sent while the connection is over its share closes the connection rather
+ * than letting the server's memory grow; its client resumes with {@code sync} from its last cursor.
+ * The mailbox's live pushes do better: they wait ({@link #whenOutputDrains}) and catch up from the
+ * storage if the client reads again within the grace.
  */
 public final class ConnectionSession implements Session {
 
@@ -38,8 +47,8 @@ public final class ConnectionSession implements Session {
   private static final int CHALLENGE_BYTES = 32;
   /** Set on a connection's channel once it synced (see {@link #markSynced}). */
   private static final AttributeKey<Boolean> SYNCED = AttributeKey.valueOf(ConnectionSession.class, "synced");
-  /** Bytes waiting to be sent to one connection, at most. */
-  static final long MAX_OUTBOUND_BYTES = 16L * 1024 * 1024;
+  /** How often a connection over its output share is looked at again. */
+  private static final long DRAIN_CHECK_MILLIS = 100;
 
   /** The address and key a connection authenticated with. */
   private record Identity(Address address, Ed25519Key key) {}
@@ -51,10 +60,23 @@ public final class ConnectionSession implements Session {
   private volatile Identity identity;
   /** The message whose answer is the last this connection gets; null while none is set. */
   private volatile MessageId lastAnswer;
+  private final OutputBudget output;
+  private final long graceNanos;
+  /** What runs once the connection is under its output share again. */
+  private final Queue<Runnable> drainWaiters = new ConcurrentLinkedQueue<>();
+  private final AtomicBoolean drainCheckPending = new AtomicBoolean();
+  /** When the connection was first seen over its share by the pending check (event loop only). */
+  private long overSince;
 
-  public ConnectionSession(Channel channel, SecureRandom random) {
+  /**
+   * @param output the server's output budget
+   * @param grace how long the connection may stay over its output share while pushes wait
+   */
+  public ConnectionSession(Channel channel, SecureRandom random, OutputBudget output, Duration grace) {
     this.id = "c" + IDS.incrementAndGet();
     this.channel = channel;
+    this.output = output;
+    this.graceNanos = grace.toNanos();
     byte[] bytes = new byte[CHALLENGE_BYTES];
     random.nextBytes(bytes);
     this.challenge = Base64.getEncoder().encodeToString(bytes);
@@ -116,7 +138,7 @@ public final class ConnectionSession implements Session {
       written.completeExceptionally(new IllegalStateException("connection closed"));
       return written;
     }
-    if (closeIfOverOutputCap()) {
+    if (closeIfOverOutputShare()) {
       written.completeExceptionally(new IllegalStateException("slow reader disconnected"));
       return written;
     }
@@ -155,22 +177,76 @@ public final class ConnectionSession implements Session {
     return re != null && re.equals(lastAnswer);
   }
 
-  /**
-   * Closes the connection if more than {@value #MAX_OUTBOUND_BYTES} bytes wait to be sent to it:
-   * pushes and answers alike count, so a client that asks for much and reads nothing is
-   * disconnected (it resumes with {@code sync} from its cursor). Called before each frame is queued.
-   *
-   * @return whether the connection was over the cap and is being closed
-   */
-  public boolean closeIfOverOutputCap() {
+  /** Bytes queued to this connection and not yet written to its socket. */
+  public long pendingOutput() {
     ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
-    long waiting = outbound == null ? 0 : outbound.totalPendingWriteBytes();
-    if (waiting <= MAX_OUTBOUND_BYTES) {
+    return outbound == null ? 0 : outbound.totalPendingWriteBytes();
+  }
+
+  /** Whether this connection is over its share of the output budget (any thread). */
+  public boolean overOutputShare() {
+    return output.over(pendingOutput());
+  }
+
+  /**
+   * Closes the connection if it is over its share of the output budget: pushes and answers alike
+   * count, so a client that asks for much and reads nothing is disconnected (it resumes with
+   * {@code sync} from its cursor). Called before a frame is queued.
+   *
+   * @return whether the connection was over its share and is being closed
+   */
+  public boolean closeIfOverOutputShare() {
+    long waiting = pendingOutput();
+    if (!output.over(waiting)) {
       return false;
     }
-    log.warn("Connection {} reads too slowly ({} bytes waiting): closing it", this, waiting);
+    log.debug("Connection {} reads too slowly ({} bytes waiting, {} for all connections): closing it", this,
+        waiting, output.queued());
     channel.close();
     return true;
+  }
+
+  /**
+   * Runs {@code resume} once the connection is under its output share again; closes the connection
+   * instead if it stays over for the grace (then {@code resume} never runs). For pushes that can
+   * wait: the mailbox's, which catch up from the storage.
+   */
+  public void whenOutputDrains(Runnable resume) {
+    drainWaiters.add(resume);
+    if (drainCheckPending.compareAndSet(false, true)) {
+      try {
+        channel.eventLoop().execute(() -> {
+          overSince = System.nanoTime();
+          checkDrained();
+        });
+      } catch (RejectedExecutionException stopping) {
+        drainWaiters.clear(); // the server is stopping: the connection is being closed
+      }
+    }
+  }
+
+  /** On the event loop: resumes the waiting pushes, closes the connection, or looks again soon. */
+  private void checkDrained() {
+    if (!channel.isActive()) {
+      drainWaiters.clear();
+      drainCheckPending.set(false);
+      return;
+    }
+    if (!overOutputShare()) {
+      drainCheckPending.set(false);
+      for (Runnable resume; (resume = drainWaiters.poll()) != null; ) {
+        resume.run();
+      }
+      return;
+    }
+    if (System.nanoTime() - overSince >= graceNanos) {
+      log.debug("Connection {} stayed over its output share ({} bytes waiting) for the grace: closing it", this,
+          pendingOutput());
+      drainWaiters.clear();
+      channel.close();
+      return;
+    }
+    channel.eventLoop().schedule(this::checkDrained, DRAIN_CHECK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   @Override

@@ -93,6 +93,10 @@ class ConfigFileTest {
         address_messages_burst: 6
         registrations_per_ip_per_hour: 2
         key_changes_per_address_per_hour: 7
+        output_connection_bytes: 2000000
+        output_total_bytes: 6000000000
+        output_grace_seconds: 2
+        input_total_bytes: 3000000
         """);
     assertEquals(6000, config.port());
     assertEquals("127.0.0.1", config.bind());
@@ -124,6 +128,10 @@ class ConfigFileTest {
     assertEquals(6, config.addressMessagesBurst());
     assertEquals(2, config.registrationsPerIpPerHour());
     assertEquals(7, config.keyChangesPerAddressPerHour());
+    assertEquals(2_000_000L, config.outputConnectionBytes());
+    assertEquals(6_000_000_000L, config.outputTotalBytes(), "budgets may pass 2 GiB");
+    assertEquals(Duration.ofSeconds(2), config.outputGrace());
+    assertEquals(3_000_000L, config.inputTotalBytes());
     assertTrue(config.reserves("staff"));
     assertFalse(config.reserves("admin"), "a list given replaces the defaults");
   }
@@ -137,6 +145,20 @@ class ConfigFileTest {
         "first_message_seconds: 0\n", "first_message_seconds",
         "line_seconds: -1\n", "line_seconds",
         "idle_unsynced_seconds: 86401\n", "idle_unsynced_seconds");
+    keyOf.forEach((yaml, key) -> {
+      ConfigException refused = assertThrows(ConfigException.class, () -> load(yaml), yaml);
+      assertTrue(refused.getMessage().contains(key), key + ": " + refused.getMessage());
+    });
+  }
+
+  @Test
+  void refusesMemoryBudgetsThatCouldNotHoldAFrameNamingTheKey() {
+    Map<String, String> keyOf = Map.of(
+        "max_frame: 4096\noutput_connection_bytes: 4095\n", "output_connection_bytes",
+        "output_connection_bytes: 20000000\noutput_total_bytes: 19999999\n", "output_total_bytes",
+        "output_grace_seconds: 0\n", "output_grace_seconds",
+        "max_frame: 4096\ninput_total_bytes: 16383\n", "input_total_bytes",
+        "input_total_bytes: 1.5e9\n", "input_total_bytes");
     keyOf.forEach((yaml, key) -> {
       ConfigException refused = assertThrows(ConfigException.class, () -> load(yaml), yaml);
       assertTrue(refused.getMessage().contains(key), key + ": " + refused.getMessage());

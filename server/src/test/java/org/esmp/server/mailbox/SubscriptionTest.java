@@ -9,6 +9,7 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -23,6 +24,7 @@ import org.esmp.api.MessageId;
 import org.esmp.api.Storage;
 import org.esmp.api.StorageChange;
 import org.esmp.api.json.JsonObject;
+import org.esmp.server.limits.OutputBudget;
 import org.esmp.server.session.ConnectionSession;
 import org.junit.jupiter.api.Test;
 
@@ -39,7 +41,8 @@ class SubscriptionTest {
   private static final Executor NOW = Runnable::run;
 
   private final EmbeddedChannel channel = new EmbeddedChannel();
-  private final ConnectionSession session = new ConnectionSession(channel, new SecureRandom());
+  private final ConnectionSession session = new ConnectionSession(channel, new SecureRandom(),
+      new OutputBudget(16 << 20, 64 << 20), Duration.ofSeconds(5));
   private final Mailbox mailbox = new Mailbox();
   private final Subscription subscription = new Subscription(ALICE, session, mailbox, NOW);
 

@@ -119,6 +119,7 @@ public final class ChildServer implements AutoCloseable {
     private final List<String> jvmArgs = new ArrayList<>();
     private List<String> prefix = List.of();
     private Supplier<String> output;
+    private String settings = "";
 
     private Builder(Path data, Path logFile) {
       this.data = data;
@@ -137,6 +138,12 @@ public final class ChildServer implements AutoCloseable {
       return this;
     }
 
+    /** Lines of {@code esmp.yaml} added to the unthrottled rate limits, e.g. {@code "output_grace_seconds: 1\n"}. */
+    public Builder settings(String yaml) {
+      this.settings = yaml;
+      return this;
+    }
+
     /** What a failure to start shows of the run; {@link ChildServer#log} by default. */
     public Builder output(Supplier<String> output) {
       this.output = output;
@@ -151,10 +158,11 @@ public final class ChildServer implements AutoCloseable {
       }
       // Next to the log file: the data directory's contents are the server's own.
       Path config = logFile.resolveSibling(logFile.getFileName() + ".esmp.yaml");
-      Files.writeString(config, TestServers.UNTHROTTLED_YAML);
+      Files.writeString(config, TestServers.UNTHROTTLED_YAML + settings);
       List<String> command = new ArrayList<>(prefix);
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.add("-Xmx256m");
+      command.add("-XX:+ExitOnOutOfMemoryError"); // as bin/esmp-server: running out is an exit, not a limp
       command.addAll(jvmArgs);
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
           "--bind", "127.0.0.1", "--port", Integer.toString(port), "--domain", "example.com",

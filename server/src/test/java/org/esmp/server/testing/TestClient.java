@@ -34,7 +34,22 @@ public final class TestClient implements AutoCloseable {
    * loopback), so that per-IP limits see another client; {@code null}: the system's choice.
    */
   public TestClient(int port, String localIp) throws IOException {
+    this(port, localIp, 0);
+  }
+
+  /**
+   * A connection whose socket receive buffer is {@code bytes}: one that stops reading holds little
+   * in the kernel, so what the server queues for it stays in the server.
+   */
+  public static TestClient withReceiveBuffer(int port, int bytes) throws IOException {
+    return new TestClient(port, null, bytes);
+  }
+
+  private TestClient(int port, String localIp, int receiveBuffer) throws IOException {
     socket = new Socket();
+    if (receiveBuffer > 0) {
+      socket.setReceiveBufferSize(receiveBuffer); // before connecting: it sets the window offered
+    }
     if (localIp != null) {
       socket.bind(new InetSocketAddress(localIp, 0));
     }

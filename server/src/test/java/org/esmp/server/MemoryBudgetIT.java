@@ -1,0 +1,312 @@
+package org.esmp.server;
+
+import static org.esmp.server.testing.Frames.assertAck;
+import static org.esmp.server.testing.Frames.now;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.net.SocketTimeoutException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.esmp.api.json.JsonArray;
+import org.esmp.api.json.JsonObject;
+import org.esmp.server.testing.ChildServer;
+import org.esmp.server.testing.Frames;
+import org.esmp.server.testing.TestClient;
+import org.esmp.server.testing.TestIdentity;
+import org.esmp.server.testing.TestUser;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The input and output budgets against the attacks of issue 11 (findings 2, 4 and 12, and the
+ * client that never reads), over real sockets against the real server in a child JVM with a small
+ * heap ({@value #HEAP}) and direct memory ({@value #DIRECT}), which exits on running out: each
+ * attack queues far more than that when memory is not bounded, so an unbounded growth ends the
+ * server and fails the test. The server keeps its default budgets; the grace is shortened and the
+ * rate limits are off (every client here is 127.0.0.1), so that the budgets alone are what holds.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class MemoryBudgetIT {
+
+  private static final String HEAP = "256m";
+  private static final String DIRECT = "64m";
+  /** What a socket that stops reading takes in before the server must queue: little. */
+  private static final int SMALL_RECEIVE_BUFFER = 4096;
+  /** The longest round trip a well-behaved client may see during an attack. */
+  private static final long ROUND_TRIP_MS = 100;
+  private static final String LARGE = "x".repeat(60_000);
+  /** output_grace_seconds, shortened from 5 so that the tests wait less for the closes. */
+  private static final long GRACE_MS = 1_000;
+
+  @TempDir Path dir;
+  private ChildServer server;
+  private int port;
+
+  @BeforeAll
+  void start() throws Exception {
+    server = ChildServer.builder(dir.resolve("data"), dir.resolve("server.log"))
+        .jvmArg("-Xmx" + HEAP).jvmArg("-XX:MaxDirectMemorySize=" + DIRECT)
+        .settings("output_grace_seconds: " + GRACE_MS / 1000 + "\n").start();
+    port = server.port();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    server.close();
+  }
+
+  /**
+   * Done-when of issue 11: a client that never reads while 20,000 messages of 1.5 KB are sent to
+   * it is closed, and on reconnect syncs all 20,000.
+   */
+  @Test
+  void aClientThatNeverReadsIsClosedAndOnReconnectSyncsAllTwentyThousand() throws Exception {
+    TestIdentity key = TestIdentity.random();
+    String reader = "neverreads#example.com";
+    TestClient stalled = stalledSyncedConnection(key, reader);
+    TestUser sender = TestUser.register(port, "sender");
+    List<String> acked = sendPipelined(sender, 20_000, "y".repeat(1_500), reader);
+    Thread.sleep(GRACE_MS * 3); // never reads: not before the server had time to close it
+
+    Drained drained = drain(stalled, 30_000);
+    assertTrue(drained.closed, "the server closed the connection that did not read");
+    assertTrue(drained.delivered < 20_000, "it was closed before getting everything: " + drained.delivered);
+    assertAlive();
+
+    TestClient again = new TestClient(port);
+    Frames.authenticate(again, key, reader);
+    List<String> ids = Frames.mailboxIds(again, key);
+    assertEquals(20_000, ids.size(), "every message is in the mailbox, once");
+    assertEquals(acked, ids, "in the order sent");
+  }
+
+  /**
+   * Finding 2: 40 synced connections that stop reading (two addresses, 20 each) while 25 MB goes to
+   * each address would hold 40 × 16 MiB, several times the heap, with per-connection caps alone.
+   * Held to the global budget, the server stays up, a reading client is served throughout, and
+   * the stalled connections are closed.
+   */
+  @Test
+  void connectionsThatStopReadingShareOneBudgetAndAReaderIsServedThroughout() throws Exception {
+    List<TestClient> stalled = new ArrayList<>();
+    String[] addresses = {"stallA#example.com", "stallB#example.com"};
+    for (String address : addresses) {
+      TestIdentity key = TestIdentity.random();
+      for (int i = 0; i < 20; i++) {
+        stalled.add(stalledSyncedConnection(key, address));
+      }
+    }
+    TestUser sender = TestUser.register(port, "flooder");
+    RoundTrips trips = RoundTrips.start(port);
+    try {
+      sendPipelined(sender, 420, LARGE, addresses);
+    } finally {
+      trips.stop();
+    }
+    Thread.sleep(GRACE_MS * 3);
+    for (TestClient client : stalled) {
+      assertTrue(drain(client, 30_000).closed, "every stalled connection is closed");
+    }
+    assertAlive();
+    trips.assertServed();
+  }
+
+  /**
+   * Finding 12: a reader that stalls during its sync backlog while 150 MB more arrives for it: later
+   * entries no longer pile up in the heap; they wait in the mailbox, the connection is closed, and
+   * a new sync gets all of them.
+   */
+  @Test
+  void aReaderStalledInItsBacklogHoldsNoLaterEntriesInMemory() throws Exception {
+    TestIdentity key = TestIdentity.random();
+    String reader = "stalledsync#example.com";
+    TestUser sender = TestUser.register(port, "backlogger");
+    TestClient registering = new TestClient(port);
+    Frames.authenticate(registering, key, reader);
+    registering.close();
+    List<String> acked = new ArrayList<>(sendPipelined(sender, 200, LARGE, reader)); // 12 MB of backlog
+    TestClient stalled = stalledSyncedConnection(key, reader);
+    acked.addAll(sendPipelined(sender, 2_500, LARGE, reader)); // 150 MB more, live
+    Thread.sleep(GRACE_MS * 3);
+    assertTrue(drain(stalled, 30_000).closed, "the stalled reader is closed");
+    assertAlive();
+
+    TestClient again = new TestClient(port);
+    Frames.authenticate(again, key, reader);
+    List<String> ids = Frames.mailboxIds(again, key);
+    assertEquals(acked, ids, "every entry, in order, once");
+  }
+
+  /**
+   * Finding 4: 30 connections each sending 256 frames of 58 KB without reading answers (445 MB,
+   * each frame costing a verification) no longer fill the heap: the input budget stops reading
+   * them, and a well-behaved client is served throughout.
+   */
+  @Test
+  void floodsOfLargeFramesWaitInTheirSocketsAndAWellBehavedClientIsServed() throws Exception {
+    TestIdentity stranger = TestIdentity.random(); // bound to no address: every frame is verified, then refused
+    JsonObject text = JsonObject.builder().put("type", "text").put("to", JsonArray.ofStrings(List.of("x#example.com")))
+        .put("body", "z".repeat(58_000)).put("ts", now()).build();
+    byte[] frame = (stranger.frame(text) + "\n").getBytes(StandardCharsets.UTF_8);
+    RoundTrips trips = RoundTrips.start(port);
+    ExecutorService attackers = Executors.newFixedThreadPool(30);
+    List<TestClient> connections = new ArrayList<>();
+    try {
+      List<Future<?>> sent = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        TestClient attacker = TestClient.withReceiveBuffer(port, SMALL_RECEIVE_BUFFER);
+        connections.add(attacker);
+        sent.add(attackers.submit(() -> {
+          for (int n = 0; n < 256; n++) {
+            attacker.sendRaw(frame);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> done : sent) {
+        done.get(120, TimeUnit.SECONDS); // sent means read by the server: it reads them all, at its pace
+      }
+    } finally {
+      trips.stop();
+      attackers.shutdownNow();
+      for (TestClient attacker : connections) {
+        attacker.close();
+      }
+    }
+    assertAlive();
+    trips.assertServed();
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** Authenticates {@code key} as {@code address} (registering it), syncs from 0, and reads nothing more. */
+  private TestClient stalledSyncedConnection(TestIdentity key, String address) throws Exception {
+    TestClient client = TestClient.withReceiveBuffer(port, SMALL_RECEIVE_BUFFER);
+    Frames.authenticate(client, key, address);
+    client.send(key.frame(Frames.sync(0)));
+    return client;
+  }
+
+  /**
+   * Sends {@code count} text messages of {@code body} to {@code to}, pipelined: one thread writes,
+   * this one reads the acks. Returns their ids in order.
+   */
+  private static List<String> sendPipelined(TestUser sender, int count, String body, String... to) throws Exception {
+    List<String> frames = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      frames.add(sender.key().frame(Frames.text(body + i, to)));
+    }
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> written = writer.submit(() -> {
+        for (String frame : frames) {
+          sender.client().send(frame);
+        }
+        return null;
+      });
+      List<String> ids = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        ids.add(assertAck(sender.client().read()).path("re").asText());
+      }
+      written.get();
+      return ids;
+    } finally {
+      writer.shutdownNow();
+    }
+  }
+
+  private record Drained(boolean closed, int delivered) {}
+
+  /** Reads everything until the server closes the connection or {@code timeoutMs} pass without it. */
+  private static Drained drain(TestClient client, int timeoutMs) throws IOException {
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
+    int delivered = 0;
+    while (System.nanoTime() < until) {
+      try {
+        JsonNode frame = client.read();
+        if (frame.path("type").asText().equals("deliver")) {
+          delivered++;
+        }
+      } catch (SocketTimeoutException open) {
+        return new Drained(false, delivered);
+      } catch (IOException closed) {
+        return new Drained(true, delivered);
+      }
+    }
+    return new Drained(false, delivered);
+  }
+
+  private void assertAlive() {
+    assertTrue(server.process().isAlive(), "the server is still running" + server.log());
+  }
+
+  /** A well-behaved client doing lookups back to back on its own thread, timing each. */
+  private static final class RoundTrips {
+    private final AtomicBoolean running = new AtomicBoolean(true);
+    private final List<Long> micros = new ArrayList<>();
+    private final Thread thread;
+    private volatile Throwable failure;
+
+    private RoundTrips(int port) {
+      thread = new Thread(() -> {
+        try (TestClient client = new TestClient(port)) {
+          TestIdentity me = TestIdentity.random();
+          String address = "wellbehaved" + System.nanoTime() + "#example.com";
+          Frames.authenticate(client, me, address);
+          JsonObject lookup = Frames.message("lookup", JsonObject.builder().put("address", address).build());
+          while (running.get()) {
+            long start = System.nanoTime();
+            JsonNode answer = client.call(me.frame(lookup));
+            long took = TimeUnit.NANOSECONDS.toMicros(System.nanoTime() - start);
+            assertEquals("keys", answer.path("type").asText(), answer.toString());
+            synchronized (micros) {
+              micros.add(took);
+            }
+            Thread.sleep(20);
+          }
+        } catch (Throwable e) {
+          failure = e;
+        }
+      }, "well-behaved client");
+      thread.start();
+    }
+
+    static RoundTrips start(int port) {
+      return new RoundTrips(port);
+    }
+
+    void stop() throws InterruptedException {
+      running.set(false);
+      thread.join(30_000);
+    }
+
+    void assertServed() {
+      assertEquals(null, failure, "the well-behaved client was served");
+      long[] sorted;
+      synchronized (micros) {
+        sorted = micros.stream().mapToLong(Long::longValue).sorted().toArray();
+      }
+      assertTrue(sorted.length >= 5, "it made round trips throughout: " + sorted.length);
+      String summary = sorted.length + " round trips, median " + sorted[sorted.length / 2] / 1000.0 + " ms, slowest "
+          + sorted[sorted.length - 1] / 1000.0 + " ms; slowest ten (µs) "
+          + Arrays.toString(Arrays.copyOfRange(sorted, Math.max(0, sorted.length - 10), sorted.length));
+      System.err.println("MemoryBudgetIT: " + summary);
+      assertTrue(sorted[sorted.length - 1] < ROUND_TRIP_MS * 1000, "every round trip under " + ROUND_TRIP_MS + " ms: "
+          + summary);
+    }
+  }
+}
