@@ -14,49 +14,53 @@ import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.esmp.api.json.JsonObject;
+import org.esmp.server.testing.ChildServer;
 import org.esmp.server.testing.Frames;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
-import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Issue 11, finding 3: thousands of idle connections and hundreds holding a started, nearly
- * max_frame-long line (dribbled a byte at a time) must not keep a new client from being served, and
- * are closed by their deadlines. The server runs in this JVM with the per-IP limit raised (every
- * connection comes from 127.0.0.1) and deadlines of {@value #DEADLINE_SECONDS} s: long enough to
- * measure with every attacker connected, short enough to see them all closed.
+ * Issue 11, finding 3: thousands of idle connections and thousands holding a started, nearly
+ * max_frame-long line (dribbled a byte at a time) must not keep a new client from being served, nor
+ * exhaust the server's memory, and are closed by their deadlines. The server runs in a child JVM
+ * with a small heap and direct memory ({@value #HEAP}, {@value #DIRECT}: the started lines alone
+ * are {@value #SLOWLORIS} × {@value #STARTED_LINE_BYTES} bytes, more than either, when each is
+ * held whole), the per-IP limit raised (every connection comes from 127.0.0.1) and deadlines of
+ * {@value #DEADLINE_SECONDS} s: long enough to measure with every attacker connected, short enough
+ * to see them all closed.
  */
 class ConnectionFloodIT {
 
   private static final int IDLE = 5_000;
-  private static final int SLOWLORIS = 500;
+  private static final int SLOWLORIS = 2_500;
   private static final int STARTED_LINE_BYTES = 65_000;
   private static final long SERVED_WITHIN_MS = 1_000;
-  private static final long SLOWEST_MS = 5_000;
   private static final int PROBES = 5;
   private static final int DEADLINE_SECONDS = 10;
+  private static final String HEAP = "128m";
+  private static final String DIRECT = "64m";
 
-  @TempDir Path data;
+  @TempDir Path dir;
 
   @Test
   void aNewClientIsServedWithinASecondDespiteIdleAndSlowlorisConnectionsWhichTheDeadlinesClose()
       throws Exception {
     long fds = ((UnixOperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getMaxFileDescriptorCount();
-    // Both ends of every connection are in this JVM: two descriptors each, and some to spare.
-    assumeTrue(fds >= 2L * (IDLE + SLOWLORIS) + 1_000,
-        "SKIPPED: the flood test needs about 12,000 file descriptors, this JVM may open " + fds + " (ulimit -n)");
-    Duration deadline = Duration.ofSeconds(DEADLINE_SECONDS);
-    try (EsmpServer server = EsmpServer.start(TestServers.config(data)
-        .maxConnections(20_000).maxConnectionsPerIp(IDLE + SLOWLORIS + 100)
-        .firstMessageTimeout(deadline).lineTimeout(deadline).build())) {
+    // The attackers' ends of every connection are in this JVM, and some to spare.
+    assumeTrue(fds >= IDLE + SLOWLORIS + 1_000,
+        "SKIPPED: the flood test needs about 9,000 file descriptors, this JVM may open " + fds + " (ulimit -n)");
+    try (ChildServer server = ChildServer.builder(dir.resolve("data"), dir.resolve("server.log"))
+        .jvmArg("-Xmx" + HEAP).jvmArg("-XX:MaxDirectMemorySize=" + DIRECT)
+        .settings("max_connections: 20000\nmax_connections_per_ip: " + (IDLE + SLOWLORIS + 100) + "\n"
+            + "first_message_seconds: " + DEADLINE_SECONDS + "\nline_seconds: " + DEADLINE_SECONDS + "\n")
+        .start()) {
       int port = server.port();
       // The first clients of a fresh server load its storage and get the auth path compiled.
       served(port, "warmup1");
@@ -84,20 +88,18 @@ class ConnectionFloodIT {
         assertHello(idle.get(IDLE - 1));
         assertHello(slow.get(SLOWLORIS - 1));
 
-        // The bound is on the median of five clients, and looser on the slowest (the first one also
-        // waits while the server reads the 32 MB the attackers just sent, and the test machine's
-        // cores may be shared): the issue was clients getting no hello for minutes.
         long[] took = new long[PROBES];
         for (int i = 0; i < PROBES; i++) {
           took[i] = served(port, "during" + i);
         }
-        Arrays.sort(took);
         String times = Arrays.toString(took) + " ms with " + IDLE + " idle and " + SLOWLORIS + " slowloris connections";
-        assertTrue(took[PROBES / 2] < SERVED_WITHIN_MS, "median under " + SERVED_WITHIN_MS + " ms: " + times);
-        assertTrue(took[PROBES - 1] < SLOWEST_MS, "all under " + SLOWEST_MS + " ms: " + times);
+        System.err.println("ConnectionFloodIT: " + times);
+        for (long ms : took) {
+          assertTrue(ms < SERVED_WITHIN_MS, "each new client served within " + SERVED_WITHIN_MS + " ms: " + times);
+        }
 
         // Dribbling does not extend a line's deadline; sending nothing does not extend hello's.
-        long waitUntil = System.nanoTime() + deadline.multipliedBy(2).toNanos();
+        long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(2L * DEADLINE_SECONDS);
         assertEquals(SLOWLORIS, closedBy(slow, waitUntil), "slowloris connections closed by line_seconds");
         assertEquals(IDLE, closedBy(idle, waitUntil), "idle connections closed by first_message_seconds");
       } finally {
@@ -114,6 +116,7 @@ class ConnectionFloodIT {
       }
       long afterMs = served(port, "after");
       assertTrue(afterMs < SERVED_WITHIN_MS, "served in " + afterMs + " ms after the attackers left");
+      assertTrue(server.process().isAlive(), "the server is still running" + server.log());
     }
   }
 

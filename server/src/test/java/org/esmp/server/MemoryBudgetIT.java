@@ -43,7 +43,7 @@ import org.junit.jupiter.api.io.TempDir;
 class MemoryBudgetIT {
 
   private static final String HEAP = "256m";
-  private static final String DIRECT = "64m";
+  private static final String DIRECT = "192m";
   /** What a socket that stops reading takes in before the server must queue: little. */
   private static final int SMALL_RECEIVE_BUFFER = 4096;
   /** The longest round trip a well-behaved client may see during an attack. */
@@ -52,12 +52,11 @@ class MemoryBudgetIT {
   /** output_grace_seconds, shortened from 5 so that the tests wait less for the closes. */
   private static final long GRACE_MS = 1_000;
 
-  @TempDir Path dir;
   private ChildServer server;
   private int port;
 
   @BeforeAll
-  void start() throws Exception {
+  void start(@TempDir Path dir) throws Exception {
     server = ChildServer.builder(dir.resolve("data"), dir.resolve("server.log"))
         .jvmArg("-Xmx" + HEAP).jvmArg("-XX:MaxDirectMemorySize=" + DIRECT)
         .settings("output_grace_seconds: " + GRACE_MS / 1000 + "\n").start();
@@ -82,9 +81,9 @@ class MemoryBudgetIT {
     List<String> acked = sendPipelined(sender, 20_000, "y".repeat(1_500), reader);
     Thread.sleep(GRACE_MS * 3); // never reads: not before the server had time to close it
 
-    Drained drained = drain(stalled, 30_000);
-    assertTrue(drained.closed, "the server closed the connection that did not read");
-    assertTrue(drained.delivered < 20_000, "it was closed before getting everything: " + drained.delivered);
+    Drained drained = drain(stalled, 20_000);
+    assertTrue(drained.closed, "the server closed the connection that did not read, after "
+        + drained.delivered.size() + " deliveries");
     assertAlive();
 
     TestClient again = new TestClient(port);
@@ -96,14 +95,15 @@ class MemoryBudgetIT {
 
   /**
    * Finding 2: 40 synced connections that stop reading (two addresses, 20 each) while 25 MB goes to
-   * each address would hold 40 × 16 MiB, several times the heap, with per-connection caps alone.
-   * Held to the global budget, the server stays up, a reading client is served throughout, and
-   * the stalled connections are closed.
+   * each address would hold 40 × 16 MiB, several times the direct memory (where Netty keeps queued
+   * output), with per-connection caps alone. Held to the global budget, the server stays up, a
+   * reading client is served throughout, connections that stayed over their share are closed, and
+   * every other one, once it reads, gets every entry: nothing is lost either way.
    */
   @Test
   void connectionsThatStopReadingShareOneBudgetAndAReaderIsServedThroughout() throws Exception {
     List<TestClient> stalled = new ArrayList<>();
-    String[] addresses = {"stallA#example.com", "stallB#example.com"};
+    String[] addresses = {"stalla#example.com", "stallb#example.com"};
     for (String address : addresses) {
       TestIdentity key = TestIdentity.random();
       for (int i = 0; i < 20; i++) {
@@ -112,23 +112,33 @@ class MemoryBudgetIT {
     }
     TestUser sender = TestUser.register(port, "flooder");
     RoundTrips trips = RoundTrips.start(port);
+    List<String> acked;
     try {
-      sendPipelined(sender, 420, LARGE, addresses);
+      acked = sendPipelined(sender, 420, LARGE, addresses);
     } finally {
       trips.stop();
     }
     Thread.sleep(GRACE_MS * 3);
+    int closed = 0;
     for (TestClient client : stalled) {
-      assertTrue(drain(client, 30_000).closed, "every stalled connection is closed");
+      Drained drained = drain(client, acked.size());
+      if (drained.closed) {
+        closed++;
+      } else {
+        assertEquals(acked, drained.delivered, "a connection left open gets every entry, in order");
+      }
     }
+    System.err.println("MemoryBudgetIT: " + closed + " of 40 stalled connections closed");
+    assertTrue(closed > 0, "connections over their share for the grace are closed");
     assertAlive();
     trips.assertServed();
   }
 
   /**
    * Finding 12: a reader that stalls during its sync backlog while 150 MB more arrives for it: later
-   * entries no longer pile up in the heap; they wait in the mailbox, the connection is closed, and
-   * a new sync gets all of them.
+   * entries no longer pile up in the heap (before, up to 10,000 of them), they wait in the mailbox.
+   * The connection holds at most a page of its backlog, and when its client reads again it gets
+   * everything, in order, on the same connection.
    */
   @Test
   void aReaderStalledInItsBacklogHoldsNoLaterEntriesInMemory() throws Exception {
@@ -141,14 +151,16 @@ class MemoryBudgetIT {
     List<String> acked = new ArrayList<>(sendPipelined(sender, 200, LARGE, reader)); // 12 MB of backlog
     TestClient stalled = stalledSyncedConnection(key, reader);
     acked.addAll(sendPipelined(sender, 2_500, LARGE, reader)); // 150 MB more, live
-    Thread.sleep(GRACE_MS * 3);
-    assertTrue(drain(stalled, 30_000).closed, "the stalled reader is closed");
     assertAlive();
 
-    TestClient again = new TestClient(port);
-    Frames.authenticate(again, key, reader);
-    List<String> ids = Frames.mailboxIds(again, key);
-    assertEquals(acked, ids, "every entry, in order, once");
+    List<String> delivered = new ArrayList<>();
+    while (delivered.size() < acked.size()) {
+      JsonNode frame = stalled.read();
+      if (frame.path("type").asText().equals("deliver")) {
+        delivered.add(frame.path("id").asText());
+      }
+    }
+    assertEquals(acked, delivered, "every entry, in order, once");
   }
 
   /**
@@ -205,7 +217,7 @@ class MemoryBudgetIT {
    * Sends {@code count} text messages of {@code body} to {@code to}, pipelined: one thread writes,
    * this one reads the acks. Returns their ids in order.
    */
-  private static List<String> sendPipelined(TestUser sender, int count, String body, String... to) throws Exception {
+  private List<String> sendPipelined(TestUser sender, int count, String body, String... to) throws Exception {
     List<String> frames = new ArrayList<>(count);
     for (int i = 0; i < count; i++) {
       frames.add(sender.key().frame(Frames.text(body + i, to)));
@@ -220,7 +232,12 @@ class MemoryBudgetIT {
       });
       List<String> ids = new ArrayList<>(count);
       for (int i = 0; i < count; i++) {
-        ids.add(assertAck(sender.client().read()).path("re").asText());
+        try {
+          ids.add(assertAck(sender.client().read()).path("re").asText());
+        } catch (SocketTimeoutException stuck) {
+          throw new AssertionError("no ack for 10 s after " + i + " of " + count + "; the server's threads:\n"
+              + threadDump() + server.log(), stuck);
+        }
       }
       written.get();
       return ids;
@@ -229,17 +246,19 @@ class MemoryBudgetIT {
     }
   }
 
-  private record Drained(boolean closed, int delivered) {}
+  private record Drained(boolean closed, List<String> delivered) {}
 
-  /** Reads everything until the server closes the connection or {@code timeoutMs} pass without it. */
-  private static Drained drain(TestClient client, int timeoutMs) throws IOException {
-    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
-    int delivered = 0;
-    while (System.nanoTime() < until) {
+  /**
+   * Reads until the server closes the connection, or {@code expected} deliveries came, or the socket
+   * timeout passes without a frame; the ids delivered meanwhile.
+   */
+  private static Drained drain(TestClient client, int expected) throws IOException {
+    List<String> delivered = new ArrayList<>();
+    while (delivered.size() < expected) {
       try {
         JsonNode frame = client.read();
         if (frame.path("type").asText().equals("deliver")) {
-          delivered++;
+          delivered.add(frame.path("id").asText());
         }
       } catch (SocketTimeoutException open) {
         return new Drained(false, delivered);
@@ -248,6 +267,16 @@ class MemoryBudgetIT {
       }
     }
     return new Drained(false, delivered);
+  }
+
+  private String threadDump() {
+    try {
+      Process jstack = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jstack").toString(),
+          Long.toString(server.pid())).redirectErrorStream(true).start();
+      return new String(jstack.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    } catch (IOException e) {
+      return "(no thread dump: " + e + ")";
+    }
   }
 
   private void assertAlive() {

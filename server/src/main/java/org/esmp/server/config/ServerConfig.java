@@ -298,7 +298,7 @@ public record ServerConfig(
     private long outputConnectionBytes = 16L * 1024 * 1024;
     private long outputTotalBytes = 64L * 1024 * 1024;
     private Duration outputGrace = Duration.ofSeconds(5);
-    private long inputTotalBytes = 8L * 1024 * 1024;
+    private long inputTotalBytes = 2L * 1024 * 1024;
 
     private Builder() {}
 

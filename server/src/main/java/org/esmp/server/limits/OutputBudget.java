@@ -19,7 +19,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public final class OutputBudget {
 
   /** The share no connection is denied, even when all of them together are over the total. */
-  public static final long MIN_SHARE = 64 * 1024;
+  public static final long MIN_SHARE = 16 * 1024;
 
   private final long perConnection;
   private final long total;

@@ -180,25 +180,35 @@ final class Subscription {
     }
     CompletableFuture<Void> written = null;
     boolean gone;
+    boolean cut = false;
     boolean more = false;
     synchronized (this) {
       gone = stopped;
       if (!gone) {
         for (MailboxEntry entry : page) {
           if (entry.cursor() > lastSent) {
+            if (session.overOutputShare()) {
+              cut = true; // the rest waits for the connection to drain
+              break;
+            }
             written = send(entry);
           }
         }
-        if (page.size() < PAGE) {
+        if (!cut && page.size() < PAGE) {
           // Every entry committed before this read, up to its target, was in the page or is gone.
           lastSent = Math.max(lastSent, readTarget);
         }
-        more = lastSent < target;
+        more = !cut && lastSent < target;
         reading = more;
+        paused = cut;
       }
     }
     if (gone) {
       abandon(new IllegalStateException("connection closed during sync"));
+      return;
+    }
+    if (cut) {
+      session.whenOutputDrains(this::resume);
       return;
     }
     completeSyncedIfDone();

@@ -111,7 +111,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
-    session = new ConnectionSession(channel, random, output, config.outputGrace());
+    session = new ConnectionSession(channel, random, output);
     JsonObject hello = JsonObject.builder()
         .put("type", "hello")
         .put("protocol", "esmp/1")

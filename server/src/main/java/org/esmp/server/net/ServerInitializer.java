@@ -70,7 +70,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       return;
     }
     channel.closeFuture().addListener(closed -> limits.release(ip));
-    pipeline.addLast("meter", new OutputMeter(output));
+    pipeline.addLast("meter", new OutputMeter(output, config.outputGrace()));
     pipeline.addLast("deadlines", new ConnectionDeadlines(config));
     pipeline.addLast("flush", new FlushConsolidationHandler(64, true));
     long ping = config.pingInterval().toMillis();

@@ -8,7 +8,6 @@ import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.time.Duration;
 import java.util.Optional;
 import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
@@ -61,22 +60,15 @@ public final class ConnectionSession implements Session {
   /** The message whose answer is the last this connection gets; null while none is set. */
   private volatile MessageId lastAnswer;
   private final OutputBudget output;
-  private final long graceNanos;
   /** What runs once the connection is under its output share again. */
   private final Queue<Runnable> drainWaiters = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean drainCheckPending = new AtomicBoolean();
-  /** When the connection was first seen over its share by the pending check (event loop only). */
-  private long overSince;
 
-  /**
-   * @param output the server's output budget
-   * @param grace how long the connection may stay over its output share while pushes wait
-   */
-  public ConnectionSession(Channel channel, SecureRandom random, OutputBudget output, Duration grace) {
+  /** @param output the server's output budget */
+  public ConnectionSession(Channel channel, SecureRandom random, OutputBudget output) {
     this.id = "c" + IDS.incrementAndGet();
     this.channel = channel;
     this.output = output;
-    this.graceNanos = grace.toNanos();
     byte[] bytes = new byte[CHALLENGE_BYTES];
     random.nextBytes(bytes);
     this.challenge = Base64.getEncoder().encodeToString(bytes);
@@ -207,46 +199,36 @@ public final class ConnectionSession implements Session {
   }
 
   /**
-   * Runs {@code resume} once the connection is under its output share again; closes the connection
-   * instead if it stays over for the grace (then {@code resume} never runs). For pushes that can
-   * wait: the mailbox's, which catch up from the storage.
+   * Runs {@code resume} once the connection is under its output share again (on its event loop).
+   * If it stays over, it is closed after the grace (by the pipeline's output meter) and {@code
+   * resume} never runs. For pushes that can wait: the mailbox's, which catch up from the storage.
    */
   public void whenOutputDrains(Runnable resume) {
     drainWaiters.add(resume);
     if (drainCheckPending.compareAndSet(false, true)) {
       try {
-        channel.eventLoop().execute(() -> {
-          overSince = System.nanoTime();
-          checkDrained();
-        });
+        channel.eventLoop().execute(this::checkDrained);
       } catch (RejectedExecutionException stopping) {
         drainWaiters.clear(); // the server is stopping: the connection is being closed
       }
     }
   }
 
-  /** On the event loop: resumes the waiting pushes, closes the connection, or looks again soon. */
+  /** On the event loop: resumes the waiting pushes, or looks again soon. */
   private void checkDrained() {
     if (!channel.isActive()) {
       drainWaiters.clear();
       drainCheckPending.set(false);
       return;
     }
-    if (!overOutputShare()) {
-      drainCheckPending.set(false);
-      for (Runnable resume; (resume = drainWaiters.poll()) != null; ) {
-        resume.run();
-      }
+    if (overOutputShare()) {
+      channel.eventLoop().schedule(this::checkDrained, DRAIN_CHECK_MILLIS, TimeUnit.MILLISECONDS);
       return;
     }
-    if (System.nanoTime() - overSince >= graceNanos) {
-      log.debug("Connection {} stayed over its output share ({} bytes waiting) for the grace: closing it", this,
-          pendingOutput());
-      drainWaiters.clear();
-      channel.close();
-      return;
+    drainCheckPending.set(false);
+    for (Runnable resume; (resume = drainWaiters.poll()) != null; ) {
+      resume.run();
     }
-    channel.eventLoop().schedule(this::checkDrained, DRAIN_CHECK_MILLIS, TimeUnit.MILLISECONDS);
   }
 
   @Override

@@ -9,7 +9,6 @@ import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -42,7 +41,7 @@ class SubscriptionTest {
 
   private final EmbeddedChannel channel = new EmbeddedChannel();
   private final ConnectionSession session = new ConnectionSession(channel, new SecureRandom(),
-      new OutputBudget(16 << 20, 64 << 20), Duration.ofSeconds(5));
+      new OutputBudget(16 << 20, 64 << 20));
   private final Mailbox mailbox = new Mailbox();
   private final Subscription subscription = new Subscription(ALICE, session, mailbox, NOW);
 
