@@ -5,14 +5,23 @@ import static org.esmp.server.testing.Frames.assertError;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
+import org.esmp.server.plugin.SerialCalls;
 import org.esmp.server.testing.Frames;
 import org.esmp.server.testing.TestServers;
 import org.esmp.server.testing.TestUser;
@@ -21,6 +30,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /**
  * Plugins that throw, hang, answer nonsense, fail to start or fail to load, installed beside the
@@ -127,5 +137,56 @@ class IsolationIT {
     assertServing();
     Thread.sleep(ms); // the check has said yes by now, too late
     assertEquals(List.of("text"), bobsMailbox(), "the late-accepted message was never delivered");
+  }
+
+  /**
+   * Issue 11, finding 13: a listener that cannot keep up (the hanging plugin's takes the whole call
+   * timeout over every message) under a flood of 10,500 messages: its queue stays bounded, the
+   * oldest calls are dropped, and the drops are logged at most once a second, not silently nor
+   * once per drop. Every message is still answered and delivered, and the server serves on.
+   */
+  @Test
+  void aListenerThatCannotKeepUpDropsItsOldestCallsAndSaysSoAtMostOnceASecond() throws Exception {
+    Logger logger = (Logger) LoggerFactory.getLogger(SerialCalls.class);
+    ListAppender<ILoggingEvent> lines = new ListAppender<>();
+    lines.start();
+    logger.addAppender(lines);
+    long start = System.nanoTime();
+    try {
+      int count = 10_500;
+      List<String> frames = new ArrayList<>(count);
+      for (int i = 0; i < count; i++) {
+        frames.add(alice.key().frame(Frames.text("flood " + i, bob.address())));
+      }
+      ExecutorService writer = Executors.newSingleThreadExecutor();
+      try {
+        Future<?> written = writer.submit(() -> {
+          for (String frame : frames) {
+            alice.client().send(frame);
+          }
+          return null;
+        });
+        for (int i = 0; i < count; i++) {
+          assertAck(alice.client().read());
+        }
+        written.get();
+      } finally {
+        writer.shutdownNow();
+      }
+      long took = System.nanoTime();
+      JsonNode echo = alice.send(message("echo", JsonObject.builder().put("text", "hi").build()));
+      long roundTripMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - took);
+      assertEquals("echo", echo.path("type").asText(), echo.toString());
+      assertTrue(roundTripMs < 100, "served on at once: " + roundTripMs + " ms");
+      assertEquals(count, bobsMailbox().size(), "every message delivered");
+    } finally {
+      logger.detachAppender(lines);
+    }
+    long seconds = TimeUnit.NANOSECONDS.toSeconds(System.nanoTime() - start) + 1;
+    List<String> drops = lines.list.stream().map(ILoggingEvent::getFormattedMessage)
+        .filter(line -> line.contains("too slow: dropped")).toList();
+    assertTrue(!drops.isEmpty(), "the drops are logged");
+    assertTrue(drops.stream().allMatch(line -> line.startsWith("Plugin test-hanging")), String.join("\n", drops));
+    assertTrue(drops.size() <= seconds, drops.size() + " drop lines in " + seconds + " s: " + drops);
   }
 }
