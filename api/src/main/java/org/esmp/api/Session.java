@@ -17,7 +17,9 @@ public interface Session {
   /**
    * Sends a server frame (for example {@code deliver}) to this connection. Frames pushed by one
    * thread go out in the order pushed. Never blocks; a frame pushed after the connection closed is
-   * dropped.
+   * dropped. A frame pushed while the connection is over its share of the server's output budget
+   * (its client is not reading) is dropped and the connection closed: its client syncs again from
+   * its cursor, so push what the mailbox also holds, or what may be lost.
    */
   void push(JsonObject frame);
 
