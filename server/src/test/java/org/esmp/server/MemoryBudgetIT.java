@@ -13,6 +13,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -32,7 +33,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The input and output budgets against the attacks of issue 11 (findings 2, 4 and 12, and the
+ * The input and output budgets against the attacks of issue 11 (findings 1, 2, 4 and 12, and the
  * client that never reads), over real sockets against the real server in a child JVM with a small
  * heap ({@value #HEAP}) and direct memory ({@value #DIRECT}), which exits on running out: each
  * attack queues far more than that when memory is not bounded, so an unbounded growth ends the
@@ -91,6 +92,46 @@ class MemoryBudgetIT {
     List<String> ids = Frames.mailboxIds(again, key);
     assertEquals(20_000, ids.size(), "every message is in the mailbox, once");
     assertEquals(acked, ids, "in the order sent");
+  }
+
+  /**
+   * Finding 1: answers count against the output budget like pushes. A client that asks for 150
+   * history answers of about 4 MiB each (600 MB) and never reads them is closed, rather than the
+   * server queueing them all (before, such requests grew the server by 1.3 GiB); a reading client
+   * is served throughout.
+   */
+  @Test
+  void aClientThatAsksForLargeAnswersAndNeverReadsIsClosed() throws Exception {
+    TestUser ann = TestUser.register(port, "historian");
+    String group = UUID.randomUUID().toString();
+    assertAck(ann.send(groupMessage("group_created", group, JsonObject.builder()
+        .put("members", JsonArray.of()).put("policy", "invite").build())));
+    for (int i = 0; i < 70; i++) { // about 4 MiB of thread: every history answer is as large as one may be
+      assertAck(ann.send(groupMessage("text", group, JsonObject.builder().put("text", LARGE + i).build())));
+    }
+    StringBuilder requests = new StringBuilder();
+    for (int i = 0; i < 150; i++) {
+      requests.append(ann.key().frame(groupMessage("history", group, JsonObject.builder().put("limit", 500).build())))
+          .append('\n');
+    }
+    TestClient asker = TestClient.withReceiveBuffer(port, SMALL_RECEIVE_BUFFER);
+    Frames.authenticate(asker, ann.key(), ann.address()); // history needs auth
+    RoundTrips trips = RoundTrips.start(port);
+    try {
+      asker.sendRaw(requests.toString().getBytes(StandardCharsets.UTF_8)); // all at once, then nothing read
+      Thread.sleep(GRACE_MS * 3);
+    } finally {
+      trips.stop();
+    }
+    Drained drained = drain(asker, Integer.MAX_VALUE);
+    assertTrue(drained.closed, "the connection that read nothing was closed");
+    assertAlive();
+    trips.assertServed();
+  }
+
+  private static JsonObject groupMessage(String type, String group, JsonObject body) {
+    return JsonObject.builder().put("type", type).put("to", JsonArray.of()).put("group_id", group)
+        .put("body", body).put("ts", now()).build();
   }
 
   /**

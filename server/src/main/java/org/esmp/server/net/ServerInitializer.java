@@ -5,6 +5,7 @@ import io.netty.channel.ChannelPipeline;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.handler.flush.FlushConsolidationHandler;
 import io.netty.handler.timeout.IdleStateHandler;
+import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
@@ -12,6 +13,7 @@ import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
 import org.esmp.server.limits.InputBudget;
+import org.esmp.server.limits.IpKeys;
 import org.esmp.server.limits.OutputBudget;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.verify.FrameVerifier;
@@ -58,14 +60,16 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       channel.close(); // reset before it was set up
       return;
     }
-    InetAddress ip = channel.remoteAddress().getAddress();
+    // One IPv4 address or one IPv6 /64, as for the rate limits: an IPv6 client has a whole /64 to
+    // connect from.
+    InetAddress ip = IpKeys.of(channel.remoteAddress());
     ConnectionLimits.Refusal refusal = limits.acquire(ip);
     if (refusal != null) {
       channel.config().setAutoRead(false);
       pipeline.addLast("refused", new RefusedConnectionHandler(switch (refusal) {
         case TOTAL -> "the server has its maximum of " + limits.maxTotal() + " connections; try again later";
-        case PER_IP -> "too many connections from " + ip.getHostAddress() + " (at most " + limits.maxPerIp()
-            + "); try again later";
+        case PER_IP -> "too many connections from " + ip.getHostAddress() + (ip instanceof Inet6Address ? "/64" : "")
+            + " (at most " + limits.maxPerIp() + "); try again later";
       }));
       return;
     }
