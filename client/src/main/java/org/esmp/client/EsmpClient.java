@@ -631,6 +631,7 @@ public final class EsmpClient implements Closeable {
     private final ObjectNode hello;
     private final int maxFrame;
     private final ArrayDeque<Pending> pending = new ArrayDeque<>(); // guarded by itself
+    private final Object writing = new Object();
     private final Thread reader;
     private volatile boolean dead;
 
@@ -669,12 +670,17 @@ public final class EsmpClient implements Closeable {
             + maxFrame);
       }
       CompletableFuture<ObjectNode> answer = new CompletableFuture<>();
-      // One lock for both: the order of pending answers is the order frames were written.
-      synchronized (pending) {
-        if (dead) {
-          throw new ConnectionClosedException("connection to " + host + ":" + port + " is closed", null);
+      // Writers take turns, so the order of pending answers is the order frames were written. The
+      // reader never needs this lock, only the short one on pending: a write blocked because the
+      // server stopped reading (it does while this connection's answers are unread) cannot keep
+      // the reader from taking those answers.
+      synchronized (writing) {
+        synchronized (pending) {
+          if (dead) {
+            throw new ConnectionClosedException("connection to " + host + ":" + port + " is closed", null);
+          }
+          pending.add(new Pending(message.id(), answer));
         }
-        pending.add(new Pending(message.id(), answer));
         try {
           out.write(bytes);
           out.write('\n');

@@ -61,7 +61,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   /** Set on a connection's channel while the server has stopped reading it for its own frames in flight. */
   private static final AttributeKey<Boolean> BEHIND = AttributeKey.valueOf(FrameHandler.class, "behind");
   /** How soon a connection held back by the input budget, with nothing in flight, is looked at again. */
-  private static final long RECHECK_MILLIS = 50;
+  private static final long RECHECK_MILLIS = 100;
 
   private static final byte[] NEWLINE = {'\n'};
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
