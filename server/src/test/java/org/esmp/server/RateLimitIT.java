@@ -146,6 +146,7 @@ class RateLimitIT {
       assertTrue(badSignature.get() >= burst, "the burst was verified: " + badSignature);
       assertEquals(sent.get(), badSignature.get() + rateLimited.get(), "one answer per frame");
       Collections.sort(roundTrips);
+      System.err.println("RateLimitIT: round trips under the flood " + roundTrips + " ms");
       long median = roundTrips.get(roundTrips.size() / 2);
       assertTrue(median < 100, "the good client's median round trip under the flood: " + median + " ms, all "
           + roundTrips + "; flood " + sent + " frames, " + rateLimited + " refused unverified");
