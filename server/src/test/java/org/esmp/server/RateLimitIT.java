@@ -147,8 +147,8 @@ class RateLimitIT {
       assertEquals(sent.get(), badSignature.get() + rateLimited.get(), "one answer per frame");
       Collections.sort(roundTrips);
       System.err.println("RateLimitIT: round trips under the flood " + roundTrips + " ms");
-      long median = roundTrips.get(roundTrips.size() / 2);
-      assertTrue(median < 100, "the good client's median round trip under the flood: " + median + " ms, all "
+      long slowest = roundTrips.get(roundTrips.size() - 1);
+      assertTrue(slowest < 100, "every round trip of the good client under the flood under 100 ms: all "
           + roundTrips + "; flood " + sent + " frames, " + rateLimited + " refused unverified");
     }
   }
