@@ -44,7 +44,7 @@ class ConnectionFloodIT {
   private static final long SERVED_WITHIN_MS = 1_000;
   private static final int PROBES = 5;
   private static final int DEADLINE_SECONDS = 10;
-  private static final String HEAP = "128m";
+  private static final String HEAP = "256m";
   private static final String DIRECT = "64m";
 
   @TempDir Path dir;

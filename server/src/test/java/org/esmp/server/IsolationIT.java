@@ -15,9 +15,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
@@ -158,20 +155,8 @@ class IsolationIT {
       for (int i = 0; i < count; i++) {
         frames.add(alice.key().frame(Frames.text("flood " + i, bob.address())));
       }
-      ExecutorService writer = Executors.newSingleThreadExecutor();
-      try {
-        Future<?> written = writer.submit(() -> {
-          for (String frame : frames) {
-            alice.client().send(frame);
-          }
-          return null;
-        });
-        for (int i = 0; i < count; i++) {
-          assertAck(alice.client().read());
-        }
-        written.get();
-      } finally {
-        writer.shutdownNow();
+      for (JsonNode answer : alice.sendPipelined(frames)) {
+        assertAck(answer);
       }
       long took = System.nanoTime();
       JsonNode echo = alice.send(message("echo", JsonObject.builder().put("text", "hi").build()));

@@ -263,28 +263,17 @@ class MemoryBudgetIT {
     for (int i = 0; i < count; i++) {
       frames.add(sender.key().frame(Frames.text(body + i, to)));
     }
-    ExecutorService writer = Executors.newSingleThreadExecutor();
+    List<JsonNode> answers;
     try {
-      Future<?> written = writer.submit(() -> {
-        for (String frame : frames) {
-          sender.client().send(frame);
-        }
-        return null;
-      });
-      List<String> ids = new ArrayList<>(count);
-      for (int i = 0; i < count; i++) {
-        try {
-          ids.add(assertAck(sender.client().read()).path("re").asText());
-        } catch (SocketTimeoutException stuck) {
-          throw new AssertionError("no ack for 10 s after " + i + " of " + count + "; the server's threads:\n"
-              + threadDump() + server.log(), stuck);
-        }
-      }
-      written.get();
-      return ids;
-    } finally {
-      writer.shutdownNow();
+      answers = sender.sendPipelined(frames);
+    } catch (SocketTimeoutException stuck) {
+      throw new AssertionError("an answer took over 10 s; the server's threads:\n" + threadDump() + server.log(), stuck);
     }
+    List<String> ids = new ArrayList<>(count);
+    for (JsonNode answer : answers) {
+      ids.add(assertAck(answer).path("re").asText());
+    }
+    return ids;
   }
 
   private record Drained(boolean closed, List<String> delivered) {}

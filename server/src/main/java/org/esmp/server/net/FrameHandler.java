@@ -27,8 +27,7 @@ import org.esmp.server.dispatch.Dispatched;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
 import org.esmp.server.json.JsonWriter;
-import org.esmp.server.limits.InputBudget;
-import org.esmp.server.limits.OutputBudget;
+import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.verify.Verdict;
@@ -45,7 +44,7 @@ import org.slf4j.LoggerFactory;
  * in an array of its size. Once {@value #MAX_IN_FLIGHT} frames of a connection await their answer,
  * the server stops reading from it until half of them are answered. And what a connection holds,
  * its started line and its frames not yet answered, counts against the server's {@link
- * InputBudget}: over its share, the connection is not read until it is under again.
+ * MemoryBudget input budget}: over its share, the connection is not read until it is under again.
  *
  * <p>Before anything else a frame is counted against its IP's frame and byte rates: one over them
  * is answered {@code rate_limited} (with {@code "re":null}) without being parsed or verified, so a
@@ -73,8 +72,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private final SecureRandom random;
   /** Frames and bytes per IP, shared by every connection of the server. */
   private final TokenBuckets<InetAddress> ipRates;
-  private final InputBudget input;
-  private final OutputBudget output;
+  private final MemoryBudget input;
+  private final MemoryBudget output;
   private final Lines lines;
 
   private Channel channel;
@@ -96,7 +95,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private boolean closed;
 
   FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers, SecureRandom random,
-      TokenBuckets<InetAddress> ipRates, InputBudget input, OutputBudget output) {
+      TokenBuckets<InetAddress> ipRates, MemoryBudget input, MemoryBudget output) {
     this.config = config;
     this.ipRates = ipRates;
     this.input = input;
@@ -162,7 +161,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
    */
   private void updateReading() {
     long now = closed ? 0 : inFlightBytes + lines.held();
-    input.held(holding, now);
+    input.change(holding, now);
     holding = now;
     if (closing || closed) {
       return;

@@ -7,12 +7,12 @@ import io.netty.channel.ChannelOutboundHandlerAdapter;
 import io.netty.channel.ChannelPromise;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import org.esmp.server.limits.OutputBudget;
+import org.esmp.server.limits.MemoryBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Counts one connection's queued output in the server's {@link OutputBudget}, each frame from when
+ * Counts one connection's queued output in the server's output {@link MemoryBudget}, each frame from when
  * it is written to the pipeline until it has left for the socket (or was dropped with the
  * connection), and closes the connection once it has stayed over its share for the grace: whatever
  * queued it (answers, pushes), and whether or not anything more is being sent to it. Its client
@@ -27,14 +27,14 @@ final class OutputMeter extends ChannelOutboundHandlerAdapter {
   static final long CHECK_MILLIS = 100;
   private static final long NOT_OVER = -1;
 
-  private final OutputBudget budget;
+  private final MemoryBudget budget;
   private final long graceNanos;
   private ChannelHandlerContext ctx;
   private long queued;
   private boolean checking;
   private long overSince = NOT_OVER;
 
-  OutputMeter(OutputBudget budget, Duration grace) {
+  OutputMeter(MemoryBudget budget, Duration grace) {
     this.budget = budget;
     this.graceNanos = grace.toNanos();
   }
@@ -64,7 +64,7 @@ final class OutputMeter extends ChannelOutboundHandlerAdapter {
   private void add(long delta) {
     long before = queued;
     queued += delta;
-    budget.queued(before, queued);
+    budget.change(before, queued);
   }
 
   /** Closes the connection if it has been over its share for the grace; looks again while anything is queued. */
@@ -83,7 +83,7 @@ final class OutputMeter extends ChannelOutboundHandlerAdapter {
       overSince = now;
     } else if (now - overSince >= graceNanos) {
       log.debug("Connection {} stayed over its output share for the grace ({} bytes waiting, {} for all): closing it",
-          ctx.channel().remoteAddress(), pending, budget.queued());
+          ctx.channel().remoteAddress(), pending, budget.used());
       checking = false;
       ctx.close();
       return;

@@ -12,9 +12,8 @@ import java.util.concurrent.TimeUnit;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
-import org.esmp.server.limits.InputBudget;
 import org.esmp.server.limits.IpKeys;
-import org.esmp.server.limits.OutputBudget;
+import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.verify.FrameVerifier;
 
@@ -32,8 +31,8 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   private final ConnectionLimits limits;
   private final SecureRandom random = new SecureRandom();
   private final TokenBuckets<InetAddress> ipRates;
-  private final InputBudget input;
-  private final OutputBudget output;
+  private final MemoryBudget input;
+  private final MemoryBudget output;
 
   ServerInitializer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers,
       ConnectionLimits limits) {
@@ -45,13 +44,9 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     this.ipRates = TokenBuckets.ofServer(
         TokenBuckets.Rate.perSecond(config.ipFramesPerSecond(), config.ipFramesBurst()),
         TokenBuckets.Rate.perSecond(config.ipBytesPerSecond(), config.ipBytesBurst()));
-    // Every connection may hold a small frame's worth, whatever the pressure: an auth, a lookup.
-    this.input = new InputBudget(config.inputTotalBytes(), INPUT_MIN_SHARE);
-    this.output = new OutputBudget(config.outputConnectionBytes(), config.outputTotalBytes());
+    this.input = MemoryBudget.input(config.inputTotalBytes());
+    this.output = MemoryBudget.output(config.outputConnectionBytes(), config.outputTotalBytes());
   }
-
-  /** What a connection may hold of the input budget however full it is. */
-  static final long INPUT_MIN_SHARE = 8 * 1024;
 
   @Override
   protected void initChannel(SocketChannel channel) {

@@ -23,7 +23,7 @@ import org.esmp.api.Session;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.json.JsonWriter;
 import org.esmp.server.limits.IpKeys;
-import org.esmp.server.limits.OutputBudget;
+import org.esmp.server.limits.MemoryBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -31,8 +31,8 @@ import org.slf4j.LoggerFactory;
  * One connection's session: its {@code hello} challenge, the address and key it authenticated
  * with, and the way frames are pushed to it.
  *
- * <p>Frames queue in the connection's outbound buffer, counted against the server's {@link
- * OutputBudget}. A frame sent while the connection is over its share closes the connection rather
+ * <p>Frames queue in the connection's outbound buffer, counted against the server's output {@link
+ * MemoryBudget}. A frame sent while the connection is over its share closes the connection rather
  * than letting the server's memory grow; its client resumes with {@code sync} from its last cursor.
  * The mailbox's live pushes do better: they wait ({@link #whenOutputDrains}) and catch up from the
  * storage if the client reads again within the grace.
@@ -59,13 +59,13 @@ public final class ConnectionSession implements Session {
   private volatile Identity identity;
   /** The message whose answer is the last this connection gets; null while none is set. */
   private volatile MessageId lastAnswer;
-  private final OutputBudget output;
+  private final MemoryBudget output;
   /** What runs once the connection is under its output share again. */
   private final Queue<Runnable> drainWaiters = new ConcurrentLinkedQueue<>();
   private final AtomicBoolean drainCheckPending = new AtomicBoolean();
 
   /** @param output the server's output budget */
-  public ConnectionSession(Channel channel, SecureRandom random, OutputBudget output) {
+  public ConnectionSession(Channel channel, SecureRandom random, MemoryBudget output) {
     this.id = "c" + IDS.incrementAndGet();
     this.channel = channel;
     this.output = output;
@@ -193,7 +193,7 @@ public final class ConnectionSession implements Session {
       return false;
     }
     log.debug("Connection {} reads too slowly ({} bytes waiting, {} for all connections): closing it", this,
-        waiting, output.queued());
+        waiting, output.used());
     channel.close();
     return true;
   }

@@ -23,7 +23,7 @@ import org.esmp.api.MessageId;
 import org.esmp.api.Storage;
 import org.esmp.api.StorageChange;
 import org.esmp.api.json.JsonObject;
-import org.esmp.server.limits.OutputBudget;
+import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.session.ConnectionSession;
 import org.junit.jupiter.api.Test;
 
@@ -41,7 +41,7 @@ class SubscriptionTest {
 
   private final EmbeddedChannel channel = new EmbeddedChannel();
   private final ConnectionSession session = new ConnectionSession(channel, new SecureRandom(),
-      new OutputBudget(16 << 20, 64 << 20));
+      MemoryBudget.output(16 << 20, 64 << 20));
   private final Mailbox mailbox = new Mailbox();
   private final Subscription subscription = new Subscription(ALICE, session, mailbox, NOW);
 

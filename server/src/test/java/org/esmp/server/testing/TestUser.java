@@ -4,7 +4,11 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.esmp.api.json.JsonObject;
 
@@ -43,5 +47,29 @@ public record TestUser(String address, TestIdentity key, TestClient client) {
   /** Syncs from {@code since}: the {@code deliver} frames, then the {@code synced} answer last. */
   public List<JsonNode> syncAll(long since) throws Exception {
     return Frames.syncAll(client, key, since);
+  }
+
+  /**
+   * Sends {@code frames} (signed) pipelined, one thread writing while this one reads, and returns
+   * the answers in order: a flood as a client that reads its answers sends it.
+   */
+  public List<JsonNode> sendPipelined(List<String> frames) throws Exception {
+    ExecutorService writer = Executors.newSingleThreadExecutor();
+    try {
+      Future<?> written = writer.submit(() -> {
+        for (String frame : frames) {
+          client.send(frame);
+        }
+        return null;
+      });
+      List<JsonNode> answers = new ArrayList<>(frames.size());
+      for (int i = 0; i < frames.size(); i++) {
+        answers.add(client.read());
+      }
+      written.get();
+      return answers;
+    } finally {
+      writer.shutdownNow();
+    }
   }
 }
