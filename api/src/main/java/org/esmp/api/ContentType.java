@@ -28,9 +28,10 @@ public interface ContentType extends ExtensionPoint {
   }
 
   /**
-   * Checks a message's {@code body}.
+   * Checks a message's {@code body}. There is no default: a type must say what it accepts, and one
+   * that really accepts any body says so with an empty method.
    *
    * @throws RejectedException with {@link ErrorCode#BAD_FIELD} when the body is not acceptable
    */
-  default void validate(JsonValue body) {}
+  void validate(JsonValue body);
 }
