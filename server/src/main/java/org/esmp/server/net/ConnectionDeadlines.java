@@ -1,12 +1,10 @@
 package org.esmp.server.net;
 
-import io.netty.buffer.ByteBuf;
-import io.netty.channel.ChannelInboundHandlerAdapter;
-import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.Channel;
 import io.netty.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import org.esmp.server.config.ServerConfig;
-import org.esmp.server.session.ConnectionSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -17,16 +15,15 @@ import org.slf4j.LoggerFactory;
  * not synced and sends no frame for {@code idle_unsynced_seconds}. It closes silently: the spec
  * names no error for these.
  *
- * <p>First in the pipeline, it watches the raw bytes: a frame is a line with a byte other than
- * {@code '\r'}, a started line the bytes since the last {@code '\n'}. Whether the connection synced
- * it reads from {@link ConnectionSession#synced}, which {@code sync} sets. While the server itself
- * has stopped reading the connection (too many of its frames in flight), the clock of the line and
- * idle deadlines is stopped: the wait is the server's.
+ * <p>{@link FrameHandler} tells it what each read brought ({@link #read}), from the lines it split:
+ * the bytes are looked at once. While the server itself has stopped reading the connection (too
+ * many of its frames in flight), the clock of the line and idle deadlines is stopped: the wait is
+ * the server's.
  *
  * <p>Every method runs on the connection's event loop; one timer at a time is pending, for the
  * nearest deadline.
  */
-final class ConnectionDeadlines extends ChannelInboundHandlerAdapter {
+final class ConnectionDeadlines {
 
   private static final Logger log = LoggerFactory.getLogger(ConnectionDeadlines.class);
 
@@ -36,7 +33,11 @@ final class ConnectionDeadlines extends ChannelInboundHandlerAdapter {
   private final long lineNanos;
   private final long idleUnsyncedNanos;
 
-  private ChannelHandlerContext ctx;
+  private final Channel channel;
+  /** Whether the server stopped reading the connection, busy with its frames. */
+  private final BooleanSupplier serverBehind;
+  /** Whether the connection synced: it waits for pushes, it is not idle. */
+  private final BooleanSupplier synced;
   private boolean sentFrame;
   /** When the connection opened or its last complete frame arrived. */
   private long lastFrameAt;
@@ -47,57 +48,44 @@ final class ConnectionDeadlines extends ChannelInboundHandlerAdapter {
   private ScheduledFuture<?> timer;
   private long timerAt = NONE;
 
-  ConnectionDeadlines(ServerConfig config) {
+  ConnectionDeadlines(ServerConfig config, Channel channel, BooleanSupplier serverBehind, BooleanSupplier synced) {
     this.firstMessageNanos = config.firstMessageTimeout().toNanos();
     this.lineNanos = config.lineTimeout().toNanos();
     this.idleUnsyncedNanos = config.idleUnsyncedTimeout().toNanos();
+    this.channel = channel;
+    this.serverBehind = serverBehind;
+    this.synced = synced;
   }
 
-  @Override
-  public void channelActive(ChannelHandlerContext ctx) {
-    this.ctx = ctx;
+  /** The connection opened: the clocks start. */
+  void start() {
     lastFrameAt = System.nanoTime();
     reschedule();
-    ctx.fireChannelActive();
   }
 
-  @Override
-  public void channelRead(ChannelHandlerContext ctx, Object msg) {
-    if (msg instanceof ByteBuf bytes && bytes.isReadable()) {
-      long now = System.nanoTime();
-      bytes.forEachByte(b -> {
-        if (b == '\n') {
-          if (lineHasContent) {
-            sentFrame = true;
-            lastFrameAt = now;
-          }
-          lineStartedAt = NONE;
-          lineHasContent = false;
-        } else {
-          if (lineStartedAt == NONE) {
-            lineStartedAt = now;
-          }
-          lineHasContent |= b != '\r';
-        }
-        return true;
-      });
-      reschedule();
+  /**
+   * What one read brought.
+   *
+   * @param frameEnded whether a frame (a line with content) was completed
+   * @param lineEnded whether any line, empty or not, was completed
+   * @param lineStarted whether a line is started and not complete after the read
+   */
+  void read(boolean frameEnded, boolean lineEnded, boolean lineStarted) {
+    long now = System.nanoTime();
+    if (frameEnded) {
+      sentFrame = true;
+      lastFrameAt = now;
     }
-    ctx.fireChannelRead(msg);
+    if (!lineStarted) {
+      lineStartedAt = NONE;
+    } else if (lineEnded || lineStartedAt == NONE) {
+      lineStartedAt = now; // a new line
+    }
+    reschedule();
   }
 
-  private boolean synced() {
-    return ConnectionSession.synced(ctx.channel());
-  }
-
-  @Override
-  public void channelInactive(ChannelHandlerContext ctx) {
-    cancelTimer();
-    ctx.fireChannelInactive();
-  }
-
-  @Override
-  public void handlerRemoved(ChannelHandlerContext ctx) {
+  /** The connection closed: no more timers. */
+  void stop() {
     cancelTimer();
   }
 
@@ -110,7 +98,7 @@ final class ConnectionDeadlines extends ChannelInboundHandlerAdapter {
     if (lineStartedAt != NONE) {
       next = Math.min(next, lineStartedAt + lineNanos);
     }
-    if (!synced()) {
+    if (!synced.getAsBoolean()) {
       next = Math.min(next, lastFrameAt + idleUnsyncedNanos);
     }
     return next;
@@ -124,17 +112,17 @@ final class ConnectionDeadlines extends ChannelInboundHandlerAdapter {
     }
     cancelTimer();
     timerAt = next;
-    timer = ctx.executor().schedule(this::onTimer, Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS);
+    timer = channel.eventLoop().schedule(this::onTimer, Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS);
   }
 
   private void onTimer() {
     timer = null;
     timerAt = NONE;
-    if (!ctx.channel().isActive()) {
+    if (!channel.isActive()) {
       return;
     }
     long now = System.nanoTime();
-    if (FrameHandler.behind(ctx.channel())) {
+    if (serverBehind.getAsBoolean()) {
       // The server is not reading, busy with this connection's frames: whatever the client sent
       // waits in the socket, not its fault. (Held back by the input budget, the clock runs: a
       // started line is what it holds.)
@@ -148,12 +136,12 @@ final class ConnectionDeadlines extends ChannelInboundHandlerAdapter {
       expired = "no frame within first_message_seconds of hello";
     } else if (lineStartedAt != NONE && now - lineStartedAt >= lineNanos) {
       expired = "a line not completed within line_seconds";
-    } else if (!synced() && now - lastFrameAt >= idleUnsyncedNanos) {
+    } else if (!synced.getAsBoolean() && now - lastFrameAt >= idleUnsyncedNanos) {
       expired = "not synced and idle for idle_unsynced_seconds";
     }
     if (expired != null) {
-      log.debug("Closing connection {}: {}", ctx.channel().remoteAddress(), expired);
-      ctx.close();
+      log.debug("Closing connection {}: {}", channel.remoteAddress(), expired);
+      channel.close();
     } else {
       reschedule();
     }

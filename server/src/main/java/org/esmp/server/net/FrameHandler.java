@@ -7,7 +7,6 @@ import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
-import io.netty.util.AttributeKey;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.security.SecureRandom;
@@ -57,8 +56,6 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   /** Frames of one connection read but not yet answered, at most. */
   static final int MAX_IN_FLIGHT = 256;
 
-  /** Set on a connection's channel while the server has stopped reading it for its own frames in flight. */
-  private static final AttributeKey<Boolean> BEHIND = AttributeKey.valueOf(FrameHandler.class, "behind");
   /** How soon a connection held back by the input budget, with nothing in flight, is looked at again. */
   private static final long RECHECK_MILLIS = 100;
 
@@ -78,6 +75,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
 
   private Channel channel;
   private ConnectionSession session;
+  private ConnectionDeadlines deadlines;
   /** Completes when the previous frame's handler has taken it: keeps dispatch in order. */
   private CompletableFuture<?> dispatchTail = DONE;
   /** Completes when the previous answer has been queued for writing: keeps answers in order. */
@@ -93,6 +91,9 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private boolean recheckPending;
   private boolean closing;
   private boolean closed;
+  /** Frames, and lines of any kind, completed by the read being handled. */
+  private int framesRead;
+  private int linesRead;
 
   FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers, SecureRandom random,
       TokenBuckets<InetAddress> ipRates, MemoryBudget input, MemoryBudget output) {
@@ -120,6 +121,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         .put("max_frame", config.maxFrame())
         .build();
     session.push(hello);
+    deadlines = new ConnectionDeadlines(config, channel, () -> framesPaused, session::synced);
+    deadlines.start();
     ctx.fireChannelActive();
   }
 
@@ -127,21 +130,30 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   public void channelRead(ChannelHandlerContext ctx, Object msg) {
     ByteBuf bytes = (ByteBuf) msg;
     try {
-      if (!closing && !lines.feed(bytes, this::frame)) {
+      if (closing) {
+        return;
+      }
+      framesRead = 0;
+      linesRead = 0;
+      if (!lines.feed(bytes, this::frame)) {
         lines.clear();
         refuseTooLarge();
+        return;
       }
+      deadlines.read(framesRead > 0, linesRead > 0, lines.started());
     } finally {
       bytes.release();
+      updateReading();
     }
-    updateReading();
   }
 
   /** One complete line, its ending stripped. */
   private void frame(byte[] frame) {
+    linesRead++;
     if (closing || frame.length == 0) {
       return; // empty lines are ignored
     }
+    framesRead++;
     inFlight++;
     inFlightBytes += frame.length;
     long wait = ipRates.take(session.remoteIp(), 1, frame.length);
@@ -176,7 +188,6 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     if (channel.config().isAutoRead() != read) {
       channel.config().setAutoRead(read);
     }
-    channel.attr(BEHIND).set(framesPaused ? Boolean.TRUE : null);
     if (budgetPaused && inFlight == 0 && !recheckPending) {
       // Held back for a started line alone: no answer will come to look again.
       recheckPending = true;
@@ -187,17 +198,10 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     }
   }
 
-  /**
-   * Whether the server has stopped reading the connection on {@code channel} because its own frames
-   * are still being processed (the wait is then the server's, not the client's).
-   */
-  static boolean behind(Channel channel) {
-    return Boolean.TRUE.equals(channel.attr(BEHIND).get());
-  }
-
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
+    deadlines.stop();
     lines.clear();
     updateReading(); // gives back what it held of the input budget
     ctx.fireChannelInactive();

@@ -77,6 +77,11 @@ final class Lines {
     return true;
   }
 
+  /** Whether a line is started and not complete. */
+  boolean started() {
+    return partialLength > 0;
+  }
+
   /** Bytes held for the started line (its array's size). */
   int held() {
     return partial.length;

@@ -18,8 +18,8 @@ import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.verify.FrameVerifier;
 
 /**
- * Builds each connection's pipeline: output metering, connection limits, deadlines, flush batching,
- * idle pings, protocol logic. A connection over a limit gets only {@link RefusedConnectionHandler}.
+ * Builds each connection's pipeline: connection limits, output metering, flush batching, idle pings,
+ * protocol logic (with the connection's deadlines). A connection over a limit gets only {@link RefusedConnectionHandler}.
  * Holds what all connections share: the IP rate limits and the input and output budgets.
  */
 final class ServerInitializer extends ChannelInitializer<SocketChannel> {
@@ -70,7 +70,6 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     }
     channel.closeFuture().addListener(closed -> limits.release(ip));
     pipeline.addLast("meter", new OutputMeter(output, config.outputGrace()));
-    pipeline.addLast("deadlines", new ConnectionDeadlines(config));
     pipeline.addLast("flush", new FlushConsolidationHandler(64, true));
     long ping = config.pingInterval().toMillis();
     if (ping > 0) {

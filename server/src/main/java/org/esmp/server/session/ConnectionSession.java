@@ -4,7 +4,6 @@ import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelOutboundBuffer;
-import io.netty.util.AttributeKey;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.Base64;
@@ -44,8 +43,6 @@ public final class ConnectionSession implements Session {
   private static final AtomicLong IDS = new AtomicLong();
   private static final byte[] NEWLINE = {'\n'};
   private static final int CHALLENGE_BYTES = 32;
-  /** Set on a connection's channel once it synced (see {@link #markSynced}). */
-  private static final AttributeKey<Boolean> SYNCED = AttributeKey.valueOf(ConnectionSession.class, "synced");
   /** How often a connection over its output share is looked at again. */
   private static final long DRAIN_CHECK_MILLIS = 100;
 
@@ -59,6 +56,8 @@ public final class ConnectionSession implements Session {
   private volatile Identity identity;
   /** The message whose answer is the last this connection gets; null while none is set. */
   private volatile MessageId lastAnswer;
+  /** Whether the connection synced (see {@link #markSynced}). */
+  private volatile boolean synced;
   private final MemoryBudget output;
   /** What runs once the connection is under its output share again. */
   private final Queue<Runnable> drainWaiters = new ConcurrentLinkedQueue<>();
@@ -147,12 +146,12 @@ public final class ConnectionSession implements Session {
 
   /** Marks the connection as following its mailbox: it is waiting for pushes, not idle. */
   public void markSynced() {
-    channel.attr(SYNCED).set(Boolean.TRUE);
+    synced = true;
   }
 
-  /** Whether the connection on {@code channel} synced (any thread). */
-  public static boolean synced(Channel channel) {
-    return Boolean.TRUE.equals(channel.attr(SYNCED).get());
+  /** Whether the connection synced (any thread). */
+  public boolean synced() {
+    return synced;
   }
 
   /**
