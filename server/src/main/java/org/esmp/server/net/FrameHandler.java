@@ -9,7 +9,6 @@ import io.netty.channel.socket.ChannelInputShutdownEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.net.InetAddress;
-import java.security.SecureRandom;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
@@ -66,15 +65,13 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private final FrameVerifier verifier;
   private final Dispatcher dispatcher;
   private final Workers workers;
-  private final SecureRandom random;
   /** Frames and bytes per IP, shared by every connection of the server. */
   private final TokenBuckets<InetAddress> ipRates;
   private final MemoryBudget input;
-  private final MemoryBudget output;
   private final Lines lines;
 
   private Channel channel;
-  private ConnectionSession session;
+  private final ConnectionSession session;
   private ConnectionDeadlines deadlines;
   /** Completes when the previous frame's handler has taken it: keeps dispatch in order. */
   private CompletableFuture<?> dispatchTail = DONE;
@@ -95,23 +92,21 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private int framesRead;
   private int linesRead;
 
-  FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers, SecureRandom random,
-      TokenBuckets<InetAddress> ipRates, MemoryBudget input, MemoryBudget output) {
+  FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers,
+      TokenBuckets<InetAddress> ipRates, MemoryBudget input, ConnectionSession session) {
     this.config = config;
     this.ipRates = ipRates;
     this.input = input;
-    this.output = output;
+    this.session = session;
     this.lines = new Lines(config.maxFrame());
     this.verifier = verifier;
     this.dispatcher = dispatcher;
     this.workers = workers;
-    this.random = random;
   }
 
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
-    session = new ConnectionSession(channel, random, output);
     JsonObject hello = JsonObject.builder()
         .put("type", "hello")
         .put("protocol", "esmp/1")

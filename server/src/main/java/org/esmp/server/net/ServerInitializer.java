@@ -15,6 +15,8 @@ import org.esmp.server.dispatch.Workers;
 import org.esmp.server.limits.IpKeys;
 import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.limits.TokenBuckets;
+import org.esmp.server.session.ConnectionSession;
+import org.esmp.server.session.OutputMeter;
 import org.esmp.server.verify.FrameVerifier;
 
 /**
@@ -69,12 +71,14 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       return;
     }
     channel.closeFuture().addListener(closed -> limits.release(ip));
-    pipeline.addLast("meter", new OutputMeter(output, config.outputGrace()));
+    OutputMeter meter = new OutputMeter(channel, output, config.outputGrace());
+    pipeline.addLast("meter", meter);
     pipeline.addLast("flush", new FlushConsolidationHandler(64, true));
     long ping = config.pingInterval().toMillis();
     if (ping > 0) {
       pipeline.addLast("idle", new IdleStateHandler(0, 0, ping, TimeUnit.MILLISECONDS));
     }
-    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, random, ipRates, input, output));
+    ConnectionSession session = new ConnectionSession(channel, ip, random, meter);
+    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, ipRates, input, session));
   }
 }

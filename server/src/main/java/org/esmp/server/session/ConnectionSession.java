@@ -3,17 +3,11 @@ package org.esmp.server.session;
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
-import io.netty.channel.ChannelOutboundBuffer;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
-import java.util.Queue;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
@@ -22,7 +16,6 @@ import org.esmp.api.Session;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.json.JsonWriter;
 import org.esmp.server.limits.IpKeys;
-import org.esmp.server.limits.MemoryBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -30,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * One connection's session: its {@code hello} challenge, the address and key it authenticated
  * with, and the way frames are pushed to it.
  *
- * <p>Frames queue in the connection's outbound buffer, counted against the server's output {@link
- * MemoryBudget}. A frame sent while the connection is over its share closes the connection rather
+ * <p>Frames queue in the connection's outbound buffer, counted by its {@link OutputMeter} against the
+ * server's output budget. A frame sent while the connection is over its share closes the connection rather
  * than letting the server's memory grow; its client resumes with {@code sync} from its last cursor.
  * The mailbox's live pushes do better: they wait ({@link #whenOutputDrains}) and catch up from the
  * storage if the client reads again within the grace.
@@ -43,8 +36,6 @@ public final class ConnectionSession implements Session {
   private static final AtomicLong IDS = new AtomicLong();
   private static final byte[] NEWLINE = {'\n'};
   private static final int CHALLENGE_BYTES = 32;
-  /** How often a connection over its output share is looked at again. */
-  private static final long DRAIN_CHECK_MILLIS = 100;
 
   /** The address and key a connection authenticated with. */
   private record Identity(Address address, Ed25519Key key) {}
@@ -58,20 +49,20 @@ public final class ConnectionSession implements Session {
   private volatile MessageId lastAnswer;
   /** Whether the connection synced (see {@link #markSynced}). */
   private volatile boolean synced;
-  private final MemoryBudget output;
-  /** What runs once the connection is under its output share again. */
-  private final Queue<Runnable> drainWaiters = new ConcurrentLinkedQueue<>();
-  private final AtomicBoolean drainCheckPending = new AtomicBoolean();
+  private final OutputMeter output;
 
-  /** @param output the server's output budget */
-  public ConnectionSession(Channel channel, SecureRandom random, MemoryBudget output) {
+  /**
+   * @param remoteIp who the connection counts as for per-IP limits ({@link IpKeys})
+   * @param output the connection's output meter, in its pipeline
+   */
+  public ConnectionSession(Channel channel, InetAddress remoteIp, SecureRandom random, OutputMeter output) {
     this.id = "c" + IDS.incrementAndGet();
     this.channel = channel;
     this.output = output;
     byte[] bytes = new byte[CHALLENGE_BYTES];
     random.nextBytes(bytes);
     this.challenge = Base64.getEncoder().encodeToString(bytes);
-    this.remoteIp = IpKeys.of(channel.remoteAddress());
+    this.remoteIp = remoteIp;
   }
 
   /** Who this connection counts as for per-IP limits: its client's IP, or IPv6 /64 ({@link IpKeys}). */
@@ -168,15 +159,9 @@ public final class ConnectionSession implements Session {
     return re != null && re.equals(lastAnswer);
   }
 
-  /** Bytes queued to this connection and not yet written to its socket. */
-  public long pendingOutput() {
-    ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
-    return outbound == null ? 0 : outbound.totalPendingWriteBytes();
-  }
-
   /** Whether this connection is over its share of the output budget (any thread). */
   public boolean overOutputShare() {
-    return output.over(pendingOutput());
+    return output.over();
   }
 
   /**
@@ -187,47 +172,22 @@ public final class ConnectionSession implements Session {
    * @return whether the connection was over its share and is being closed
    */
   public boolean closeIfOverOutputShare() {
-    long waiting = pendingOutput();
-    if (!output.over(waiting)) {
+    if (!output.over()) {
       return false;
     }
     log.debug("Connection {} reads too slowly ({} bytes waiting, {} for all connections): closing it", this,
-        waiting, output.used());
+        output.pending(), output.allQueued());
     channel.close();
     return true;
   }
 
   /**
    * Runs {@code resume} once the connection is under its output share again (on its event loop).
-   * If it stays over, it is closed after the grace (by the pipeline's output meter) and {@code
-   * resume} never runs. For pushes that can wait: the mailbox's, which catch up from the storage.
+   * If it stays over, it is closed after the grace and {@code resume} never runs. For pushes that
+   * can wait: the mailbox's, which catch up from the storage.
    */
   public void whenOutputDrains(Runnable resume) {
-    drainWaiters.add(resume);
-    if (drainCheckPending.compareAndSet(false, true)) {
-      try {
-        channel.eventLoop().execute(this::checkDrained);
-      } catch (RejectedExecutionException stopping) {
-        drainWaiters.clear(); // the server is stopping: the connection is being closed
-      }
-    }
-  }
-
-  /** On the event loop: resumes the waiting pushes, or looks again soon. */
-  private void checkDrained() {
-    if (!channel.isActive()) {
-      drainWaiters.clear();
-      drainCheckPending.set(false);
-      return;
-    }
-    if (overOutputShare()) {
-      channel.eventLoop().schedule(this::checkDrained, DRAIN_CHECK_MILLIS, TimeUnit.MILLISECONDS);
-      return;
-    }
-    drainCheckPending.set(false);
-    for (Runnable resume; (resume = drainWaiters.poll()) != null; ) {
-      resume.run();
-    }
+    output.whenDrained(resume);
   }
 
   @Override

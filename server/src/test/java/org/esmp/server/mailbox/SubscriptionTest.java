@@ -7,7 +7,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.netty.buffer.ByteBuf;
 import io.netty.channel.embedded.EmbeddedChannel;
 import java.nio.charset.StandardCharsets;
+import java.net.InetAddress;
 import java.security.SecureRandom;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -25,6 +27,7 @@ import org.esmp.api.StorageChange;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.session.ConnectionSession;
+import org.esmp.server.session.OutputMeter;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -40,8 +43,8 @@ class SubscriptionTest {
   private static final Executor NOW = Runnable::run;
 
   private final EmbeddedChannel channel = new EmbeddedChannel();
-  private final ConnectionSession session = new ConnectionSession(channel, new SecureRandom(),
-      MemoryBudget.output(16 << 20, 64 << 20));
+  private final ConnectionSession session = new ConnectionSession(channel, InetAddress.getLoopbackAddress(), new SecureRandom(),
+      new OutputMeter(channel, MemoryBudget.output(16 << 20, 64 << 20), Duration.ofSeconds(5)));
   private final Mailbox mailbox = new Mailbox();
   private final Subscription subscription = new Subscription(ALICE, session, mailbox, NOW);
 
