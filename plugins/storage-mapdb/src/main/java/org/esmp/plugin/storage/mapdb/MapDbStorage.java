@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.MailboxEntry;
@@ -107,11 +108,7 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public Optional<JsonObject> acceptedAnswer(MessageId id) {
-    try {
-      return readAcceptedAnswer(id);
-    } catch (IllegalAccessError e) {
-      throw closed(e);
-    }
+    return whileOpen(() -> readAcceptedAnswer(id));
   }
 
   private Optional<JsonObject> readAcceptedAnswer(MessageId id) {
@@ -132,20 +129,12 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public Optional<byte[]> get(String space, String key) {
-    try {
-      return view.values.get(space, key);
-    } catch (IllegalAccessError e) {
-      throw closed(e);
-    }
+    return whileOpen(() -> view.values.get(space, key));
   }
 
   @Override
   public List<Stored> scan(String space, String fromKey, String toKey, int limit) {
-    try {
-      return view.values.scan(space, fromKey, toKey, limit);
-    } catch (IllegalAccessError e) {
-      throw closed(e);
-    }
+    return whileOpen(() -> view.values.scan(space, fromKey, toKey, limit));
   }
 
   @Override
@@ -155,19 +144,20 @@ public final class MapDbStorage implements Storage {
 
   @Override
   public List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit) {
-    try {
-      return readMailboxEntries(address, afterCursor, limit);
-    } catch (IllegalAccessError e) {
-      throw closed(e);
-    }
+    return whileOpen(() -> readMailboxEntries(address, afterCursor, limit));
   }
 
   /**
-   * A read that raced with {@link #close}: MapDB says so with an {@link IllegalAccessError}, an
-   * {@code Error} callers would not expect from a read; this is the exception they do.
+   * Runs a read of the store. A read that raced with {@link #close}: MapDB says so with an {@link
+   * IllegalAccessError}, an {@code Error} callers would not expect from a read; this turns it into
+   * the exception they do.
    */
-  private IllegalStateException closed(IllegalAccessError e) {
-    return new IllegalStateException("storage-mapdb is closed", e);
+  private static <T> T whileOpen(Supplier<T> read) {
+    try {
+      return read.get();
+    } catch (IllegalAccessError e) {
+      throw new IllegalStateException("storage-mapdb is closed", e);
+    }
   }
 
   private List<MailboxEntry> readMailboxEntries(Address address, long afterCursor, int limit) {
