@@ -450,13 +450,18 @@ final class JournaledVolume extends Volume {
         int length = run << CHUNK_SHIFT;
         ByteBuffer bytes = body.slice(body.position(), length);
         body.position(body.position() + length);
-        long position = pageStart + ((long) first << CHUNK_SHIFT);
-        while (bytes.hasRemaining()) {
-          position += baseChannel.write(bytes, position);
-        }
+        writeFully(baseChannel, bytes, pageStart + ((long) first << CHUNK_SHIFT));
         bits = run == 64 ? 0 : bits & ~(((1L << run) - 1) << first);
       }
     }
+  }
+
+  /** Writes all of {@code buffer} at {@code position}; the position after it. */
+  private static long writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    while (buffer.hasRemaining()) {
+      position += channel.write(buffer, position);
+    }
+    return position;
   }
 
   private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
@@ -595,11 +600,9 @@ final class JournaledVolume extends Volume {
     if (checked) {
       crc.update(buffer.duplicate());
     }
-    while (buffer.hasRemaining()) {
-      position += journal.write(buffer, position);
-    }
+    long after = writeFully(journal, buffer, position);
     buffer.clear();
-    return position;
+    return after;
   }
 
   /**
@@ -681,11 +684,7 @@ final class JournaledVolume extends Volume {
     long started = System.nanoTime();
     frozen.sort(Comparator.comparingLong(page -> page.number));
     for (Page page : frozen) {
-      ByteBuffer bytes = ByteBuffer.wrap(page.bytes);
-      long position = page.number << PAGE_SHIFT;
-      while (bytes.hasRemaining()) {
-        position += baseChannel.write(bytes, position);
-      }
+      writeFully(baseChannel, ByteBuffer.wrap(page.bytes), page.number << PAGE_SHIFT);
     }
     baseChannel.force(false);
     options.afterStep().accept("checkpoint of journal " + oldGeneration + " written");
