@@ -12,6 +12,11 @@ import org.pf4j.ExtensionPoint;
  * connection, must not block for long, bounded by the same timeouts. The returned {@code ack} must
  * complete only once the message is durably stored, since a client takes an {@code ack} as a
  * promise that the message survives a crash.
+ *
+ * <p>Duplicates are handled as for {@link MessageHandler}: a resend never reaches {@code deliver},
+ * and the server records an acknowledged message as accepted, in the commit of its delivery when
+ * that goes through {@link Mailboxes#deliver} or {@link Store#commit(Request, Writes, Reply)}.
+ * An ephemeral message is not recorded: nothing of it is stored.
  */
 public interface Delivery extends ExtensionPoint {
 

@@ -1,7 +1,6 @@
 package org.esmp.api;
 
 import java.util.Collection;
-import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 /**
@@ -14,23 +13,17 @@ public interface Mailboxes {
   /**
    * Appends the message of {@code request} to the mailbox of each of {@code recipients} and records
    * the message as accepted with {@code ack}, in one durable commit; then pushes the new entries to
-   * the recipients' connections.
+   * the recipients' connections. The same as {@link Store#commit(Request, Writes, Reply)} with one
+   * append per recipient; a plugin that stores more than the message (a group thread, for example)
+   * commits through its {@link ServerContext#store() store}.
    *
    * @param recipients distinct local addresses that exist
    * @param ack the answer for the sender, an {@code ack}; a resend of the message gets it again
    *     with {@code "duplicate":true}
-   * @return completes with {@code ack} once the message is durable
+   * @return completes with {@code ack} once the message is durable; fails as
+   *     {@link Store#commit(Request, Writes, Reply)} does
    */
   CompletionStage<Reply> deliver(Request request, Collection<Address> recipients, Reply ack);
-
-  /**
-   * Commits {@code change} to the storage, then pushes each of its mailbox appends to the
-   * connections following that mailbox. For plugins that store more than the message (a group
-   * thread, for example) in the same atomic commit.
-   *
-   * @return completes once durable, with the cursor of each append, in order
-   */
-  CompletionStage<List<Long>> commit(StorageChange change);
 
   /**
    * Pushes the message of {@code request} to the recipients' connected, synced sessions without

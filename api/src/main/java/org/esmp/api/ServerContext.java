@@ -2,7 +2,6 @@ package org.esmp.api;
 
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import org.pf4j.ExtensionPoint;
 
@@ -31,8 +30,18 @@ public interface ServerContext {
   /** The server's data directory; a plugin keeps its files in a subdirectory named after itself. */
   Path dataDirectory();
 
-  /** The storage in use, if a storage plugin is installed. */
-  Optional<Storage> storage();
+  /**
+   * This plugin's store: its own key-value spaces, and mailbox appends that the server makes
+   * durable and then pushes. Fails (its reads throw, its commits fail) with
+   * {@link IllegalStateException} while no storage plugin is installed.
+   */
+  Store store();
+
+  /**
+   * Whether {@code address} has a mailbox on this server: its domain is one this server serves and
+   * the address exists. Whose keys it has is the server's business, not a plugin's.
+   */
+  boolean hasMailbox(Address address);
 
   /** Mailboxes: durable delivery to addresses and live push to their connections. */
   Mailboxes mailboxes();
@@ -41,7 +50,8 @@ public interface ServerContext {
    * The extensions of type {@code type} of every running plugin: how one plugin uses a service
    * another provides (for example {@link org.esmp.api.group.GroupLedger}). Look them up when
    * needed, not once in a constructor: plugins may start in any order, and come and go while the
-   * server runs.
+   * server runs. The storage ({@link org.esmp.api.spi.Storage}) is the server's: asking for it
+   * gets an empty list.
    */
   <T extends ExtensionPoint> List<T> extensions(Class<T> type);
 

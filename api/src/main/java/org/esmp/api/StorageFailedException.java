@@ -4,7 +4,7 @@ package org.esmp.api;
  * The storage has failed for good and stores nothing more: a disk sync or a checkpoint failed, or
  * its writer broke. Every commit from then on completes exceptionally with it. Nothing it refused
  * was acknowledged; restart the server to recover: opening the storage again replays what was
- * durable. See {@link Storage#failure()}.
+ * durable. See {@link org.esmp.api.spi.Storage#failure()}.
  */
 public class StorageFailedException extends RuntimeException {
 

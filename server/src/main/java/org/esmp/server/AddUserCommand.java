@@ -6,8 +6,10 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
-import org.esmp.api.Storage;
-import org.esmp.api.StorageChange;
+import org.esmp.api.spi.Storage;
+import org.esmp.api.spi.StorageChange;
+import org.esmp.server.store.Commits;
+import org.esmp.server.store.ServerMailboxes;
 import org.esmp.server.config.ConfigException;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.data.DataDirectory;
@@ -58,7 +60,10 @@ final class AddUserCommand implements Callable<Integer> {
     // Not serving: plugins get a mailbox service that delivers nothing.
     MailboxService idle = new MailboxService(() -> {
       throw new IllegalStateException("add-user does not deliver messages");
-    }, Clock.systemUTC(), Runnable::run);
+    }, Runnable::run);
+    Commits none = new Commits(() -> {
+      throw new IllegalStateException("add-user does not deliver messages");
+    }, idle::publish, Clock.systemUTC(), Runnable::run);
     DataDirectory data;
     try {
       data = DataDirectory.open(config.dataDir());
@@ -68,7 +73,8 @@ final class AddUserCommand implements Callable<Integer> {
     }
     PluginHost host;
     try {
-      host = new PluginHost(config, data.pluginCopies(), Set.of(), idle, new ServerJsonCodec());
+      host = new PluginHost(config, data.pluginCopies(), Set.of(), none, new ServerMailboxes(none, idle),
+          new ServerJsonCodec());
     } catch (RuntimeException e) {
       data.close();
       throw e;
@@ -88,7 +94,7 @@ final class AddUserCommand implements Callable<Integer> {
         return owner.get().equals(who) ? 0 : 1;
       }
       boolean created = storage.keysOf(who).isEmpty();
-      storage.commit(StorageChange.builder().bindKey(who, key).build()).toCompletableFuture().get(30, TimeUnit.SECONDS);
+      storage.commit(StorageChange.builder().expectKeys(who, storage.keysOf(who)).bindKey(who, key).build()).toCompletableFuture().get(30, TimeUnit.SECONDS);
       System.out.println((created ? "added " : "added a key to ") + who);
       return 0;
     } finally {

@@ -3,6 +3,7 @@ package org.esmp.server;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -10,7 +11,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.esmp.api.Storage;
+import java.util.function.Predicate;
+import org.esmp.api.spi.Storage;
 import org.esmp.api.StorageFailedException;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.crypto.Ed25519Verifier;
@@ -19,6 +21,8 @@ import org.esmp.server.dispatch.CoreHandler;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.ListenerBus;
 import org.esmp.server.dispatch.Workers;
+import org.esmp.server.store.Commits;
+import org.esmp.server.store.ServerMailboxes;
 import org.esmp.server.json.FrameParser;
 import org.esmp.server.json.ServerJsonCodec;
 import org.esmp.server.mailbox.MailboxService;
@@ -43,6 +47,11 @@ public final class EsmpServer implements AutoCloseable {
   private static final int KEY_CACHE_CAPACITY = 65_536;
   /** Keys kept by the verifier of key_add proofs: a new key is checked about once, so few. */
   private static final int PROOF_KEY_CACHE_CAPACITY = 256;
+  /**
+   * The session types the server answers itself (ESMP/1 section 7): processed every time, never
+   * answered as duplicates, {@code ts} optional. Plugins declare theirs (MessageHandler.sessionTypes).
+   */
+  private static final Set<String> CORE_SESSION_TYPES = Set.of("auth", "sync", "lookup");
   /** How often the plugins directory is looked at for jars added, replaced or removed. */
   private static final Duration PLUGIN_WATCH_INTERVAL = Duration.ofSeconds(1);
 
@@ -65,10 +74,11 @@ public final class EsmpServer implements AutoCloseable {
     this.listeners = new ListenerBus();
     this.workers = new Workers(config.verifyThreads());
     this.maintenance = Executors.newSingleThreadScheduledExecutor(daemonThreads("esmp-maintenance"));
-    MailboxService mailboxes = new MailboxService(this::storage, clock, workers);
+    MailboxService mailboxes = new MailboxService(this::storage, workers);
+    Commits commits = new Commits(this::storage, mailboxes::publish, clock, workers);
     // Its own small key cache: each key_add checks a key seen for the first time.
-    IdentityService identities = new IdentityService(
-        config, this::storage, new SessionRegistry(config.maxConnectionsPerAddress()), new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), clock);
+    IdentityService identities = new IdentityService(config, this::storage, commits,
+        new SessionRegistry(config.maxConnectionsPerAddress()), new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY));
     Map<String, CoreHandler> core = Map.of(
         "auth", identities::auth,
         "key_add", identities::addKey,
@@ -76,15 +86,18 @@ public final class EsmpServer implements AutoCloseable {
         "lookup", identities::lookup,
         "sync", mailboxes::sync);
     try {
-      this.plugins = new PluginHost(config, data.pluginCopies(), core.keySet(), mailboxes, new ServerJsonCodec());
+      this.plugins = new PluginHost(config, data.pluginCopies(), core.keySet(), commits,
+          new ServerMailboxes(commits, mailboxes), new ServerJsonCodec());
     } catch (RuntimeException e) {
       data.close();
       throw e;
     }
     try {
       plugins.start();
-      this.dispatcher = new Dispatcher(config, plugins, core, listeners, clock);
-      FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()), new Ed25519Verifier(KEY_CACHE_CAPACITY));
+      Predicate<String> sessionTypes = type -> CORE_SESSION_TYPES.contains(type) || plugins.registry().isSessionType(type);
+      this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, listeners, clock);
+      FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()),
+          new Ed25519Verifier(KEY_CACHE_CAPACITY), sessionTypes);
       this.net = new NettyServer(config, verifier, dispatcher, workers);
     } catch (Exception | Error e) {
       stopParts();

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.Test;
 class RequiredTsIT extends SharedServerTest {
 
   private static final String MISSING_TS =
-      "missing field 'ts' (required on every type but auth, sync, lookup, history and group_info)";
+      "missing field 'ts' (required on every type but the session types, such as auth, sync and lookup)";
 
   private static TestUser user(String name) throws Exception {
     return TestUser.register(server.port(), name);

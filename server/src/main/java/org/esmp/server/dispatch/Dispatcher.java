@@ -4,21 +4,21 @@ import java.time.Clock;
 import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
+import java.util.function.Predicate;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import org.esmp.api.Address;
 import org.esmp.api.Delivery;
+import org.esmp.api.DuplicateException;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.MessageId;
 import org.esmp.api.RejectedException;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
-import org.esmp.api.Session;
 import org.esmp.api.SignedMessage;
-import org.esmp.api.Storage;
+import org.esmp.api.spi.Storage;
 import org.esmp.api.StorageFailedException;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonString;
@@ -30,6 +30,8 @@ import org.esmp.server.plugin.PluginCalls;
 import org.esmp.server.plugin.PluginHost;
 import org.esmp.server.plugin.PluginRegistry;
 import org.esmp.server.session.ConnectionSession;
+import org.esmp.server.store.Commits;
+import org.esmp.server.store.IncomingRequest;
 import org.esmp.server.verify.FrameVerifier;
 import org.esmp.server.verify.Verdict;
 import org.slf4j.Logger;
@@ -50,14 +52,14 @@ public final class Dispatcher {
 
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
-  /** Processed every time, never answered as duplicates (ESMP/1 section 2.2). */
-  public static final Set<String> SESSION_TYPES = FrameVerifier.SESSION_TYPES;
-
   private final ServerConfig config;
   private final PluginHost plugins;
   private final Map<String, CoreHandler> core;
   private final ListenerBus listeners;
   private final Clock clock;
+  /** Session types: processed every time, never answered as duplicates (ESMP/1 section 2.2). */
+  private final Predicate<String> sessionTypes;
+  private final Commits commits;
   /** Failures answered {@code internal} are logged at most once per second each. */
   private final LogLimiter failures = new LogLimiter(log);
   /** Set when the server stops: failures of messages still in flight are expected then. */
@@ -70,10 +72,16 @@ public final class Dispatcher {
    */
   private final TokenBuckets<Address> addressRates;
 
-  /** @param core the types the server answers itself, with their handlers */
-  public Dispatcher(ServerConfig config, PluginHost plugins, Map<String, CoreHandler> core, ListenerBus listeners,
-      Clock clock) {
+  /**
+   * @param core the types the server answers itself, with their handlers
+   * @param sessionTypes whether a type is a session type, the server's or a plugin's
+   * @param commits records acknowledged messages that their handler did not record
+   */
+  public Dispatcher(ServerConfig config, PluginHost plugins, Map<String, CoreHandler> core, Predicate<String> sessionTypes,
+      Commits commits, ListenerBus listeners, Clock clock) {
     this.config = config;
+    this.sessionTypes = sessionTypes;
+    this.commits = commits;
     this.plugins = plugins;
     this.core = Map.copyOf(core);
     this.listeners = listeners;
@@ -92,9 +100,12 @@ public final class Dispatcher {
     }
     SignedMessage message = ((Verdict.Verified) verdict).message();
     PluginRegistry registry = plugins.registry();
-    if (SESSION_TYPES.contains(message.type()) || registry.storage().isEmpty()) {
+    if (sessionTypes.test(message.type()) || registry.storage().isEmpty()) {
       return process(message, session, receivedAt, registry);
     }
+    // The fast path of dedupe: one copy at a time on this server, and a resend of an accepted
+    // message answered from its record. The storage's insert-if-absent of the record decides
+    // between copies on other paths (see DuplicateException).
     Storage storage = registry.storage().get().extension();
     CompletableFuture<Reply> mine = new CompletableFuture<>();
     CompletableFuture<Reply> first = inFlight.putIfAbsent(message.id(), mine);
@@ -139,10 +150,10 @@ public final class Dispatcher {
   private Dispatched process(SignedMessage message, ConnectionSession session, long receivedAt,
       PluginRegistry registry) {
     Dispatched dispatched;
-    Request request = null;
+    IncomingRequest request = null;
     try {
       Optional<Address> sender = checkSender(message, registry);
-      request = new IncomingRequest(message, sender, session, receivedAt);
+      request = new IncomingRequest(message, sender, session, receivedAt, deduplicated(message, registry));
       long wait = sender.isPresent() ? addressRates.take(sender.get(), 1) : 0;
       dispatched = wait > 0
           ? Dispatched.now(CompletableFuture.completedFuture(Reply.rateLimited(wait,
@@ -151,8 +162,8 @@ public final class Dispatcher {
     } catch (RuntimeException | LinkageError e) {
       dispatched = Dispatched.now(CompletableFuture.failedFuture(e));
     }
-    Request answered = request;
-    CompletionStage<Reply> reply = dispatched.reply().handle((r, failure) -> {
+    IncomingRequest answered = request;
+    CompletionStage<Reply> reply = dispatched.reply().thenCompose(r -> recorded(answered, r)).handle((r, failure) -> {
       Reply outcome = failure == null ? checked(message, r, registry) : failureReply(message, failure, registry);
       if (answered != null) {
         listeners.publish(registry.listeners(), answered, outcome);
@@ -160,6 +171,26 @@ public final class Dispatcher {
       return outcome;
     });
     return new Dispatched(dispatched.handed(), reply);
+  }
+
+  /**
+   * Whether an acknowledged {@code message} is recorded as accepted: every type but the session
+   * types and the ephemeral content types, of which nothing is stored.
+   */
+  private boolean deduplicated(SignedMessage message, PluginRegistry registry) {
+    return !sessionTypes.test(message.type())
+        && !(registry.types().get(message.type()) instanceof PluginRegistry.Content content && content.ephemeral());
+  }
+
+  /**
+   * {@code reply}, once {@code request} is recorded as accepted when it is to be and its handler did
+   * not record it (the handler committed nothing, or not through the request).
+   */
+  private CompletionStage<Reply> recorded(IncomingRequest request, Reply reply) {
+    if (request == null || reply == null || !reply.isAck() || !request.deduplicated() || request.recorded()) {
+      return CompletableFuture.completedFuture(reply);
+    }
+    return commits.record(request, reply).thenApply(v -> reply);
   }
 
   /**
@@ -282,6 +313,10 @@ public final class Dispatcher {
     if (cause instanceof RejectedException rejected) {
       return Reply.error(rejected.code(), rejected.getMessage() == null ? "refused" : rejected.getMessage());
     }
+    if (cause instanceof DuplicateException duplicate) {
+      // Accepted meanwhile on another path: answered as a resend is (ESMP/1 section 2.2).
+      return asDuplicate(Reply.ack(duplicate.answer()));
+    }
     StorageFailedException storageFailed = storageFailure(cause);
     if (stopping) {
       failures.log(false, "stopping", "Messages answered 'internal' while the server stops (" + cause + ")", null);
@@ -310,8 +345,4 @@ public final class Dispatcher {
     }
     return null;
   }
-
-  /** A verified message with where it arrived. */
-  private record IncomingRequest(SignedMessage message, Optional<Address> sender, Session session, long receivedAt)
-      implements Request {}
 }

@@ -1,12 +1,9 @@
 package org.esmp.server.mailbox;
 
-import java.time.Clock;
 import java.util.Collection;
-import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -14,13 +11,11 @@ import java.util.function.Supplier;
 import org.esmp.api.Address;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.MailboxEntry;
-import org.esmp.api.Mailboxes;
 import org.esmp.api.RejectedException;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
 import org.esmp.api.SignedMessage;
-import org.esmp.api.Storage;
-import org.esmp.api.StorageChange;
+import org.esmp.api.spi.Storage;
 import org.esmp.api.json.JsonNumber;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.session.ConnectionSession;
@@ -28,50 +23,27 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Mailboxes (ESMP/1 section 4): durable delivery into them, {@code sync}, and live push to every
- * connection that synced an address.
+ * Mailboxes (ESMP/1 section 4): {@code sync}, and live push to every connection that synced an
+ * address, of what {@link org.esmp.server.store.Commits} committed and of ephemeral messages.
  */
-public final class MailboxService implements Mailboxes {
+public final class MailboxService {
 
   private static final Logger log = LoggerFactory.getLogger(MailboxService.class);
 
   private final Supplier<Storage> storage;
-  private final Clock clock;
   private final Executor workers;
   private final Map<Address, Set<Subscription>> subscriptions = new ConcurrentHashMap<>();
 
   /** @param workers where backlog pages are read (never an event loop) */
-  public MailboxService(Supplier<Storage> storage, Clock clock, Executor workers) {
+  public MailboxService(Supplier<Storage> storage, Executor workers) {
     this.storage = storage;
-    this.clock = clock;
     this.workers = workers;
   }
 
-  @Override
-  public CompletionStage<Reply> deliver(Request request, Collection<Address> recipients, Reply ack) {
-    SignedMessage message = request.message();
-    Address from = request.sender().orElseThrow(() -> new IllegalArgumentException("no sender address"));
-    MailboxEntry entry = MailboxEntry.direct(message.id(), from, request.receivedAt(), message.fields());
-    List<Address> to = List.copyOf(recipients);
-    StorageChange.Builder change = StorageChange.builder().accept(message.id(), clock.millis(), ack.fields());
-    for (Address recipient : to) {
-      change.append(recipient, entry);
-    }
-    return commit(change.build()).thenApply(cursors -> ack);
-  }
-
-  @Override
-  public CompletionStage<List<Long>> commit(StorageChange change) {
-    return storage.get().commit(change).thenApply(cursors -> {
-      List<StorageChange.Append> appends = change.appends();
-      for (int i = 0; i < appends.size(); i++) {
-        publish(appends.get(i).address(), appends.get(i).entry().withCursor(cursors.get(i)));
-      }
-      return cursors;
-    });
-  }
-
-  @Override
+  /**
+   * Pushes the message of {@code request} to the recipients' connected, synced sessions without
+   * storing it (for ephemeral types), with {@code "cursor":null}.
+   */
   public void deliverLive(Request request, Collection<Address> recipients) {
     SignedMessage message = request.message();
     Address from = request.sender().orElseThrow(() -> new IllegalArgumentException("no sender address"));

@@ -5,7 +5,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
-import org.esmp.api.Storage;
+import org.esmp.api.spi.Storage;
 import org.esmp.server.session.ConnectionSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

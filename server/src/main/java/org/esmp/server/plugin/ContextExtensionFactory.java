@@ -7,24 +7,28 @@ import org.pf4j.ExtensionFactory;
 import org.pf4j.PluginRuntimeException;
 
 /**
- * Creates extensions, handing a {@link ServerContext} to those whose public constructor takes one.
- * Keeps no instance: {@link PluginHost} creates each extension class once per plugin start and
- * holds it only while the plugin runs, so nothing here keeps an unloaded plugin's classes alive.
+ * Creates extensions, handing its plugin's {@link ServerContext} to those whose public constructor
+ * takes one. Keeps no instance: {@link PluginHost} creates each extension class once per plugin
+ * start and holds it only while the plugin runs, so nothing here keeps an unloaded plugin's classes
+ * alive.
  */
 final class ContextExtensionFactory implements ExtensionFactory {
 
-  private final ServerContext context;
-
-  ContextExtensionFactory(ServerContext context) {
-    this.context = context;
-  }
-
   /**
-   * @throws PluginRuntimeException when the class has no usable constructor or its constructor
-   *     failed (the cause)
+   * Not used: an extension gets the context of its plugin, so {@link PluginHost} creates each with
+   * {@link #create(Class, ServerContext)}.
    */
   @Override
   public <T> T create(Class<T> extensionClass) {
+    throw new UnsupportedOperationException("extensions are created with their plugin's context");
+  }
+
+  /**
+   * @param context the context of the extension's plugin
+   * @throws PluginRuntimeException when the class has no usable constructor or its constructor
+   *     failed (the cause)
+   */
+  <T> T create(Class<T> extensionClass, ServerContext context) {
     try {
       try {
         Constructor<T> withContext = extensionClass.getConstructor(ServerContext.class);

@@ -3,34 +3,37 @@ package org.esmp.server.plugin;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
-import java.util.function.Supplier;
+import java.util.function.Predicate;
+import org.esmp.api.Address;
 import org.esmp.api.JsonCodec;
 import org.esmp.api.Mailboxes;
 import org.esmp.api.ServerContext;
-import org.esmp.api.Storage;
+import org.esmp.api.Store;
 import org.esmp.server.config.ServerConfig;
 import org.pf4j.ExtensionPoint;
 
-/** The {@link ServerContext} handed to extensions. */
+/** The {@link ServerContext} handed to the extensions of one plugin. */
 final class CoreContext implements ServerContext {
 
   private final ServerConfig config;
-  private final Supplier<Optional<Storage>> storage;
+  private final Store store;
+  private final Predicate<Address> hasMailbox;
   private final Mailboxes mailboxes;
   private final JsonCodec json;
   private final Function<Class<?>, List<?>> extensions;
 
   /**
-   * @param storage looked up on each call: extensions are created before the registry exists
-   * @param extensions the running plugins' extensions of a type
+   * @param store the plugin's own store
+   * @param hasMailbox whether an address exists on this server, looked up on each call
+   * @param extensions the running plugins' extensions of a type, the storage left out
    */
-  CoreContext(ServerConfig config, Supplier<Optional<Storage>> storage, Mailboxes mailboxes, JsonCodec json,
+  CoreContext(ServerConfig config, Store store, Predicate<Address> hasMailbox, Mailboxes mailboxes, JsonCodec json,
       Function<Class<?>, List<?>> extensions) {
     this.config = config;
-    this.storage = storage;
+    this.store = store;
+    this.hasMailbox = hasMailbox;
     this.mailboxes = mailboxes;
     this.json = json;
     this.extensions = extensions;
@@ -78,7 +81,12 @@ final class CoreContext implements ServerContext {
   }
 
   @Override
-  public Optional<Storage> storage() {
-    return storage.get();
+  public Store store() {
+    return store;
+  }
+
+  @Override
+  public boolean hasMailbox(Address address) {
+    return config.serves(address.domain()) && hasMailbox.test(address);
   }
 }

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.esmp.api.ContentType;
 import org.esmp.api.Delivery;
@@ -23,7 +24,9 @@ import org.esmp.api.Mailboxes;
 import org.esmp.api.MessageHandler;
 import org.esmp.api.MessageListener;
 import org.esmp.api.ServerContext;
-import org.esmp.api.Storage;
+import org.esmp.api.spi.Storage;
+import org.esmp.server.store.Commits;
+import org.esmp.server.store.PluginStore;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.data.OwnerOnly;
 import org.esmp.server.verify.FrameVerifier;
@@ -72,6 +75,8 @@ public final class PluginHost implements AutoCloseable {
   private final ServerConfig config;
   private final Set<String> coreTypes;
   private final ContextExtensionFactory factory;
+  /** The context of each plugin, made for it when it starts. */
+  private final Function<String, ServerContext> contexts;
   private final Manager manager;
   private final Path copies;
   private final HashedWheelTimer timer;
@@ -114,17 +119,20 @@ public final class PluginHost implements AutoCloseable {
    *     whatever is there is deleted here, before anything is loaded, and it is created anew,
    *     readable by the server's user only
    * @param coreTypes types the server answers itself; a plugin cannot take them over
+   * @param commits the commit path behind each plugin's store
    * @param mailboxes the mailbox service offered to plugins
    * @param json the JSON codec offered to plugins
    * @throws UncheckedIOException when the directory cannot be emptied or created
    */
-  public PluginHost(ServerConfig config, Path copies, Set<String> coreTypes, Mailboxes mailboxes, JsonCodec json) {
+  public PluginHost(ServerConfig config, Path copies, Set<String> coreTypes, Commits commits, Mailboxes mailboxes,
+      JsonCodec json) {
     this.config = config;
     this.coreTypes = Set.copyOf(coreTypes);
     this.threadsPerPlugin = Math.max(2, config.verifyThreads());
-    ServerContext context = new CoreContext(config, () -> registry.storage().map(PluginRegistry.Owned::extension),
+    this.contexts = pluginId -> new CoreContext(config, new PluginStore(pluginId, this::storage, commits),
+        address -> registry.storage().map(s -> !s.extension().keysOf(address).isEmpty()).orElse(false),
         mailboxes, json, type -> registry.extensionsOf(type));
-    this.factory = new ContextExtensionFactory(context);
+    this.factory = new ContextExtensionFactory();
     this.copies = copies;
     try {
       deleteLeftovers(copies);
@@ -364,9 +372,10 @@ public final class PluginHost implements AutoCloseable {
   /** Creates each extension of a started plugin and reads what it declares; on the plugin's thread. */
   private Running create(String id, String version, Path copy, PluginCalls calls, List<Class<?>> classes) {
     List<Object> extensions = new ArrayList<>();
+    ServerContext context = contexts.apply(id);
     for (Class<?> type : classes) {
       try {
-        extensions.add(factory.create(type));
+        extensions.add(factory.create(type, context));
       } catch (RuntimeException | LinkageError e) {
         if (Storage.class.isAssignableFrom(type)) {
           throw new StorageFailure(e.getCause() != null ? e.getCause() : e);
@@ -381,8 +390,15 @@ public final class PluginHost implements AutoCloseable {
     Optional<Storage> storage = Optional.empty();
     for (Object extension : extensions) {
       if (extension instanceof MessageHandler handler) {
-        for (String type : Set.copyOf(handler.types())) {
-          declare(types, refusals, type, new PluginRegistry.Handled(id, handler, calls));
+        Set<String> declared = Set.copyOf(handler.types());
+        Set<String> session = Set.copyOf(handler.sessionTypes());
+        for (String type : declared) {
+          declare(types, refusals, type, new PluginRegistry.Handled(id, handler, session.contains(type), calls));
+        }
+        for (String type : session) {
+          if (!declared.contains(type)) {
+            refusals.add("it names '" + type + "' a session type but does not declare it");
+          }
         }
       }
       if (extension instanceof ContentType content) {

@@ -7,7 +7,7 @@ import org.esmp.api.ContentType;
 import org.esmp.api.Delivery;
 import org.esmp.api.MessageHandler;
 import org.esmp.api.MessageListener;
-import org.esmp.api.Storage;
+import org.esmp.api.spi.Storage;
 
 /**
  * The extensions of the plugins that are running, indexed for dispatch. Immutable: when the set of
@@ -39,9 +39,18 @@ public record PluginRegistry(
     extensions = List.copyOf(extensions);
   }
 
-  /** The extensions that are instances of {@code type}, in plugin load order. */
+  /**
+   * The extensions that are instances of {@code type}, in plugin load order, for
+   * {@code ServerContext.extensions}: never the storage, which is the server's alone.
+   */
   public <T> List<T> extensionsOf(Class<T> type) {
-    return extensions.stream().map(Owned::extension).filter(type::isInstance).map(type::cast).toList();
+    return extensions.stream().map(Owned::extension).filter(e -> !(e instanceof Storage))
+        .filter(type::isInstance).map(type::cast).toList();
+  }
+
+  /** Whether {@code type} is declared by a running plugin as a session type. */
+  public boolean isSessionType(String type) {
+    return types.get(type) instanceof Handled handled && handled.session();
   }
 
   /**
@@ -63,8 +72,13 @@ public record PluginRegistry(
     PluginCalls calls();
   }
 
-  /** A type handled by a {@link MessageHandler}. */
-  public record Handled(String pluginId, MessageHandler handler, PluginCalls calls) implements Declared {}
+  /**
+   * A type handled by a {@link MessageHandler}.
+   *
+   * @param session whether the handler declares it a session type
+   */
+  public record Handled(String pluginId, MessageHandler handler, boolean session, PluginCalls calls)
+      implements Declared {}
 
   /** A content type, delivered by a {@link Delivery}. */
   public record Content(String pluginId, ContentType contentType, boolean ephemeral, PluginCalls calls)

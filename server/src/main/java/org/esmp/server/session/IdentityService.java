@@ -2,7 +2,6 @@ package org.esmp.server.session;
 
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -16,20 +15,26 @@ import org.esmp.api.RejectedException;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
 import org.esmp.api.SignedMessage;
-import org.esmp.api.Storage;
-import org.esmp.api.StorageChange;
+import org.esmp.api.spi.Storage;
+import org.esmp.api.spi.StorageChange;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.crypto.Ed25519Verifier;
 import org.esmp.server.limits.TokenBuckets;
+import org.esmp.server.store.Commits;
+import org.esmp.server.store.Retries;
 
 /**
  * Identities (ESMP/1 section 4): {@code auth}, {@code key_add}, {@code key_revoke} and
  * {@code lookup}. A key belongs to at most one address; an address has one or more keys.
  *
  * <p>Changes are checked and committed one at a time (an asynchronous queue, no thread blocks), so
- * two registrations of one address, or a revoke racing an add, can never both pass their checks.
+ * two registrations of one address, or a revoke racing an add, never both pass their checks here.
+ * That queue is a fast path only: each commit also expects the address's keys to be what the
+ * checks saw, and the storage refuses to bind a key bound to another address, so a change made
+ * meanwhile by another server on the same storage fails it with a conflict, and the change is
+ * checked again on the new state.
  *
  * <p>Registrations are limited per IP and key changes per address, each per hour: past the limit
  * the change is answered {@code rate_limited}. Only changes that pass every other check count.
@@ -41,9 +46,9 @@ public final class IdentityService {
 
   private final ServerConfig config;
   private final Supplier<Storage> storage;
+  private final Commits commits;
   private final SessionRegistry sessions;
   private final Ed25519Verifier keys;
-  private final Clock clock;
   private CompletableFuture<?> changes = CompletableFuture.completedFuture(null);
   private final TokenBuckets<InetAddress> registrations;
   private final TokenBuckets<Address> keyChanges;
@@ -51,13 +56,13 @@ public final class IdentityService {
   /**
    * @param keys checks the keys {@code key_add} binds and verifies their proofs
    */
-  public IdentityService(ServerConfig config, Supplier<Storage> storage, SessionRegistry sessions,
-      Ed25519Verifier keys, Clock clock) {
+  public IdentityService(ServerConfig config, Supplier<Storage> storage, Commits commits, SessionRegistry sessions,
+      Ed25519Verifier keys) {
     this.config = config;
     this.storage = storage;
+    this.commits = commits;
     this.sessions = sessions;
     this.keys = keys;
-    this.clock = clock;
     this.registrations = TokenBuckets.ofServer(
         TokenBuckets.Rate.perHour(config.registrationsPerIpPerHour()));
     this.keyChanges = TokenBuckets.ofServer(
@@ -71,9 +76,13 @@ public final class IdentityService {
         + " key changes in the last hour, the most this server allows; retry after " + wait + " ms");
   }
 
-  /** Runs {@code change} after every change queued before it has finished. */
+  /**
+   * Runs {@code change} after every change queued before it has finished, and again (checks and
+   * all) when its commit conflicts with a change made elsewhere.
+   */
   private synchronized <T> CompletableFuture<T> serialized(Supplier<CompletionStage<T>> change) {
-    CompletableFuture<T> next = changes.handle((ignored, failure) -> null).thenCompose(ignored -> change.get());
+    CompletableFuture<T> next = changes.handle((ignored, failure) -> null)
+        .thenCompose(ignored -> Retries.onConflict(change));
     changes = next;
     return next;
   }
@@ -129,7 +138,7 @@ public final class IdentityService {
             + config.registrationsPerIpPerHour() + " addresses in the last hour, the most this server allows; retry after "
             + wait + " ms"));
       }
-      return store.commit(StorageChange.builder().bindKey(address, key).build())
+      return store.commit(StorageChange.builder().expectKeys(address, List.of()).bindKey(address, key).build())
           .thenApply(cursors -> accept(session, address, key, true));
     });
   }
@@ -172,7 +181,8 @@ public final class IdentityService {
       if (owner.isPresent() && !owner.get().equals(sender)) {
         throw new RejectedException(ErrorCode.FORBIDDEN, "key is bound to another address");
       }
-      if (owner.isEmpty() && store.keysOf(sender).size() >= config.maxKeysPerAddress()) {
+      List<Ed25519Key> current = store.keysOf(sender);
+      if (owner.isEmpty() && current.size() >= config.maxKeysPerAddress()) {
         throw new RejectedException(ErrorCode.FORBIDDEN, sender + " already has " + config.maxKeysPerAddress()
             + " keys, the most this server allows: revoke one first");
       }
@@ -181,12 +191,11 @@ public final class IdentityService {
         return CompletableFuture.completedFuture(limited);
       }
       Reply ack = Reply.ack();
-      StorageChange.Builder change = StorageChange.builder()
-          .accept(message.id(), clock.millis(), ack.fields());
+      StorageChange.Builder change = StorageChange.builder().expectKeys(sender, current);
       if (owner.isEmpty()) {
         change.bindKey(sender, key);
       }
-      return store.commit(change.build()).thenApply(cursors -> ack);
+      return commits.commitServerChange(request, change, ack).thenApply(cursors -> ack);
     });
   }
 
@@ -227,11 +236,8 @@ public final class IdentityService {
         return CompletableFuture.completedFuture(limited);
       }
       Reply ack = Reply.ack();
-      StorageChange change = StorageChange.builder()
-          .unbindKey(sender, key)
-          .accept(request.message().id(), clock.millis(), ack.fields())
-          .build();
-      return store.commit(change).thenApply(cursors -> {
+      StorageChange.Builder change = StorageChange.builder().expectKeys(sender, keys).unbindKey(sender, key);
+      return commits.commitServerChange(request, change, ack).thenApply(cursors -> {
         sessions.closeAll(key, session, request.message().id());
         return ack;
       });

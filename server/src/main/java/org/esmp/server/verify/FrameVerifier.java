@@ -5,7 +5,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
+import java.util.function.Predicate;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.ErrorCode;
@@ -27,8 +27,9 @@ import org.esmp.server.json.JsonWriter;
  * JSON and I-JSON rules, required fields and their forms, then the signature. Nothing of a frame is
  * trusted before this returns {@link Verdict.Verified}.
  *
- * <p>{@code ts} is required on every type but the {@link #SESSION_TYPES session types} (ESMP/1
- * section 2.1), decided from the type's name alone, so a type no plugin declares needs one too.
+ * <p>{@code ts} is required on every type but the session types (ESMP/1 section 2.1): the server's
+ * and those running plugins declare, decided from the type's name alone, so a type no plugin
+ * declares needs one too.
  * Since that needs the type, a missing {@code ts} is reported right after the type's form is
  * checked: a malformed type is {@code bad_field} first, a missing {@code ts} comes before the forms
  * of the other fields.
@@ -36,12 +37,6 @@ import org.esmp.server.json.JsonWriter;
  * <p>Thread-safe and free of I/O: it runs on the verification threads, many frames at once.
  */
 public final class FrameVerifier {
-
-  /**
-   * The session types (ESMP/1 section 7): {@code ts} optional, processed every time, never answered
-   * as duplicates.
-   */
-  public static final Set<String> SESSION_TYPES = Set.of("auth", "sync", "lookup", "history", "group_info");
 
   static final String SIGNATURE = "signature";
   static final String SENDER_PUBKEY = "sender_pubkey";
@@ -51,10 +46,13 @@ public final class FrameVerifier {
 
   private final FrameParser parser;
   private final Ed25519Verifier verifier;
+  private final Predicate<String> sessionTypes;
 
-  public FrameVerifier(FrameParser parser, Ed25519Verifier verifier) {
+  /** @param sessionTypes whether a type is a session type, asked for each message */
+  public FrameVerifier(FrameParser parser, Ed25519Verifier verifier, Predicate<String> sessionTypes) {
     this.parser = parser;
     this.verifier = verifier;
+    this.sessionTypes = sessionTypes;
   }
 
   /** Checks {@code frame} (one line, without its line ending). */
@@ -79,9 +77,9 @@ public final class FrameVerifier {
     }
     try {
       String type = type(message.get("type"));
-      if (!message.has("ts") && !SESSION_TYPES.contains(type)) {
+      if (!message.has("ts") && !sessionTypes.test(type)) {
         return new Verdict.Refused(id, ErrorCode.MISSING_FIELD,
-            "missing field 'ts' (required on every type but auth, sync, lookup, history and group_info)");
+            "missing field 'ts' (required on every type but the session types, such as auth, sync and lookup)");
       }
       List<Address> to = addresses("to", message.get("to"));
       List<Address> cc = message.has("cc") ? addresses("cc", message.get("cc")) : List.of();

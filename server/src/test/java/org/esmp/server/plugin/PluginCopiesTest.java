@@ -13,6 +13,7 @@ import org.esmp.api.Mailboxes;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.data.OwnerOnly;
 import org.esmp.server.json.ServerJsonCodec;
+import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -27,7 +28,7 @@ class PluginCopiesTest {
     Files.writeString(copies.resolve("1-storage-mapdb.jar"), "left by a killed server");
     Files.writeString(copies.resolve("nested/2-old.jar"), "left by an older layout");
     ServerConfig config = ServerConfig.builder().dataDir(data).pluginsDir(data.resolve("no-plugins")).build();
-    PluginHost host = new PluginHost(config, copies, Set.of("auth"), mock(Mailboxes.class), new ServerJsonCodec());
+    PluginHost host = new PluginHost(config, copies, Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec());
     try {
       assertTrue(Files.isDirectory(copies));
       try (var left = Files.list(copies)) {

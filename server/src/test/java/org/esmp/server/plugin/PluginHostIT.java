@@ -16,7 +16,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.Set;
 import org.esmp.api.Mailboxes;
-import org.esmp.api.Storage;
+import org.esmp.api.spi.Storage;
 import org.esmp.server.json.ServerJsonCodec;
 import org.esmp.server.testing.ExamplePlugins;
 import org.esmp.server.testing.TestServers;
@@ -39,7 +39,7 @@ class PluginHostIT {
 
   private PluginHost start() {
     host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), data.resolve("plugin-copies"),
-        Set.of("auth"), mock(Mailboxes.class), new ServerJsonCodec());
+        Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec());
     host.start();
     return host;
   }

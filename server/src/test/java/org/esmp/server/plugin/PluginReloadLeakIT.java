@@ -55,7 +55,7 @@ class PluginReloadLeakIT {
   void fiftyLoadUnloadCyclesLeaveNoClassLoaderReachableAndMetaspaceFlat() throws Exception {
     Path jar = ExamplePlugins.reaction(build.resolve("reaction.jar"));
     PluginHost host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), data.resolve("plugin-copies"),
-        Set.of("auth"), mock(Mailboxes.class), new ServerJsonCodec());
+        Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec());
     host.start();
     Map<Path, PluginJars.Fingerprint> settling = new HashMap<>();
     Path deployed = plugins.resolve("reaction.jar");

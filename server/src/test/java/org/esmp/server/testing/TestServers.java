@@ -4,13 +4,25 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import org.esmp.server.EsmpServer;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.store.Commits;
 
 /** Starts the real server in this JVM, with the plugin jars the build copied for the tests. */
 public final class TestServers {
 
   private TestServers() {}
+
+  /**
+   * A commit path for a plugin host that serves no messages (host tests): any commit through it
+   * fails.
+   */
+  public static Commits noCommits() {
+    return new Commits(() -> {
+      throw new IllegalStateException("this test serves no messages");
+    }, (address, entry) -> {}, Clock.systemUTC(), Runnable::run);
+  }
 
   /** The directory holding the plugin jars (bundled plugins and test plugins), loaded by PF4J. */
   public static Path pluginsDir() {

@@ -12,7 +12,6 @@ import org.esmp.api.Reply;
 import org.esmp.api.Request;
 import org.esmp.api.ServerContext;
 import org.esmp.api.SignedMessage;
-import org.esmp.api.Storage;
 import org.esmp.api.json.JsonObject;
 import org.pf4j.Extension;
 
@@ -49,11 +48,9 @@ public class DirectDelivery implements Delivery {
       throw new RejectedException(ErrorCode.TOO_MANY_RECIPIENTS,
           recipients.size() + " distinct recipients; at most " + context.maxRecipients());
     }
-    Storage storage = context.storage().orElseThrow(() -> new IllegalStateException("no storage plugin installed"));
-    Set<String> domains = context.domains();
     Set<Address> accepted = new LinkedHashSet<>();
     for (Address recipient : recipients) {
-      if (domains.contains(recipient.domain()) && !storage.keysOf(recipient).isEmpty()) {
+      if (context.hasMailbox(recipient)) {
         accepted.add(recipient);
       }
     }

@@ -8,6 +8,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -15,7 +16,6 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.LongSupplier;
 import org.esmp.api.Address;
 import org.esmp.api.Delivery;
 import org.esmp.api.ErrorCode;
@@ -26,8 +26,10 @@ import org.esmp.api.Reply;
 import org.esmp.api.Request;
 import org.esmp.api.ServerContext;
 import org.esmp.api.SignedMessage;
-import org.esmp.api.Storage;
-import org.esmp.api.StorageChange;
+import org.esmp.api.ConflictException;
+import org.esmp.api.Store;
+import org.esmp.api.Stored;
+import org.esmp.api.Writes;
 import org.esmp.api.group.GroupChange;
 import org.esmp.api.group.GroupLedger;
 import org.esmp.api.group.GroupRule;
@@ -53,6 +55,13 @@ import org.pf4j.Extension;
  * run concurrently. The first append of an idle group runs on the caller's thread; one that waited
  * runs on this plugin's small pool, never on the storage's commit thread. Every method is
  * thread-safe and never blocks.
+ *
+ * <p><b>Several writers.</b> That queue is a fast path within this instance only. What keeps
+ * {@code seq} gapless and unique when several instances append to one group (two servers on one
+ * storage, in cluster mode) is the commit's condition: the entry of the new {@code seq} must not
+ * exist yet (insert-if-absent). An append that loses the race fails with
+ * {@link ConflictException}; it then reads the group's state from the storage, runs its rule again
+ * on it, and commits under the next {@code seq}, up to {@value #MAX_ATTEMPTS} times.
  *
  * <p><b>State.</b> Group states live in the storage (space {@value ThreadRecords#GROUPS}), thread
  * entries beside them (space {@value ThreadRecords#THREAD}); both are written in the same atomic
@@ -81,12 +90,14 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
   static final int MAX_HISTORY_BYTES = 4 * 1024 * 1024;
   /** Thread entries read from the storage at a time for {@code history}. */
   private static final int HISTORY_CHUNK = 64;
+  /** Attempts of one append that keeps losing races to other writers of its group. */
+  static final int MAX_ATTEMPTS = 1000;
   /** Bytes of group states kept in memory (estimated: see {@link #estimatedBytes}). */
   static final long DEFAULT_CACHE_BYTES = 32L << 20;
 
   private final ServerContext context;
-  private final LongSupplier clock;
   private final KeyedQueue queue;
+  private final Executor executor;
   private final long cacheBytes;
   /** The estimated bytes of the states in {@link #cache}; guarded by {@code cache}'s writers' lock. */
   private long cachedBytes; // guarded by cacheLock
@@ -95,18 +106,17 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
   private final Map<String, GroupState> cache = new ConcurrentHashMap<>();
 
   public GroupThreads(ServerContext context) {
-    this(context, System::currentTimeMillis, defaultExecutor(), DEFAULT_CACHE_BYTES);
+    this(context, defaultExecutor(), DEFAULT_CACHE_BYTES);
   }
 
   /**
-   * @param clock the time recorded as a message's acceptance
    * @param executor where an append that waited for its group's previous one runs
    * @param cacheBytes how many bytes of group states to keep in memory, estimated
    */
-  GroupThreads(ServerContext context, LongSupplier clock, Executor executor, long cacheBytes) {
+  GroupThreads(ServerContext context, Executor executor, long cacheBytes) {
     this.context = context;
-    this.clock = clock;
     this.queue = new KeyedQueue(executor);
+    this.executor = executor;
     this.cacheBytes = cacheBytes;
   }
 
@@ -132,7 +142,12 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     if (cached != null) {
       return Optional.of(cached);
     }
-    return storage().get(ThreadRecords.GROUPS, groupId).map(stored -> ThreadRecords.readState(context.json(), stored));
+    return stored(groupId);
+  }
+
+  /** The state of {@code groupId} as committed in the storage. */
+  private Optional<GroupState> stored(String groupId) {
+    return store().get(ThreadRecords.GROUPS, groupId).map(stored -> ThreadRecords.readState(context.json(), stored));
   }
 
   @Override
@@ -146,7 +161,28 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
 
   /** One append, in its group's turn: nothing else appends to this group until the stage completes. */
   private CompletionStage<Reply> appendInTurn(String groupId, Request request, GroupRule rule) {
-    Optional<GroupState> current = group(groupId);
+    return attempt(groupId, request, rule, group(groupId), 1);
+  }
+
+  /**
+   * One attempt of an append on {@code current}; after a conflict, the next attempt runs on this
+   * plugin's pool with the state read from the storage.
+   */
+  private CompletionStage<Reply> attempt(String groupId, Request request, GroupRule rule,
+      Optional<GroupState> current, int attempt) {
+    return commit(groupId, request, rule, current).handle((reply, failure) -> {
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+      if (cause instanceof ConflictException && attempt < MAX_ATTEMPTS) {
+        forget(groupId);
+        return CompletableFuture.supplyAsync(() -> stored(groupId), executor)
+            .thenCompose(fresh -> attempt(groupId, request, rule, fresh, attempt + 1));
+      }
+      return failure == null ? CompletableFuture.completedFuture(reply) : CompletableFuture.<Reply>failedFuture(cause);
+    }).thenCompose(next -> next);
+  }
+
+  /** Applies {@code rule} to {@code current} and commits the entry under the next seq, if still free. */
+  private CompletionStage<Reply> commit(String groupId, Request request, GroupRule rule, Optional<GroupState> current) {
     GroupChange change = rule.apply(current);
     GroupState proposed = change.after();
     if (!proposed.groupId().equals(groupId)) {
@@ -160,21 +196,31 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     SignedMessage message = request.message();
     MailboxEntry entry = new MailboxEntry(0, message.id(), sender(request), request.receivedAt(), message.fields(),
         Optional.of(groupId), OptionalLong.of(seq));
-    JsonObject ackFields = JsonObject.builder().put("seq", seq).build();
-    StorageChange.Builder writes = StorageChange.builder()
-        .accept(message.id(), clock.getAsLong(), ackFields)
-        .put(ThreadRecords.THREAD, ThreadRecords.threadKey(groupId, seq),
-            context.json().write(ThreadRecords.entry(entry)))
+    Reply ack = Reply.ack(JsonObject.builder().put("seq", seq).build());
+    String threadKey = ThreadRecords.threadKey(groupId, seq);
+    Writes.Builder writes = Writes.builder()
+        .expectAbsent(ThreadRecords.THREAD, threadKey) // the seq is still free: no other writer took it
+        .put(ThreadRecords.THREAD, threadKey, context.json().write(ThreadRecords.entry(entry)))
         .put(ThreadRecords.GROUPS, groupId, ThreadRecords.writeState(context.json(), after));
     for (Address recipient : new LinkedHashSet<>(change.recipients())) {
-      if (isLocalAddress(recipient)) {
+      if (context.hasMailbox(recipient)) {
         writes.append(recipient, entry);
       }
     }
-    return context.mailboxes().commit(writes.build()).thenApply(cursors -> {
+    return store().commit(request, writes.build(), ack).thenApply(cursors -> {
       remember(after);
-      return Reply.ack(ackFields);
+      return ack;
     });
+  }
+
+  /** Drops the cached state of {@code groupId}: another writer changed the group. */
+  private void forget(String groupId) {
+    synchronized (cacheLock) {
+      GroupState previous = cache.remove(groupId);
+      if (previous != null) {
+        cachedBytes -= estimatedBytes(previous);
+      }
+    }
   }
 
   /** How many groups have an append running or queued; for tests. */
@@ -243,7 +289,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
       String groupId = request.message().groupId().orElseThrow(
           () -> new RejectedException(ErrorCode.BAD_FIELD, "group_id is required"));
       GroupState state = memberOf(group(groupId), sender);
-      List<Address> local = state.members().stream().filter(this::isLocalAddress).toList();
+      List<Address> local = state.members().stream().filter(context::hasMailbox).toList();
       context.mailboxes().deliverLive(request, local);
       return CompletableFuture.completedFuture(Reply.ack());
     }
@@ -257,6 +303,12 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
 
   @Override
   public Set<String> types() {
+    return Set.of("history", "group_info");
+  }
+
+  /** Both are queries: processed every time, {@code ts} optional (ESMP/1 section 7). */
+  @Override
+  public Set<String> sessionTypes() {
     return Set.of("history", "group_info");
   }
 
@@ -284,7 +336,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     // Seqs are gapless 1..lastSeq, so each window of keys is known exactly and is read in key
     // order: storages need not iterate backwards (MapDB's reverse iteration proved unreliable).
     long newest = before.isPresent() ? Math.min(before.getAsLong() - 1, state.lastSeq()) : state.lastSeq();
-    Storage storage = storage();
+    Store store = store();
     JsonArray.Builder entries = JsonArray.builder();
     int taken = 0;
     long bytes = 0;
@@ -293,7 +345,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     windows:
     while (next >= 1 && taken < limit) {
       long low = Math.max(1, next - Math.min(limit - taken, HISTORY_CHUNK) + 1);
-      List<Storage.Stored> window = storage.scan(ThreadRecords.THREAD, ThreadRecords.threadKey(groupId, low),
+      List<Stored> window = store.scan(ThreadRecords.THREAD, ThreadRecords.threadKey(groupId, low),
           ThreadRecords.threadKey(groupId, next + 1), (int) (next - low + 1));
       for (int i = window.size() - 1; i >= 0; i--) {
         byte[] value = window.get(i).value();
@@ -369,12 +421,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     return request.sender().orElseThrow(() -> new IllegalStateException("a group message without a sender address"));
   }
 
-  /** Whether {@code address} has a mailbox here: a domain this server serves, and an address that exists. */
-  private boolean isLocalAddress(Address address) {
-    return context.domains().contains(address.domain()) && !storage().keysOf(address).isEmpty();
-  }
-
-  private Storage storage() {
-    return context.storage().orElseThrow(() -> new IllegalStateException("no storage plugin installed"));
+  private Store store() {
+    return context.store();
   }
 }

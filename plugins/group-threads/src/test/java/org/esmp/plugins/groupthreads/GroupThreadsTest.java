@@ -13,6 +13,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.Future;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -36,6 +39,9 @@ import org.esmp.api.json.JsonNumber;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
+import org.esmp.api.testkit.InMemoryStorage;
+import org.esmp.api.testkit.TestContext;
+import org.esmp.api.testkit.TestRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -50,16 +56,16 @@ class GroupThreadsTest {
   private static final String GROUP = "g-1";
 
   private final ExecutorService pool = Executors.newFixedThreadPool(4);
-  private FakeContext context;
+  private TestContext context;
   private GroupThreads threads;
 
   @BeforeEach
   void setUp() {
-    context = new FakeContext();
-    context.storage.register(ALICE, 1);
-    context.storage.register(BOB, 2);
-    context.storage.register(EVE, 3);
-    threads = new GroupThreads(context, () -> 42L, pool, GroupThreads.DEFAULT_CACHE_BYTES);
+    context = TestContext.builder("group-threads").build();
+    context.register(ALICE);
+    context.register(BOB);
+    context.register(EVE);
+    threads = new GroupThreads(context, pool, GroupThreads.DEFAULT_CACHE_BYTES);
   }
 
   @AfterEach
@@ -163,11 +169,11 @@ class GroupThreadsTest {
     TestRequest message = text(BOB, GROUP, 1).build();
     Reply ack = await(threads.deliver(message, false));
     assertEquals(JsonObject.builder().put("seq", 2).build(), ack.fields());
-    assertEquals(Optional.of(ack.fields()), context.storage.acceptedAnswer(message.message().id()),
+    assertEquals(Optional.of(ack.fields()), context.storage().acceptedAnswer(message.message().id()),
         "a resend must get the same ack");
     assertEquals(2, threads.group(GROUP).orElseThrow().lastSeq());
     assertEquals(List.of(ThreadRecords.threadKey(GROUP, 1), ThreadRecords.threadKey(GROUP, 2)),
-        context.storage.keys(ThreadRecords.THREAD));
+        context.storage().keys(ThreadRecords.THREAD));
   }
 
   @Test
@@ -203,13 +209,76 @@ class GroupThreadsTest {
     seqs.sort(null);
     assertEquals(range(1, writers * each, false), seqs);
     assertEquals(writers * each, threads.group(GROUP).orElseThrow().lastSeq());
-    assertEquals(writers * each, context.storage.keys(ThreadRecords.THREAD).size());
+    assertEquals(writers * each, context.storage().keys(ThreadRecords.THREAD).size());
     for (Address member : List.of(ALICE, BOB)) {
-      List<MailboxEntry> mailbox = context.storage.mailbox(member);
+      List<MailboxEntry> mailbox = context.storage().mailbox(member);
       List<Long> delivered = mailbox.stream().map(e -> e.seq().orElseThrow()).toList();
       assertEquals(range(1, writers * each, false), delivered, "cursor order is thread order for " + member);
     }
     assertEquals(0, threads.activeGroups(), "idle groups must not keep a queue");
+  }
+
+  /**
+   * Several writers of one group, each its own instance with its own queue and cache (as two
+   * servers of a cluster on one storage): their in-process ordering cannot help, only the commit's
+   * insert-if-absent of the new seq's entry. Losers fail with a conflict, re-read and retry; the
+   * thread comes out gapless, each seq taken once, every member's mailbox in thread order.
+   */
+  @Test
+  void concurrentWritersOnOneStorageLoseRacesWithAConflictAndRetryIntoAGaplessThread() throws Exception {
+    ExecutorService completer = Executors.newSingleThreadExecutor(); // commits complete later, elsewhere
+    InMemoryStorage shared = new InMemoryStorage().completingOn(completer);
+    int writers = 4;
+    int each = 40;
+    List<GroupThreads> instances = new ArrayList<>();
+    for (int w = 0; w < writers; w++) {
+      TestContext node = TestContext.builder("group-threads").storage(shared).build();
+      if (w == 0) {
+        node.register(ALICE);
+        node.register(BOB);
+      }
+      instances.add(new GroupThreads(node, pool, GroupThreads.DEFAULT_CACHE_BYTES));
+    }
+    await(instances.get(0).append(request("group_created", ALICE).group(GROUP).build(),
+        creating(GROUP, Optional.empty(), ALICE, BOB)));
+    GroupRule post = current -> {
+      GroupState state = current.orElseThrow();
+      return new GroupChange(state, state.members());
+    };
+    CyclicBarrier start = new CyclicBarrier(writers);
+    ExecutorService senders = Executors.newFixedThreadPool(writers);
+    List<CompletableFuture<Reply>> acks = new CopyOnWriteArrayList<>();
+    try {
+      List<Future<?>> sent = new ArrayList<>();
+      for (GroupThreads instance : instances) {
+        sent.add(senders.submit(() -> {
+          start.await(10, TimeUnit.SECONDS);
+          for (int i = 0; i < each; i++) {
+            acks.add(instance.append(text(ALICE, GROUP, i).build(), post).toCompletableFuture());
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : sent) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+      List<Long> seqs = new ArrayList<>();
+      for (CompletableFuture<Reply> ack : acks) {
+        seqs.add(seq(await(ack)));
+      }
+      seqs.sort(null);
+      int total = writers * each;
+      assertEquals(range(2, total + 1, false), seqs, "every seq after the creation's taken exactly once");
+      assertTrue(shared.conflicts() > 0, "the writers raced: some commits lost with a conflict");
+      assertEquals(total + 1, shared.keys(ThreadRecords.THREAD).size());
+      for (Address member : List.of(ALICE, BOB)) {
+        List<Long> delivered = shared.mailbox(member).stream().map(e -> e.seq().orElseThrow()).toList();
+        assertEquals(range(1, total + 1, false), delivered, "cursor order is thread order for " + member);
+      }
+    } finally {
+      senders.shutdownNow();
+      completer.shutdownNow();
+    }
   }
 
   @Test
@@ -219,7 +288,7 @@ class GroupThreadsTest {
     assertEquals(ErrorCode.NOT_MEMBER, code(() -> threads.append(refused, current -> {
       throw new RejectedException(ErrorCode.NOT_MEMBER, "no");
     })));
-    assertEquals(Optional.empty(), context.storage.acceptedAnswer(refused.message().id()));
+    assertEquals(Optional.empty(), context.storage().acceptedAnswer(refused.message().id()));
     assertEquals(2, seq(await(threads.deliver(text(ALICE, GROUP, 2).build(), false))));
     assertEquals(0, threads.activeGroups());
   }
@@ -227,13 +296,13 @@ class GroupThreadsTest {
   @Test
   void failedCommitLeavesNoGapAndNoState() {
     create(GROUP, ALICE, BOB);
-    context.storage.failNextCommits(1);
+    context.storage().failNextCommits(1);
     Throwable failed = failure(() -> threads.deliver(text(ALICE, GROUP, 1).build(), false));
     assertInstanceOf(IllegalStateException.class, failed, "a storage failure is not a protocol refusal");
     assertEquals(1, threads.group(GROUP).orElseThrow().lastSeq());
     assertEquals(2, seq(await(threads.deliver(text(ALICE, GROUP, 2).build(), false))));
     assertEquals(List.of(ThreadRecords.threadKey(GROUP, 1), ThreadRecords.threadKey(GROUP, 2)),
-        context.storage.keys(ThreadRecords.THREAD));
+        context.storage().keys(ThreadRecords.THREAD));
   }
 
   @Test
@@ -252,7 +321,7 @@ class GroupThreadsTest {
     GroupState after = threads.group(GROUP).orElseThrow();
     assertEquals(List.of(ALICE), after.members());
     assertEquals(2, after.lastSeq());
-    assertEquals(2, context.storage.mailbox(BOB).size(), "the removed member gets the event");
+    assertEquals(2, context.storage().mailbox(BOB).size(), "the removed member gets the event");
   }
 
   @Test
@@ -272,14 +341,14 @@ class GroupThreadsTest {
 
   @Test
   void stateSurvivesANewInstanceAndASmallCache() {
-    GroupThreads small = new GroupThreads(context, () -> 42L, pool, 600); // room for one small group
+    GroupThreads small = new GroupThreads(context, pool, 600); // room for one small group
     await(small.append(request("group_created", ALICE).group("a").build(), creating("a", Optional.of("A"), ALICE)));
     await(small.append(request("group_created", ALICE).group("b").build(), creating("b", Optional.empty(), ALICE)));
     for (int i = 0; i < 5; i++) {
       await(small.deliver(text(ALICE, "a", i).build(), false));
       await(small.deliver(text(ALICE, "b", i).build(), false));
     }
-    GroupThreads restarted = new GroupThreads(context, () -> 42L, pool, GroupThreads.DEFAULT_CACHE_BYTES);
+    GroupThreads restarted = new GroupThreads(context, pool, GroupThreads.DEFAULT_CACHE_BYTES);
     assertEquals(6, restarted.group("a").orElseThrow().lastSeq());
     assertEquals(Optional.of("A"), restarted.group("a").orElseThrow().name());
     assertEquals(7, seq(await(restarted.deliver(text(ALICE, "b", 9).build(), false))));
@@ -296,7 +365,7 @@ class GroupThreadsTest {
     long oneSmall = GroupThreads.estimatedBytes(
         creating("g0", Optional.empty(), ALICE).apply(Optional.empty()).after());
     long budget = 3 * oneSmall + oneSmall / 2;
-    GroupThreads bounded = new GroupThreads(context, () -> 42L, pool, budget);
+    GroupThreads bounded = new GroupThreads(context, pool, budget);
     for (int g = 0; g < 20; g++) {
       await(bounded.append(request("group_created", ALICE).group("g" + g).build(),
           creating("g" + g, Optional.empty(), ALICE)));
@@ -330,7 +399,7 @@ class GroupThreadsTest {
     TestRequest message = text(BOB, GROUP, 7).receivedAt(1234).build();
     assertEquals(2, seq(await(threads.deliver(message, false))));
     for (Address member : List.of(ALICE, BOB)) {
-      MailboxEntry last = context.storage.mailbox(member).get(1);
+      MailboxEntry last = context.storage().mailbox(member).get(1);
       assertEquals(message.message().id(), last.id());
       assertEquals(BOB, last.from());
       assertEquals(1234, last.receivedAt());
@@ -339,8 +408,8 @@ class GroupThreadsTest {
       assertEquals(message.message().fields(), last.message());
       assertEquals(2, last.cursor());
     }
-    assertEquals(List.of(), context.storage.mailbox(CAROL), "an address that does not exist has no mailbox");
-    assertEquals(List.of(), context.storage.mailbox(DAVE), "federation is not implemented");
+    assertEquals(List.of(), context.storage().mailbox(CAROL), "an address that does not exist has no mailbox");
+    assertEquals(List.of(), context.storage().mailbox(DAVE), "federation is not implemented");
     assertEquals(List.of(ALICE, BOB, CAROL, DAVE), threads.group(GROUP).orElseThrow().members());
   }
 
@@ -352,21 +421,21 @@ class GroupThreadsTest {
     assertEquals(ErrorCode.NO_SUCH_GROUP, code(() -> threads.deliver(text(ALICE, "nope", 1).build(), true)));
     assertEquals(ErrorCode.NOT_MEMBER, code(() -> threads.deliver(text(EVE, GROUP, 1).build(), true)));
     assertEquals(1, threads.group(GROUP).orElseThrow().lastSeq());
-    assertEquals(List.of(), context.mailboxes.live);
+    assertEquals(List.of(), context.live());
   }
 
   @Test
   void ephemeralGroupMessageGoesLiveToLocalMembersWithoutSeq() {
     create(GROUP, ALICE, BOB, CAROL, DAVE);
-    int commits = context.storage.commits();
+    long commits = context.storage().commits();
     TestRequest typing = text(BOB, GROUP, 1).build();
     Reply ack = await(threads.deliver(typing, true));
     assertTrue(ack.isAck());
     assertFalse(ack.fields().has("seq"));
-    assertEquals(1, context.mailboxes.live.size());
-    assertSame(typing, context.mailboxes.live.get(0).request());
-    assertEquals(List.of(ALICE, BOB), context.mailboxes.live.get(0).recipients());
-    assertEquals(commits, context.storage.commits(), "nothing stored");
+    assertEquals(1, context.live().size());
+    assertSame(typing, context.live().get(0).request());
+    assertEquals(List.of(ALICE, BOB), context.live().get(0).recipients());
+    assertEquals(commits, context.storage().commits(), "nothing stored");
     assertEquals(1, threads.group(GROUP).orElseThrow().lastSeq());
   }
 

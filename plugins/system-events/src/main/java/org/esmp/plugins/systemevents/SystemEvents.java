@@ -9,7 +9,6 @@ import org.esmp.api.RejectedException;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
 import org.esmp.api.ServerContext;
-import org.esmp.api.Storage;
 import org.esmp.api.group.GroupLedger;
 import org.esmp.api.group.GroupRule;
 import org.esmp.api.json.JsonValue;
@@ -66,7 +65,6 @@ public class SystemEvents implements MessageHandler {
     if (!context.domains().contains(address.domain())) {
       return false; // another server's: kept as a member, though federation is not implemented
     }
-    Storage storage = context.storage().orElseThrow(() -> new IllegalStateException("no storage plugin installed"));
-    return storage.keysOf(address).isEmpty();
+    return !context.hasMailbox(address);
   }
 }

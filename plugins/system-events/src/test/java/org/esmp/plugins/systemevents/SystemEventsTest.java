@@ -6,11 +6,8 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -18,20 +15,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.esmp.api.Address;
-import org.esmp.api.Ed25519Key;
 import org.esmp.api.ErrorCode;
-import org.esmp.api.JsonCodec;
-import org.esmp.api.MailboxEntry;
-import org.esmp.api.Mailboxes;
-import org.esmp.api.MessageId;
 import org.esmp.api.RejectedException;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
-import org.esmp.api.ServerContext;
-import org.esmp.api.Session;
-import org.esmp.api.SignedMessage;
-import org.esmp.api.Storage;
-import org.esmp.api.StorageChange;
 import org.esmp.api.group.GroupChange;
 import org.esmp.api.group.GroupLedger;
 import org.esmp.api.group.GroupRule;
@@ -39,10 +26,10 @@ import org.esmp.api.group.GroupState;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonValue;
+import org.esmp.api.testkit.TestContext;
+import org.esmp.api.testkit.TestRequest;
 import org.junit.jupiter.api.Test;
-import org.pf4j.ExtensionPoint;
 
-/** The handler's own checks, and that it hands the ledger the right rule. */
 class SystemEventsTest {
 
   private static final Address ALICE = Address.parse("alice#example.com");
@@ -51,8 +38,19 @@ class SystemEventsTest {
   private static final Address REMOTE = Address.parse("zed#other.org");
 
   private final FakeLedger ledger = new FakeLedger();
-  private final List<GroupLedger> ledgers = new ArrayList<>(List.of(ledger));
-  private final SystemEvents events = new SystemEvents(new Context());
+  private final SystemEvents events = new SystemEvents(context(ledger));
+
+  /** Serves example.com, where alice and bob exist; offers {@code ledgers}. */
+  private static TestContext context(GroupLedger... ledgers) {
+    TestContext.Builder builder = TestContext.builder("system-events");
+    for (GroupLedger l : ledgers) {
+      builder.extension(l);
+    }
+    TestContext context = builder.build();
+    context.register(ALICE);
+    context.register(BOB);
+    return context;
+  }
 
   @Test
   void declaresTheFourSystemTypes() {
@@ -61,8 +59,8 @@ class SystemEventsTest {
 
   @Test
   void withoutALedgerTheTypesAreUnsupported() {
-    ledgers.clear();
-    assertEquals(ErrorCode.UNSUPPORTED_TYPE, code(() -> events.handle(request("left", ALICE, "g", JsonObject.empty()))));
+    SystemEvents alone = new SystemEvents(context());
+    assertEquals(ErrorCode.UNSUPPORTED_TYPE, code(() -> alone.handle(request("left", ALICE, "g", JsonObject.empty()))));
   }
 
   @Test
@@ -141,30 +139,11 @@ class SystemEventsTest {
   }
 
   private static Request request(String type, Address sender, String groupId, JsonValue body) {
-    MessageId id = new MessageId("ab".repeat(32));
-    SignedMessage message = new SignedMessage(id, type, List.of(), List.of(), Optional.ofNullable(groupId), body,
-        OptionalLong.empty(), Ed25519Key.of(new byte[Ed25519Key.LENGTH]), JsonObject.builder().put("type", type).build());
-    return new Request() {
-      @Override
-      public SignedMessage message() {
-        return message;
-      }
-
-      @Override
-      public Optional<Address> sender() {
-        return Optional.of(sender);
-      }
-
-      @Override
-      public Session session() {
-        throw new UnsupportedOperationException();
-      }
-
-      @Override
-      public long receivedAt() {
-        return 0;
-      }
-    };
+    TestRequest.Builder request = TestRequest.builder(type, sender).body(body);
+    if (groupId != null) {
+      request.group(groupId);
+    }
+    return request.build();
   }
 
   /** A ledger of one group, applying rules at once. */
@@ -191,98 +170,6 @@ class SystemEventsTest {
       } catch (RejectedException e) {
         return CompletableFuture.failedFuture(e);
       }
-    }
-  }
-
-  /** Serves example.com, where alice and bob exist; offers the test's ledgers. */
-  private final class Context implements ServerContext {
-    @Override
-    public String domain() {
-      return "example.com";
-    }
-
-    @Override
-    public Set<String> domains() {
-      return Set.of("example.com");
-    }
-
-    @Override
-    public Path dataDirectory() {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Optional<Storage> storage() {
-      return Optional.of(new Directory());
-    }
-
-    @Override
-    public Mailboxes mailboxes() {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    @SuppressWarnings("unchecked")
-    public <T extends ExtensionPoint> List<T> extensions(Class<T> type) {
-      return type == GroupLedger.class ? (List<T>) List.copyOf(ledgers) : List.of();
-    }
-
-    @Override
-    public JsonCodec json() {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public int maxRecipients() {
-      return 100;
-    }
-  }
-
-  /** A storage that only knows which addresses exist. */
-  private static final class Directory implements Storage {
-    @Override
-    public List<Ed25519Key> keysOf(Address address) {
-      return address.equals(ALICE) || address.equals(BOB) ? List.of(Ed25519Key.of(new byte[32])) : List.of();
-    }
-
-    @Override
-    public Optional<Address> addressOf(Ed25519Key key) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Optional<JsonObject> acceptedAnswer(MessageId id) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public long lastCursor(Address address) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public Optional<byte[]> get(String space, String key) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public List<Stored> scan(String space, String fromKey, String toKey, int limit) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public CompletionStage<List<Long>> commit(StorageChange change) {
-      throw new UnsupportedOperationException();
-    }
-
-    @Override
-    public CompletionStage<Long> trim(long receivedBefore) {
-      throw new UnsupportedOperationException();
     }
   }
 }

@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -22,8 +23,12 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.MailboxEntry;
-import org.esmp.api.StorageChange;
+import org.esmp.api.ConflictException;
+import org.esmp.api.DuplicateException;
 import org.esmp.api.StorageFailedException;
+import org.esmp.api.Writes;
+import org.esmp.api.spi.StorageChange;
+import org.esmp.api.json.JsonObject;
 import org.esmp.plugin.storage.mapdb.CommittedView.Mailbox;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -34,6 +39,12 @@ import org.slf4j.LoggerFactory;
  * them, commits once, and then completes their futures in order. A commit costs a disk sync (of
  * the journal, see {@link JournaledVolume}), so batching is where throughput comes from. A trim
  * runs in chunks, each its own commit, between batches.
+ *
+ * <p>Each change's conditions ({@link StorageChange}) are checked just before it is applied, in
+ * queue order, against the open transaction, which holds every change committed and every change
+ * of the batch applied before it: this thread is the only writer, so nothing can come between a
+ * check and its writes. A change whose condition fails is skipped and fails with its
+ * {@link ConflictException} or {@link DuplicateException} once the batch is committed.
  *
  * <p>A batch that fails is rolled back and its futures fail; later batches are served unless the
  * storage failed for good ({@link StorageFailure}: a failed journal write, sync or checkpoint, a
@@ -275,9 +286,16 @@ final class GroupCommitter {
     Map<Long, Set<Long>> batchTimes = new HashMap<>();
     long firstNewAddressId = nextAddressId;
     List<List<Long>> cursors = new ArrayList<>(batch.size());
+    RuntimeException[] refusals = new RuntimeException[batch.size()];
     long started = System.nanoTime();
     try {
-      for (ChangeTask task : batch) {
+      for (int i = 0; i < batch.size(); i++) {
+        ChangeTask task = batch.get(i);
+        refusals[i] = refusal(task, batchKeys);
+        if (refusals[i] != null) {
+          cursors.add(null);
+          continue;
+        }
         cursors.add(apply(task, batchKeys, batchMailboxes, batchTimes));
         view.values.apply(task.change);
       }
@@ -331,8 +349,59 @@ final class GroupCommitter {
     clearPending(batch);
     committedChanges.addAndGet(batch.size());
     for (int i = 0; i < batch.size(); i++) {
-      batch.get(i).future.complete(cursors.get(i));
+      if (refusals[i] != null) {
+        batch.get(i).future.completeExceptionally(refusals[i]);
+      } else {
+        batch.get(i).future.complete(cursors.get(i));
+      }
     }
+  }
+
+  /**
+   * Why {@code task}'s change must not be applied, checked against the open transaction and the
+   * key changes of the batch so far; {@code null} when every condition holds.
+   */
+  private RuntimeException refusal(ChangeTask task, Map<Address, List<Ed25519Key>> batchKeys) {
+    StorageChange change = task.change;
+    for (Writes.Expect expect : change.writes().expectations()) {
+      if (!view.values.holds(expect)) {
+        return new ConflictException("the value of " + expect.space() + " " + expect.key() + " changed");
+      }
+    }
+    for (StorageChange.KeysExpected expected : change.expectedKeys()) {
+      if (!keysInBatch(expected.address(), batchKeys).equals(expected.keys())) {
+        return new ConflictException("the keys of " + expected.address() + " changed");
+      }
+    }
+    for (StorageChange.KeyBinding bind : change.bindKeys()) {
+      Address owner = ownerInBatch(bind.key(), batchKeys);
+      if (owner != null && !owner.equals(bind.address())
+          && !change.unbindKeys().contains(new StorageChange.KeyBinding(owner, bind.key()))) {
+        return new ConflictException("the key is bound to another address");
+      }
+    }
+    if (change.accepted().isPresent()) {
+      StorageChange.Accepted accepted = change.accepted().get();
+      byte[] bucket = store.accepted.get(Keys.idPrefix(accepted.id()));
+      if (bucket != null) {
+        Optional<JsonObject> answer = records.acceptedAnswer(bucket, Keys.idBytes(accepted.id()));
+        if (answer.isPresent()) {
+          return new DuplicateException(accepted.id(), answer.get());
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The address {@code key} is bound to after the batch so far, or null. */
+  private Address ownerInBatch(Ed25519Key key, Map<Address, List<Ed25519Key>> batchKeys) {
+    for (Map.Entry<Address, List<Ed25519Key>> e : batchKeys.entrySet()) {
+      if (e.getValue().contains(key)) {
+        return e.getKey();
+      }
+    }
+    Address committed = view.addressOf(key).orElse(null);
+    return committed != null && keysInBatch(committed, batchKeys).contains(key) ? committed : null;
   }
 
   /**
@@ -370,9 +439,9 @@ final class GroupCommitter {
       }
       batchTimes.computeIfAbsent(accepted.acceptedAt(), t -> new LinkedHashSet<>()).add(prefix);
     }
-    List<Long> cursors = new ArrayList<>(change.appends().size());
-    for (int i = 0; i < change.appends().size(); i++) {
-      Address address = change.appends().get(i).address();
+    List<Long> cursors = new ArrayList<>(change.writes().appends().size());
+    for (int i = 0; i < change.writes().appends().size(); i++) {
+      Address address = change.writes().appends().get(i).address();
       Mailbox mailbox = batchMailboxes.get(address);
       if (mailbox == null) {
         mailbox = view.mailbox(address);
@@ -603,7 +672,7 @@ final class GroupCommitter {
       for (byte[] entry : entryBytes) {
         total += entry.length; // each mailbox keeps its own copy
       }
-      for (StorageChange.Put put : change.puts()) {
+      for (Writes.Put put : change.writes().puts()) {
         total += put.value().length;
       }
       this.bytes = total;
@@ -613,17 +682,17 @@ final class GroupCommitter {
       KeyValues.check(change);
       byte[] acceptedValue =
           change.accepted().map(a -> records.accepted(a.id(), a.acceptedAt(), a.answer())).orElse(null);
-      byte[][] entryBytes = new byte[change.appends().size()][];
+      byte[][] entryBytes = new byte[change.writes().appends().size()][];
       // One message to many recipients is usually one MailboxEntry: encode it once.
       Map<MailboxEntry, byte[]> encoded = new IdentityHashMap<>();
       for (int i = 0; i < entryBytes.length; i++) {
-        entryBytes[i] = encoded.computeIfAbsent(change.appends().get(i).entry(), records::entry);
+        entryBytes[i] = encoded.computeIfAbsent(change.writes().appends().get(i).entry(), records::entry);
       }
       return new ChangeTask(change, acceptedValue, entryBytes, future);
     }
 
     int weight() {
-      return 1 + change.bindKeys().size() + change.unbindKeys().size() + change.appends().size();
+      return 1 + change.bindKeys().size() + change.unbindKeys().size() + change.writes().appends().size();
     }
   }
 

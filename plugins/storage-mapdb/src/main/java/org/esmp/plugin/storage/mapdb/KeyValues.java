@@ -1,6 +1,7 @@
 package org.esmp.plugin.storage.mapdb;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
@@ -9,11 +10,13 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
-import org.esmp.api.Storage;
-import org.esmp.api.StorageChange;
+import org.esmp.api.Stored;
+import org.esmp.api.Writes;
+import org.esmp.api.spi.Storage;
+import org.esmp.api.spi.StorageChange;
 
 /**
- * The values plugins keep ({@link StorageChange.Put}), in one B-tree keyed by
+ * The values plugins keep ({@link Writes.Put}), in one B-tree keyed by
  * {@code space + NUL + key}, so that each space is one key range in {@link String} order.
  *
  * <p>Readers see committed values only, although MapDB shows the open transaction's writes to every
@@ -56,18 +59,19 @@ final class KeyValues {
 
   /** Checks a change's spaces before it is queued, so that a bad one fails alone. */
   static void check(StorageChange change) {
-    change.puts().forEach(put -> key(put.space(), put.key()));
-    change.deletes().forEach(delete -> key(delete.space(), delete.key()));
+    change.writes().puts().forEach(put -> key(put.space(), put.key()));
+    change.writes().deletes().forEach(delete -> key(delete.space(), delete.key()));
+    change.writes().expectations().forEach(expect -> key(expect.space(), expect.key()));
   }
 
   /** Commit thread: writes a change's deletes, then its puts, into the open transaction. */
   void apply(StorageChange change) {
-    for (StorageChange.Delete delete : change.deletes()) {
+    for (Writes.Delete delete : change.writes().deletes()) {
       String key = key(delete.space(), delete.key());
       remember(key);
       map.get().remove(key);
     }
-    for (StorageChange.Put put : change.puts()) {
+    for (Writes.Put put : change.writes().puts()) {
       String key = key(put.space(), put.key());
       remember(key);
       map.get().put(key, put.value());
@@ -77,6 +81,15 @@ final class KeyValues {
   private void remember(String key) {
     // Only the first write of a key in a batch sees its committed value.
     pending.computeIfAbsent(key, k -> new Committed(map.get().get(k)));
+  }
+
+  /**
+   * Commit thread: whether {@code expect} holds in the open transaction, that is after every change
+   * committed and every change applied before it in this batch.
+   */
+  boolean holds(Writes.Expect expect) {
+    byte[] current = map.get().get(key(expect.space(), expect.key()));
+    return expect.value().isEmpty() ? current == null : current != null && Arrays.equals(current, expect.value().get());
   }
 
   /** Commit thread: the batch committed or rolled back; its values are what the map holds. */
@@ -99,7 +112,7 @@ final class KeyValues {
   }
 
   /** See {@link Storage#scan}. */
-  List<Storage.Stored> scan(String space, String fromKey, String toKey, int limit) {
+  List<Stored> scan(String space, String fromKey, String toKey, int limit) {
     String from = key(space, fromKey);
     String to = key(space, toKey);
     if (limit <= 0 || from.compareTo(to) >= 0) {
@@ -109,12 +122,12 @@ final class KeyValues {
       long before = rollbacks.get();
       // Forward only: MapDB 3.1.0's reverse iteration failed its own assertion on a healthy tree.
       NavigableMap<String, byte[]> range = map.get().subMap(from, true, to, false);
-      List<Storage.Stored> found = new ArrayList<>(Math.min(limit, 256));
+      List<Stored> found = new ArrayList<>(Math.min(limit, 256));
       for (Map.Entry<String, byte[]> entry : range.entrySet()) {
         Committed committed = pending.get(entry.getKey());
         byte[] value = committed != null ? committed.value() : entry.getValue();
         if (value != null) {
-          found.add(new Storage.Stored(entry.getKey().substring(space.length() + 1), value.clone()));
+          found.add(new Stored(entry.getKey().substring(space.length() + 1), value.clone()));
           if (found.size() == limit) {
             break;
           }
@@ -125,7 +138,7 @@ final class KeyValues {
         String key = entry.getKey();
         if (entry.getValue().value() != null && key.compareTo(from) >= 0 && key.compareTo(to) < 0
             && !map.get().containsKey(key)) {
-          found.add(new Storage.Stored(key.substring(space.length() + 1), entry.getValue().value().clone()));
+          found.add(new Stored(key.substring(space.length() + 1), entry.getValue().value().clone()));
         }
       }
       if (rollbacks.get() != before) {

@@ -15,9 +15,10 @@ import org.esmp.api.Ed25519Key;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.MessageId;
 import org.esmp.api.ServerContext;
-import org.esmp.api.Storage;
-import org.esmp.api.StorageChange;
 import org.esmp.api.StorageFailedException;
+import org.esmp.api.Stored;
+import org.esmp.api.spi.Storage;
+import org.esmp.api.spi.StorageChange;
 import org.esmp.api.json.JsonObject;
 import org.pf4j.Extension;
 
@@ -184,9 +185,12 @@ public final class MapDbStorage implements Storage {
   /**
    * {@inheritDoc}
    *
-   * <p>Fails with {@link org.esmp.api.StorageFailedException} once the storage failed for good; a
-   * change too large for one journal record fails alone, and the others of its batch are
-   * committed.
+   * <p>Conditions are checked on the commit thread, in queue order, against the open transaction:
+   * every change committed and every change applied before this one in its batch. A change whose
+   * condition fails is not applied and fails once its batch is committed; the others of its batch
+   * are committed. Fails with {@link org.esmp.api.StorageFailedException} once the storage failed
+   * for good; a change too large for one journal record fails alone, and the others of its batch
+   * are committed.
    */
   @Override
   public CompletionStage<List<Long>> commit(StorageChange change) {

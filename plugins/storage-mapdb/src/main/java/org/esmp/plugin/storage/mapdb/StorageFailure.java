@@ -11,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * committer. The first failure wins and is kept; later ones are only added to it as suppressed.
  *
  * <p>It is not logged at ERROR here: the server logs the one line (see
- * {@link org.esmp.api.Storage#failure()}); the stack trace goes to DEBUG. Thread-safe.
+ * {@link org.esmp.api.spi.Storage#failure()}); the stack trace goes to DEBUG. Thread-safe.
  */
 final class StorageFailure {
 

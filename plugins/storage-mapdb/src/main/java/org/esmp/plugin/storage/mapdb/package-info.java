@@ -1,5 +1,5 @@
 /**
- * The {@code storage-mapdb} plugin: the server's {@link org.esmp.api.Storage} on one MapDB file,
+ * The {@code storage-mapdb} plugin: the server's {@link org.esmp.api.spi.Storage} on one MapDB file,
  * transactional on an mmap volume, written by one group-commit thread. Everything but
  * {@link org.esmp.plugin.storage.mapdb.MapDbStorage} is internal to the plugin.
  */

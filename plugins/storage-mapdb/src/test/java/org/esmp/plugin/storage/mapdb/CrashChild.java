@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.concurrent.Semaphore;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
-import org.esmp.api.StorageChange;
+import org.esmp.api.spi.StorageChange;
 
 /**
  * The process {@link CrashTest} kills: opens the storage in {@code args[0]} and commits changes
@@ -33,7 +33,7 @@ public final class CrashChild {
       out.println("opening"); // CrashTest kills some runs between this and "ready": in a first start
       out.flush();
     }
-    MapDbStorage storage = new MapDbStorage(new TestContext(data));
+    MapDbStorage storage = new MapDbStorage(StorageContexts.of(data));
     synchronized (out) {
       out.println("ready");
       out.flush();
@@ -75,7 +75,7 @@ public final class CrashChild {
                 }
                 StringBuilder line = new StringBuilder("ack ").append(name);
                 for (int a = 0; a < cursors.size(); a++) {
-                  line.append(' ').append(built.appends().get(a).address()).append('=').append(cursors.get(a));
+                  line.append(' ').append(built.writes().appends().get(a).address()).append('=').append(cursors.get(a));
                 }
                 if (!built.bindKeys().isEmpty()) {
                   line.append(" key ").append(registered);

@@ -22,7 +22,7 @@ import java.util.concurrent.TimeUnit;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.MessageId;
-import org.esmp.api.StorageChange;
+import org.esmp.api.spi.StorageChange;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -105,7 +105,7 @@ class CrashTest {
         assertTrue(child.waitFor(30, TimeUnit.SECONDS));
       }
       if (round > 0) {
-        MapDbStorage storage = new MapDbStorage(new TestContext(fresh));
+        MapDbStorage storage = new MapDbStorage(StorageContexts.of(fresh));
         try {
           Address to = CrashChild.RECIPIENTS.get(0);
           long last = storage.lastCursor(to); // 0, unless the kill came after "ready" and commits
@@ -185,7 +185,7 @@ class CrashTest {
   }
 
   private void verify(List<Ack> acked) {
-    MapDbStorage storage = new MapDbStorage(new TestContext(data));
+    MapDbStorage storage = new MapDbStorage(StorageContexts.of(data));
     try {
       Map<Address, Map<MessageId, MailboxEntry>> byAddress = new HashMap<>();
       for (Address address : CrashChild.RECIPIENTS) {

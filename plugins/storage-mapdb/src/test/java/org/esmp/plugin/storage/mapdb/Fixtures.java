@@ -8,7 +8,7 @@ import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.MessageId;
-import org.esmp.api.StorageChange;
+import org.esmp.api.spi.StorageChange;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 

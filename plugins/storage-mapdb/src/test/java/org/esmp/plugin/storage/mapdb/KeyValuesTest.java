@@ -9,8 +9,9 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
-import org.esmp.api.Storage;
-import org.esmp.api.StorageChange;
+import org.esmp.api.Stored;
+import org.esmp.api.spi.Storage;
+import org.esmp.api.spi.StorageChange;
 import org.junit.jupiter.api.Test;
 
 /** Committed-only reads of plugin values, on a plain sorted map standing in for the B-tree. */
@@ -24,8 +25,8 @@ class KeyValuesTest {
     return text.getBytes(StandardCharsets.UTF_8);
   }
 
-  private static List<String> keys(List<Storage.Stored> stored) {
-    return stored.stream().map(Storage.Stored::key).toList();
+  private static List<String> keys(List<Stored> stored) {
+    return stored.stream().map(Stored::key).toList();
   }
 
   private void commit(StorageChange change) {

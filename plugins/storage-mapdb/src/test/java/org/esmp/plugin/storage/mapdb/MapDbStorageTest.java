@@ -1,5 +1,6 @@
 package org.esmp.plugin.storage.mapdb;
 
+import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.esmp.plugin.storage.mapdb.Fixtures.ack;
 import static org.esmp.plugin.storage.mapdb.Fixtures.address;
 import static org.esmp.plugin.storage.mapdb.Fixtures.delivery;
@@ -9,6 +10,7 @@ import static org.esmp.plugin.storage.mapdb.Fixtures.key;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -22,13 +24,21 @@ import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
 import org.esmp.api.Address;
+import org.esmp.api.ConflictException;
+import org.esmp.api.DuplicateException;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.MessageId;
-import org.esmp.api.Storage;
-import org.esmp.api.StorageChange;
+import org.esmp.api.Stored;
+import org.esmp.api.spi.Storage;
+import org.esmp.api.spi.StorageChange;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -48,7 +58,7 @@ class MapDbStorageTest {
   }
 
   private MapDbStorage open() {
-    MapDbStorage storage = new MapDbStorage(new TestContext(data));
+    MapDbStorage storage = new MapDbStorage(StorageContexts.of(data));
     opened.add(storage);
     return storage;
   }
@@ -124,7 +134,7 @@ class MapDbStorageTest {
 
     MapDbStorage reopened = open();
     assertEquals(List.of("g/2", "g/3"),
-        reopened.scan("threads", "g/", "g0", 10).stream().map(Storage.Stored::key).toList());
+        reopened.scan("threads", "g/", "g0", 10).stream().map(Stored::key).toList());
     assertArrayEquals(new byte[] {9}, reopened.get("groups", "g").orElseThrow());
     assertTrue(reopened.get("threads", "g/1").isEmpty());
     assertEquals(Optional.of(ack("m1")), reopened.acceptedAnswer(id("m1")));
@@ -155,24 +165,101 @@ class MapDbStorageTest {
     assertEquals(Optional.of(ack("second")), storage.acceptedAnswer(second));
     assertEquals(Optional.of(ack("third")), storage.acceptedAnswer(third));
     assertEquals(Optional.empty(), storage.acceptedAnswer(new MessageId("0123456789abcdef" + "4".repeat(48))));
-    // Accepting an id again replaces its record, and its time.
-    commit(storage, StorageChange.builder().accept(second, 300, ack("second again")).build());
+    // Accepting an id again is refused with the first answer (insert-if-absent), nothing applied.
+    ExecutionException again = assertThrows(ExecutionException.class, () -> commit(storage,
+        StorageChange.builder().accept(second, 300, ack("second again")).append(BOB, entry("x", ALICE, 300)).build()));
+    DuplicateException duplicate = assertInstanceOf(DuplicateException.class, again.getCause());
+    assertEquals(ack("second"), duplicate.answer());
+    assertEquals(0, storage.lastCursor(BOB), "nothing of a refused change is applied");
     storage.close();
 
     MapDbStorage reopened = open();
-    assertEquals(Optional.of(ack("second again")), reopened.acceptedAnswer(second));
-    await(reopened.trim(201).toCompletableFuture());
+    assertEquals(Optional.of(ack("second")), reopened.acceptedAnswer(second));
+    await(reopened.trim(150).toCompletableFuture());
     assertEquals(Optional.empty(), reopened.acceptedAnswer(first));
-    assertEquals(Optional.empty(), reopened.acceptedAnswer(third));
-    assertEquals(Optional.of(ack("second again")), reopened.acceptedAnswer(second));
+    assertEquals(Optional.of(ack("second")), reopened.acceptedAnswer(second));
+    assertEquals(Optional.of(ack("third")), reopened.acceptedAnswer(third));
     reopened.close();
 
-    MapDbStorage again = open();
-    assertEquals(Optional.of(ack("second again")), again.acceptedAnswer(second));
-    await(again.trim(301).toCompletableFuture());
-    assertEquals(Optional.empty(), again.acceptedAnswer(second));
-    again.close();
+    MapDbStorage last = open();
+    await(last.trim(201).toCompletableFuture());
+    assertEquals(Optional.empty(), last.acceptedAnswer(second));
+    assertEquals(Optional.empty(), last.acceptedAnswer(third));
+    last.close();
     open();
+  }
+
+  /**
+   * Compare-and-set under contention: writers read a counter, commit its next value expecting the
+   * value they read, and retry when they lose. No increment is lost and none is doubled, and each
+   * value's log key (insert-if-absent) is written once: the gapless sequence a group thread needs.
+   */
+  @Test
+  void conditionalCommitsThatLoseARaceFailWithAConflictAndRetriesMakeAGaplessSequence() throws Exception {
+    MapDbStorage storage = open();
+    int writers = 8;
+    int each = 50;
+    AtomicInteger conflicts = new AtomicInteger();
+    ExecutorService pool = Executors.newFixedThreadPool(writers);
+    try {
+      List<Future<?>> done = new ArrayList<>();
+      for (int w = 0; w < writers; w++) {
+        done.add(pool.submit(() -> {
+          for (int i = 0; i < each; i++) {
+            while (true) {
+              Optional<byte[]> read = storage.get("counter", "n");
+              long n = read.map(v -> Long.parseLong(new String(v, UTF_8))).orElse(0L);
+              StorageChange.Builder change = StorageChange.builder();
+              if (read.isPresent()) {
+                change.expect("counter", "n", read.get());
+              } else {
+                change.expectAbsent("counter", "n");
+              }
+              String next = Long.toString(n + 1);
+              change.expectAbsent("log", String.format("%08d", n + 1))
+                  .put("log", String.format("%08d", n + 1), next.getBytes(UTF_8))
+                  .put("counter", "n", next.getBytes(UTF_8));
+              try {
+                commit(storage, change.build());
+                break;
+              } catch (ExecutionException e) {
+                assertInstanceOf(ConflictException.class, e.getCause());
+                conflicts.incrementAndGet();
+              }
+            }
+          }
+          return null;
+        }));
+      }
+      for (Future<?> f : done) {
+        f.get(60, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    int total = writers * each;
+    assertEquals(Optional.of(Integer.toString(total)), storage.get("counter", "n").map(v -> new String(v, UTF_8)));
+    List<String> log = storage.scan("log", "", "~", total + 10).stream().map(Stored::key).toList();
+    assertEquals(IntStream.rangeClosed(1, total).mapToObj(i -> String.format("%08d", i)).toList(), log);
+    assertTrue(conflicts.get() > 0, "the writers raced: some lost with a conflict");
+  }
+
+  @Test
+  void aChangeWhoseConditionFailsIsRefusedAloneWithAConflict() throws Exception {
+    MapDbStorage storage = open();
+    commit(storage, StorageChange.builder().bindKey(ALICE, key("a1")).build());
+    CompletableFuture<List<Long>> takesAlicesKey =
+        storage.commit(StorageChange.builder().bindKey(BOB, key("a1")).build()).toCompletableFuture();
+    CompletableFuture<List<Long>> staleKeys = storage.commit(
+        StorageChange.builder().expectKeys(ALICE, List.of()).bindKey(ALICE, key("a2")).build()).toCompletableFuture();
+    CompletableFuture<List<Long>> fine = storage.commit(
+        StorageChange.builder().expectKeys(ALICE, List.of(key("a1"))).bindKey(ALICE, key("a2"))
+            .append(BOB, entry("m", ALICE, 1)).build()).toCompletableFuture();
+    assertInstanceOf(ConflictException.class, assertThrows(ExecutionException.class, () -> await(takesAlicesKey)).getCause());
+    assertInstanceOf(ConflictException.class, assertThrows(ExecutionException.class, () -> await(staleKeys)).getCause());
+    assertEquals(List.of(1L), await(fine));
+    assertEquals(List.of(key("a1"), key("a2")), storage.keysOf(ALICE));
+    assertEquals(List.of(), storage.keysOf(BOB));
   }
 
   @Test

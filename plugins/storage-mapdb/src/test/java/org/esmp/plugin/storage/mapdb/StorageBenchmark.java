@@ -33,7 +33,7 @@ public final class StorageBenchmark {
     int seconds = args.length > 2 ? Integer.parseInt(args[2]) : 10;
     int recipients = args.length > 3 ? Integer.parseInt(args[3]) : 1000;
     Path data = Files.createTempDirectory("storage-bench");
-    MapDbStorage storage = new MapDbStorage(new TestContext(data));
+    MapDbStorage storage = new MapDbStorage(StorageContexts.of(data));
     Address from = address("sender");
 
     int sequential = 300;
@@ -119,7 +119,7 @@ public final class StorageBenchmark {
     storage.close();
     // Opening reads the whole store through (Store.verify): its cost grows with the data.
     long openStart = System.nanoTime();
-    MapDbStorage reopened = new MapDbStorage(new TestContext(data));
+    MapDbStorage reopened = new MapDbStorage(StorageContexts.of(data));
     System.out.printf(
         "reopen with the read-through check: %d ms for %d changes%n",
         (System.nanoTime() - openStart) / 1_000_000,

@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Stream;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
-import org.esmp.api.StorageChange;
+import org.esmp.api.spi.StorageChange;
 import org.esmp.api.StorageFailedException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
@@ -53,7 +53,7 @@ class StorageFailureTest {
   }
 
   private MapDbStorage open(Path dataDir, JournalOptions options) {
-    MapDbStorage storage = new MapDbStorage(new TestContext(dataDir), options);
+    MapDbStorage storage = new MapDbStorage(StorageContexts.of(dataDir), options);
     opened.add(storage);
     return storage;
   }

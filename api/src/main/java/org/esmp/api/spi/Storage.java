@@ -1,16 +1,33 @@
-package org.esmp.api;
+package org.esmp.api.spi;
 
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import org.esmp.api.Address;
+import org.esmp.api.Ed25519Key;
+import org.esmp.api.MailboxEntry;
+import org.esmp.api.MessageId;
+import org.esmp.api.ServerContext;
+import org.esmp.api.StorageFailedException;
+import org.esmp.api.Stored;
 import org.esmp.api.json.JsonObject;
 import org.pf4j.ExtensionPoint;
 
 /**
- * Where the server keeps what must survive a restart and a crash: identities, the ids of accepted
- * messages, and every address's mailbox. Exactly one storage is used: if several plugins provide
- * one, the server refuses to start. Other plugins reach it through {@link ServerContext#storage()}.
+ * The storage SPI: where the server keeps what must survive a restart and a crash: identities, the
+ * ids of accepted messages, every address's mailbox, and the plugins' values. Exactly one storage
+ * is used: if several plugins provide one, the server refuses to start. Only the server calls it:
+ * other plugins keep their values through the narrower {@link org.esmp.api.Store}, and
+ * {@link ServerContext#extensions} does not hand a storage out.
+ *
+ * <p><b>Conditions.</b> {@link #commit} checks the conditions of its change (see
+ * {@link StorageChange}) when it applies it, after every change applied before it, and fails with
+ * {@link org.esmp.api.ConflictException} or {@link org.esmp.api.DuplicateException}, applying
+ * nothing, when one does not hold. The server's correctness rests on these checks, not on locks
+ * within one process: several servers may share one storage (a cluster), each with its own
+ * in-memory fast paths. A storage on one process checks them on its single writer; a storage on
+ * a database checks them in the transaction that applies the change.
  *
  * <p><b>Durability.</b> {@link #commit} completes only once its change is durable (it survives a
  * kill of the process at any instant) and applies it atomically. Implementations commit many
@@ -58,7 +75,7 @@ public interface Storage extends ExtensionPoint {
    */
   List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit);
 
-  /** The value under {@code key} in {@code space} (see {@link StorageChange.Put}), if any. */
+  /** The value under {@code key} in {@code space} (see {@link org.esmp.api.Writes.Put}), if any. */
   Optional<byte[]> get(String space, String key);
 
   /**
@@ -68,15 +85,13 @@ public interface Storage extends ExtensionPoint {
    */
   List<Stored> scan(String space, String fromKey, String toKey, int limit);
 
-  /** A key and its value, as {@link #scan} returns them. */
-  record Stored(String key, byte[] value) {}
-
   /**
    * Applies {@code change} atomically and durably.
    *
    * @return completes once durable, with the cursor assigned to each of the change's appends, in
-   *     their order; completes exceptionally (and nothing is applied) when the change cannot be
-   *     stored
+   *     their order; completes exceptionally (and nothing is applied) when a condition does not
+   *     hold ({@link org.esmp.api.ConflictException}, {@link org.esmp.api.DuplicateException}) or
+   *     the change cannot be stored
    */
   CompletionStage<List<Long>> commit(StorageChange change);
 

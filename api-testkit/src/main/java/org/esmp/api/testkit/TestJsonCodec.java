@@ -1,4 +1,4 @@
-package org.esmp.plugins.groupthreads;
+package org.esmp.api.testkit;
 
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
@@ -12,10 +12,13 @@ import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
 
 /**
- * A small JSON codec standing in for the server's: compact output, and a parser for what it writes
- * (plus whitespace). Enough to check that what the plugin stores reads back as it was written.
+ * A JSON codec for plugin tests, standing in for the server's: compact output in member order, a
+ * strict parser for objects (duplicate names refused), and canonical output with members sorted
+ * by UTF-16 code units as RFC 8785 orders them. Numbers are written as whole numbers when they are
+ * safe integers, else with {@link Double#toString}, which differs from RFC 8785 for some
+ * fractions: test signing bytes against the server, not this. Thread-safe.
  */
-final class TestJson implements JsonCodec {
+public final class TestJsonCodec implements JsonCodec {
 
   @Override
   public byte[] write(JsonValue value) {
@@ -26,7 +29,24 @@ final class TestJson implements JsonCodec {
 
   @Override
   public byte[] canonical(JsonValue value) {
-    throw new UnsupportedOperationException("not needed by the plugin");
+    return write(sorted(value));
+  }
+
+  /** {@code value} with every object's members in RFC 8785 order. */
+  private static JsonValue sorted(JsonValue value) {
+    if (value instanceof JsonObject o) {
+      JsonObject.Builder out = JsonObject.builder();
+      new java.util.TreeMap<>(o.members()).forEach((name, member) -> out.put(name, sorted(member)));
+      return out.build();
+    }
+    if (value instanceof JsonArray a) {
+      JsonArray.Builder out = JsonArray.builder();
+      for (int i = 0; i < a.size(); i++) {
+        out.add(sorted(a.get(i)));
+      }
+      return out.build();
+    }
+    return value;
   }
 
   @Override

@@ -1,0 +1,77 @@
+package org.esmp.server.store;
+
+import java.util.Objects;
+import java.util.Optional;
+import org.esmp.api.Address;
+import org.esmp.api.Request;
+import org.esmp.api.Session;
+import org.esmp.api.SignedMessage;
+
+/**
+ * A verified message as the server hands it to a handler, with whether its type is deduplicated
+ * and whether it has been recorded as accepted yet. Only requests of this class can be committed
+ * with {@link Commits#commit(Request, org.esmp.api.Writes, org.esmp.api.Reply)}: the server
+ * decides what a message's record says, not a plugin.
+ */
+public final class IncomingRequest implements Request {
+
+  private final SignedMessage message;
+  private final Optional<Address> sender;
+  private final Session session;
+  private final long receivedAt;
+  private final boolean deduplicated;
+  /** Set once a commit recorded the message as accepted. */
+  private volatile boolean recorded;
+
+  /**
+   * @param deduplicated whether the message's type is answered as a duplicate once accepted (every
+   *     type but the session types)
+   */
+  public IncomingRequest(SignedMessage message, Optional<Address> sender, Session session, long receivedAt,
+      boolean deduplicated) {
+    this.message = Objects.requireNonNull(message, "message");
+    this.sender = Objects.requireNonNull(sender, "sender");
+    this.session = Objects.requireNonNull(session, "session");
+    this.receivedAt = receivedAt;
+    this.deduplicated = deduplicated;
+  }
+
+  @Override
+  public SignedMessage message() {
+    return message;
+  }
+
+  @Override
+  public Optional<Address> sender() {
+    return sender;
+  }
+
+  @Override
+  public Session session() {
+    return session;
+  }
+
+  @Override
+  public long receivedAt() {
+    return receivedAt;
+  }
+
+  /** Whether the type is deduplicated: an acknowledged message is recorded as accepted. */
+  public boolean deduplicated() {
+    return deduplicated;
+  }
+
+  /** Whether a commit has recorded the message as accepted. */
+  public boolean recorded() {
+    return recorded;
+  }
+
+  void markRecorded() {
+    recorded = true;
+  }
+
+  @Override
+  public String toString() {
+    return "request " + message.id() + " (" + message.type() + ")";
+  }
+}
