@@ -41,7 +41,7 @@ class JournaledVolumeTest {
     Path source = dir.resolve(from);
     Path target = dir.resolve(to);
     Files.copy(source, target);
-    for (Path journal : JournaledVolume.journalsOf(source)) {
+    for (Path journal : Journal.journalsOf(source)) {
       String name = journal.getFileName().toString();
       Files.copy(journal, dir.resolve(to + name.substring(from.length())));
     }
@@ -49,7 +49,7 @@ class JournaledVolumeTest {
   }
 
   private static Path onlyJournal(Path file) throws IOException {
-    List<Path> journals = JournaledVolume.journalsOf(file);
+    List<Path> journals = Journal.journalsOf(file);
     assertEquals(1, journals.size(), journals.toString());
     return journals.get(0);
   }
@@ -147,15 +147,15 @@ class JournaledVolumeTest {
   @Test
   void aCheckpointCutShortIsCompletedByTheJournal() throws IOException {
     JournaledVolume volume = fresh("a");
-    byte[] data = bytes(3, 3 * JournaledVolume.PAGE_SIZE);
+    byte[] data = bytes(3, 3 * PageOverlay.PAGE_SIZE);
     volume.putData(0, data, 0, data.length);
     volume.sync();
     Path copy = crashCopy("a", "b");
     // A checkpoint killed half way: the file has some pages, garbage in one, and the journal
     // still has everything.
     try (FileChannel file = FileChannel.open(copy, StandardOpenOption.WRITE)) {
-      file.write(ByteBuffer.wrap(data, 0, JournaledVolume.PAGE_SIZE), 0);
-      file.write(ByteBuffer.wrap(bytes(4, 100)), JournaledVolume.PAGE_SIZE + 50);
+      file.write(ByteBuffer.wrap(data, 0, PageOverlay.PAGE_SIZE), 0);
+      file.write(ByteBuffer.wrap(bytes(4, 100)), PageOverlay.PAGE_SIZE + 50);
     }
     JournaledVolume recovered = JournaledVolume.open(copy);
     assertArrayEquals(data, read(recovered, 0, data.length));
@@ -219,7 +219,7 @@ class JournaledVolumeTest {
     volume.sync();
     volume.putLong(8, 456);
     volume.close();
-    assertEquals(List.of(), JournaledVolume.journalsOf(dir.resolve("a")));
+    assertEquals(List.of(), Journal.journalsOf(dir.resolve("a")));
     JournaledVolume reopened = JournaledVolume.open(dir.resolve("a"));
     assertTrue(reopened.existed());
     assertEquals(123, reopened.getLong(0));
@@ -245,7 +245,7 @@ class JournaledVolumeTest {
     volume.sync();
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    volume.beforeCheckpointWrites =
+    volume.beforeCheckpointWrites(
         () -> {
           started.countDown();
           try {
@@ -253,7 +253,7 @@ class JournaledVolumeTest {
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
-        };
+        });
     volume.beginCheckpoint();
     assertTrue(started.await(10, TimeUnit.SECONDS));
     volume.putLong(0, 2); // page 0 is frozen: written into a copy
@@ -261,7 +261,7 @@ class JournaledVolumeTest {
     volume.sync();
     assertEquals(2, volume.getLong(0));
     assertEquals(1, volume.getLong(4096));
-    assertEquals(2, JournaledVolume.journalsOf(dir.resolve("a")).size());
+    assertEquals(2, Journal.journalsOf(dir.resolve("a")).size());
 
     // Killed before the checkpoint wrote anything: both generations replay, oldest first.
     JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
@@ -276,7 +276,7 @@ class JournaledVolumeTest {
 
     release.countDown();
     volume.awaitCheckpointDone();
-    assertEquals(1, JournaledVolume.journalsOf(dir.resolve("a")).size(), "the old generation is deleted");
+    assertEquals(1, Journal.journalsOf(dir.resolve("a")).size(), "the old generation is deleted");
     assertEquals(2, volume.overlayPageCount(), "the copy of page 0 and page 2 stay; page 1 left");
     assertEquals(2, volume.getLong(0));
     assertEquals(1, volume.getLong(4096));
@@ -299,7 +299,7 @@ class JournaledVolumeTest {
     volume.putLong(0, 2);
     volume.sync();
     Path copy = crashCopy("a", "b");
-    List<Path> journals = JournaledVolume.journalsOf(copy);
+    List<Path> journals = Journal.journalsOf(copy);
     Path later = journals.get(0).resolveSibling("b.journal.99");
     Files.copy(journals.get(0), later);
     try (FileChannel journal = FileChannel.open(journals.get(0), StandardOpenOption.WRITE)) {
