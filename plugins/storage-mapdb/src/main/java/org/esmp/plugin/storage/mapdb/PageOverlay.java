@@ -202,7 +202,8 @@ final class PageOverlay {
 
   /**
    * The pages written since the last commit, in the order of their first write, each with its
-   * {@link Page#dirtyChunks}: what the next journal record holds. Writer only.
+   * {@link Page#dirtyChunks}: what the next journal record holds. A view, until the next write,
+   * {@link #committed} or {@link #rollback}. Writer only.
    */
   List<Page> uncommitted() {
     return Collections.unmodifiableList(uncommitted);
