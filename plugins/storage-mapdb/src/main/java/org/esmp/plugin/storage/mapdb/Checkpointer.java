@@ -28,9 +28,10 @@ import org.slf4j.LoggerFactory;
  * <p>A failed checkpoint fails the storage for good (the old journal stays, and the next open
  * replays it): after a failed fdatasync of the file, syncing it again would prove nothing.
  *
- * <p>Threads: every method is called by the volume's writer, under the volume's lock; one
- * checkpoint at a time runs on the checkpoint thread, which touches only the frozen pages, the
- * store file's channel, the retired journal and {@link PageOverlay#release}.
+ * <p>Threads: every method but {@link #await} is called by the volume's writer, under the
+ * volume's lock; {@link #await} by any thread. One checkpoint at a time runs on the checkpoint
+ * thread, which touches only the frozen pages, the store file's channel, the retired journal and
+ * {@link PageOverlay#release}.
  */
 final class Checkpointer {
 

@@ -140,7 +140,8 @@ final class Journal {
    *       stored accepted record as a duplicate, so the message is still stored exactly once.
    * </ul>
    *
-   * <p>So no record is ever written after one that may be incomplete: what {@link JournalReplay}
+   * <p>After either failure the volume refuses every later commit ({@link StorageFailure#check}),
+   * so no record is ever written after one that may be incomplete: what {@link JournalReplay}
    * relies on to tell a torn tail from damage.
    *
    * @throws StorageFailedException if the append or the fdatasync failed: the storage failed

@@ -17,9 +17,10 @@ import org.mapdb.volume.Volume;
  * <p>A page enters the overlay on its first write, copied from the file, and leaves only after a
  * checkpoint has written its bytes into the file ({@link #release}). Each page marks the 64-byte
  * chunks written since the last commit, which {@link Journal#append} writes as the commit's record;
- * the page's first write after a commit keeps a before-image for {@link #rollback}. {@link #freeze}
- * hands the pages written since the last checkpoint to a checkpoint: a later write to a frozen page
- * goes to a copy, which the checkpoint leaves in the overlay.
+ * a page's first write after a commit keeps its before-image (none for a page new to the overlay,
+ * which a rollback removes) for {@link #rollback}. {@link #freeze} hands the pages written since
+ * the last checkpoint to a checkpoint: a later write to a frozen page goes to a copy, which the
+ * checkpoint leaves in the overlay.
  *
  * <p>Threads: the writer methods (the writes, {@link #committed}, {@link #rollback}, {@link
  * #freeze}, {@link #grow}) are called by one thread at a time (under the volume's lock), {@link
