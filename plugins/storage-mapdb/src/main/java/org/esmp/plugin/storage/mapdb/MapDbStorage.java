@@ -23,8 +23,8 @@ import org.esmp.api.json.JsonObject;
 import org.pf4j.Extension;
 
 /**
- * {@link Storage} on one MapDB file, {@code <data>/storage-mapdb/storage.db}, with write-ahead
- * transactions on an mmap volume.
+ * {@link Storage} on one MapDB file, {@code <data>/storage-mapdb/storage.db}: MapDB's plain store
+ * (no MapDB transactions) on its own redo journal, {@link JournaledVolume}.
  *
  * <p><b>Writes</b> go through one thread ({@link GroupCommitter}): every change queued while the
  * previous commit ran is applied and committed together, and the futures complete in commit order

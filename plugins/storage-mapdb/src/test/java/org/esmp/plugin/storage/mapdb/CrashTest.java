@@ -135,7 +135,7 @@ class CrashTest {
 
   private Process child(Path dir, String run, long checkpointBytes) throws Exception {
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    return new ProcessBuilder(java, "-Xmx256m", "-D" + JournaledVolume.CHECKPOINT_PROPERTY + "=" + checkpointBytes,
+    return new ProcessBuilder(java, "-Xmx256m", "-D" + Checkpointer.CHECKPOINT_PROPERTY + "=" + checkpointBytes,
             "-cp", System.getProperty("java.class.path"), CrashChild.class.getName(), dir.toString(), run)
         .redirectError(logs.resolve(run + ".err").toFile())
         .start();

@@ -20,9 +20,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The journal's promises, on real files. A "crash" here is a copy of the files as they are on disk
- * while the volume is still open (what a kill would leave: nothing is written on the way down),
- * opened as a new volume.
+ * The volume's promises as MapDB sees them, its parts together on real files: commits that survive
+ * a crash, checkpoints, a clean close, a first start. A "crash" here is a copy of the files as they
+ * are on disk while the volume is still open (what a kill would leave: nothing is written on the
+ * way down), opened as a new volume. Each part's own rules are tested with it: {@link
+ * PageOverlayTest}, {@link JournalTest}, {@link JournalReplayTest}, {@link CheckpointerTest}.
  */
 class JournaledVolumeTest {
 
@@ -41,7 +43,7 @@ class JournaledVolumeTest {
     Path source = dir.resolve(from);
     Path target = dir.resolve(to);
     Files.copy(source, target);
-    for (Path journal : JournaledVolume.journalsOf(source)) {
+    for (Path journal : Journal.journalsOf(source)) {
       String name = journal.getFileName().toString();
       Files.copy(journal, dir.resolve(to + name.substring(from.length())));
     }
@@ -49,7 +51,7 @@ class JournaledVolumeTest {
   }
 
   private static Path onlyJournal(Path file) throws IOException {
-    List<Path> journals = JournaledVolume.journalsOf(file);
+    List<Path> journals = Journal.journalsOf(file);
     assertEquals(1, journals.size(), journals.toString());
     return journals.get(0);
   }
@@ -116,46 +118,17 @@ class JournaledVolumeTest {
   }
 
   @Test
-  void aTornLastRecordIsIgnoredAndTheOnesBeforeItKept() throws IOException {
-    JournaledVolume volume = fresh("a");
-    volume.putLong(8, 1);
-    volume.sync();
-    long afterFirst = volume.journalSize();
-    volume.putLong(8, 2);
-    volume.putLong(5000, 2);
-    volume.sync();
-    Path copy = crashCopy("a", "b");
-    try (FileChannel journal = FileChannel.open(onlyJournal(copy), StandardOpenOption.WRITE)) {
-      journal.truncate(journal.size() - 3); // the second record's end never reached the disk
-    }
-    JournaledVolume recovered = JournaledVolume.open(copy);
-    assertEquals(1, recovered.getLong(8));
-    assertEquals(0, recovered.getLong(5000));
-    recovered.close();
-
-    Path flipped = crashCopy("a", "c");
-    try (FileChannel journal = FileChannel.open(onlyJournal(flipped), StandardOpenOption.WRITE)) {
-      journal.write(ByteBuffer.wrap(new byte[] {0x55}), afterFirst + 30); // a bad byte in the second
-    }
-    recovered = JournaledVolume.open(flipped);
-    assertEquals(1, recovered.getLong(8));
-    assertEquals(0, recovered.getLong(5000));
-    recovered.close();
-    volume.close();
-  }
-
-  @Test
   void aCheckpointCutShortIsCompletedByTheJournal() throws IOException {
     JournaledVolume volume = fresh("a");
-    byte[] data = bytes(3, 3 * JournaledVolume.PAGE_SIZE);
+    byte[] data = bytes(3, 3 * PageOverlay.PAGE_SIZE);
     volume.putData(0, data, 0, data.length);
     volume.sync();
     Path copy = crashCopy("a", "b");
     // A checkpoint killed half way: the file has some pages, garbage in one, and the journal
     // still has everything.
     try (FileChannel file = FileChannel.open(copy, StandardOpenOption.WRITE)) {
-      file.write(ByteBuffer.wrap(data, 0, JournaledVolume.PAGE_SIZE), 0);
-      file.write(ByteBuffer.wrap(bytes(4, 100)), JournaledVolume.PAGE_SIZE + 50);
+      file.write(ByteBuffer.wrap(data, 0, PageOverlay.PAGE_SIZE), 0);
+      file.write(ByteBuffer.wrap(bytes(4, 100)), PageOverlay.PAGE_SIZE + 50);
     }
     JournaledVolume recovered = JournaledVolume.open(copy);
     assertArrayEquals(data, read(recovered, 0, data.length));
@@ -182,44 +155,13 @@ class JournaledVolumeTest {
   }
 
   @Test
-  void rollbackRestoresEveryByteSinceTheLastSync() {
-    JournaledVolume volume = fresh("a");
-    byte[] committed = bytes(6, 6000);
-    volume.putData(0, committed, 0, committed.length);
-    volume.sync();
-    volume.putData(1000, bytes(7, 3000), 0, 3000); // pages already in the overlay
-    volume.putLong(100_000, 5); // a page new to the overlay
-    volume.clear(0, 64);
-    volume.rollback();
-    assertArrayEquals(committed, read(volume, 0, committed.length));
-    assertEquals(0, volume.getLong(100_000));
-    assertEquals(2, volume.overlayPageCount());
-    volume.sync(); // nothing to write
-    volume.close();
-  }
-
-  @Test
-  void clearingZeroesLeavesPagesOutOfTheOverlay() {
-    JournaledVolume volume = fresh("a");
-    volume.clear(0, 1 << 20);
-    assertEquals(0, volume.overlayPageCount());
-    volume.putLong(64, 7);
-    volume.sync();
-    volume.checkpoint();
-    volume.clear(0, 4096);
-    assertEquals(0, volume.getLong(64));
-    assertEquals(1, volume.overlayPageCount());
-    volume.close();
-  }
-
-  @Test
   void aCleanCloseLeavesNothingToReplayAndDropsWhatWasNotCommitted() throws IOException {
     JournaledVolume volume = fresh("a");
     volume.putLong(0, 123);
     volume.sync();
     volume.putLong(8, 456);
     volume.close();
-    assertEquals(List.of(), JournaledVolume.journalsOf(dir.resolve("a")));
+    assertEquals(List.of(), Journal.journalsOf(dir.resolve("a")));
     JournaledVolume reopened = JournaledVolume.open(dir.resolve("a"));
     assertTrue(reopened.existed());
     assertEquals(123, reopened.getLong(0));
@@ -245,7 +187,7 @@ class JournaledVolumeTest {
     volume.sync();
     CountDownLatch started = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
-    volume.beforeCheckpointWrites =
+    volume.beforeCheckpointWrites(
         () -> {
           started.countDown();
           try {
@@ -253,7 +195,7 @@ class JournaledVolumeTest {
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
           }
-        };
+        });
     volume.beginCheckpoint();
     assertTrue(started.await(10, TimeUnit.SECONDS));
     volume.putLong(0, 2); // page 0 is frozen: written into a copy
@@ -261,7 +203,7 @@ class JournaledVolumeTest {
     volume.sync();
     assertEquals(2, volume.getLong(0));
     assertEquals(1, volume.getLong(4096));
-    assertEquals(2, JournaledVolume.journalsOf(dir.resolve("a")).size());
+    assertEquals(2, Journal.journalsOf(dir.resolve("a")).size());
 
     // Killed before the checkpoint wrote anything: both generations replay, oldest first.
     JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
@@ -276,7 +218,7 @@ class JournaledVolumeTest {
 
     release.countDown();
     volume.awaitCheckpointDone();
-    assertEquals(1, JournaledVolume.journalsOf(dir.resolve("a")).size(), "the old generation is deleted");
+    assertEquals(1, Journal.journalsOf(dir.resolve("a")).size(), "the old generation is deleted");
     assertEquals(2, volume.overlayPageCount(), "the copy of page 0 and page 2 stay; page 1 left");
     assertEquals(2, volume.getLong(0));
     assertEquals(1, volume.getLong(4096));
@@ -291,117 +233,38 @@ class JournaledVolumeTest {
   }
 
   @Test
-  void aDamagedJournalBeforeALaterOneRefusesToOpen() throws IOException {
+  void deferredSyncsCommitEverythingSinceAsOneRecord() throws IOException {
     JournaledVolume volume = fresh("a");
+    volume.deferSyncs(true);
     volume.putLong(0, 1);
     volume.sync();
-    volume.checkpoint();
-    volume.putLong(0, 2);
+    volume.putLong(8192, 2);
     volume.sync();
-    Path copy = crashCopy("a", "b");
-    List<Path> journals = JournaledVolume.journalsOf(copy);
-    Path later = journals.get(0).resolveSibling("b.journal.99");
-    Files.copy(journals.get(0), later);
-    try (FileChannel journal = FileChannel.open(journals.get(0), StandardOpenOption.WRITE)) {
-      journal.truncate(journal.size() - 1);
-    }
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> JournaledVolume.open(copy));
-    assertTrue(e.getMessage().contains("damaged at byte"), e.getMessage());
-    volume.close();
-  }
-
-  /** Three committed records in one journal; returns the offsets where the second and third start. */
-  private long[] threeRecords(JournaledVolume volume) {
-    volume.putLong(8, 1);
-    volume.sync();
-    long second = volume.journalSize();
-    volume.putLong(8, 2);
-    volume.putLong(5000, 2);
-    volume.sync();
-    long third = volume.journalSize();
-    volume.putLong(8, 3);
-    volume.sync();
-    return new long[] {second, third};
-  }
-
-  @Test
-  void aDamagedRecordFollowedByAValidOneRefusesToOpenNamingFileAndOffset() throws IOException {
-    JournaledVolume volume = fresh("a");
-    long[] at = threeRecords(volume);
-    Path copy = crashCopy("a", "b");
-    Path journal = onlyJournal(copy);
-    try (FileChannel channel = FileChannel.open(journal, StandardOpenOption.WRITE)) {
-      channel.write(ByteBuffer.wrap(new byte[] {0x55}), at[0] + 30); // a bad byte in the second's body
-    }
-    IllegalStateException e = assertThrows(IllegalStateException.class, () -> JournaledVolume.open(copy));
-    assertTrue(e.getMessage().contains(journal.toString()), e.getMessage());
-    assertTrue(e.getMessage().contains("corrupt at byte " + at[0]), e.getMessage());
-    assertTrue(e.getMessage().contains("valid record follows at byte " + at[1]), e.getMessage());
-
-    // A damaged length field: the valid record after it is found all the same.
-    Path length = crashCopy("a", "c");
-    try (FileChannel channel = FileChannel.open(onlyJournal(length), StandardOpenOption.WRITE)) {
-      channel.write(ByteBuffer.allocate(4).putInt(0, 1 << 20), at[0] + 4);
-    }
-    e = assertThrows(IllegalStateException.class, () -> JournaledVolume.open(length));
-    assertTrue(e.getMessage().contains("corrupt at byte " + at[0]), e.getMessage());
-    volume.close();
-  }
-
-  @Test
-  void aTornTailOfPartOfARecordAndZerosIsDropped() throws IOException {
-    JournaledVolume volume = fresh("a");
-    long[] at = threeRecords(volume);
-    Path copy = crashCopy("a", "b");
-    try (FileChannel journal = FileChannel.open(onlyJournal(copy), StandardOpenOption.WRITE)) {
-      long size = journal.size();
-      // The third record's first half reached the disk, the rest is zeros, and more zeros follow
-      // (pages of an append that never reached the disk).
-      journal.write(ByteBuffer.allocate((int) (size - at[1]) / 2 + 8192), at[1] + (size - at[1]) / 2);
-    }
-    JournaledVolume recovered = JournaledVolume.open(copy);
-    assertEquals(2, recovered.getLong(8));
-    assertEquals(2, recovered.getLong(5000));
-    recovered.close();
-    volume.close();
-  }
-
-  @Test
-  void replayRestoresEveryByteOfScatteredWrites() throws IOException {
-    JournaledVolume volume = fresh("a");
-    byte[] expected = new byte[(int) SIZE];
-    Random random = new Random(42);
-    for (int commit = 0; commit < 200; commit++) {
-      for (int write = 0; write < 20; write++) {
-        int length = 1 + random.nextInt(random.nextBoolean() ? 16 : 9000);
-        int offset = random.nextInt(expected.length - length);
-        byte[] data = bytes(random.nextInt(), length);
-        volume.putData(offset, data, 0, length);
-        System.arraycopy(data, 0, expected, offset, length);
-      }
-      volume.sync();
-    }
-    long started = System.nanoTime();
-    JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
-    System.out.printf("replayed a %d KiB journal in %d ms%n", volume.journalSize() >> 10,
-        (System.nanoTime() - started) / 1_000_000);
-    assertArrayEquals(expected, read(recovered, 0, expected.length));
-    recovered.close();
-    volume.close();
-  }
-
-  /** A commit larger than the record buffer is written through it in pieces: one record, whole. */
-  @Test
-  void aCommitLargerThanTheRecordBufferIsOneRecordThatReplays() throws IOException {
-    JournaledVolume volume = fresh("a");
-    byte[] large = bytes(7, (int) Math.min(SIZE - 8192, 3 << 20)); // about 3 MiB of chunks
-    volume.putData(4096, large, 0, large.length);
+    assertEquals(0, volume.journalSize(), "nothing written while deferred");
+    volume.deferSyncs(false);
     volume.sync();
     long size = volume.journalSize();
-    assertTrue(size > large.length, "one record holds all of it: " + size);
+    assertEquals(Journal.RECORD_HEADER + 2 * (16 + PageOverlay.CHUNK_SIZE) + 4, size, "one record of both");
     JournaledVolume recovered = JournaledVolume.open(crashCopy("a", "b"));
-    assertArrayEquals(large, read(recovered, 4096, large.length));
+    assertTrue(recovered.existed());
+    assertEquals(1, recovered.getLong(0));
+    assertEquals(2, recovered.getLong(8192));
     recovered.close();
+    volume.close();
+  }
+
+  @Test
+  void aCommitTooLargeForOneRecordIsRefusedAndTheVolumeGoesOn() {
+    JournaledVolume volume =
+        JournaledVolume.open(dir.resolve("a"), new StorageFailure(), JournalOptions.DEFAULT.withMaxRecordBody(1024));
+    volume.ensureAvailable(SIZE);
+    volume.putData(0, bytes(8, 2 * PageOverlay.PAGE_SIZE), 0, 2 * PageOverlay.PAGE_SIZE);
+    assertThrows(RecordTooLargeException.class, volume::sync);
+    assertEquals(0, volume.journalSize());
+    volume.rollback();
+    volume.putLong(0, 1);
+    volume.sync();
+    assertTrue(volume.journalSize() > 0);
     volume.close();
   }
 }

@@ -79,7 +79,7 @@ class StorageFailureTest {
 
   private Path journal() throws Exception {
     List<Path> journals =
-        JournaledVolume.journalsOf(data.resolve(MapDbStorage.DIRECTORY).resolve(MapDbStorage.FILE_NAME));
+        Journal.journalsOf(data.resolve(MapDbStorage.DIRECTORY).resolve(MapDbStorage.FILE_NAME));
     assertEquals(1, journals.size(), journals.toString());
     return journals.get(0);
   }
