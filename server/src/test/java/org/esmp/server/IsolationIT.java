@@ -97,6 +97,24 @@ class IsolationIT {
     return frames.subList(0, frames.size() - 1).stream().map(f -> f.path("message").path("type").asText()).toList();
   }
 
+  /**
+   * What a plugin can reach through the API: its own spaces; not the storage (so not identity
+   * bindings nor accepted ids), not another plugin's spaces. The echo test plugin's {@code probe}
+   * tries each and says what happened. {@code probe} is its session type: no {@code ts} needed.
+   */
+  @Test
+  void aPluginCannotReachTheStorageNorAnotherPluginsSpaces() throws Exception {
+    JsonObject probe = JsonObject.builder().put("type", "probe").put("to", JsonArray.of()).put("body", JsonObject.empty())
+        .build();
+    JsonNode answer = alice.send(probe);
+    assertEquals("probe", answer.path("type").asText(), answer.toString());
+    assertEquals(0, answer.path("storages").asInt(), "no storage handed out by ServerContext.extensions");
+    assertEquals("refused", answer.path("foreign_read").asText(), "another plugin's space is not readable");
+    assertEquals("refused", answer.path("foreign_write").asText(), "nor writable");
+    assertEquals("kept", answer.path("own").asText(), "its own space is");
+    assertServing();
+  }
+
   @Test
   void aPluginThatFailsToLoadOrToStartIsSkipped() throws Exception {
     assertError(alice.send(message("never", JsonObject.empty(), bob.address())), "unsupported_type");

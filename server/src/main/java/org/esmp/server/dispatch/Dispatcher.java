@@ -313,7 +313,8 @@ public final class Dispatcher {
     if (cause instanceof RejectedException rejected) {
       return Reply.error(rejected.code(), rejected.getMessage() == null ? "refused" : rejected.getMessage());
     }
-    if (cause instanceof DuplicateException duplicate) {
+    DuplicateException duplicate = causeOf(cause, DuplicateException.class);
+    if (duplicate != null) {
       // Accepted meanwhile on another path: answered as a resend is (ESMP/1 section 2.2).
       return asDuplicate(Reply.ack(duplicate.answer()));
     }
@@ -338,9 +339,14 @@ public final class Dispatcher {
   }
 
   private static StorageFailedException storageFailure(Throwable failure) {
+    return causeOf(failure, StorageFailedException.class);
+  }
+
+  /** {@code failure} or its first cause of {@code type}, or null. */
+  private static <T extends Throwable> T causeOf(Throwable failure, Class<T> type) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
-      if (t instanceof StorageFailedException storageFailed) {
-        return storageFailed;
+      if (type.isInstance(t)) {
+        return type.cast(t);
       }
     }
     return null;

@@ -3,6 +3,7 @@ package org.esmp.server.store;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
@@ -96,13 +97,27 @@ public final class Commits {
     return commit(request, Writes.NONE, answer).thenApply(cursors -> null);
   }
 
+  /**
+   * Commits {@code change}; whatever the outcome, everything after the storage's answer runs on a
+   * worker, success or failure: the storage's own thread only commits and completes.
+   */
   private CompletionStage<List<Long>> commit(StorageChange change, Writes writes) {
-    return storage.get().commit(change).thenApplyAsync(cursors -> {
-      List<Writes.Append> appends = writes.appends();
-      for (int i = 0; i < appends.size(); i++) {
-        publish.accept(appends.get(i).address(), appends.get(i).entry().withCursor(cursors.get(i)));
+    CompletableFuture<List<Long>> done = new CompletableFuture<>();
+    storage.get().commit(change).whenCompleteAsync((cursors, failure) -> {
+      if (failure != null) {
+        done.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
+            ? failure.getCause() : failure);
+        return;
       }
-      return cursors;
+      try {
+        List<Writes.Append> appends = writes.appends();
+        for (int i = 0; i < appends.size(); i++) {
+          publish.accept(appends.get(i).address(), appends.get(i).entry().withCursor(cursors.get(i)));
+        }
+      } finally {
+        done.complete(cursors); // durable: a failed push closes that connection, it never fails the commit
+      }
     }, workers);
+    return done;
   }
 }
