@@ -10,9 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -25,7 +23,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.esmp.client.cli.EsmpCli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -212,28 +209,6 @@ class EsmpClientTest {
     frame.put("id", "00".repeat(32));
     assertThrows(InvalidMessageException.class, () -> Delivery.verified(frame));
     assertEquals("hi", Delivery.verified(FakeServer.deliver(1, "bob#example.com", message)).text());
-  }
-
-  @Test
-  void cliListenPrintsTheGoodDeliveryThenFailsLoudlyOnTheForgedOne() throws Exception {
-    Path identity = dir.resolve("alice.json");
-    Identity.create(identity, "alice#example.com");
-    try (FakeServer server = new FakeServer(EsmpClientTest::forgedSecondDelivery)) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int code = EsmpCli.run(new PrintWriter(out, true, UTF_8), new PrintWriter(err, true, UTF_8),
-          "--server", "127.0.0.1:" + server.port(), "--identity", identity.toString(),
-          "listen", "--count", "3", "--timeout", "10");
-      assertEquals(1, code);
-      assertEquals("bob#example.com: hello\n", out.toString(UTF_8));
-      String error = err.toString(UTF_8);
-      assertTrue(error.startsWith("esmp: refused delivery 2 from bob#example.com"), error);
-      assertTrue(error.contains("signature does not verify"), error);
-      assertEquals(1, error.lines().count(), error);
-      assertFalse(out.toString(UTF_8).contains("1000"));
-    }
-    // Past the refused entry: the server would send the same bytes again.
-    assertEquals(2, Identity.load(identity).cursor());
   }
 
   @Test
