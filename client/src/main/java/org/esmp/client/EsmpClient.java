@@ -1,26 +1,14 @@
 package org.esmp.client;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -64,11 +52,6 @@ public final class EsmpClient implements Closeable {
   /** The ESMP port. */
   public static final int DEFAULT_PORT = 5888;
 
-  static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
-
-  /** A frame longer than this is a broken server: history answers stop early at 4 MiB. */
-  private static final int MAX_INCOMING_FRAME = 32 << 20;
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
   private final String host;
@@ -156,7 +139,7 @@ public final class EsmpClient implements Closeable {
 
   /** The current connection's {@code hello} frame. */
   public ObjectNode hello() throws IOException {
-    return current().hello;
+    return current().hello();
   }
 
   // ---------------------------------------------------------------- sending
@@ -182,7 +165,7 @@ public final class EsmpClient implements Closeable {
   /** Sends an already signed message, e.g. again after a lost connection (same id). */
   public CompletableFuture<ObjectNode> send(Messages.Signed message) {
     try {
-      return current().write(message);
+      return write(current(), message);
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
@@ -218,22 +201,22 @@ public final class EsmpClient implements Closeable {
   }
 
   private boolean auth(Connection on) throws IOException {
-    ObjectNode message = newMessage("auth");
+    ObjectNode message = Frames.newMessage("auth");
     ObjectNode body = message.putObject("body");
     body.put("address", identity.address());
-    body.put("challenge", on.hello.path("challenge").asText());
-    body.put("domain", on.hello.path("domain").asText());
+    body.put("challenge", on.hello().path("challenge").asText());
+    body.put("domain", on.hello().path("domain").asText());
     message.put("ts", System.currentTimeMillis());
-    ObjectNode answer = await(on.write(Messages.sign(message, identity.key())));
+    ObjectNode answer = await(write(on, Messages.sign(message, identity.key())));
     return Ack.of(answer).frame().path("registered").asBoolean();
   }
 
   /** Sends a {@code text} message to {@code to} and {@code cc}. */
   public Ack sendText(Collection<String> to, Collection<String> cc, String text) throws IOException {
-    ObjectNode message = newMessage("text");
-    addresses(message.putArray("to"), to);
+    ObjectNode message = Frames.newMessage("text");
+    Frames.addresses(message.putArray("to"), to);
     if (!cc.isEmpty()) {
-      addresses(message.putArray("cc"), cc);
+      Frames.addresses(message.putArray("cc"), cc);
     }
     message.putObject("body").put("text", text);
     return Ack.of(call(message));
@@ -241,7 +224,7 @@ public final class EsmpClient implements Closeable {
 
   /** The public keys of {@code address}, oldest first; empty if it does not exist there. */
   public List<String> lookup(String address) throws IOException {
-    ObjectNode message = newMessage("lookup");
+    ObjectNode message = Frames.newMessage("lookup");
     message.putObject("body").put("address", Addresses.check(address));
     List<String> keys = new ArrayList<>();
     call(message).path("keys").forEach(k -> keys.add(k.asText()));
@@ -256,7 +239,7 @@ public final class EsmpClient implements Closeable {
    */
   public Ack addKey(SigningKey newKey) throws IOException {
     String proof = keyAddProof(identity.address(), identity.key().publicKeyBase64(), newKey);
-    ObjectNode message = newMessage("key_add");
+    ObjectNode message = Frames.newMessage("key_add");
     message.putObject("body").put("pubkey", newKey.publicKeyBase64()).put("proof", proof);
     return Ack.of(call(message));
   }
@@ -279,7 +262,7 @@ public final class EsmpClient implements Closeable {
    * authenticated with it; this one gets the ack first, then is closed.
    */
   public Ack revokeKey(String pubkey) throws IOException {
-    ObjectNode message = newMessage("key_revoke");
+    ObjectNode message = Frames.newMessage("key_revoke");
     message.putObject("body").put("pubkey", pubkey);
     return Ack.of(call(message));
   }
@@ -295,12 +278,12 @@ public final class EsmpClient implements Closeable {
    */
   public String createGroup(String name, Collection<String> members, boolean open) throws IOException {
     String groupId = UUID.randomUUID().toString();
-    ObjectNode message = newGroupMessage("group_created", groupId);
+    ObjectNode message = Frames.newGroupMessage("group_created", groupId);
     ObjectNode body = message.putObject("body");
     if (name != null) {
       body.put("name", name);
     }
-    addresses(body.putArray("members"), members);
+    Frames.addresses(body.putArray("members"), members);
     body.put("policy", open ? "open" : "invite");
     Ack.of(call(message));
     return groupId;
@@ -308,28 +291,28 @@ public final class EsmpClient implements Closeable {
 
   /** Adds {@code member} to the group ({@code joined}); an admin may add anyone, anyone may join an open group. */
   public Ack addMember(String groupId, String member) throws IOException {
-    ObjectNode message = newGroupMessage("joined", groupId);
+    ObjectNode message = Frames.newGroupMessage("joined", groupId);
     message.putObject("body").put("member", Addresses.check(member));
     return Ack.of(call(message));
   }
 
   /** Removes {@code member} from the group ({@code removed}; admins only). */
   public Ack removeMember(String groupId, String member) throws IOException {
-    ObjectNode message = newGroupMessage("removed", groupId);
+    ObjectNode message = Frames.newGroupMessage("removed", groupId);
     message.putObject("body").put("member", Addresses.check(member));
     return Ack.of(call(message));
   }
 
   /** Leaves the group ({@code left}). */
   public Ack leave(String groupId) throws IOException {
-    ObjectNode message = newGroupMessage("left", groupId);
+    ObjectNode message = Frames.newGroupMessage("left", groupId);
     message.putObject("body");
     return Ack.of(call(message));
   }
 
   /** Posts a {@code text} message into the group's thread. */
   public Ack post(String groupId, String text) throws IOException {
-    ObjectNode message = newGroupMessage("text", groupId);
+    ObjectNode message = Frames.newGroupMessage("text", groupId);
     message.putObject("body").put("text", text);
     return Ack.of(call(message));
   }
@@ -345,7 +328,7 @@ public final class EsmpClient implements Closeable {
    * @throws InvalidMessageException if an entry does not verify
    */
   public History history(String groupId, Long before, Integer limit) throws IOException {
-    ObjectNode message = newGroupMessage("history", groupId);
+    ObjectNode message = Frames.newGroupMessage("history", groupId);
     ObjectNode body = message.putObject("body");
     if (before != null) {
       body.put("before", before);
@@ -367,11 +350,11 @@ public final class EsmpClient implements Closeable {
 
   /** The group's name, policy, members, admins and last {@code seq} (members only). */
   public GroupInfo groupInfo(String groupId) throws IOException {
-    ObjectNode message = newGroupMessage("group_info", groupId);
+    ObjectNode message = Frames.newGroupMessage("group_info", groupId);
     message.putObject("body");
     ObjectNode answer = call(message);
     return new GroupInfo(groupId, answer.path("name").textValue(), answer.path("policy").asText(),
-        strings(answer.path("members")), strings(answer.path("admins")),
+        Frames.strings(answer.path("members")), Frames.strings(answer.path("admins")),
         answer.path("seq").asLong(), answer);
   }
 
@@ -414,12 +397,33 @@ public final class EsmpClient implements Closeable {
     synchronized (lock) {
       since = Math.max(identity.cursor(), lastHandedOut);
     }
-    ObjectNode message = newMessage("sync");
+    ObjectNode message = Frames.newMessage("sync");
     message.putObject("body").put("since", since);
     message.put("ts", System.currentTimeMillis());
-    ObjectNode answer = await(on.write(Messages.sign(message, identity.key())));
+    ObjectNode answer = await(write(on, Messages.sign(message, identity.key())));
     return answer.path("cursor").asLong();
   }
+
+  /** What this client does with what its connections' reader threads hear. */
+  private final Connection.Events events = new Connection.Events() {
+    @Override
+    public void delivered(Connection from, ObjectNode frame) {
+      deliver(from, frame);
+    }
+
+    @Override
+    public void ended(Connection which, Throwable cause) {
+      DeliveryListener l;
+      synchronized (lock) {
+        l = listener;
+      }
+      if (autoReconnect && !closed) {
+        resume(which);
+      } else if (l != null) {
+        l.onClosed(cause);
+      }
+    }
+  };
 
   /** Called on a connection's reader thread for each {@code deliver} frame. */
   private void deliver(Connection from, ObjectNode frame) {
@@ -470,7 +474,7 @@ public final class EsmpClient implements Closeable {
       if (closed) {
         throw new ConnectionClosedException("client is closed", null);
       }
-      if (connection == null || connection.dead) {
+      if (connection == null || !connection.isOpen()) {
         throw new ConnectionClosedException("not connected to " + host + ":" + port
             + (autoReconnect && listener != null ? " (reconnecting)" : ""), null);
       }
@@ -479,19 +483,12 @@ public final class EsmpClient implements Closeable {
   }
 
   private Connection open() throws IOException {
-    Socket socket = new Socket();
-    try {
-      socket.setTcpNoDelay(true);
-      socket.connect(new InetSocketAddress(host, port), (int) connectTimeout.toMillis());
-      socket.setSoTimeout((int) answerTimeout.toMillis());
-      Connection c = new Connection(socket);
-      socket.setSoTimeout(0); // after hello: the server pings idle connections, reads may wait
-      c.start();
-      return c;
-    } catch (IOException | RuntimeException e) {
-      socket.close();
-      throw e;
-    }
+    return Connection.open(host, port, connectTimeout, answerTimeout, events);
+  }
+
+  private static CompletableFuture<ObjectNode> write(Connection on, Messages.Signed message)
+      throws IOException {
+    return on.write(message.id(), Jcs.compact(message.frame()));
   }
 
   /** After a connection of a synced client is lost: reconnect, auth, sync, with backoff. */
@@ -511,7 +508,7 @@ public final class EsmpClient implements Closeable {
           resuming = false;
           now = connection;
         }
-        if (now != null && now.dead) {
+        if (now != null && !now.isOpen()) {
           resume(now); // it dropped while this thread was finishing
         }
       }
@@ -588,210 +585,12 @@ public final class EsmpClient implements Closeable {
     }
     if (c != null) {
       c.close();
-      if (Thread.currentThread() != c.reader) {
-        try {
-          c.reader.join(5000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
-  }
-
-  private static ObjectNode newMessage(String type) {
-    ObjectNode message = JSON.createObjectNode();
-    message.put("type", type);
-    message.putArray("to");
-    return message;
-  }
-
-  private static ObjectNode newGroupMessage(String type, String groupId) {
-    ObjectNode message = newMessage(type);
-    message.put("group_id", groupId);
-    return message;
-  }
-
-  private static void addresses(ArrayNode into, Collection<String> addresses) {
-    for (String a : addresses) {
-      into.add(Addresses.check(a));
-    }
-  }
-
-  private static List<String> strings(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    array.forEach(v -> out.add(v.asText()));
-    return List.copyOf(out);
-  }
-
-  /** One TCP connection: the writer side under a lock, and the reader thread. */
-  private final class Connection {
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
-    private final ObjectNode hello;
-    private final int maxFrame;
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>(); // guarded by itself
-    private final Object writing = new Object();
-    private final Thread reader;
-    private volatile boolean dead;
-
-    private record Pending(String id, CompletableFuture<ObjectNode> answer) {}
-
-    Connection(Socket socket) throws IOException {
-      this.socket = socket;
-      this.in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
-      this.out = socket.getOutputStream();
-      byte[] line = readLine();
-      if (line == null) {
-        throw new IOException(host + ":" + port + " closed the connection before hello");
-      }
-      JsonNode first = JSON.readTree(line);
-      if (!"hello".equals(first.path("type").asText())) {
-        throw new IOException(host + ":" + port + " is not an ESMP server: " + first);
-      }
-      if (!"esmp/1".equals(first.path("protocol").asText())) {
-        throw new IOException(host + ":" + port + " speaks " + first.path("protocol")
-            + ", not esmp/1");
-      }
-      this.hello = (ObjectNode) first;
-      this.maxFrame = hello.path("max_frame").asInt(65536);
-      this.reader = new Thread(this::readLoop, "esmp-reader-" + host + ":" + port);
-      reader.setDaemon(true);
-    }
-
-    void start() {
-      reader.start();
-    }
-
-    CompletableFuture<ObjectNode> write(Messages.Signed message) throws IOException {
-      byte[] bytes = Jcs.compact(message.frame());
-      if (bytes.length > maxFrame) {
-        throw new IOException("message of " + bytes.length + " bytes is over the server's "
-            + maxFrame);
-      }
-      CompletableFuture<ObjectNode> answer = new CompletableFuture<>();
-      // Writers take turns, so the order of pending answers is the order frames were written. The
-      // reader never needs this lock, only the short one on pending: a write blocked because the
-      // server stopped reading (it does while this connection's answers are unread) cannot keep
-      // the reader from taking those answers.
-      synchronized (writing) {
-        synchronized (pending) {
-          if (dead) {
-            throw new ConnectionClosedException("connection to " + host + ":" + port + " is closed", null);
-          }
-          pending.add(new Pending(message.id(), answer));
-        }
-        try {
-          out.write(bytes);
-          out.write('\n');
-          out.flush();
-        } catch (IOException e) {
-          close();
-          throw new ConnectionClosedException("connection to " + host + ":" + port + " lost", e);
-        }
-      }
-      return answer;
-    }
-
-    private void readLoop() {
-      Throwable cause = null;
       try {
-        byte[] line;
-        while (!dead && (line = readLine()) != null) {
-          if (line.length == 0) {
-            continue;
-          }
-          JsonNode frame = JSON.readTree(line);
-          if (!frame.isObject()) {
-            continue;
-          }
-          String type = frame.path("type").asText();
-          if (type.equals("deliver")) {
-            EsmpClient.this.deliver(this, (ObjectNode) frame);
-          } else if (frame.has("re")) {
-            answer((ObjectNode) frame);
-          }
-          // ping and anything else unknown: nothing to do
-        }
-      } catch (IOException | RuntimeException e) {
-        cause = e;
-      } finally {
-        close();
-        fail(cause);
-        DeliveryListener l;
-        synchronized (lock) {
-          l = listener;
-        }
-        if (autoReconnect && !closed) {
-          resume(this);
-        } else if (l != null) {
-          l.onClosed(cause);
-        }
-      }
-    }
-
-    private void answer(ObjectNode frame) {
-      JsonNode re = frame.get("re");
-      Pending match = null;
-      synchronized (pending) {
-        for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
-          Pending p = it.next();
-          // Answers come in order, so this is normally the head; a null re (bad_json) is the head.
-          if (re.isNull() || p.id.equals(re.asText())) {
-            match = p;
-            it.remove();
-            break;
-          }
-        }
-      }
-      if (match == null) {
-        return;
-      }
-      if ("error".equals(frame.path("type").asText())) {
-        match.answer.completeExceptionally(new ServerException(frame.path("code").asText(),
-            frame.path("message").asText(), re.isNull() ? null : re.asText()));
-      } else {
-        match.answer.complete(frame);
-      }
-    }
-
-    private void fail(Throwable cause) {
-      List<Pending> left;
-      synchronized (pending) {
-        left = new ArrayList<>(pending);
-        pending.clear();
-      }
-      for (Pending p : left) {
-        p.answer.completeExceptionally(new ConnectionClosedException(
-            "connection to " + host + ":" + port + " closed before the answer", cause));
-      }
-    }
-
-    /** The next line without its {@code \n} (and a {@code \r} before it), or null at the end. */
-    private byte[] readLine() throws IOException {
-      ByteArrayOutputStream line = new ByteArrayOutputStream(256);
-      int b;
-      while ((b = in.read()) != -1) {
-        if (b == '\n') {
-          byte[] bytes = line.toByteArray();
-          int n = bytes.length;
-          return n > 0 && bytes[n - 1] == '\r' ? java.util.Arrays.copyOf(bytes, n - 1) : bytes;
-        }
-        if (line.size() >= MAX_INCOMING_FRAME) {
-          throw new IOException("frame over " + MAX_INCOMING_FRAME + " bytes from " + host);
-        }
-        line.write(b);
-      }
-      return null;
-    }
-
-    void close() {
-      dead = true;
-      try {
-        socket.close();
-      } catch (IOException ignored) {
-        // closing anyway
+        c.awaitReader(Duration.ofSeconds(5));
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
     }
   }
+
 }

@@ -18,9 +18,6 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -66,48 +63,6 @@ class EsmpClientTest {
           () -> answers.get(2).get(5, TimeUnit.SECONDS));
       assertEquals("not_member", assertInstanceOf(ServerException.class, failed.getCause()).code());
       assertEquals("three", answers.get(3).get(5, TimeUnit.SECONDS).path("echo").asText());
-    }
-  }
-
-  /**
-   * A server stops reading a connection whose answers go unread (its output budget). Before, a
-   * send blocked in that write held the lock the reader needs to hand out every answer, so the
-   * reader stopped reading and both sides waited forever. Here the server, on the first frame,
-   * writes 18 MB before reading on, while the client pipelines 18 MB of its own.
-   */
-  @Test
-  void aSendBlockedBecauseTheServerStoppedReadingDoesNotStopTheReader() throws Exception {
-    String padding = "p".repeat(60_000);
-    AtomicBoolean flooded = new AtomicBoolean();
-    try (FakeServer server = new FakeServer((conn, frame) -> {
-          if (flooded.compareAndSet(false, true)) {
-            for (int i = 0; i < 300; i++) { // not reading meanwhile
-              ObjectNode unmatched = FakeServer.JSON.createObjectNode();
-              unmatched.put("type", "ack").put("re", "0".repeat(64)).put("duplicate", false).put("padding", padding);
-              conn.send(unmatched);
-            }
-          }
-          ackAll(conn, frame);
-        });
-        EsmpClient client = connect(server, alice())) {
-      ExecutorService sender = Executors.newSingleThreadExecutor();
-      try {
-        List<CompletableFuture<ObjectNode>> answers = sender.submit(() -> {
-          List<CompletableFuture<ObjectNode>> sent = new ArrayList<>();
-          for (int i = 0; i < 300; i++) {
-            ObjectNode m = FakeServer.JSON.createObjectNode();
-            m.put("type", "note");
-            m.putObject("body").put("padding", padding);
-            sent.add(client.send(m));
-          }
-          return sent;
-        }).get(20, TimeUnit.SECONDS);
-        for (CompletableFuture<ObjectNode> answer : answers) {
-          assertEquals("note", answer.get(20, TimeUnit.SECONDS).path("echo").asText());
-        }
-      } finally {
-        sender.shutdownNow();
-      }
     }
   }
 
