@@ -52,7 +52,6 @@ public final class EsmpClient implements Closeable {
   /** The ESMP port. */
   public static final int DEFAULT_PORT = 5888;
 
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
 
   private final String host;
   private final int port;
@@ -67,7 +66,6 @@ public final class EsmpClient implements Closeable {
   private boolean saveAfterListener; // guarded by lock: false for a DeliveryQueue, which saves on done()
   private long lastHandedOut; // guarded by lock: highest cursor given to the listener
   private volatile boolean closed;
-  private boolean resuming; // guarded by lock: a reconnect thread is running
 
   private EsmpClient(Builder b) {
     this.host = b.host;
@@ -418,7 +416,7 @@ public final class EsmpClient implements Closeable {
         l = listener;
       }
       if (autoReconnect && !closed) {
-        resume(which);
+        reconnector.resume(which);
       } else if (l != null) {
         l.onClosed(cause);
       }
@@ -491,73 +489,66 @@ public final class EsmpClient implements Closeable {
     return on.write(message.id(), Jcs.compact(message.frame()));
   }
 
-  /** After a connection of a synced client is lost: reconnect, auth, sync, with backoff. */
-  private void resume(Connection lost) {
-    synchronized (lock) {
-      if (closed || !autoReconnect || listener == null || connection != lost || resuming) {
-        return; // a connection that fails while resuming is the resuming thread's business
+  /** What the reconnect thread does with this client. */
+  private final Reconnector.Target<Connection> reconnectTarget = new Reconnector.Target<>() {
+    @Override
+    public boolean needsResume(Connection lost) {
+      synchronized (lock) {
+        return !closed && autoReconnect && listener != null && connection == lost;
       }
-      resuming = true;
     }
-    Thread t = new Thread(() -> {
-      try {
-        resumeLoop();
-      } finally {
-        Connection now;
-        synchronized (lock) {
-          resuming = false;
-          now = connection;
-        }
-        if (now != null && !now.isOpen()) {
-          resume(now); // it dropped while this thread was finishing
-        }
-      }
-    }, "esmp-reconnect");
-    t.setDaemon(true);
-    t.start();
-  }
 
-  private void resumeLoop() {
-    long backoff = 1000;
-    while (!closed) {
-      Connection fresh = null;
-      try {
-        Thread.sleep(backoff);
-        fresh = open();
-        synchronized (lock) {
-          if (closed) {
-            fresh.close();
-            return;
-          }
-          connection = fresh;
+    @Override
+    public void reconnect() throws IOException {
+      Connection fresh = open();
+      synchronized (lock) {
+        if (closed) {
+          fresh.close();
+          return;
         }
+        connection = fresh;
+      }
+      try {
         auth(fresh);
         sync(fresh);
-        return;
-      } catch (InterruptedException e) {
-        return;
       } catch (ServerException refused) {
-        // The server is up but will not have us (e.g. the key was revoked): retrying won't help.
-        DeliveryListener l;
-        synchronized (lock) {
-          l = listener;
-          listener = null; // so that closing this connection does not start another round
-          if (connection != null) {
-            connection.close();
-          }
-        }
-        if (l != null) {
-          l.onClosed(refused);
-        }
-        return;
+        throw refused; // refused() closes it, after forgetting the listener
       } catch (IOException e) {
-        if (fresh != null) {
-          fresh.close();
-        }
-        backoff = Math.min(backoff * 2, MAX_BACKOFF.toMillis());
+        fresh.close();
+        throw e;
       }
     }
-  }
+
+    @Override
+    public void refused(ServerException why) {
+      // The server is up but will not have us (e.g. the key was revoked): retrying won't help.
+      DeliveryListener l;
+      synchronized (lock) {
+        l = listener;
+        listener = null; // so that closing this connection does not start another round
+        if (connection != null) {
+          connection.close();
+        }
+      }
+      if (l != null) {
+        l.onClosed(why);
+      }
+    }
+
+    @Override
+    public boolean isClosed() {
+      return closed;
+    }
+
+    @Override
+    public Connection lostConnection() {
+      synchronized (lock) {
+        return connection != null && !connection.isOpen() ? connection : null;
+      }
+    }
+  };
+
+  private final Reconnector<Connection> reconnector = new Reconnector<>(reconnectTarget);
 
   private ObjectNode await(CompletableFuture<ObjectNode> answer) throws IOException {
     try {

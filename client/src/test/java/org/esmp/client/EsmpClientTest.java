@@ -210,6 +210,47 @@ class EsmpClientTest {
   }
 
   @Test
+  void aReconnectTheServerRefusesEndsTheSyncForGood() throws Exception {
+    FakeServer.Script script = (conn, frame) -> {
+      if (conn.number > 1) { // e.g. the key was revoked meanwhile
+        ObjectNode error = FakeServer.JSON.createObjectNode();
+        error.put("type", "error").put("re", FakeServer.idOf(frame)).put("code", "forbidden")
+            .put("message", "key revoked");
+        conn.send(error);
+        return;
+      }
+      conn.ack(frame);
+      if (frame.path("type").asText().equals("sync")) {
+        conn.close();
+      }
+    };
+    LinkedBlockingQueue<Throwable> closed = new LinkedBlockingQueue<>();
+    try (FakeServer server = new FakeServer(script);
+        EsmpClient client = EsmpClient.builder(alice()).server("127.0.0.1", server.port())
+            .autoReconnect(true).connect()) {
+      client.auth();
+      client.sync(new DeliveryListener() {
+        @Override
+        public void onDelivery(Delivery d) {}
+
+        @Override
+        public void onRefused(InvalidMessageException e) {}
+
+        @Override
+        public void onClosed(Throwable cause) {
+          closed.add(cause);
+        }
+      });
+      ServerException refused = assertInstanceOf(ServerException.class, closed.poll(10, TimeUnit.SECONDS));
+      assertEquals("forbidden", refused.code());
+      assertNull(closed.poll(1500, TimeUnit.MILLISECONDS), "no second round");
+      assertEquals(List.of("auth", "sync", "auth"),
+          server.received.stream().map(f -> f.path("type").asText()).toList());
+      assertThrows(ConnectionClosedException.class, client::auth);
+    }
+  }
+
+  @Test
   void failsPendingAnswersWhenTheConnectionDrops() throws Exception {
     try (FakeServer server = new FakeServer((conn, frame) -> conn.close());
         EsmpClient client = connect(server, alice())) {
