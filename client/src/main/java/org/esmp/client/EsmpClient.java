@@ -12,7 +12,6 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -66,6 +65,7 @@ public final class EsmpClient implements Closeable {
   private boolean saveAfterListener; // guarded by lock: false for a DeliveryQueue, which saves on done()
   private long lastHandedOut; // guarded by lock: highest cursor given to the listener
   private volatile boolean closed;
+  private final Groups groups = new Groups(this::call);
 
   private EsmpClient(Builder b) {
     this.host = b.host;
@@ -275,44 +275,27 @@ public final class EsmpClient implements Closeable {
    * @return the group id
    */
   public String createGroup(String name, Collection<String> members, boolean open) throws IOException {
-    String groupId = UUID.randomUUID().toString();
-    ObjectNode message = Frames.newGroupMessage("group_created", groupId);
-    ObjectNode body = message.putObject("body");
-    if (name != null) {
-      body.put("name", name);
-    }
-    Frames.addresses(body.putArray("members"), members);
-    body.put("policy", open ? "open" : "invite");
-    Ack.of(call(message));
-    return groupId;
+    return groups.create(name, members, open);
   }
 
   /** Adds {@code member} to the group ({@code joined}); an admin may add anyone, anyone may join an open group. */
   public Ack addMember(String groupId, String member) throws IOException {
-    ObjectNode message = Frames.newGroupMessage("joined", groupId);
-    message.putObject("body").put("member", Addresses.check(member));
-    return Ack.of(call(message));
+    return groups.add(groupId, member);
   }
 
   /** Removes {@code member} from the group ({@code removed}; admins only). */
   public Ack removeMember(String groupId, String member) throws IOException {
-    ObjectNode message = Frames.newGroupMessage("removed", groupId);
-    message.putObject("body").put("member", Addresses.check(member));
-    return Ack.of(call(message));
+    return groups.remove(groupId, member);
   }
 
   /** Leaves the group ({@code left}). */
   public Ack leave(String groupId) throws IOException {
-    ObjectNode message = Frames.newGroupMessage("left", groupId);
-    message.putObject("body");
-    return Ack.of(call(message));
+    return groups.leave(groupId);
   }
 
   /** Posts a {@code text} message into the group's thread. */
   public Ack post(String groupId, String text) throws IOException {
-    ObjectNode message = Frames.newGroupMessage("text", groupId);
-    message.putObject("body").put("text", text);
-    return Ack.of(call(message));
+    return groups.post(groupId, text);
   }
 
   /** A page of a group's thread, newest first; {@code more} when older entries remain. */
@@ -326,20 +309,7 @@ public final class EsmpClient implements Closeable {
    * @throws InvalidMessageException if an entry does not verify
    */
   public History history(String groupId, Long before, Integer limit) throws IOException {
-    ObjectNode message = Frames.newGroupMessage("history", groupId);
-    ObjectNode body = message.putObject("body");
-    if (before != null) {
-      body.put("before", before);
-    }
-    if (limit != null) {
-      body.put("limit", limit);
-    }
-    ObjectNode answer = call(message);
-    List<Delivery> entries = new ArrayList<>();
-    for (JsonNode entry : answer.path("entries")) {
-      entries.add(Delivery.verified(entry));
-    }
-    return new History(groupId, List.copyOf(entries), answer.path("more").asBoolean());
+    return groups.history(groupId, before, limit);
   }
 
   /** A group as {@code group_info} describes it. */
@@ -348,12 +318,7 @@ public final class EsmpClient implements Closeable {
 
   /** The group's name, policy, members, admins and last {@code seq} (members only). */
   public GroupInfo groupInfo(String groupId) throws IOException {
-    ObjectNode message = Frames.newGroupMessage("group_info", groupId);
-    message.putObject("body");
-    ObjectNode answer = call(message);
-    return new GroupInfo(groupId, answer.path("name").textValue(), answer.path("policy").asText(),
-        Frames.strings(answer.path("members")), Frames.strings(answer.path("admins")),
-        answer.path("seq").asLong(), answer);
+    return groups.info(groupId);
   }
 
   // ---------------------------------------------------------------- sync
