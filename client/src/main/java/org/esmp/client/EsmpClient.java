@@ -61,11 +61,9 @@ public final class EsmpClient implements Closeable {
 
   private final Object lock = new Object();
   private Connection connection; // guarded by lock
-  private DeliveryListener listener; // guarded by lock; set by sync
-  private boolean saveAfterListener; // guarded by lock: false for a DeliveryQueue, which saves on done()
-  private long lastHandedOut; // guarded by lock: highest cursor given to the listener
   private volatile boolean closed;
   private final Groups groups = new Groups(this::call);
+  private final Mailbox mailbox;
 
   private EsmpClient(Builder b) {
     this.host = b.host;
@@ -74,6 +72,7 @@ public final class EsmpClient implements Closeable {
     this.answerTimeout = b.answerTimeout;
     this.connectTimeout = b.connectTimeout;
     this.autoReconnect = b.autoReconnect;
+    this.mailbox = new Mailbox(identity);
   }
 
   /** Connects with the defaults (no automatic reconnect) and reads the server's {@code hello}. */
@@ -346,22 +345,13 @@ public final class EsmpClient implements Closeable {
   }
 
   private long sync(DeliveryListener listener, boolean saveAfter) throws IOException {
-    Connection on;
-    synchronized (lock) {
-      this.listener = listener;
-      this.saveAfterListener = saveAfter;
-      on = current();
-    }
-    return sync(on);
+    mailbox.listen(listener, saveAfter);
+    return sync(current());
   }
 
   private long sync(Connection on) throws IOException {
-    long since;
-    synchronized (lock) {
-      since = Math.max(identity.cursor(), lastHandedOut);
-    }
     ObjectNode message = Frames.newMessage("sync");
-    message.putObject("body").put("since", since);
+    message.putObject("body").put("since", mailbox.since());
     message.put("ts", System.currentTimeMillis());
     ObjectNode answer = await(write(on, Messages.sign(message, identity.key())));
     return answer.path("cursor").asLong();
@@ -371,15 +361,17 @@ public final class EsmpClient implements Closeable {
   private final Connection.Events events = new Connection.Events() {
     @Override
     public void delivered(Connection from, ObjectNode frame) {
-      deliver(from, frame);
+      synchronized (lock) {
+        if (from != connection) {
+          return; // an old connection's last words
+        }
+      }
+      mailbox.deliver(frame);
     }
 
     @Override
     public void ended(Connection which, Throwable cause) {
-      DeliveryListener l;
-      synchronized (lock) {
-        l = listener;
-      }
+      DeliveryListener l = mailbox.listener();
       if (autoReconnect && !closed) {
         reconnector.resume(which);
       } else if (l != null) {
@@ -387,48 +379,6 @@ public final class EsmpClient implements Closeable {
       }
     }
   };
-
-  /** Called on a connection's reader thread for each {@code deliver} frame. */
-  private void deliver(Connection from, ObjectNode frame) {
-    DeliveryListener target;
-    boolean save;
-    synchronized (lock) {
-      target = listener;
-      save = saveAfterListener;
-      if (target == null || from != connection) {
-        return;
-      }
-    }
-    Long cursor = frame.hasNonNull("cursor") ? frame.get("cursor").asLong() : null;
-    synchronized (lock) {
-      if (cursor != null && cursor <= lastHandedOut) {
-        return; // again after a re-sync: already handed out
-      }
-    }
-    try {
-      try {
-        target.onDelivery(Delivery.verified(frame));
-      } catch (InvalidMessageException refused) {
-        target.onRefused(refused);
-      }
-    } catch (Exception listenerFailed) {
-      // Not handled: do not advance; the entry comes again on the next sync.
-      return;
-    }
-    if (cursor != null) {
-      synchronized (lock) {
-        lastHandedOut = Math.max(lastHandedOut, cursor);
-      }
-      if (!save) {
-        return;
-      }
-      try {
-        identity.saveCursor(cursor);
-      } catch (IOException e) {
-        // The next sync repeats some entries; delivery is at least once anyway.
-      }
-    }
-  }
 
   // ---------------------------------------------------------------- connection
 
@@ -439,7 +389,7 @@ public final class EsmpClient implements Closeable {
       }
       if (connection == null || !connection.isOpen()) {
         throw new ConnectionClosedException("not connected to " + host + ":" + port
-            + (autoReconnect && listener != null ? " (reconnecting)" : ""), null);
+            + (autoReconnect && mailbox.listener() != null ? " (reconnecting)" : ""), null);
       }
       return connection;
     }
@@ -459,7 +409,7 @@ public final class EsmpClient implements Closeable {
     @Override
     public boolean needsResume(Connection lost) {
       synchronized (lock) {
-        return !closed && autoReconnect && listener != null && connection == lost;
+        return !closed && autoReconnect && mailbox.listener() != null && connection == lost;
       }
     }
 
@@ -487,10 +437,8 @@ public final class EsmpClient implements Closeable {
     @Override
     public void refused(ServerException why) {
       // The server is up but will not have us (e.g. the key was revoked): retrying won't help.
-      DeliveryListener l;
+      DeliveryListener l = mailbox.stop(); // so that closing the connection starts no other round
       synchronized (lock) {
-        l = listener;
-        listener = null; // so that closing this connection does not start another round
         if (connection != null) {
           connection.close();
         }
