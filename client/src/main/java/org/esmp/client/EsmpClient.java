@@ -1,6 +1,5 @@
 package org.esmp.client;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Closeable;
 import java.io.IOException;
@@ -13,9 +12,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A client of one ESMP/1 server, as one identity.
@@ -52,27 +48,15 @@ public final class EsmpClient implements Closeable {
   public static final int DEFAULT_PORT = 5888;
 
 
-  private final String host;
-  private final int port;
   private final Identity identity;
-  private final Duration answerTimeout;
-  private final Duration connectTimeout;
-  private final boolean autoReconnect;
-
-  private final Object lock = new Object();
-  private Connection connection; // guarded by lock
-  private volatile boolean closed;
-  private final Groups groups = new Groups(this::call);
-  private final Mailbox mailbox;
+  private final Session session;
+  private final Groups groups;
 
   private EsmpClient(Builder b) {
-    this.host = b.host;
-    this.port = b.port;
     this.identity = b.identity;
-    this.answerTimeout = b.answerTimeout;
-    this.connectTimeout = b.connectTimeout;
-    this.autoReconnect = b.autoReconnect;
-    this.mailbox = new Mailbox(identity);
+    this.session = new Session(b.host, b.port, identity, b.connectTimeout, b.answerTimeout,
+        b.autoReconnect);
+    this.groups = new Groups(session::call);
   }
 
   /** Connects with the defaults (no automatic reconnect) and reads the server's {@code hello}. */
@@ -122,10 +106,7 @@ public final class EsmpClient implements Closeable {
 
     public EsmpClient connect() throws IOException {
       EsmpClient client = new EsmpClient(this);
-      Connection first = client.open();
-      synchronized (client.lock) {
-        client.connection = first;
-      }
+      client.session.connect();
       return client;
     }
   }
@@ -136,7 +117,7 @@ public final class EsmpClient implements Closeable {
 
   /** The current connection's {@code hello} frame. */
   public ObjectNode hello() throws IOException {
-    return current().hello();
+    return session.hello();
   }
 
   // ---------------------------------------------------------------- sending
@@ -150,27 +131,17 @@ public final class EsmpClient implements Closeable {
    *     connection is lost first
    */
   public CompletableFuture<ObjectNode> send(ObjectNode message) {
-    if (!message.has("to")) {
-      message.putArray("to");
-    }
-    if (!message.has("ts")) {
-      message.put("ts", System.currentTimeMillis());
-    }
-    return send(Messages.sign(message, identity.key()));
+    return send(session.sign(message));
   }
 
   /** Sends an already signed message, e.g. again after a lost connection (same id). */
   public CompletableFuture<ObjectNode> send(Messages.Signed message) {
-    try {
-      return write(current(), message);
-    } catch (IOException e) {
-      return CompletableFuture.failedFuture(e);
-    }
+    return session.send(message);
   }
 
   /** Sends and waits for the answer (at most the answer timeout). */
   public ObjectNode call(ObjectNode message) throws IOException {
-    return await(send(message));
+    return session.call(message);
   }
 
   /** What an {@code ack} says. {@code seq} is set for group traffic; {@code rejected} for direct. */
@@ -194,18 +165,7 @@ public final class EsmpClient implements Closeable {
    * @return true when this call registered the address
    */
   public boolean auth() throws IOException {
-    return auth(current());
-  }
-
-  private boolean auth(Connection on) throws IOException {
-    ObjectNode message = Frames.newMessage("auth");
-    ObjectNode body = message.putObject("body");
-    body.put("address", identity.address());
-    body.put("challenge", on.hello().path("challenge").asText());
-    body.put("domain", on.hello().path("domain").asText());
-    message.put("ts", System.currentTimeMillis());
-    ObjectNode answer = await(write(on, Messages.sign(message, identity.key())));
-    return Ack.of(answer).frame().path("registered").asBoolean();
+    return session.auth();
   }
 
   /** Sends a {@code text} message to {@code to} and {@code cc}. */
@@ -216,7 +176,7 @@ public final class EsmpClient implements Closeable {
       Frames.addresses(message.putArray("cc"), cc);
     }
     message.putObject("body").put("text", text);
-    return Ack.of(call(message));
+    return Ack.of(session.call(message));
   }
 
   /** The public keys of {@code address}, oldest first; empty if it does not exist there. */
@@ -224,7 +184,7 @@ public final class EsmpClient implements Closeable {
     ObjectNode message = Frames.newMessage("lookup");
     message.putObject("body").put("address", Addresses.check(address));
     List<String> keys = new ArrayList<>();
-    call(message).path("keys").forEach(k -> keys.add(k.asText()));
+    session.call(message).path("keys").forEach(k -> keys.add(k.asText()));
     return keys;
   }
 
@@ -238,7 +198,7 @@ public final class EsmpClient implements Closeable {
     String proof = keyAddProof(identity.address(), identity.key().publicKeyBase64(), newKey);
     ObjectNode message = Frames.newMessage("key_add");
     message.putObject("body").put("pubkey", newKey.publicKeyBase64()).put("proof", proof);
-    return Ack.of(call(message));
+    return Ack.of(session.call(message));
   }
 
   /**
@@ -261,7 +221,7 @@ public final class EsmpClient implements Closeable {
   public Ack revokeKey(String pubkey) throws IOException {
     ObjectNode message = Frames.newMessage("key_revoke");
     message.putObject("body").put("pubkey", pubkey);
-    return Ack.of(call(message));
+    return Ack.of(session.call(message));
   }
 
   // ---------------------------------------------------------------- groups
@@ -330,7 +290,7 @@ public final class EsmpClient implements Closeable {
    * @return the newest cursor of the mailbox when the server answered
    */
   public long sync(DeliveryListener listener) throws IOException {
-    return sync(listener, true);
+    return session.sync(listener, true);
   }
 
   /**
@@ -340,161 +300,13 @@ public final class EsmpClient implements Closeable {
    */
   public DeliveryQueue syncQueue() throws IOException {
     DeliveryQueue queue = new DeliveryQueue(identity);
-    sync(queue, false);
+    session.sync(queue, false);
     return queue;
-  }
-
-  private long sync(DeliveryListener listener, boolean saveAfter) throws IOException {
-    mailbox.listen(listener, saveAfter);
-    return sync(current());
-  }
-
-  private long sync(Connection on) throws IOException {
-    ObjectNode message = Frames.newMessage("sync");
-    message.putObject("body").put("since", mailbox.since());
-    message.put("ts", System.currentTimeMillis());
-    ObjectNode answer = await(write(on, Messages.sign(message, identity.key())));
-    return answer.path("cursor").asLong();
-  }
-
-  /** What this client does with what its connections' reader threads hear. */
-  private final Connection.Events events = new Connection.Events() {
-    @Override
-    public void delivered(Connection from, ObjectNode frame) {
-      synchronized (lock) {
-        if (from != connection) {
-          return; // an old connection's last words
-        }
-      }
-      mailbox.deliver(frame);
-    }
-
-    @Override
-    public void ended(Connection which, Throwable cause) {
-      DeliveryListener l = mailbox.listener();
-      if (autoReconnect && !closed) {
-        reconnector.resume(which);
-      } else if (l != null) {
-        l.onClosed(cause);
-      }
-    }
-  };
-
-  // ---------------------------------------------------------------- connection
-
-  private Connection current() throws IOException {
-    synchronized (lock) {
-      if (closed) {
-        throw new ConnectionClosedException("client is closed", null);
-      }
-      if (connection == null || !connection.isOpen()) {
-        throw new ConnectionClosedException("not connected to " + host + ":" + port
-            + (autoReconnect && mailbox.listener() != null ? " (reconnecting)" : ""), null);
-      }
-      return connection;
-    }
-  }
-
-  private Connection open() throws IOException {
-    return Connection.open(host, port, connectTimeout, answerTimeout, events);
-  }
-
-  private static CompletableFuture<ObjectNode> write(Connection on, Messages.Signed message)
-      throws IOException {
-    return on.write(message.id(), Jcs.compact(message.frame()));
-  }
-
-  /** What the reconnect thread does with this client. */
-  private final Reconnector.Target<Connection> reconnectTarget = new Reconnector.Target<>() {
-    @Override
-    public boolean needsResume(Connection lost) {
-      synchronized (lock) {
-        return !closed && autoReconnect && mailbox.listener() != null && connection == lost;
-      }
-    }
-
-    @Override
-    public void reconnect() throws IOException {
-      Connection fresh = open();
-      synchronized (lock) {
-        if (closed) {
-          fresh.close();
-          return;
-        }
-        connection = fresh;
-      }
-      try {
-        auth(fresh);
-        sync(fresh);
-      } catch (ServerException refused) {
-        throw refused; // refused() closes it, after forgetting the listener
-      } catch (IOException e) {
-        fresh.close();
-        throw e;
-      }
-    }
-
-    @Override
-    public void refused(ServerException why) {
-      // The server is up but will not have us (e.g. the key was revoked): retrying won't help.
-      DeliveryListener l = mailbox.stop(); // so that closing the connection starts no other round
-      synchronized (lock) {
-        if (connection != null) {
-          connection.close();
-        }
-      }
-      if (l != null) {
-        l.onClosed(why);
-      }
-    }
-
-    @Override
-    public boolean isClosed() {
-      return closed;
-    }
-
-    @Override
-    public Connection lostConnection() {
-      synchronized (lock) {
-        return connection != null && !connection.isOpen() ? connection : null;
-      }
-    }
-  };
-
-  private final Reconnector<Connection> reconnector = new Reconnector<>(reconnectTarget);
-
-  private ObjectNode await(CompletableFuture<ObjectNode> answer) throws IOException {
-    try {
-      return answer.get(answerTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      throw new IOException(e.getCause());
-    } catch (TimeoutException e) {
-      throw new IOException("no answer from " + host + ":" + port + " within " + answerTimeout);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while waiting for an answer", e);
-    }
   }
 
   /** Closes the connection; a listener in progress finishes first (unless it is the caller). */
   @Override
   public void close() {
-    Connection c;
-    synchronized (lock) {
-      closed = true;
-      c = connection;
-    }
-    if (c != null) {
-      c.close();
-      try {
-        c.awaitReader(Duration.ofSeconds(5));
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    session.close();
   }
-
 }

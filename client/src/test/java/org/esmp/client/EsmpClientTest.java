@@ -66,26 +66,6 @@ class EsmpClientTest {
     }
   }
 
-  @Test
-  void authAnswersTheHelloChallengeAndReportsARegistration() throws Exception {
-    try (FakeServer server = new FakeServer((conn, frame) -> {
-          ObjectNode ack = FakeServer.JSON.createObjectNode();
-          ack.put("type", "ack").put("re", FakeServer.idOf(frame)).put("duplicate", false)
-              .put("address", frame.path("body").path("address").asText()).put("registered", true);
-          conn.send(ack);
-        });
-        EsmpClient client = connect(server, alice())) {
-      assertTrue(client.auth());
-      ObjectNode auth = server.received.poll(5, TimeUnit.SECONDS);
-      assertNotNull(auth);
-      assertEquals("auth", auth.path("type").asText());
-      assertEquals(Base64.getEncoder().encodeToString(new byte[32]),
-          auth.path("body").path("challenge").asText());
-      assertEquals(FakeServer.DOMAIN, auth.path("body").path("domain").asText());
-      assertEquals(FakeServer.idOf(auth), Messages.verify(auth));
-    }
-  }
-
   /** Syncs: deliveries of cursors 1 (good), 2 (body altered after signing), 3 (good). */
   private static void forgedSecondDelivery(FakeServer.Conn conn, ObjectNode frame) throws IOException {
     if (!frame.path("type").asText().equals("sync")) {
@@ -164,49 +144,6 @@ class EsmpClientTest {
     frame.put("id", "00".repeat(32));
     assertThrows(InvalidMessageException.class, () -> Delivery.verified(frame));
     assertEquals("hi", Delivery.verified(FakeServer.deliver(1, "bob#example.com", message)).text());
-  }
-
-  @Test
-  void reconnectsAndResumesFromTheLastCursor() throws Exception {
-    Identity me = Identity.create(dir.resolve("alice.json"), "alice#example.com");
-    LinkedBlockingQueue<Long> sinces = new LinkedBlockingQueue<>();
-    FakeServer.Script script = (conn, frame) -> {
-      if (!frame.path("type").asText().equals("sync")) {
-        conn.ack(frame);
-        return;
-      }
-      long since = frame.path("body").path("since").asLong();
-      sinces.add(since);
-      conn.send(FakeServer.deliver(since + 1, "bob#example.com",
-          FakeServer.text(BOB, "alice#example.com", "n" + (since + 1), since + 1)));
-      ObjectNode synced = FakeServer.JSON.createObjectNode();
-      synced.put("type", "synced").put("re", FakeServer.idOf(frame)).put("cursor", since + 1);
-      conn.send(synced);
-      if (conn.number == 1) {
-        conn.close(); // the first connection drops after one delivery
-      }
-    };
-    LinkedBlockingQueue<String> texts = new LinkedBlockingQueue<>();
-    try (FakeServer server = new FakeServer(script);
-        EsmpClient client = EsmpClient.builder(me).server("127.0.0.1", server.port())
-            .autoReconnect(true).connect()) {
-      client.auth();
-      client.sync(new DeliveryListener() {
-        @Override
-        public void onDelivery(Delivery d) {
-          texts.add(d.text());
-        }
-
-        @Override
-        public void onRefused(InvalidMessageException e) {
-          texts.add("refused");
-        }
-      });
-      assertEquals("n1", texts.poll(5, TimeUnit.SECONDS));
-      assertEquals("n2", texts.poll(10, TimeUnit.SECONDS));
-      assertEquals(List.of(0L, 1L), List.of(sinces.poll(), sinces.poll()));
-    }
-    assertEquals(2, Identity.load(dir.resolve("alice.json")).cursor());
   }
 
   @Test
