@@ -25,13 +25,19 @@ import java.util.concurrent.CompletableFuture;
  * }
  * }</pre>
  *
+ * <p><b>Types.</b> The API speaks in the client's own types: records for what the server says
+ * ({@link Hello}, {@link Ack}, {@link GroupInfo}, {@link History}, {@link Delivery}, {@link
+ * Answer}) and, where a message or frame is raw protocol JSON, that JSON as a {@code String}
+ * (one object, compact: members in the order received, RFC 8785 string escapes). It needs no
+ * JSON library of the caller; read a {@code json()} with any.
+ *
  * <p><b>Threads.</b> A plain blocking socket and one reader thread per connection. {@link
- * #send(ObjectNode)} may be called from any thread and does not wait: it signs, writes, and
- * returns a future completed by the reader thread when the answer comes, so sends pipeline.
- * Answers arrive in the order messages were written (ESMP-1 §3) and are matched to them by id
- * ({@code re}). Deliveries go to the {@link DeliveryListener} given to {@link #sync}, on the
- * reader thread. The blocking methods ({@link #auth()}, {@link #sendText}, …) wait at most the
- * answer timeout (30 s) and must not be called from the listener.
+ * #send(String)} may be called from any thread and does not wait: it signs, writes, and returns
+ * a future completed by the reader thread when the answer comes, so sends pipeline. Answers
+ * arrive in the order messages were written (ESMP-1 §3) and are matched to them by id ({@code
+ * re}). Deliveries go to the {@link DeliveryListener} given to {@link #sync}, on the reader
+ * thread. The blocking methods ({@link #auth()}, {@link #sendText}, …) wait at most the answer
+ * timeout (30 s) and must not be called from the listener.
  *
  * <p><b>Signatures.</b> Every delivered message and history entry is verified (signature, id)
  * before it is handed out; one that fails is refused ({@link DeliveryListener#onRefused}, or
@@ -40,13 +46,13 @@ import java.util.concurrent.CompletableFuture;
  * <p><b>Reconnects.</b> With {@link Builder#autoReconnect(boolean)}, a synced client whose
  * connection drops reconnects with backoff (1 s doubling to 30 s), authenticates and syncs again
  * from the last cursor handled; entries already handed to the listener are not handed twice.
- * Answers pending on the lost connection fail with {@link ConnectionClosedException}.
+ * Answers pending on the lost connection fail with {@link ConnectionClosedException}; a {@link
+ * SignedMessage} may be sent again.
  */
 public final class EsmpClient implements Closeable {
 
   /** The ESMP port. */
   public static final int DEFAULT_PORT = 5888;
-
 
   private final Identity identity;
   private final Session session;
@@ -115,38 +121,105 @@ public final class EsmpClient implements Closeable {
     return identity;
   }
 
-  /** The current connection's {@code hello} frame. */
-  public ObjectNode hello() throws IOException {
-    return session.hello();
+  /**
+   * What the server said on connecting (ESMP-1 §4).
+   *
+   * @param domain the domain it names itself by, which {@code auth} must name
+   * @param domains every domain it serves
+   * @param challenge base64 of the bytes {@code auth} must send back
+   * @param maxFrame the longest frame it reads, in bytes
+   * @param json the whole {@code hello} frame
+   */
+  public record Hello(String protocol, String domain, List<String> domains, String challenge,
+      int maxFrame, String json) {
+    static Hello of(ObjectNode hello) {
+      return new Hello(hello.path("protocol").asText(), hello.path("domain").asText(),
+          Frames.strings(hello.path("domains")), hello.path("challenge").asText(),
+          hello.path("max_frame").asInt(65536), Frames.compact(hello));
+    }
+  }
+
+  /** The current connection's {@code hello}. */
+  public Hello hello() throws IOException {
+    return Hello.of(session.hello());
   }
 
   // ---------------------------------------------------------------- sending
 
   /**
-   * Signs {@code message} (adding {@code ts}, the current time, when absent; {@code to} {@code
-   * []} when absent) and sends it. Does not wait.
+   * An answer that is not an {@code error}: an {@code ack} or a typed result such as {@code
+   * keys}, {@code synced}, {@code history} or {@code group}.
    *
-   * @return the answer: an {@code ack} or typed result; completes exceptionally with {@link
-   *     ServerException} for an {@code error}, {@link ConnectionClosedException} if the
-   *     connection is lost first
+   * @param type its {@code type}
+   * @param json the whole answer frame
    */
-  public CompletableFuture<ObjectNode> send(ObjectNode message) {
-    return send(session.sign(message));
+  public record Answer(String type, String json) {
+    static Answer of(ObjectNode answer) {
+      return new Answer(answer.path("type").asText(), Frames.compact(answer));
+    }
   }
 
-  /** Sends an already signed message, e.g. again after a lost connection (same id). */
-  public CompletableFuture<ObjectNode> send(Messages.Signed message) {
-    return session.send(message);
+  /**
+   * Signs a message as this identity: {@code messageJson} is one JSON object, the message
+   * without {@code signature} and {@code sender_pubkey} (which are set); {@code to} is added as
+   * {@code []} and {@code ts} as the current time when absent. Send the result with {@link
+   * #send(SignedMessage)}, again if need be.
+   *
+   * @throws IllegalArgumentException if {@code messageJson} is not one JSON object, repeats a
+   *     member, or holds a value that is not I-JSON (an integer beyond 2^53−1, a lone surrogate)
+   */
+  public SignedMessage sign(String messageJson) {
+    return session.sign(Frames.parseObject(messageJson));
   }
 
-  /** Sends and waits for the answer (at most the answer timeout). */
-  public ObjectNode call(ObjectNode message) throws IOException {
-    return session.call(message);
+  /**
+   * Signs {@code messageJson} ({@link #sign}) and sends it. Does not wait.
+   *
+   * @return the answer; completes exceptionally with {@link ServerException} for an {@code
+   *     error}, {@link ConnectionClosedException} if the connection is lost first
+   * @throws IllegalArgumentException as {@link #sign} does
+   */
+  public CompletableFuture<Answer> send(String messageJson) {
+    return send(sign(messageJson));
   }
 
-  /** What an {@code ack} says. {@code seq} is set for group traffic; {@code rejected} for direct. */
+  /** Sends an already signed message, e.g. again after a lost connection (same id). Does not wait. */
+  public CompletableFuture<Answer> send(SignedMessage message) {
+    CompletableFuture<Answer> answer = new CompletableFuture<>();
+    // Not thenApply: a ServerException is to fail the answer as it is, not wrapped.
+    session.send(message).whenComplete((frame, failed) -> {
+      try {
+        if (failed != null) {
+          answer.completeExceptionally(failed);
+        } else {
+          answer.complete(Answer.of(frame));
+        }
+      } catch (RuntimeException e) {
+        answer.completeExceptionally(e); // never leave the caller waiting
+      }
+    });
+    return answer;
+  }
+
+  /**
+   * Signs and sends {@code messageJson} and waits for the answer (at most the answer timeout).
+   *
+   * @throws ServerException for an {@code error} answer
+   * @throws IllegalArgumentException as {@link #sign} does
+   */
+  public Answer call(String messageJson) throws IOException {
+    return Answer.of(session.await(session.send(sign(messageJson))));
+  }
+
+  /**
+   * What an {@code ack} says. {@code seq} is set for group traffic; {@code rejected} (address to
+   * error code) for direct.
+   *
+   * @param id the id of the message it answers
+   * @param json the whole {@code ack} frame
+   */
   public record Ack(String id, boolean duplicate, Long seq, Map<String, String> rejected,
-      ObjectNode frame) {
+      String json) {
     static Ack of(ObjectNode answer) throws IOException {
       if (!"ack".equals(answer.path("type").asText())) {
         throw new IOException("expected an ack, got " + answer);
@@ -154,7 +227,8 @@ public final class EsmpClient implements Closeable {
       Map<String, String> rejected = new LinkedHashMap<>();
       answer.path("rejected").properties().forEach(e -> rejected.put(e.getKey(), e.getValue().asText()));
       return new Ack(answer.path("re").asText(null), answer.path("duplicate").asBoolean(),
-          answer.hasNonNull("seq") ? answer.get("seq").asLong() : null, Map.copyOf(rejected), answer);
+          answer.hasNonNull("seq") ? answer.get("seq").asLong() : null,
+          Map.copyOf(rejected), Frames.compact(answer));
     }
   }
 
@@ -271,9 +345,18 @@ public final class EsmpClient implements Closeable {
     return groups.history(groupId, before, limit);
   }
 
-  /** A group as {@code group_info} describes it. */
+  /**
+   * A group as {@code group_info} describes it.
+   *
+   * @param name null when it has none
+   * @param policy {@code invite} or {@code open}
+   * @param members longest-standing first
+   * @param admins in the order they became admin
+   * @param seq the newest entry of its thread
+   * @param json the whole answer frame
+   */
   public record GroupInfo(String groupId, String name, String policy, List<String> members,
-      List<String> admins, long seq, ObjectNode frame) {}
+      List<String> admins, long seq, String json) {}
 
   /** The group's name, policy, members, admins and last {@code seq} (members only). */
   public GroupInfo groupInfo(String groupId) throws IOException {

@@ -97,6 +97,6 @@ final class Groups {
     ObjectNode answer = caller.call(message);
     return new EsmpClient.GroupInfo(groupId, answer.path("name").textValue(),
         answer.path("policy").asText(), Frames.strings(answer.path("members")),
-        Frames.strings(answer.path("admins")), answer.path("seq").asLong(), answer);
+        Frames.strings(answer.path("admins")), answer.path("seq").asLong(), Frames.compact(answer));
   }
 }

@@ -66,18 +66,18 @@ final class Session {
    *
    * @throws IllegalArgumentException for a value that is not I-JSON
    */
-  Messages.Signed sign(ObjectNode message) {
+  SignedMessage sign(ObjectNode message) {
     if (!message.has("to")) {
       message.putArray("to");
     }
     if (!message.has("ts")) {
       message.put("ts", System.currentTimeMillis());
     }
-    return Messages.sign(message, identity.key());
+    return SignedMessage.of(Messages.sign(message, identity.key()));
   }
 
   /** Writes {@code message} on the current connection; a failure to do so fails the future. */
-  CompletableFuture<ObjectNode> send(Messages.Signed message) {
+  CompletableFuture<ObjectNode> send(SignedMessage message) {
     try {
       return write(current(), message);
     } catch (IOException e) {
@@ -142,7 +142,8 @@ final class Session {
     body.put("challenge", on.hello().path("challenge").asText());
     body.put("domain", on.hello().path("domain").asText());
     ObjectNode answer = await(write(on, sign(message)));
-    return EsmpClient.Ack.of(answer).frame().path("registered").asBoolean();
+    EsmpClient.Ack.of(answer); // an ack, or an IOException saying what came instead
+    return answer.path("registered").asBoolean();
   }
 
   private long sync(Connection on) throws IOException {
@@ -169,9 +170,9 @@ final class Session {
     return Connection.open(host, port, connectTimeout, answerTimeout, new Heard());
   }
 
-  private static CompletableFuture<ObjectNode> write(Connection on, Messages.Signed message)
+  private static CompletableFuture<ObjectNode> write(Connection on, SignedMessage message)
       throws IOException {
-    return on.write(message.id(), Jcs.compact(message.frame()));
+    return on.write(message.id(), message.bytes());
   }
 
   /** What this session does with what its connections' reader threads hear. */

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The client against {@link FakeServer}: answer matching, sync, and refusing forged deliveries. */
+/** The public API against {@link FakeServer}: JSON text in and out, typed answers, sync, keys, groups. */
 @Timeout(30)
 class EsmpClientTest {
 
@@ -46,23 +46,151 @@ class EsmpClientTest {
   }
 
   @Test
-  void matchesPipelinedAnswersToTheirMessagesById() throws Exception {
+  void sendsJsonTextAndMatchesPipelinedAnswersById() throws Exception {
     try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
         EsmpClient client = connect(server, alice())) {
-      List<CompletableFuture<ObjectNode>> answers = new ArrayList<>();
-      List<String> types = List.of("one", "two", "fail", "three");
-      for (String type : types) {
-        ObjectNode m = FakeServer.JSON.createObjectNode();
-        m.put("type", type);
-        m.putObject("body");
-        answers.add(client.send(m));
+      List<CompletableFuture<EsmpClient.Answer>> answers = new ArrayList<>();
+      for (String type : List.of("one", "two", "fail", "three")) {
+        answers.add(client.send("{\"type\":\"" + type + "\",\"body\":{}}"));
       }
-      assertEquals("one", answers.get(0).get(5, TimeUnit.SECONDS).path("echo").asText());
-      assertEquals("two", answers.get(1).get(5, TimeUnit.SECONDS).path("echo").asText());
+      EsmpClient.Answer one = answers.get(0).get(5, TimeUnit.SECONDS);
+      assertEquals("ack", one.type());
+      String id = FakeServer.idOf(server.received.poll(5, TimeUnit.SECONDS));
+      assertEquals("{\"type\":\"ack\",\"re\":\"" + id + "\",\"duplicate\":false,\"echo\":\"one\"}",
+          one.json());
+      assertTrue(answers.get(1).get(5, TimeUnit.SECONDS).json().endsWith("\"echo\":\"two\"}"));
       ExecutionException failed = assertThrows(ExecutionException.class,
           () -> answers.get(2).get(5, TimeUnit.SECONDS));
       assertEquals("not_member", assertInstanceOf(ServerException.class, failed.getCause()).code());
-      assertEquals("three", answers.get(3).get(5, TimeUnit.SECONDS).path("echo").asText());
+      assertInstanceOf(ServerException.class, answers.get(2).handle((a, e) -> e).get(),
+          "the failure itself, not wrapped");
+      assertTrue(answers.get(3).get(5, TimeUnit.SECONDS).json().endsWith("\"echo\":\"three\"}"));
+    }
+  }
+
+  @Test
+  void signAddsToTsAndTheSignatureAndSendingAgainKeepsTheId() throws Exception {
+    Identity me = alice();
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
+        EsmpClient client = connect(server, me)) {
+      SignedMessage signed = client.sign("{\"type\":\"text\",\"body\":{\"text\":\"hi\"}}");
+      ObjectNode message = (ObjectNode) FakeServer.JSON.readTree(signed.json());
+      assertEquals("[]", message.path("to").toString());
+      assertTrue(message.path("ts").isIntegralNumber());
+      assertEquals(me.key().publicKeyBase64(), message.path("sender_pubkey").asText());
+      assertEquals(signed.id(), Messages.verify(message));
+      client.send(signed).get(5, TimeUnit.SECONDS);
+      client.send(signed).get(5, TimeUnit.SECONDS);
+      assertEquals(signed.id(), FakeServer.idOf(server.received.poll(5, TimeUnit.SECONDS)));
+      assertEquals(signed.id(), FakeServer.idOf(server.received.poll(5, TimeUnit.SECONDS)));
+    }
+  }
+
+  @Test
+  void signRefusesWhatIsNotOneJsonObject() throws Exception {
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
+        EsmpClient client = connect(server, alice())) {
+      for (String bad : List.of("", "not json", "[]", "\"text\"", "{\"type\":\"a\",\"type\":\"b\"}",
+          "{\"type\":\"a\"} {}", "{\"type\":\"a\",\"n\":9007199254740993}")) {
+        assertThrows(IllegalArgumentException.class, () -> client.sign(bad), bad);
+        assertThrows(IllegalArgumentException.class, () -> client.send(bad), bad);
+      }
+      assertTrue(server.received.isEmpty());
+    }
+  }
+
+  @Test
+  void callWaitsForTheAnswer() throws Exception {
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
+        EsmpClient client = connect(server, alice())) {
+      assertTrue(client.call("{\"type\":\"note\"}").json().contains("\"echo\":\"note\""));
+      assertEquals("not_member",
+          assertThrows(ServerException.class, () -> client.call("{\"type\":\"fail\"}")).code());
+    }
+  }
+
+  @Test
+  void helloIsWhatTheServerSaid() throws Exception {
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
+        EsmpClient client = connect(server, alice())) {
+      EsmpClient.Hello hello = client.hello();
+      String challenge = Base64.getEncoder().encodeToString(new byte[32]);
+      assertEquals(new EsmpClient.Hello("esmp/1", FakeServer.DOMAIN, List.of(FakeServer.DOMAIN),
+          challenge, 65536, "{\"type\":\"hello\",\"protocol\":\"esmp/1\",\"domain\":\"example.com\","
+          + "\"domains\":[\"example.com\"],\"challenge\":\"" + challenge + "\",\"max_frame\":65536}"), hello);
+    }
+  }
+
+  @Test
+  void sendTextReadsTheAck() throws Exception {
+    try (FakeServer server = new FakeServer((conn, frame) -> {
+          ObjectNode ack = FakeServer.JSON.createObjectNode();
+          ack.put("type", "ack").put("re", FakeServer.idOf(frame)).put("duplicate", true);
+          ack.putObject("rejected").put("nobody#example.com", "unknown_recipient")
+              .put("gone#example.com", "unknown_recipient");
+          conn.send(ack);
+        });
+        EsmpClient client = connect(server, alice())) {
+      EsmpClient.Ack ack = client.sendText(List.of("bob#example.com", "nobody#example.com"),
+          List.of("gone#example.com"), "hi");
+      ObjectNode text = server.received.poll(5, TimeUnit.SECONDS);
+      assertEquals("[\"bob#example.com\",\"nobody#example.com\"]", text.path("to").toString());
+      assertEquals("[\"gone#example.com\"]", text.path("cc").toString());
+      assertEquals("hi", text.path("body").path("text").asText());
+      assertEquals(FakeServer.idOf(text), ack.id());
+      assertTrue(ack.duplicate());
+      assertNull(ack.seq());
+      assertEquals(java.util.Map.of("nobody#example.com", "unknown_recipient",
+          "gone#example.com", "unknown_recipient"), ack.rejected());
+      assertEquals("{\"type\":\"ack\",\"re\":\"" + ack.id() + "\",\"duplicate\":true,\"rejected\":"
+          + "{\"nobody#example.com\":\"unknown_recipient\",\"gone#example.com\":\"unknown_recipient\"}}",
+          ack.json());
+    }
+  }
+
+  @Test
+  void lookupReadsTheKeys() throws Exception {
+    try (FakeServer server = new FakeServer((conn, frame) -> {
+          ObjectNode keys = FakeServer.JSON.createObjectNode();
+          keys.put("type", "keys").put("re", FakeServer.idOf(frame))
+              .put("address", frame.path("body").path("address").asText());
+          keys.putArray("keys").add(BOB.publicKeyBase64());
+          conn.send(keys);
+        });
+        EsmpClient client = connect(server, alice())) {
+      assertEquals(List.of(BOB.publicKeyBase64()), client.lookup("bob#example.com"));
+      assertThrows(IllegalArgumentException.class, () -> client.lookup("Bob"));
+    }
+  }
+
+  @Test
+  void groupOperationsAreSignedGroupMessages() throws Exception {
+    try (FakeServer server = new FakeServer((conn, frame) -> {
+          ObjectNode answer = FakeServer.JSON.createObjectNode();
+          if (frame.path("type").asText().equals("group_info")) {
+            answer.put("type", "group").put("re", FakeServer.idOf(frame))
+                .put("group_id", frame.path("group_id").asText()).putNull("name").put("policy", "open");
+            answer.putArray("members").add("alice#example.com");
+            answer.putArray("admins").add("alice#example.com");
+            answer.put("seq", 2);
+          } else {
+            answer.put("type", "ack").put("re", FakeServer.idOf(frame)).put("duplicate", false).put("seq", 2);
+          }
+          conn.send(answer);
+        });
+        EsmpClient client = connect(server, alice())) {
+      String group = client.createGroup(null, List.of(), true);
+      assertEquals(2L, client.post(group, "hi").seq());
+      EsmpClient.GroupInfo info = client.groupInfo(group);
+      assertEquals(new EsmpClient.GroupInfo(group, null, "open", List.of("alice#example.com"),
+          List.of("alice#example.com"), 2, "{\"type\":\"group\",\"re\":\""
+          + FakeServer.idOf(server.received.stream().toList().get(2)) + "\",\"group_id\":\"" + group
+          + "\",\"name\":null,\"policy\":\"open\",\"members\":[\"alice#example.com\"],"
+          + "\"admins\":[\"alice#example.com\"],\"seq\":2}"), info);
+      for (ObjectNode sent : server.received) {
+        assertEquals(group, sent.path("group_id").asText());
+        assertEquals(FakeServer.idOf(sent), Messages.verify(sent));
+      }
     }
   }
 
@@ -138,15 +266,6 @@ class EsmpClientTest {
   }
 
   @Test
-  void refusesADeliveryUnderAnotherId() throws Exception {
-    ObjectNode message = FakeServer.text(BOB, "alice#example.com", "hi", 1);
-    ObjectNode frame = FakeServer.deliver(1, "bob#example.com", message);
-    frame.put("id", "00".repeat(32));
-    assertThrows(InvalidMessageException.class, () -> Delivery.verified(frame));
-    assertEquals("hi", Delivery.verified(FakeServer.deliver(1, "bob#example.com", message)).text());
-  }
-
-  @Test
   void aReconnectTheServerRefusesEndsTheSyncForGood() throws Exception {
     FakeServer.Script script = (conn, frame) -> {
       if (conn.number > 1) { // e.g. the key was revoked meanwhile
@@ -191,11 +310,8 @@ class EsmpClientTest {
   void failsPendingAnswersWhenTheConnectionDrops() throws Exception {
     try (FakeServer server = new FakeServer((conn, frame) -> conn.close());
         EsmpClient client = connect(server, alice())) {
-      ObjectNode m = FakeServer.JSON.createObjectNode();
-      m.put("type", "text");
-      m.putObject("body");
       ExecutionException e = assertThrows(ExecutionException.class,
-          () -> client.send(m).get(5, TimeUnit.SECONDS));
+          () -> client.send("{\"type\":\"text\",\"body\":{}}").get(5, TimeUnit.SECONDS));
       assertInstanceOf(ConnectionClosedException.class, e.getCause());
     }
   }

@@ -34,7 +34,7 @@ class SessionTest {
     Session session = new Session("127.0.0.1", 1, alice(), Duration.ofSeconds(1), Duration.ofSeconds(1), false);
     long before = System.currentTimeMillis();
     ObjectNode message = FakeServer.JSON.createObjectNode().put("type", "text");
-    Messages.Signed signed = session.sign(message);
+    SignedMessage signed = session.sign(message);
     assertEquals("[]", message.path("to").toString());
     assertTrue(message.path("ts").asLong() >= before);
     assertEquals(signed.id(), Messages.verify(message));

@@ -156,7 +156,11 @@ public final class EsmpCli implements Runnable {
     }
 
     void printJson(JsonNode node) {
-      out().println(new String(Jcs.compact(node), UTF_8));
+      printJson(new String(Jcs.compact(node), UTF_8));
+    }
+
+    void printJson(String json) {
+      out().println(json);
       out().flush();
     }
   }
@@ -247,7 +251,7 @@ public final class EsmpCli implements Runnable {
       try (EsmpClient client = root.connect(me, false)) {
         EsmpClient.Ack ack = client.sendText(to, cc, String.join(" ", text));
         if (json.json) {
-          printJson(ack.frame());
+          printJson(ack.json());
         } else {
           List<String> accepted = new ArrayList<>();
           for (String a : to) {
@@ -427,7 +431,7 @@ public final class EsmpCli implements Runnable {
 
       void printAck(EsmpClient.Ack ack, String human) {
         if (json.json) {
-          printJson(ack.frame());
+          printJson(ack.json());
         } else {
           out().println(human + (ack.seq() != null ? " (#" + ack.seq() + ")" : ""));
         }
@@ -548,7 +552,7 @@ public final class EsmpCli implements Runnable {
         client.auth();
         EsmpClient.GroupInfo info = client.groupInfo(groupId);
         if (json.json) {
-          printJson(info.frame());
+          printJson(info.json());
         } else {
           out().println("group   " + info.groupId());
           out().println("name    " + (info.name() == null ? "" : info.name()));
@@ -579,6 +583,18 @@ public final class EsmpCli implements Runnable {
     static ObjectNode object() {
       return MAPPER.createObjectNode();
     }
+
+    /** {@code json} as a tree; a missing node for null. */
+    static JsonNode read(String json) {
+      if (json == null) {
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+      }
+      try {
+        return MAPPER.readTree(json);
+      } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+        throw new IllegalArgumentException("not JSON: " + json, e);
+      }
+    }
   }
 
   /** One-line human descriptions of what arrives. */
@@ -592,7 +608,7 @@ public final class EsmpCli implements Runnable {
     }
 
     private static String line(Delivery d) {
-      JsonNode body = d.body();
+      JsonNode body = JsonOut.read(d.body());
       String member = body.path("member").asText(d.from());
       return switch (d.type()) {
         case "group_created" -> {
