@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -213,7 +214,7 @@ public final class EsmpClient implements Closeable {
 
   /**
    * What an {@code ack} says. {@code seq} is set for group traffic; {@code rejected} (address to
-   * error code) for direct.
+   * error code, in the server's order) for direct.
    *
    * @param id the id of the message it answers
    * @param json the whole {@code ack} frame
@@ -228,7 +229,7 @@ public final class EsmpClient implements Closeable {
       answer.path("rejected").properties().forEach(e -> rejected.put(e.getKey(), e.getValue().asText()));
       return new Ack(answer.path("re").asText(null), answer.path("duplicate").asBoolean(),
           answer.hasNonNull("seq") ? answer.get("seq").asLong() : null,
-          Map.copyOf(rejected), Frames.compact(answer));
+          Collections.unmodifiableMap(rejected), Frames.compact(answer));
     }
   }
 

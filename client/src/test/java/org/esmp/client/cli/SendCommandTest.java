@@ -44,6 +44,18 @@ class SendCommandTest {
   }
 
   @Test
+  void saysWhoDidNotGetItInTheServersOrder() throws Exception {
+    try (Cli cli = Cli.against(new SmallServer(), dir)) {
+      Cli.Result r = cli.esmp("send", "--to", "zed#example.com", "--to", "bob#example.com",
+          "--cc", "amy#example.com", "--to", "max#example.com", "hi");
+      assertEquals(new Cli.Result(0, "sent to bob#example.com\n",
+          "esmp: not delivered to zed#example.com: unknown_recipient\n"
+              + "esmp: not delivered to max#example.com: unknown_recipient\n"
+              + "esmp: not delivered to amy#example.com: unknown_recipient\n"), r);
+    }
+  }
+
+  @Test
   void printsTheAckWithJson() throws Exception {
     try (Cli cli = Cli.against(new SmallServer(), dir)) {
       Cli.Result r = cli.esmp("send", "--json", "--to", "nobody#example.com", "hi");
