@@ -4,7 +4,7 @@ import java.io.IOException;
 
 /**
  * The connection closed before the answer came. The message may or may not have been accepted:
- * send the same {@link Messages.Signed} again (same id) and a server that had accepted it answers
+ * send the same {@link SignedMessage} again (same id) and a server that had accepted it answers
  * with its first {@code ack} and {@code "duplicate":true}.
  */
 public class ConnectionClosedException extends IOException {

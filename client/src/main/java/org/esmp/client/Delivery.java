@@ -1,11 +1,12 @@
 package org.esmp.client;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 
 /**
  * One entry of a mailbox ({@code deliver} frame) or of a group's history, after its signature
- * was checked.
+ * was checked. JSON is given as compact text (members in the order received); immutable.
  *
  * @param cursor its place in the mailbox; null for history entries and ephemeral deliveries
  * @param id the message id (checked: it is the id of {@code message})
@@ -13,26 +14,38 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
  * @param receivedAt when the server accepted it, ms since the epoch
  * @param groupId the group, or null for a direct message
  * @param seq its place in the group's thread, or null
- * @param message the signed message, every field as received
- * @param frame the whole frame (or history entry) as received
+ * @param type the message's {@code type}, e.g. {@code text} or {@code group_created}
+ * @param text the {@code text} member of the message's body when it is a string (as in {@code
+ *     text} messages), else null
+ * @param message the signed message, every field as received, as JSON
+ * @param frame the whole frame (or history entry) as received, as JSON
  */
 public record Delivery(Long cursor, String id, String from, long receivedAt, String groupId,
-    Long seq, ObjectNode message, ObjectNode frame) {
+    Long seq, String type, String text, String message, String frame) {
 
-  /** The message's {@code type}, e.g. {@code text} or {@code group_created}. */
-  public String type() {
-    return message.path("type").asText();
+  /** The message's {@code body} as JSON, or null if it has none. */
+  public String body() {
+    if (message == null) {
+      return null;
+    }
+    JsonNode body = Frames.parseObject(message).get("body");
+    return body == null ? null : Frames.compact(body);
   }
 
-  /** The message's {@code body}. */
-  public JsonNode body() {
-    return message.path("body");
-  }
-
-  /** The {@code text} member of the body when it is a string (as in {@code text} messages), else null. */
-  public String text() {
-    JsonNode text = body().get("text");
-    return text != null && text.isTextual() ? text.textValue() : null;
+  /**
+   * Reads a {@code deliver} frame or a history entry, given as JSON, and checks it as {@link
+   * EsmpClient} does every delivery: see {@link #verified(JsonNode)}.
+   *
+   * @throws InvalidMessageException if it is not a JSON object or does not verify
+   */
+  public static Delivery verified(String frameJson) throws InvalidMessageException {
+    JsonNode frame;
+    try {
+      frame = Frames.JSON.readTree(frameJson);
+    } catch (JsonProcessingException e) {
+      throw new InvalidMessageException("delivery is not JSON: " + e.getOriginalMessage());
+    }
+    return verified(frame);
   }
 
   /**
@@ -42,11 +55,13 @@ public record Delivery(Long cursor, String id, String from, long receivedAt, Str
    *
    * @throws InvalidMessageException if any of that fails; it carries what was received
    */
-  public static Delivery verified(JsonNode frame) throws InvalidMessageException {
+  static Delivery verified(JsonNode frame) throws InvalidMessageException {
     if (frame == null || !frame.isObject()) {
       throw new InvalidMessageException("delivery is not an object");
     }
     JsonNode message = frame.get("message");
+    ObjectNode signed = message != null && message.isObject() ? (ObjectNode) message : null;
+    JsonNode text = signed == null ? null : signed.path("body").get("text");
     Delivery claimed = new Delivery(
         frame.hasNonNull("cursor") ? frame.get("cursor").asLong() : null,
         frame.path("id").asText(null),
@@ -54,22 +69,24 @@ public record Delivery(Long cursor, String id, String from, long receivedAt, Str
         frame.path("received_at").asLong(0),
         frame.path("group_id").asText(null),
         frame.hasNonNull("seq") ? frame.get("seq").asLong() : null,
-        message != null && message.isObject() ? (ObjectNode) message : null,
-        (ObjectNode) frame);
+        signed == null ? null : signed.path("type").asText(),
+        text != null && text.isTextual() ? text.textValue() : null,
+        signed == null ? null : Frames.compact(signed),
+        Frames.compact(frame));
     String why = null;
-    if (claimed.message == null) {
+    if (signed == null) {
       why = "no signed message";
     } else if (claimed.id == null || claimed.from == null) {
       why = "no id or from";
     } else {
       try {
-        String id = Messages.verify(message);
+        String id = Messages.verify(signed);
         if (!id.equals(claimed.id)) {
           why = "id " + claimed.id + " is not the message's id " + id;
-        } else if (message.has("from") && !claimed.from.equals(message.path("from").asText())) {
-          why = "signed from " + message.get("from") + " is not " + claimed.from;
+        } else if (signed.has("from") && !claimed.from.equals(signed.path("from").asText())) {
+          why = "signed from " + signed.get("from") + " is not " + claimed.from;
         } else if (claimed.groupId != null
-            && !claimed.groupId.equals(message.path("group_id").asText(null))) {
+            && !claimed.groupId.equals(signed.path("group_id").asText(null))) {
           why = "message is not of group " + claimed.groupId;
         }
       } catch (InvalidMessageException e) {

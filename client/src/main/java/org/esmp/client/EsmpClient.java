@@ -1,34 +1,18 @@
 package org.esmp.client;
 
-import com.fasterxml.jackson.core.JsonFactory;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.Closeable;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Collection;
-import java.util.Iterator;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
 
 /**
  * A client of one ESMP/1 server, as one identity.
@@ -42,13 +26,19 @@ import java.util.concurrent.TimeoutException;
  * }
  * }</pre>
  *
+ * <p><b>Types.</b> The API speaks in the client's own types: records for what the server says
+ * ({@link Hello}, {@link Ack}, {@link GroupInfo}, {@link History}, {@link Delivery}, {@link
+ * Answer}) and, where a message or frame is raw protocol JSON, that JSON as a {@code String}
+ * (one object, compact: members in the order received, RFC 8785 string escapes). It needs no
+ * JSON library of the caller; read a {@code json()} with any.
+ *
  * <p><b>Threads.</b> A plain blocking socket and one reader thread per connection. {@link
- * #send(ObjectNode)} may be called from any thread and does not wait: it signs, writes, and
- * returns a future completed by the reader thread when the answer comes, so sends pipeline.
- * Answers arrive in the order messages were written (ESMP-1 §3) and are matched to them by id
- * ({@code re}). Deliveries go to the {@link DeliveryListener} given to {@link #sync}, on the
- * reader thread. The blocking methods ({@link #auth()}, {@link #sendText}, …) wait at most the
- * answer timeout (30 s) and must not be called from the listener.
+ * #send(String)} may be called from any thread and does not wait: it signs, writes, and returns
+ * a future completed by the reader thread when the answer comes, so sends pipeline. Answers
+ * arrive in the order messages were written (ESMP-1 §3) and are matched to them by id ({@code
+ * re}). Deliveries go to the {@link DeliveryListener} given to {@link #sync}, on the reader
+ * thread. The blocking methods ({@link #auth()}, {@link #sendText}, …) wait at most the answer
+ * timeout (30 s) and must not be called from the listener.
  *
  * <p><b>Signatures.</b> Every delivered message and history entry is verified (signature, id)
  * before it is handed out; one that fails is refused ({@link DeliveryListener#onRefused}, or
@@ -57,42 +47,23 @@ import java.util.concurrent.TimeoutException;
  * <p><b>Reconnects.</b> With {@link Builder#autoReconnect(boolean)}, a synced client whose
  * connection drops reconnects with backoff (1 s doubling to 30 s), authenticates and syncs again
  * from the last cursor handled; entries already handed to the listener are not handed twice.
- * Answers pending on the lost connection fail with {@link ConnectionClosedException}.
+ * Answers pending on the lost connection fail with {@link ConnectionClosedException}; a {@link
+ * SignedMessage} may be sent again.
  */
 public final class EsmpClient implements Closeable {
 
   /** The ESMP port. */
   public static final int DEFAULT_PORT = 5888;
 
-  static final ObjectMapper JSON = new ObjectMapper(JsonFactory.builder()
-      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build());
-
-  /** A frame longer than this is a broken server: history answers stop early at 4 MiB. */
-  private static final int MAX_INCOMING_FRAME = 32 << 20;
-  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
-
-  private final String host;
-  private final int port;
   private final Identity identity;
-  private final Duration answerTimeout;
-  private final Duration connectTimeout;
-  private final boolean autoReconnect;
-
-  private final Object lock = new Object();
-  private Connection connection; // guarded by lock
-  private DeliveryListener listener; // guarded by lock; set by sync
-  private boolean saveAfterListener; // guarded by lock: false for a DeliveryQueue, which saves on done()
-  private long lastHandedOut; // guarded by lock: highest cursor given to the listener
-  private volatile boolean closed;
-  private boolean resuming; // guarded by lock: a reconnect thread is running
+  private final Session session;
+  private final Groups groups;
 
   private EsmpClient(Builder b) {
-    this.host = b.host;
-    this.port = b.port;
     this.identity = b.identity;
-    this.answerTimeout = b.answerTimeout;
-    this.connectTimeout = b.connectTimeout;
-    this.autoReconnect = b.autoReconnect;
+    this.session = new Session(b.host, b.port, identity, b.connectTimeout, b.answerTimeout,
+        b.autoReconnect);
+    this.groups = new Groups(session::call);
   }
 
   /** Connects with the defaults (no automatic reconnect) and reads the server's {@code hello}. */
@@ -142,10 +113,7 @@ public final class EsmpClient implements Closeable {
 
     public EsmpClient connect() throws IOException {
       EsmpClient client = new EsmpClient(this);
-      Connection first = client.open();
-      synchronized (client.lock) {
-        client.connection = first;
-      }
+      client.session.connect();
       return client;
     }
   }
@@ -154,48 +122,105 @@ public final class EsmpClient implements Closeable {
     return identity;
   }
 
-  /** The current connection's {@code hello} frame. */
-  public ObjectNode hello() throws IOException {
-    return current().hello;
+  /**
+   * What the server said on connecting (ESMP-1 §4).
+   *
+   * @param domain the domain it names itself by, which {@code auth} must name
+   * @param domains every domain it serves
+   * @param challenge base64 of the bytes {@code auth} must send back
+   * @param maxFrame the longest frame it reads, in bytes
+   * @param json the whole {@code hello} frame
+   */
+  public record Hello(String protocol, String domain, List<String> domains, String challenge,
+      int maxFrame, String json) {
+    static Hello of(ObjectNode hello) {
+      return new Hello(hello.path("protocol").asText(), hello.path("domain").asText(),
+          Frames.strings(hello.path("domains")), hello.path("challenge").asText(),
+          hello.path("max_frame").asInt(65536), Frames.compact(hello));
+    }
+  }
+
+  /** The current connection's {@code hello}. */
+  public Hello hello() throws IOException {
+    return Hello.of(session.hello());
   }
 
   // ---------------------------------------------------------------- sending
 
   /**
-   * Signs {@code message} (adding {@code ts}, the current time, when absent; {@code to} {@code
-   * []} when absent) and sends it. Does not wait.
+   * An answer that is not an {@code error}: an {@code ack} or a typed result such as {@code
+   * keys}, {@code synced}, {@code history} or {@code group}.
    *
-   * @return the answer: an {@code ack} or typed result; completes exceptionally with {@link
-   *     ServerException} for an {@code error}, {@link ConnectionClosedException} if the
-   *     connection is lost first
+   * @param type its {@code type}
+   * @param json the whole answer frame
    */
-  public CompletableFuture<ObjectNode> send(ObjectNode message) {
-    if (!message.has("to")) {
-      message.putArray("to");
-    }
-    if (!message.has("ts")) {
-      message.put("ts", System.currentTimeMillis());
-    }
-    return send(Messages.sign(message, identity.key()));
-  }
-
-  /** Sends an already signed message, e.g. again after a lost connection (same id). */
-  public CompletableFuture<ObjectNode> send(Messages.Signed message) {
-    try {
-      return current().write(message);
-    } catch (IOException e) {
-      return CompletableFuture.failedFuture(e);
+  public record Answer(String type, String json) {
+    static Answer of(ObjectNode answer) {
+      return new Answer(answer.path("type").asText(), Frames.compact(answer));
     }
   }
 
-  /** Sends and waits for the answer (at most the answer timeout). */
-  public ObjectNode call(ObjectNode message) throws IOException {
-    return await(send(message));
+  /**
+   * Signs a message as this identity: {@code messageJson} is one JSON object, the message
+   * without {@code signature} and {@code sender_pubkey} (which are set); {@code to} is added as
+   * {@code []} and {@code ts} as the current time when absent. Send the result with {@link
+   * #send(SignedMessage)}, again if need be.
+   *
+   * @throws IllegalArgumentException if {@code messageJson} is not one JSON object, repeats a
+   *     member, or holds a value that is not I-JSON (an integer beyond 2^53−1, a lone surrogate)
+   */
+  public SignedMessage sign(String messageJson) {
+    return session.sign(Frames.parseObject(messageJson));
   }
 
-  /** What an {@code ack} says. {@code seq} is set for group traffic; {@code rejected} for direct. */
+  /**
+   * Signs {@code messageJson} ({@link #sign}) and sends it. Does not wait.
+   *
+   * @return the answer; completes exceptionally with {@link ServerException} for an {@code
+   *     error}, {@link ConnectionClosedException} if the connection is lost first
+   * @throws IllegalArgumentException as {@link #sign} does
+   */
+  public CompletableFuture<Answer> send(String messageJson) {
+    return send(sign(messageJson));
+  }
+
+  /** Sends an already signed message, e.g. again after a lost connection (same id). Does not wait. */
+  public CompletableFuture<Answer> send(SignedMessage message) {
+    CompletableFuture<Answer> answer = new CompletableFuture<>();
+    // Not thenApply: a ServerException is to fail the answer as it is, not wrapped.
+    session.send(message).whenComplete((frame, failed) -> {
+      try {
+        if (failed != null) {
+          answer.completeExceptionally(failed);
+        } else {
+          answer.complete(Answer.of(frame));
+        }
+      } catch (RuntimeException e) {
+        answer.completeExceptionally(e); // never leave the caller waiting
+      }
+    });
+    return answer;
+  }
+
+  /**
+   * Signs and sends {@code messageJson} and waits for the answer (at most the answer timeout).
+   *
+   * @throws ServerException for an {@code error} answer
+   * @throws IllegalArgumentException as {@link #sign} does
+   */
+  public Answer call(String messageJson) throws IOException {
+    return Answer.of(session.await(session.send(sign(messageJson))));
+  }
+
+  /**
+   * What an {@code ack} says. {@code seq} is set for group traffic; {@code rejected} (address to
+   * error code, in the server's order) for direct.
+   *
+   * @param id the id of the message it answers
+   * @param json the whole {@code ack} frame
+   */
   public record Ack(String id, boolean duplicate, Long seq, Map<String, String> rejected,
-      ObjectNode frame) {
+      String json) {
     static Ack of(ObjectNode answer) throws IOException {
       if (!"ack".equals(answer.path("type").asText())) {
         throw new IOException("expected an ack, got " + answer);
@@ -203,7 +228,8 @@ public final class EsmpClient implements Closeable {
       Map<String, String> rejected = new LinkedHashMap<>();
       answer.path("rejected").properties().forEach(e -> rejected.put(e.getKey(), e.getValue().asText()));
       return new Ack(answer.path("re").asText(null), answer.path("duplicate").asBoolean(),
-          answer.hasNonNull("seq") ? answer.get("seq").asLong() : null, Map.copyOf(rejected), answer);
+          answer.hasNonNull("seq") ? answer.get("seq").asLong() : null,
+          Collections.unmodifiableMap(rejected), Frames.compact(answer));
     }
   }
 
@@ -214,37 +240,26 @@ public final class EsmpClient implements Closeable {
    * @return true when this call registered the address
    */
   public boolean auth() throws IOException {
-    return auth(current());
-  }
-
-  private boolean auth(Connection on) throws IOException {
-    ObjectNode message = newMessage("auth");
-    ObjectNode body = message.putObject("body");
-    body.put("address", identity.address());
-    body.put("challenge", on.hello.path("challenge").asText());
-    body.put("domain", on.hello.path("domain").asText());
-    message.put("ts", System.currentTimeMillis());
-    ObjectNode answer = await(on.write(Messages.sign(message, identity.key())));
-    return Ack.of(answer).frame().path("registered").asBoolean();
+    return session.auth();
   }
 
   /** Sends a {@code text} message to {@code to} and {@code cc}. */
   public Ack sendText(Collection<String> to, Collection<String> cc, String text) throws IOException {
-    ObjectNode message = newMessage("text");
-    addresses(message.putArray("to"), to);
+    ObjectNode message = Frames.newMessage("text");
+    Frames.addresses(message.putArray("to"), to);
     if (!cc.isEmpty()) {
-      addresses(message.putArray("cc"), cc);
+      Frames.addresses(message.putArray("cc"), cc);
     }
     message.putObject("body").put("text", text);
-    return Ack.of(call(message));
+    return Ack.of(session.call(message));
   }
 
   /** The public keys of {@code address}, oldest first; empty if it does not exist there. */
   public List<String> lookup(String address) throws IOException {
-    ObjectNode message = newMessage("lookup");
+    ObjectNode message = Frames.newMessage("lookup");
     message.putObject("body").put("address", Addresses.check(address));
     List<String> keys = new ArrayList<>();
-    call(message).path("keys").forEach(k -> keys.add(k.asText()));
+    session.call(message).path("keys").forEach(k -> keys.add(k.asText()));
     return keys;
   }
 
@@ -256,9 +271,9 @@ public final class EsmpClient implements Closeable {
    */
   public Ack addKey(SigningKey newKey) throws IOException {
     String proof = keyAddProof(identity.address(), identity.key().publicKeyBase64(), newKey);
-    ObjectNode message = newMessage("key_add");
+    ObjectNode message = Frames.newMessage("key_add");
     message.putObject("body").put("pubkey", newKey.publicKeyBase64()).put("proof", proof);
-    return Ack.of(call(message));
+    return Ack.of(session.call(message));
   }
 
   /**
@@ -279,9 +294,9 @@ public final class EsmpClient implements Closeable {
    * authenticated with it; this one gets the ack first, then is closed.
    */
   public Ack revokeKey(String pubkey) throws IOException {
-    ObjectNode message = newMessage("key_revoke");
+    ObjectNode message = Frames.newMessage("key_revoke");
     message.putObject("body").put("pubkey", pubkey);
-    return Ack.of(call(message));
+    return Ack.of(session.call(message));
   }
 
   // ---------------------------------------------------------------- groups
@@ -294,44 +309,27 @@ public final class EsmpClient implements Closeable {
    * @return the group id
    */
   public String createGroup(String name, Collection<String> members, boolean open) throws IOException {
-    String groupId = UUID.randomUUID().toString();
-    ObjectNode message = newGroupMessage("group_created", groupId);
-    ObjectNode body = message.putObject("body");
-    if (name != null) {
-      body.put("name", name);
-    }
-    addresses(body.putArray("members"), members);
-    body.put("policy", open ? "open" : "invite");
-    Ack.of(call(message));
-    return groupId;
+    return groups.create(name, members, open);
   }
 
   /** Adds {@code member} to the group ({@code joined}); an admin may add anyone, anyone may join an open group. */
   public Ack addMember(String groupId, String member) throws IOException {
-    ObjectNode message = newGroupMessage("joined", groupId);
-    message.putObject("body").put("member", Addresses.check(member));
-    return Ack.of(call(message));
+    return groups.add(groupId, member);
   }
 
   /** Removes {@code member} from the group ({@code removed}; admins only). */
   public Ack removeMember(String groupId, String member) throws IOException {
-    ObjectNode message = newGroupMessage("removed", groupId);
-    message.putObject("body").put("member", Addresses.check(member));
-    return Ack.of(call(message));
+    return groups.remove(groupId, member);
   }
 
   /** Leaves the group ({@code left}). */
   public Ack leave(String groupId) throws IOException {
-    ObjectNode message = newGroupMessage("left", groupId);
-    message.putObject("body");
-    return Ack.of(call(message));
+    return groups.leave(groupId);
   }
 
   /** Posts a {@code text} message into the group's thread. */
   public Ack post(String groupId, String text) throws IOException {
-    ObjectNode message = newGroupMessage("text", groupId);
-    message.putObject("body").put("text", text);
-    return Ack.of(call(message));
+    return groups.post(groupId, text);
   }
 
   /** A page of a group's thread, newest first; {@code more} when older entries remain. */
@@ -345,34 +343,25 @@ public final class EsmpClient implements Closeable {
    * @throws InvalidMessageException if an entry does not verify
    */
   public History history(String groupId, Long before, Integer limit) throws IOException {
-    ObjectNode message = newGroupMessage("history", groupId);
-    ObjectNode body = message.putObject("body");
-    if (before != null) {
-      body.put("before", before);
-    }
-    if (limit != null) {
-      body.put("limit", limit);
-    }
-    ObjectNode answer = call(message);
-    List<Delivery> entries = new ArrayList<>();
-    for (JsonNode entry : answer.path("entries")) {
-      entries.add(Delivery.verified(entry));
-    }
-    return new History(groupId, List.copyOf(entries), answer.path("more").asBoolean());
+    return groups.history(groupId, before, limit);
   }
 
-  /** A group as {@code group_info} describes it. */
+  /**
+   * A group as {@code group_info} describes it.
+   *
+   * @param name null when it has none
+   * @param policy {@code invite} or {@code open}
+   * @param members longest-standing first
+   * @param admins in the order they became admin
+   * @param seq the newest entry of its thread
+   * @param json the whole answer frame
+   */
   public record GroupInfo(String groupId, String name, String policy, List<String> members,
-      List<String> admins, long seq, ObjectNode frame) {}
+      List<String> admins, long seq, String json) {}
 
   /** The group's name, policy, members, admins and last {@code seq} (members only). */
   public GroupInfo groupInfo(String groupId) throws IOException {
-    ObjectNode message = newGroupMessage("group_info", groupId);
-    message.putObject("body");
-    ObjectNode answer = call(message);
-    return new GroupInfo(groupId, answer.path("name").textValue(), answer.path("policy").asText(),
-        strings(answer.path("members")), strings(answer.path("admins")),
-        answer.path("seq").asLong(), answer);
+    return groups.info(groupId);
   }
 
   // ---------------------------------------------------------------- sync
@@ -385,7 +374,7 @@ public final class EsmpClient implements Closeable {
    * @return the newest cursor of the mailbox when the server answered
    */
   public long sync(DeliveryListener listener) throws IOException {
-    return sync(listener, true);
+    return session.sync(listener, true);
   }
 
   /**
@@ -395,403 +384,13 @@ public final class EsmpClient implements Closeable {
    */
   public DeliveryQueue syncQueue() throws IOException {
     DeliveryQueue queue = new DeliveryQueue(identity);
-    sync(queue, false);
+    session.sync(queue, false);
     return queue;
-  }
-
-  private long sync(DeliveryListener listener, boolean saveAfter) throws IOException {
-    Connection on;
-    synchronized (lock) {
-      this.listener = listener;
-      this.saveAfterListener = saveAfter;
-      on = current();
-    }
-    return sync(on);
-  }
-
-  private long sync(Connection on) throws IOException {
-    long since;
-    synchronized (lock) {
-      since = Math.max(identity.cursor(), lastHandedOut);
-    }
-    ObjectNode message = newMessage("sync");
-    message.putObject("body").put("since", since);
-    message.put("ts", System.currentTimeMillis());
-    ObjectNode answer = await(on.write(Messages.sign(message, identity.key())));
-    return answer.path("cursor").asLong();
-  }
-
-  /** Called on a connection's reader thread for each {@code deliver} frame. */
-  private void deliver(Connection from, ObjectNode frame) {
-    DeliveryListener target;
-    boolean save;
-    synchronized (lock) {
-      target = listener;
-      save = saveAfterListener;
-      if (target == null || from != connection) {
-        return;
-      }
-    }
-    Long cursor = frame.hasNonNull("cursor") ? frame.get("cursor").asLong() : null;
-    synchronized (lock) {
-      if (cursor != null && cursor <= lastHandedOut) {
-        return; // again after a re-sync: already handed out
-      }
-    }
-    try {
-      try {
-        target.onDelivery(Delivery.verified(frame));
-      } catch (InvalidMessageException refused) {
-        target.onRefused(refused);
-      }
-    } catch (Exception listenerFailed) {
-      // Not handled: do not advance; the entry comes again on the next sync.
-      return;
-    }
-    if (cursor != null) {
-      synchronized (lock) {
-        lastHandedOut = Math.max(lastHandedOut, cursor);
-      }
-      if (!save) {
-        return;
-      }
-      try {
-        identity.saveCursor(cursor);
-      } catch (IOException e) {
-        // The next sync repeats some entries; delivery is at least once anyway.
-      }
-    }
-  }
-
-  // ---------------------------------------------------------------- connection
-
-  private Connection current() throws IOException {
-    synchronized (lock) {
-      if (closed) {
-        throw new ConnectionClosedException("client is closed", null);
-      }
-      if (connection == null || connection.dead) {
-        throw new ConnectionClosedException("not connected to " + host + ":" + port
-            + (autoReconnect && listener != null ? " (reconnecting)" : ""), null);
-      }
-      return connection;
-    }
-  }
-
-  private Connection open() throws IOException {
-    Socket socket = new Socket();
-    try {
-      socket.setTcpNoDelay(true);
-      socket.connect(new InetSocketAddress(host, port), (int) connectTimeout.toMillis());
-      socket.setSoTimeout((int) answerTimeout.toMillis());
-      Connection c = new Connection(socket);
-      socket.setSoTimeout(0); // after hello: the server pings idle connections, reads may wait
-      c.start();
-      return c;
-    } catch (IOException | RuntimeException e) {
-      socket.close();
-      throw e;
-    }
-  }
-
-  /** After a connection of a synced client is lost: reconnect, auth, sync, with backoff. */
-  private void resume(Connection lost) {
-    synchronized (lock) {
-      if (closed || !autoReconnect || listener == null || connection != lost || resuming) {
-        return; // a connection that fails while resuming is the resuming thread's business
-      }
-      resuming = true;
-    }
-    Thread t = new Thread(() -> {
-      try {
-        resumeLoop();
-      } finally {
-        Connection now;
-        synchronized (lock) {
-          resuming = false;
-          now = connection;
-        }
-        if (now != null && now.dead) {
-          resume(now); // it dropped while this thread was finishing
-        }
-      }
-    }, "esmp-reconnect");
-    t.setDaemon(true);
-    t.start();
-  }
-
-  private void resumeLoop() {
-    long backoff = 1000;
-    while (!closed) {
-      Connection fresh = null;
-      try {
-        Thread.sleep(backoff);
-        fresh = open();
-        synchronized (lock) {
-          if (closed) {
-            fresh.close();
-            return;
-          }
-          connection = fresh;
-        }
-        auth(fresh);
-        sync(fresh);
-        return;
-      } catch (InterruptedException e) {
-        return;
-      } catch (ServerException refused) {
-        // The server is up but will not have us (e.g. the key was revoked): retrying won't help.
-        DeliveryListener l;
-        synchronized (lock) {
-          l = listener;
-          listener = null; // so that closing this connection does not start another round
-          if (connection != null) {
-            connection.close();
-          }
-        }
-        if (l != null) {
-          l.onClosed(refused);
-        }
-        return;
-      } catch (IOException e) {
-        if (fresh != null) {
-          fresh.close();
-        }
-        backoff = Math.min(backoff * 2, MAX_BACKOFF.toMillis());
-      }
-    }
-  }
-
-  private ObjectNode await(CompletableFuture<ObjectNode> answer) throws IOException {
-    try {
-      return answer.get(answerTimeout.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      throw new IOException(e.getCause());
-    } catch (TimeoutException e) {
-      throw new IOException("no answer from " + host + ":" + port + " within " + answerTimeout);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while waiting for an answer", e);
-    }
   }
 
   /** Closes the connection; a listener in progress finishes first (unless it is the caller). */
   @Override
   public void close() {
-    Connection c;
-    synchronized (lock) {
-      closed = true;
-      c = connection;
-    }
-    if (c != null) {
-      c.close();
-      if (Thread.currentThread() != c.reader) {
-        try {
-          c.reader.join(5000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }
-    }
-  }
-
-  private static ObjectNode newMessage(String type) {
-    ObjectNode message = JSON.createObjectNode();
-    message.put("type", type);
-    message.putArray("to");
-    return message;
-  }
-
-  private static ObjectNode newGroupMessage(String type, String groupId) {
-    ObjectNode message = newMessage(type);
-    message.put("group_id", groupId);
-    return message;
-  }
-
-  private static void addresses(ArrayNode into, Collection<String> addresses) {
-    for (String a : addresses) {
-      into.add(Addresses.check(a));
-    }
-  }
-
-  private static List<String> strings(JsonNode array) {
-    List<String> out = new ArrayList<>();
-    array.forEach(v -> out.add(v.asText()));
-    return List.copyOf(out);
-  }
-
-  /** One TCP connection: the writer side under a lock, and the reader thread. */
-  private final class Connection {
-    private final Socket socket;
-    private final InputStream in;
-    private final OutputStream out;
-    private final ObjectNode hello;
-    private final int maxFrame;
-    private final ArrayDeque<Pending> pending = new ArrayDeque<>(); // guarded by itself
-    private final Object writing = new Object();
-    private final Thread reader;
-    private volatile boolean dead;
-
-    private record Pending(String id, CompletableFuture<ObjectNode> answer) {}
-
-    Connection(Socket socket) throws IOException {
-      this.socket = socket;
-      this.in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
-      this.out = socket.getOutputStream();
-      byte[] line = readLine();
-      if (line == null) {
-        throw new IOException(host + ":" + port + " closed the connection before hello");
-      }
-      JsonNode first = JSON.readTree(line);
-      if (!"hello".equals(first.path("type").asText())) {
-        throw new IOException(host + ":" + port + " is not an ESMP server: " + first);
-      }
-      if (!"esmp/1".equals(first.path("protocol").asText())) {
-        throw new IOException(host + ":" + port + " speaks " + first.path("protocol")
-            + ", not esmp/1");
-      }
-      this.hello = (ObjectNode) first;
-      this.maxFrame = hello.path("max_frame").asInt(65536);
-      this.reader = new Thread(this::readLoop, "esmp-reader-" + host + ":" + port);
-      reader.setDaemon(true);
-    }
-
-    void start() {
-      reader.start();
-    }
-
-    CompletableFuture<ObjectNode> write(Messages.Signed message) throws IOException {
-      byte[] bytes = Jcs.compact(message.frame());
-      if (bytes.length > maxFrame) {
-        throw new IOException("message of " + bytes.length + " bytes is over the server's "
-            + maxFrame);
-      }
-      CompletableFuture<ObjectNode> answer = new CompletableFuture<>();
-      // Writers take turns, so the order of pending answers is the order frames were written. The
-      // reader never needs this lock, only the short one on pending: a write blocked because the
-      // server stopped reading (it does while this connection's answers are unread) cannot keep
-      // the reader from taking those answers.
-      synchronized (writing) {
-        synchronized (pending) {
-          if (dead) {
-            throw new ConnectionClosedException("connection to " + host + ":" + port + " is closed", null);
-          }
-          pending.add(new Pending(message.id(), answer));
-        }
-        try {
-          out.write(bytes);
-          out.write('\n');
-          out.flush();
-        } catch (IOException e) {
-          close();
-          throw new ConnectionClosedException("connection to " + host + ":" + port + " lost", e);
-        }
-      }
-      return answer;
-    }
-
-    private void readLoop() {
-      Throwable cause = null;
-      try {
-        byte[] line;
-        while (!dead && (line = readLine()) != null) {
-          if (line.length == 0) {
-            continue;
-          }
-          JsonNode frame = JSON.readTree(line);
-          if (!frame.isObject()) {
-            continue;
-          }
-          String type = frame.path("type").asText();
-          if (type.equals("deliver")) {
-            EsmpClient.this.deliver(this, (ObjectNode) frame);
-          } else if (frame.has("re")) {
-            answer((ObjectNode) frame);
-          }
-          // ping and anything else unknown: nothing to do
-        }
-      } catch (IOException | RuntimeException e) {
-        cause = e;
-      } finally {
-        close();
-        fail(cause);
-        DeliveryListener l;
-        synchronized (lock) {
-          l = listener;
-        }
-        if (autoReconnect && !closed) {
-          resume(this);
-        } else if (l != null) {
-          l.onClosed(cause);
-        }
-      }
-    }
-
-    private void answer(ObjectNode frame) {
-      JsonNode re = frame.get("re");
-      Pending match = null;
-      synchronized (pending) {
-        for (Iterator<Pending> it = pending.iterator(); it.hasNext(); ) {
-          Pending p = it.next();
-          // Answers come in order, so this is normally the head; a null re (bad_json) is the head.
-          if (re.isNull() || p.id.equals(re.asText())) {
-            match = p;
-            it.remove();
-            break;
-          }
-        }
-      }
-      if (match == null) {
-        return;
-      }
-      if ("error".equals(frame.path("type").asText())) {
-        match.answer.completeExceptionally(new ServerException(frame.path("code").asText(),
-            frame.path("message").asText(), re.isNull() ? null : re.asText()));
-      } else {
-        match.answer.complete(frame);
-      }
-    }
-
-    private void fail(Throwable cause) {
-      List<Pending> left;
-      synchronized (pending) {
-        left = new ArrayList<>(pending);
-        pending.clear();
-      }
-      for (Pending p : left) {
-        p.answer.completeExceptionally(new ConnectionClosedException(
-            "connection to " + host + ":" + port + " closed before the answer", cause));
-      }
-    }
-
-    /** The next line without its {@code \n} (and a {@code \r} before it), or null at the end. */
-    private byte[] readLine() throws IOException {
-      ByteArrayOutputStream line = new ByteArrayOutputStream(256);
-      int b;
-      while ((b = in.read()) != -1) {
-        if (b == '\n') {
-          byte[] bytes = line.toByteArray();
-          int n = bytes.length;
-          return n > 0 && bytes[n - 1] == '\r' ? java.util.Arrays.copyOf(bytes, n - 1) : bytes;
-        }
-        if (line.size() >= MAX_INCOMING_FRAME) {
-          throw new IOException("frame over " + MAX_INCOMING_FRAME + " bytes from " + host);
-        }
-        line.write(b);
-      }
-      return null;
-    }
-
-    void close() {
-      dead = true;
-      try {
-        socket.close();
-      } catch (IOException ignored) {
-        // closing anyway
-      }
-    }
+    session.close();
   }
 }

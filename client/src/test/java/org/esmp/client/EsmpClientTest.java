@@ -10,9 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,17 +18,13 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.esmp.client.cli.EsmpCli;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The client against {@link FakeServer}: answer matching, sync, and refusing forged deliveries. */
+/** The public API against {@link FakeServer}: JSON text in and out, typed answers, sync, keys, groups. */
 @Timeout(30)
 class EsmpClientTest {
 
@@ -52,85 +46,151 @@ class EsmpClientTest {
   }
 
   @Test
-  void matchesPipelinedAnswersToTheirMessagesById() throws Exception {
+  void sendsJsonTextAndMatchesPipelinedAnswersById() throws Exception {
     try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
         EsmpClient client = connect(server, alice())) {
-      List<CompletableFuture<ObjectNode>> answers = new ArrayList<>();
-      List<String> types = List.of("one", "two", "fail", "three");
-      for (String type : types) {
-        ObjectNode m = FakeServer.JSON.createObjectNode();
-        m.put("type", type);
-        m.putObject("body");
-        answers.add(client.send(m));
+      List<CompletableFuture<EsmpClient.Answer>> answers = new ArrayList<>();
+      for (String type : List.of("one", "two", "fail", "three")) {
+        answers.add(client.send("{\"type\":\"" + type + "\",\"body\":{}}"));
       }
-      assertEquals("one", answers.get(0).get(5, TimeUnit.SECONDS).path("echo").asText());
-      assertEquals("two", answers.get(1).get(5, TimeUnit.SECONDS).path("echo").asText());
+      EsmpClient.Answer one = answers.get(0).get(5, TimeUnit.SECONDS);
+      assertEquals("ack", one.type());
+      String id = FakeServer.idOf(server.received.poll(5, TimeUnit.SECONDS));
+      assertEquals("{\"type\":\"ack\",\"re\":\"" + id + "\",\"duplicate\":false,\"echo\":\"one\"}",
+          one.json());
+      assertTrue(answers.get(1).get(5, TimeUnit.SECONDS).json().endsWith("\"echo\":\"two\"}"));
       ExecutionException failed = assertThrows(ExecutionException.class,
           () -> answers.get(2).get(5, TimeUnit.SECONDS));
       assertEquals("not_member", assertInstanceOf(ServerException.class, failed.getCause()).code());
-      assertEquals("three", answers.get(3).get(5, TimeUnit.SECONDS).path("echo").asText());
+      assertInstanceOf(ServerException.class, answers.get(2).handle((a, e) -> e).get(),
+          "the failure itself, not wrapped");
+      assertTrue(answers.get(3).get(5, TimeUnit.SECONDS).json().endsWith("\"echo\":\"three\"}"));
     }
   }
 
-  /**
-   * A server stops reading a connection whose answers go unread (its output budget). Before, a
-   * send blocked in that write held the lock the reader needs to hand out every answer, so the
-   * reader stopped reading and both sides waited forever. Here the server, on the first frame,
-   * writes 18 MB before reading on, while the client pipelines 18 MB of its own.
-   */
   @Test
-  void aSendBlockedBecauseTheServerStoppedReadingDoesNotStopTheReader() throws Exception {
-    String padding = "p".repeat(60_000);
-    AtomicBoolean flooded = new AtomicBoolean();
-    try (FakeServer server = new FakeServer((conn, frame) -> {
-          if (flooded.compareAndSet(false, true)) {
-            for (int i = 0; i < 300; i++) { // not reading meanwhile
-              ObjectNode unmatched = FakeServer.JSON.createObjectNode();
-              unmatched.put("type", "ack").put("re", "0".repeat(64)).put("duplicate", false).put("padding", padding);
-              conn.send(unmatched);
-            }
-          }
-          ackAll(conn, frame);
-        });
+  void signAddsToTsAndTheSignatureAndSendingAgainKeepsTheId() throws Exception {
+    Identity me = alice();
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
+        EsmpClient client = connect(server, me)) {
+      SignedMessage signed = client.sign("{\"type\":\"text\",\"body\":{\"text\":\"hi\"}}");
+      ObjectNode message = (ObjectNode) FakeServer.JSON.readTree(signed.json());
+      assertEquals("[]", message.path("to").toString());
+      assertTrue(message.path("ts").isIntegralNumber());
+      assertEquals(me.key().publicKeyBase64(), message.path("sender_pubkey").asText());
+      assertEquals(signed.id(), Messages.verify(message));
+      client.send(signed).get(5, TimeUnit.SECONDS);
+      client.send(signed).get(5, TimeUnit.SECONDS);
+      assertEquals(signed.id(), FakeServer.idOf(server.received.poll(5, TimeUnit.SECONDS)));
+      assertEquals(signed.id(), FakeServer.idOf(server.received.poll(5, TimeUnit.SECONDS)));
+    }
+  }
+
+  @Test
+  void signRefusesWhatIsNotOneJsonObject() throws Exception {
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
         EsmpClient client = connect(server, alice())) {
-      ExecutorService sender = Executors.newSingleThreadExecutor();
-      try {
-        List<CompletableFuture<ObjectNode>> answers = sender.submit(() -> {
-          List<CompletableFuture<ObjectNode>> sent = new ArrayList<>();
-          for (int i = 0; i < 300; i++) {
-            ObjectNode m = FakeServer.JSON.createObjectNode();
-            m.put("type", "note");
-            m.putObject("body").put("padding", padding);
-            sent.add(client.send(m));
-          }
-          return sent;
-        }).get(20, TimeUnit.SECONDS);
-        for (CompletableFuture<ObjectNode> answer : answers) {
-          assertEquals("note", answer.get(20, TimeUnit.SECONDS).path("echo").asText());
-        }
-      } finally {
-        sender.shutdownNow();
+      for (String bad : List.of("", "not json", "[]", "\"text\"", "{\"type\":\"a\",\"type\":\"b\"}",
+          "{\"type\":\"a\"} {}", "{\"type\":\"a\",\"n\":9007199254740993}")) {
+        assertThrows(IllegalArgumentException.class, () -> client.sign(bad), bad);
+        assertThrows(IllegalArgumentException.class, () -> client.send(bad), bad);
       }
+      assertTrue(server.received.isEmpty());
     }
   }
 
   @Test
-  void authAnswersTheHelloChallengeAndReportsARegistration() throws Exception {
+  void callWaitsForTheAnswer() throws Exception {
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
+        EsmpClient client = connect(server, alice())) {
+      assertTrue(client.call("{\"type\":\"note\"}").json().contains("\"echo\":\"note\""));
+      assertEquals("not_member",
+          assertThrows(ServerException.class, () -> client.call("{\"type\":\"fail\"}")).code());
+    }
+  }
+
+  @Test
+  void helloIsWhatTheServerSaid() throws Exception {
+    try (FakeServer server = new FakeServer(EsmpClientTest::ackAll);
+        EsmpClient client = connect(server, alice())) {
+      EsmpClient.Hello hello = client.hello();
+      String challenge = Base64.getEncoder().encodeToString(new byte[32]);
+      assertEquals(new EsmpClient.Hello("esmp/1", FakeServer.DOMAIN, List.of(FakeServer.DOMAIN),
+          challenge, 65536, "{\"type\":\"hello\",\"protocol\":\"esmp/1\",\"domain\":\"example.com\","
+          + "\"domains\":[\"example.com\"],\"challenge\":\"" + challenge + "\",\"max_frame\":65536}"), hello);
+    }
+  }
+
+  @Test
+  void sendTextReadsTheAck() throws Exception {
     try (FakeServer server = new FakeServer((conn, frame) -> {
           ObjectNode ack = FakeServer.JSON.createObjectNode();
-          ack.put("type", "ack").put("re", FakeServer.idOf(frame)).put("duplicate", false)
-              .put("address", frame.path("body").path("address").asText()).put("registered", true);
+          ack.put("type", "ack").put("re", FakeServer.idOf(frame)).put("duplicate", true);
+          ack.putObject("rejected").put("nobody#example.com", "unknown_recipient")
+              .put("gone#example.com", "unknown_recipient");
           conn.send(ack);
         });
         EsmpClient client = connect(server, alice())) {
-      assertTrue(client.auth());
-      ObjectNode auth = server.received.poll(5, TimeUnit.SECONDS);
-      assertNotNull(auth);
-      assertEquals("auth", auth.path("type").asText());
-      assertEquals(Base64.getEncoder().encodeToString(new byte[32]),
-          auth.path("body").path("challenge").asText());
-      assertEquals(FakeServer.DOMAIN, auth.path("body").path("domain").asText());
-      assertEquals(FakeServer.idOf(auth), Messages.verify(auth));
+      EsmpClient.Ack ack = client.sendText(List.of("bob#example.com", "nobody#example.com"),
+          List.of("gone#example.com"), "hi");
+      ObjectNode text = server.received.poll(5, TimeUnit.SECONDS);
+      assertEquals("[\"bob#example.com\",\"nobody#example.com\"]", text.path("to").toString());
+      assertEquals("[\"gone#example.com\"]", text.path("cc").toString());
+      assertEquals("hi", text.path("body").path("text").asText());
+      assertEquals(FakeServer.idOf(text), ack.id());
+      assertTrue(ack.duplicate());
+      assertNull(ack.seq());
+      assertEquals(java.util.Map.of("nobody#example.com", "unknown_recipient",
+          "gone#example.com", "unknown_recipient"), ack.rejected());
+      assertEquals("{\"type\":\"ack\",\"re\":\"" + ack.id() + "\",\"duplicate\":true,\"rejected\":"
+          + "{\"nobody#example.com\":\"unknown_recipient\",\"gone#example.com\":\"unknown_recipient\"}}",
+          ack.json());
+    }
+  }
+
+  @Test
+  void lookupReadsTheKeys() throws Exception {
+    try (FakeServer server = new FakeServer((conn, frame) -> {
+          ObjectNode keys = FakeServer.JSON.createObjectNode();
+          keys.put("type", "keys").put("re", FakeServer.idOf(frame))
+              .put("address", frame.path("body").path("address").asText());
+          keys.putArray("keys").add(BOB.publicKeyBase64());
+          conn.send(keys);
+        });
+        EsmpClient client = connect(server, alice())) {
+      assertEquals(List.of(BOB.publicKeyBase64()), client.lookup("bob#example.com"));
+      assertThrows(IllegalArgumentException.class, () -> client.lookup("Bob"));
+    }
+  }
+
+  @Test
+  void groupOperationsAreSignedGroupMessages() throws Exception {
+    try (FakeServer server = new FakeServer((conn, frame) -> {
+          ObjectNode answer = FakeServer.JSON.createObjectNode();
+          if (frame.path("type").asText().equals("group_info")) {
+            answer.put("type", "group").put("re", FakeServer.idOf(frame))
+                .put("group_id", frame.path("group_id").asText()).putNull("name").put("policy", "open");
+            answer.putArray("members").add("alice#example.com");
+            answer.putArray("admins").add("alice#example.com");
+            answer.put("seq", 2);
+          } else {
+            answer.put("type", "ack").put("re", FakeServer.idOf(frame)).put("duplicate", false).put("seq", 2);
+          }
+          conn.send(answer);
+        });
+        EsmpClient client = connect(server, alice())) {
+      String group = client.createGroup(null, List.of(), true);
+      assertEquals(2L, client.post(group, "hi").seq());
+      EsmpClient.GroupInfo info = client.groupInfo(group);
+      assertEquals(new EsmpClient.GroupInfo(group, null, "open", List.of("alice#example.com"),
+          List.of("alice#example.com"), 2, "{\"type\":\"group\",\"re\":\""
+          + FakeServer.idOf(server.received.stream().toList().get(2)) + "\",\"group_id\":\"" + group
+          + "\",\"name\":null,\"policy\":\"open\",\"members\":[\"alice#example.com\"],"
+          + "\"admins\":[\"alice#example.com\"],\"seq\":2}"), info);
+      for (ObjectNode sent : server.received) {
+        assertEquals(group, sent.path("group_id").asText());
+        assertEquals(FakeServer.idOf(sent), Messages.verify(sent));
+      }
     }
   }
 
@@ -206,88 +266,52 @@ class EsmpClientTest {
   }
 
   @Test
-  void refusesADeliveryUnderAnotherId() throws Exception {
-    ObjectNode message = FakeServer.text(BOB, "alice#example.com", "hi", 1);
-    ObjectNode frame = FakeServer.deliver(1, "bob#example.com", message);
-    frame.put("id", "00".repeat(32));
-    assertThrows(InvalidMessageException.class, () -> Delivery.verified(frame));
-    assertEquals("hi", Delivery.verified(FakeServer.deliver(1, "bob#example.com", message)).text());
-  }
-
-  @Test
-  void cliListenPrintsTheGoodDeliveryThenFailsLoudlyOnTheForgedOne() throws Exception {
-    Path identity = dir.resolve("alice.json");
-    Identity.create(identity, "alice#example.com");
-    try (FakeServer server = new FakeServer(EsmpClientTest::forgedSecondDelivery)) {
-      ByteArrayOutputStream out = new ByteArrayOutputStream();
-      ByteArrayOutputStream err = new ByteArrayOutputStream();
-      int code = EsmpCli.run(new PrintWriter(out, true, UTF_8), new PrintWriter(err, true, UTF_8),
-          "--server", "127.0.0.1:" + server.port(), "--identity", identity.toString(),
-          "listen", "--count", "3", "--timeout", "10");
-      assertEquals(1, code);
-      assertEquals("bob#example.com: hello\n", out.toString(UTF_8));
-      String error = err.toString(UTF_8);
-      assertTrue(error.startsWith("esmp: refused delivery 2 from bob#example.com"), error);
-      assertTrue(error.contains("signature does not verify"), error);
-      assertEquals(1, error.lines().count(), error);
-      assertFalse(out.toString(UTF_8).contains("1000"));
-    }
-    // Past the refused entry: the server would send the same bytes again.
-    assertEquals(2, Identity.load(identity).cursor());
-  }
-
-  @Test
-  void reconnectsAndResumesFromTheLastCursor() throws Exception {
-    Identity me = Identity.create(dir.resolve("alice.json"), "alice#example.com");
-    LinkedBlockingQueue<Long> sinces = new LinkedBlockingQueue<>();
+  void aReconnectTheServerRefusesEndsTheSyncForGood() throws Exception {
     FakeServer.Script script = (conn, frame) -> {
-      if (!frame.path("type").asText().equals("sync")) {
-        conn.ack(frame);
+      if (conn.number > 1) { // e.g. the key was revoked meanwhile
+        ObjectNode error = FakeServer.JSON.createObjectNode();
+        error.put("type", "error").put("re", FakeServer.idOf(frame)).put("code", "forbidden")
+            .put("message", "key revoked");
+        conn.send(error);
         return;
       }
-      long since = frame.path("body").path("since").asLong();
-      sinces.add(since);
-      conn.send(FakeServer.deliver(since + 1, "bob#example.com",
-          FakeServer.text(BOB, "alice#example.com", "n" + (since + 1), since + 1)));
-      ObjectNode synced = FakeServer.JSON.createObjectNode();
-      synced.put("type", "synced").put("re", FakeServer.idOf(frame)).put("cursor", since + 1);
-      conn.send(synced);
-      if (conn.number == 1) {
-        conn.close(); // the first connection drops after one delivery
+      conn.ack(frame);
+      if (frame.path("type").asText().equals("sync")) {
+        conn.close();
       }
     };
-    LinkedBlockingQueue<String> texts = new LinkedBlockingQueue<>();
+    LinkedBlockingQueue<Throwable> closed = new LinkedBlockingQueue<>();
     try (FakeServer server = new FakeServer(script);
-        EsmpClient client = EsmpClient.builder(me).server("127.0.0.1", server.port())
+        EsmpClient client = EsmpClient.builder(alice()).server("127.0.0.1", server.port())
             .autoReconnect(true).connect()) {
       client.auth();
       client.sync(new DeliveryListener() {
         @Override
-        public void onDelivery(Delivery d) {
-          texts.add(d.text());
-        }
+        public void onDelivery(Delivery d) {}
 
         @Override
-        public void onRefused(InvalidMessageException e) {
-          texts.add("refused");
+        public void onRefused(InvalidMessageException e) {}
+
+        @Override
+        public void onClosed(Throwable cause) {
+          closed.add(cause);
         }
       });
-      assertEquals("n1", texts.poll(5, TimeUnit.SECONDS));
-      assertEquals("n2", texts.poll(10, TimeUnit.SECONDS));
-      assertEquals(List.of(0L, 1L), List.of(sinces.poll(), sinces.poll()));
+      ServerException refused = assertInstanceOf(ServerException.class, closed.poll(10, TimeUnit.SECONDS));
+      assertEquals("forbidden", refused.code());
+      assertNull(closed.poll(1500, TimeUnit.MILLISECONDS), "no second round");
+      assertEquals(List.of("auth", "sync", "auth"),
+          server.received.stream().map(f -> f.path("type").asText()).toList());
+      assertThrows(ConnectionClosedException.class, client::auth);
     }
-    assertEquals(2, Identity.load(dir.resolve("alice.json")).cursor());
   }
 
   @Test
   void failsPendingAnswersWhenTheConnectionDrops() throws Exception {
     try (FakeServer server = new FakeServer((conn, frame) -> conn.close());
         EsmpClient client = connect(server, alice())) {
-      ObjectNode m = FakeServer.JSON.createObjectNode();
-      m.put("type", "text");
-      m.putObject("body");
       ExecutionException e = assertThrows(ExecutionException.class,
-          () -> client.send(m).get(5, TimeUnit.SECONDS));
+          () -> client.send("{\"type\":\"text\",\"body\":{}}").get(5, TimeUnit.SECONDS));
       assertInstanceOf(ConnectionClosedException.class, e.getCause());
     }
   }

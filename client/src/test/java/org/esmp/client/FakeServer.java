@@ -22,20 +22,21 @@ import java.util.concurrent.LinkedBlockingQueue;
  * A stand-in server speaking just enough ESMP/1 for client tests: it sends {@code hello}, then
  * hands each frame to a script, which answers as the test needs (including deliveries a real
  * server would never send). Connections are served one after the other, each on its own thread.
+ * Public for the tests of {@code org.esmp.client.cli}.
  */
-final class FakeServer implements Closeable {
+public final class FakeServer implements Closeable {
 
-  static final ObjectMapper JSON = new ObjectMapper();
-  static final String DOMAIN = "example.com";
+  public static final ObjectMapper JSON = new ObjectMapper();
+  public static final String DOMAIN = "example.com";
 
   /** What the test does with each frame a client sends. */
-  interface Script {
+  public interface Script {
     void onFrame(Conn conn, ObjectNode frame) throws IOException;
   }
 
   /** One accepted connection. */
-  static final class Conn {
-    final int number;
+  public static final class Conn {
+    public final int number;
     private final Socket socket;
     private final OutputStream out;
 
@@ -45,13 +46,13 @@ final class FakeServer implements Closeable {
       this.out = socket.getOutputStream();
     }
 
-    synchronized void send(JsonNode frame) throws IOException {
+    public synchronized void send(JsonNode frame) throws IOException {
       out.write(frame.toString().getBytes(UTF_8));
       out.write('\n');
       out.flush();
     }
 
-    void ack(ObjectNode frame) throws IOException {
+    public void ack(ObjectNode frame) throws IOException {
       ObjectNode ack = JSON.createObjectNode();
       ack.put("type", "ack");
       ack.put("re", idOf(frame));
@@ -59,18 +60,18 @@ final class FakeServer implements Closeable {
       send(ack);
     }
 
-    void close() throws IOException {
+    public void close() throws IOException {
       socket.close();
     }
   }
 
   private final ServerSocket socket;
   private final Script script;
-  final LinkedBlockingQueue<ObjectNode> received = new LinkedBlockingQueue<>();
+  public final LinkedBlockingQueue<ObjectNode> received = new LinkedBlockingQueue<>();
   private final List<Conn> conns = new CopyOnWriteArrayList<>();
   private final Thread acceptor;
 
-  FakeServer(Script script) throws IOException {
+  public FakeServer(Script script) throws IOException {
     this.socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     this.script = script;
     this.acceptor = new Thread(this::acceptLoop, "fake-server");
@@ -78,12 +79,12 @@ final class FakeServer implements Closeable {
     acceptor.start();
   }
 
-  int port() {
+  public int port() {
     return socket.getLocalPort();
   }
 
   /** The id a real server would compute for {@code frame}. */
-  static String idOf(JsonNode frame) {
+  public static String idOf(JsonNode frame) {
     byte[] key = Base64.getDecoder().decode(frame.path("sender_pubkey").asText());
     return Messages.id(key, Messages.signingBytes(frame));
   }
@@ -125,7 +126,7 @@ final class FakeServer implements Closeable {
   }
 
   /** A {@code deliver} frame for {@code message} signed by {@code sender}. */
-  static ObjectNode deliver(long cursor, String from, ObjectNode message) {
+  public static ObjectNode deliver(long cursor, String from, ObjectNode message) {
     ObjectNode d = JSON.createObjectNode();
     d.put("type", "deliver");
     d.put("cursor", cursor);
@@ -137,7 +138,7 @@ final class FakeServer implements Closeable {
   }
 
   /** A signed {@code text} message from {@code key} to {@code to}. */
-  static ObjectNode text(SigningKey key, String to, String text, long ts) {
+  public static ObjectNode text(SigningKey key, String to, String text, long ts) {
     ObjectNode m = JSON.createObjectNode();
     m.put("type", "text");
     m.putArray("to").add(to);

@@ -1,0 +1,36 @@
+package org.esmp.client.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import org.junit.jupiter.api.Test;
+
+/** {@code esmp group} on its own. */
+class GroupCommandTest {
+
+  @Test
+  void withoutASubcommandIsAUsageError() {
+    Cli.Result r = Cli.run("group");
+    assertEquals(2, r.code());
+    assertTrue(r.err().startsWith("group: which command?\nUsage: esmp group [COMMAND]\n"), r.err());
+  }
+
+  @Test
+  void helpListsTheSubcommandsInOrder() {
+    Cli.Result r = Cli.run("help", "group");
+    assertEquals(0, r.code());
+    assertEquals("""
+        Usage: esmp group [COMMAND]
+        Groups: create, add, remove, leave, post, history, info.
+        Commands:
+          create   Create a group and print its id.
+          add      Add ADDR to GROUP (admins; anyone can add themselves to an open
+                     group).
+          remove   Remove ADDR from GROUP (admins).
+          leave    Leave GROUP.
+          post     Post TEXT to GROUP.
+          history  Print GROUP's thread, oldest first (members only).
+          info     Print GROUP's name, policy, members and admins (members only).
+        """, r.out());
+  }
+}
