@@ -17,12 +17,9 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.esmp.api.ContentType;
 import org.esmp.api.Delivery;
 import org.esmp.api.JsonCodec;
 import org.esmp.api.Mailboxes;
-import org.esmp.api.MessageHandler;
-import org.esmp.api.MessageListener;
 import org.esmp.api.ServerContext;
 import org.esmp.api.spi.Storage;
 import org.esmp.server.store.Commits;
@@ -69,9 +66,6 @@ public final class PluginHost implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PluginHost.class);
 
-  /** Calls waiting for one message listener, at most; older ones are dropped. */
-  private static final int LISTENER_QUEUE = 10_000;
-
   private final ServerConfig config;
   private final Set<String> coreTypes;
   private final ContextExtensionFactory factory;
@@ -94,24 +88,7 @@ public final class PluginHost implements AutoCloseable {
    *     (a storage) keeps running
    * @param running the plugin it runs; empty when it did not load or start
    */
-  private record Deployed(PluginJars.Fingerprint fingerprint, Optional<Running> running) {}
-
-  /**
-   * A started plugin and its extensions, created once.
-   *
-   * @param types the types it declares, checked against the other plugins before it is indexed
-   */
-  private record Running(
-      String id,
-      String version,
-      Path copy,
-      PluginCalls calls,
-      List<Object> extensions,
-      Map<String, PluginRegistry.Declared> types,
-      List<String> refusals,
-      Map<Delivery.Scope, Delivery> deliveries,
-      List<PluginRegistry.Listening> listeners,
-      Optional<Storage> storage) {}
+  private record Deployed(PluginJars.Fingerprint fingerprint, Optional<RunningPlugin> running) {}
 
   /**
    * @param copies where the private copies of the jars go, used by this host alone (the data
@@ -177,7 +154,7 @@ public final class PluginHost implements AutoCloseable {
     }
     synchronized (lock) {
       for (Map.Entry<Path, PluginJars.Fingerprint> jar : jars.entrySet()) {
-        Optional<Running> running = load(jar.getKey(), true);
+        Optional<RunningPlugin> running = load(jar.getKey(), true);
         running.ifPresent(r -> logLoaded(r, jar.getKey()));
         deployed.put(jar.getKey(), new Deployed(jar.getValue(), running));
       }
@@ -196,7 +173,7 @@ public final class PluginHost implements AutoCloseable {
   /** Ids of the running plugins, in load order. */
   public List<String> startedPlugins() {
     synchronized (lock) {
-      return deployed.values().stream().flatMap(d -> d.running().stream()).map(Running::id).toList();
+      return deployed.values().stream().flatMap(d -> d.running().stream()).map(RunningPlugin::id).toList();
     }
   }
 
@@ -230,7 +207,7 @@ public final class PluginHost implements AutoCloseable {
   public void apply(Path jar, PluginJars.Fingerprint fingerprint) {
     synchronized (lock) {
       Deployed old = deployed.get(jar);
-      Optional<Running> before = old == null ? Optional.empty() : old.running();
+      Optional<RunningPlugin> before = old == null ? Optional.empty() : old.running();
       if (before.isPresent() && before.get().storage().isPresent()) {
         log.warn("Plugin {} provides the storage: {} changed, but the storage is not reloaded while the server runs; "
             + "restart the server to use the new jar", before.get().id(), jar.getFileName());
@@ -242,7 +219,7 @@ public final class PluginHost implements AutoCloseable {
         publish();
         stop(before.get());
       }
-      Optional<Running> now = load(jar, false);
+      Optional<RunningPlugin> now = load(jar, false);
       deployed.put(jar, new Deployed(fingerprint, now));
       publish();
       if (before.isPresent() && now.isPresent()) {
@@ -288,7 +265,7 @@ public final class PluginHost implements AutoCloseable {
   public void close() {
     synchronized (lock) {
       registry = PluginRegistry.EMPTY;
-      List<Running> running = new ArrayList<>(deployed.values().stream().flatMap(d -> d.running().stream()).toList());
+      List<RunningPlugin> running = new ArrayList<>(deployed.values().stream().flatMap(d -> d.running().stream()).toList());
       deployed.clear();
       for (int i = running.size() - 1; i >= 0; i--) {
         stop(running.get(i));
@@ -298,7 +275,7 @@ public final class PluginHost implements AutoCloseable {
     deleteTree(copies);
   }
 
-  private static void logLoaded(Running running, Path jar) {
+  private static void logLoaded(RunningPlugin running, Path jar) {
     log.info("Plugin {} {} loaded from {}: types {}", running.id(), running.version(), jar.getFileName(),
         new TreeSet<>(running.types().keySet()));
   }
@@ -308,7 +285,7 @@ public final class PluginHost implements AutoCloseable {
    *
    * @param atStart whether the server is starting: the only time a storage is loaded
    */
-  private Optional<Running> load(Path jar, boolean atStart) {
+  private Optional<RunningPlugin> load(Path jar, boolean atStart) {
     String name = jar.getFileName().toString();
     Path copy = copies.resolve(++copiesMade + "-" + name);
     try {
@@ -339,7 +316,7 @@ public final class PluginHost implements AutoCloseable {
     String version = wrapper.getDescriptor().getVersion();
     PluginCalls calls = new PluginCalls(id, threadsPerPlugin, config.pluginTimeout(), config.pluginAnswerTimeout(), timer,
         wrapper.getPluginClassLoader());
-    Running running;
+    RunningPlugin running;
     try {
       calls.await("start", () -> manager.startPlugin(id), true);
       if (manager.getPlugin(id).getPluginState() != PluginState.STARTED) {
@@ -370,7 +347,7 @@ public final class PluginHost implements AutoCloseable {
   }
 
   /** Creates each extension of a started plugin and reads what it declares; on the plugin's thread. */
-  private Running create(String id, String version, Path copy, PluginCalls calls, List<Class<?>> classes) {
+  private RunningPlugin create(String id, String version, Path copy, PluginCalls calls, List<Class<?>> classes) {
     List<Object> extensions = new ArrayList<>();
     ServerContext context = contexts.apply(id);
     for (Class<?> type : classes) {
@@ -383,56 +360,11 @@ public final class PluginHost implements AutoCloseable {
         throw e;
       }
     }
-    Map<String, PluginRegistry.Declared> types = new LinkedHashMap<>();
-    List<String> refusals = new ArrayList<>();
-    Map<Delivery.Scope, Delivery> deliveries = new LinkedHashMap<>();
-    List<PluginRegistry.Listening> listeners = new ArrayList<>();
-    Optional<Storage> storage = Optional.empty();
-    for (Object extension : extensions) {
-      if (extension instanceof MessageHandler handler) {
-        Set<String> declared = Set.copyOf(handler.types());
-        Set<String> session = Set.copyOf(handler.sessionTypes());
-        for (String type : declared) {
-          declare(types, refusals, type, new PluginRegistry.Handled(id, handler, session.contains(type), calls));
-        }
-        for (String type : session) {
-          if (!declared.contains(type)) {
-            refusals.add("it names '" + type + "' a session type but does not declare it");
-          }
-        }
-      }
-      if (extension instanceof ContentType content) {
-        declare(types, refusals, content.type(),
-            new PluginRegistry.Content(id, content, content.ephemeral(), calls));
-      }
-      if (extension instanceof Delivery delivery) {
-        Delivery.Scope scope = delivery.scope();
-        if (scope == null || deliveries.putIfAbsent(scope, delivery) != null) {
-          refusals.add("it has several deliveries of scope " + scope);
-        }
-      }
-      if (extension instanceof MessageListener listener) {
-        listeners.add(new PluginRegistry.Listening(id, listener, new SerialCalls(calls, "message listener", LISTENER_QUEUE)));
-      }
-      if (extension instanceof Storage found) {
-        if (storage.isPresent()) {
-          refusals.add("it has several storages");
-        }
-        storage = Optional.of(found);
-      }
-    }
-    return new Running(id, version, copy, calls, List.copyOf(extensions), types, refusals, deliveries, listeners, storage);
-  }
-
-  private static void declare(Map<String, PluginRegistry.Declared> types, List<String> refusals, String type,
-      PluginRegistry.Declared by) {
-    if (types.putIfAbsent(type, by) != null) {
-      refusals.add("it declares type '" + type + "' twice");
-    }
+    return RunningPlugin.of(id, version, copy, calls, extensions);
   }
 
   /** Why {@code running} may not join the running plugins, or {@code null} when it may. */
-  private String refusal(Running running, boolean atStart) {
+  private String refusal(RunningPlugin running, boolean atStart) {
     if (!running.refusals().isEmpty()) {
       return running.refusals().get(0);
     }
@@ -474,7 +406,7 @@ public final class PluginHost implements AutoCloseable {
   /** Ids of the running plugins that provide a storage. Guarded by lock. */
   private List<String> storages() {
     return deployed.values().stream().flatMap(d -> d.running().stream())
-        .filter(r -> r.storage().isPresent()).map(Running::id).toList();
+        .filter(r -> r.storage().isPresent()).map(RunningPlugin::id).toList();
   }
 
   /** Builds the registry from the running plugins and publishes it. Guarded by lock. */
@@ -489,7 +421,7 @@ public final class PluginHost implements AutoCloseable {
       if (d.running().isEmpty()) {
         continue;
       }
-      Running r = d.running().get();
+      RunningPlugin r = d.running().get();
       types.putAll(r.types());
       Delivery forDirect = r.deliveries().get(Delivery.Scope.DIRECT);
       if (forDirect != null && direct.isEmpty()) {
@@ -511,7 +443,7 @@ public final class PluginHost implements AutoCloseable {
   }
 
   /** Waits for the plugin's calls in flight, then stops and unloads it and deletes its copy. */
-  private void stop(Running running) {
+  private void stop(RunningPlugin running) {
     running.calls().drain();
     for (Object extension : running.extensions()) {
       // The storage is closed by the server, after everything that writes to it has stopped.
