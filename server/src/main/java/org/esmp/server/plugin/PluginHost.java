@@ -26,7 +26,6 @@ import org.esmp.server.store.Commits;
 import org.esmp.server.store.PluginStore;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.data.OwnerOnly;
-import org.esmp.server.verify.FrameVerifier;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
@@ -67,7 +66,7 @@ public final class PluginHost implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PluginHost.class);
 
   private final ServerConfig config;
-  private final Set<String> coreTypes;
+  private final Admission admission;
   private final ContextExtensionFactory factory;
   /** The context of each plugin, made for it when it starts. */
   private final Function<String, ServerContext> contexts;
@@ -104,7 +103,7 @@ public final class PluginHost implements AutoCloseable {
   public PluginHost(ServerConfig config, Path copies, Set<String> coreTypes, Commits commits, Mailboxes mailboxes,
       JsonCodec json) {
     this.config = config;
-    this.coreTypes = Set.copyOf(coreTypes);
+    this.admission = new Admission(coreTypes);
     this.threadsPerPlugin = Math.max(2, config.verifyThreads());
     this.contexts = pluginId -> new CoreContext(config, new PluginStore(pluginId, this::storage, commits),
         address -> registry.storage().map(s -> !s.extension().keysOf(address).isEmpty()).orElse(false),
@@ -158,7 +157,7 @@ public final class PluginHost implements AutoCloseable {
         running.ifPresent(r -> logLoaded(r, jar.getKey()));
         deployed.put(jar.getKey(), new Deployed(jar.getValue(), running));
       }
-      if (storages().isEmpty()) {
+      if (Admission.storages(running()).isEmpty()) {
         log.warn("No storage plugin installed: auth and every message from a registered sender are answered 'internal'");
       }
       publish();
@@ -337,7 +336,13 @@ public final class PluginHost implements AutoCloseable {
       stop(id, calls, copy);
       return Optional.empty();
     }
-    String refusal = refusal(running, atStart);
+    String refusal;
+    try {
+      refusal = admission.refusal(running, atStart, running());
+    } catch (IllegalStateException e) {
+      stop(running);
+      throw e;
+    }
     if (refusal != null) {
       log.error("Plugin {} {} from {} refused: {}", id, version, name, refusal);
       stop(running);
@@ -363,50 +368,9 @@ public final class PluginHost implements AutoCloseable {
     return RunningPlugin.of(id, version, copy, calls, extensions);
   }
 
-  /** Why {@code running} may not join the running plugins, or {@code null} when it may. */
-  private String refusal(RunningPlugin running, boolean atStart) {
-    if (!running.refusals().isEmpty()) {
-      return running.refusals().get(0);
-    }
-    if (running.storage().isPresent()) {
-      if (!atStart) {
-        return "it provides a storage, and the storage is chosen when the server starts (restart the server to use it)";
-      }
-      List<String> others = storages();
-      if (!others.isEmpty()) {
-        stop(running);
-        throw new IllegalStateException("more than one storage plugin installed (" + others.get(0) + ", "
-            + running.id() + "): remove all but one from the plugins directory");
-      }
-    }
-    for (String type : running.types().keySet()) {
-      if (type == null || !FrameVerifier.isTypeName(type)) {
-        return "type '" + type + "' is not 1-64 characters of [a-z0-9_.-]";
-      }
-      if (coreTypes.contains(type)) {
-        return "type '" + type + "' is answered by the server itself";
-      }
-      for (Deployed other : deployed.values()) {
-        if (other.running().isPresent() && other.running().get().types().containsKey(type)) {
-          return "type '" + type + "' is already declared by plugin " + other.running().get().id();
-        }
-      }
-    }
-    for (Delivery.Scope scope : running.deliveries().keySet()) {
-      for (Deployed other : deployed.values()) {
-        if (other.running().isPresent() && other.running().get().deliveries().containsKey(scope)) {
-          return "plugin " + other.running().get().id() + " already delivers " + scope.toString().toLowerCase()
-              + " messages";
-        }
-      }
-    }
-    return null;
-  }
-
-  /** Ids of the running plugins that provide a storage. Guarded by lock. */
-  private List<String> storages() {
-    return deployed.values().stream().flatMap(d -> d.running().stream())
-        .filter(r -> r.storage().isPresent()).map(RunningPlugin::id).toList();
+  /** The running plugins, in load order. Guarded by lock. */
+  private List<RunningPlugin> running() {
+    return deployed.values().stream().flatMap(d -> d.running().stream()).toList();
   }
 
   /** Builds the registry from the running plugins and publishes it. Guarded by lock. */

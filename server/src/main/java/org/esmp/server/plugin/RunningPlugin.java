@@ -19,7 +19,8 @@ import org.esmp.api.spi.Storage;
  * @param copy the private copy of the jar it was loaded from
  * @param calls how the server calls into it
  * @param extensions every extension, in the order PF4J listed their classes
- * @param types the types it declares, checked against the other plugins before it is indexed
+ * @param types the types it declares, checked against the other plugins ({@link Admission}) before
+ *     it is indexed
  * @param refusals what is wrong with its declarations taken alone (a type declared twice, a session
  *     type not declared, several deliveries of a scope, several storages); empty when nothing is
  * @param deliveries its deliveries by scope, the first of each scope
