@@ -17,7 +17,6 @@ import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
-import org.esmp.api.Delivery;
 import org.esmp.api.JsonCodec;
 import org.esmp.api.Mailboxes;
 import org.esmp.api.ServerContext;
@@ -375,35 +374,7 @@ public final class PluginHost implements AutoCloseable {
 
   /** Builds the registry from the running plugins and publishes it. Guarded by lock. */
   private void publish() {
-    Map<String, PluginRegistry.Declared> types = new LinkedHashMap<>();
-    Optional<PluginRegistry.Owned<Delivery>> direct = Optional.empty();
-    Optional<PluginRegistry.Owned<Delivery>> group = Optional.empty();
-    List<PluginRegistry.Listening> listeners = new ArrayList<>();
-    Optional<PluginRegistry.Owned<Storage>> storage = Optional.empty();
-    List<PluginRegistry.Owned<Object>> extensions = new ArrayList<>();
-    for (Deployed d : deployed.values()) {
-      if (d.running().isEmpty()) {
-        continue;
-      }
-      RunningPlugin r = d.running().get();
-      types.putAll(r.types());
-      Delivery forDirect = r.deliveries().get(Delivery.Scope.DIRECT);
-      if (forDirect != null && direct.isEmpty()) {
-        direct = Optional.of(new PluginRegistry.Owned<>(r.id(), forDirect, r.calls()));
-      }
-      Delivery forGroup = r.deliveries().get(Delivery.Scope.GROUP);
-      if (forGroup != null && group.isEmpty()) {
-        group = Optional.of(new PluginRegistry.Owned<>(r.id(), forGroup, r.calls()));
-      }
-      listeners.addAll(r.listeners());
-      if (r.storage().isPresent() && storage.isEmpty()) {
-        storage = Optional.of(new PluginRegistry.Owned<>(r.id(), r.storage().get(), r.calls()));
-      }
-      for (Object extension : r.extensions()) {
-        extensions.add(new PluginRegistry.Owned<>(r.id(), extension, r.calls()));
-      }
-    }
-    registry = new PluginRegistry(types, direct, group, listeners, storage, extensions);
+    registry = PluginRegistry.of(running());
   }
 
   /** Waits for the plugin's calls in flight, then stops and unloads it and deletes its copy. */
