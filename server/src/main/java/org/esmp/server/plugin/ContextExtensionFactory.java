@@ -8,14 +8,14 @@ import org.pf4j.PluginRuntimeException;
 
 /**
  * Creates extensions, handing its plugin's {@link ServerContext} to those whose public constructor
- * takes one. Keeps no instance: {@link PluginHost} creates each extension class once per plugin
- * start and holds it only while the plugin runs, so nothing here keeps an unloaded plugin's classes
- * alive.
+ * takes one. Keeps no instance: {@link PluginLoader} creates each extension class once per plugin
+ * start and {@link PluginHost} holds it only while the plugin runs, so nothing here keeps an
+ * unloaded plugin's classes alive.
  */
 final class ContextExtensionFactory implements ExtensionFactory {
 
   /**
-   * Not used: an extension gets the context of its plugin, so {@link PluginHost} creates each with
+   * Not used: an extension gets the context of its plugin, so {@link PluginLoader} creates each with
    * {@link #create(Class, ServerContext)}.
    */
   @Override

@@ -1,47 +1,32 @@
 package org.esmp.server.plugin;
 
-import io.netty.util.HashedWheelTimer;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.URLConnection;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.stream.Stream;
-import org.esmp.api.ContentType;
-import org.esmp.api.Delivery;
 import org.esmp.api.JsonCodec;
 import org.esmp.api.Mailboxes;
-import org.esmp.api.MessageHandler;
-import org.esmp.api.MessageListener;
 import org.esmp.api.ServerContext;
 import org.esmp.api.spi.Storage;
+import org.esmp.server.config.ServerConfig;
 import org.esmp.server.store.Commits;
 import org.esmp.server.store.PluginStore;
-import org.esmp.server.config.ServerConfig;
-import org.esmp.server.data.OwnerOnly;
-import org.esmp.server.verify.FrameVerifier;
-import org.pf4j.DefaultPluginManager;
-import org.pf4j.PluginState;
-import org.pf4j.PluginWrapper;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the plugins of the plugins directory with PF4J: loads each jar, starts it, creates each of
- * its extensions once, and indexes the running plugins' extensions in an immutable
- * {@link PluginRegistry} that is replaced as a whole whenever the set changes. At start every jar
- * is loaded; afterwards {@link PluginWatcher} calls {@link #apply} and {@link #remove} as jars are
- * added, replaced and removed.
+ * Runs the plugins of the plugins directory: loads each jar ({@link PluginLoader}), lets the
+ * started plugin join the running ones or refuses it ({@link Admission}), and indexes the running
+ * plugins' extensions in an immutable {@link PluginRegistry} that is replaced as a whole whenever
+ * the set changes. At start every jar is loaded; afterwards {@link PluginWatcher} calls
+ * {@link #apply} and {@link #remove} as jars are added, replaced and removed.
  *
  * <p>A plugin that fails to load or start, or whose extensions cannot be created, is logged and
  * skipped. So is a plugin that declares a type another running plugin declares, a type the server
@@ -53,14 +38,11 @@ import org.slf4j.LoggerFactory;
  * storage plugin's jar changed or removed while the server runs is logged and ignored until the
  * next start, and a new jar that provides a storage is refused until then.
  *
- * <p>Each plugin is loaded from a private copy of its jar, under a name used once: the plugins
- * directory can be written while the server runs, and the JDK's cache of opened jars never serves
- * an old copy of a replaced jar. The copies live in a directory of the data directory (never the
- * system's temporary directory); a copy is deleted when its plugin is unloaded, the directory on
- * {@link #close}, and the leftovers of a killed server at the next start. Unloading first takes the plugin out of the registry (new messages
- * no longer see it), then waits for its calls in flight (at most the plugin answer timeout), then
- * closes its extensions that are {@link AutoCloseable}, stops it (PF4J's {@code Plugin.stop}) and
- * closes its class loader.
+ * <p>Each plugin is loaded from a private copy of its jar in a directory of the data directory
+ * (see {@link PluginLoader}); the directory is deleted on {@link #close}. Unloading first takes the
+ * plugin out of the registry (new messages no longer see it), then waits for its calls in flight
+ * (at most the plugin answer timeout), then closes its extensions that are {@link AutoCloseable},
+ * stops it (PF4J's {@code Plugin.stop}) and closes its class loader.
  *
  * <p>Thread-safe: changes are made one at a time, on the thread that calls them; {@link #registry}
  * may be read from any thread at any time.
@@ -69,22 +51,12 @@ public final class PluginHost implements AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(PluginHost.class);
 
-  /** Calls waiting for one message listener, at most; older ones are dropped. */
-  private static final int LISTENER_QUEUE = 10_000;
-
   private final ServerConfig config;
-  private final Set<String> coreTypes;
-  private final ContextExtensionFactory factory;
-  /** The context of each plugin, made for it when it starts. */
-  private final Function<String, ServerContext> contexts;
-  private final Manager manager;
-  private final Path copies;
-  private final HashedWheelTimer timer;
-  private final int threadsPerPlugin;
+  private final Admission admission;
+  private final PluginLoader loader; // used under lock, but for its close
   private final Object lock = new Object();
   /** Each jar of the plugins directory as last applied, in load order. Guarded by lock. */
   private final Map<Path, Deployed> deployed = new LinkedHashMap<>();
-  private long copiesMade; // guarded by lock
   private volatile PluginRegistry registry = PluginRegistry.EMPTY;
 
   /**
@@ -94,24 +66,7 @@ public final class PluginHost implements AutoCloseable {
    *     (a storage) keeps running
    * @param running the plugin it runs; empty when it did not load or start
    */
-  private record Deployed(PluginJars.Fingerprint fingerprint, Optional<Running> running) {}
-
-  /**
-   * A started plugin and its extensions, created once.
-   *
-   * @param types the types it declares, checked against the other plugins before it is indexed
-   */
-  private record Running(
-      String id,
-      String version,
-      Path copy,
-      PluginCalls calls,
-      List<Object> extensions,
-      Map<String, PluginRegistry.Declared> types,
-      List<String> refusals,
-      Map<Delivery.Scope, Delivery> deliveries,
-      List<PluginRegistry.Listening> listeners,
-      Optional<Storage> storage) {}
+  private record Deployed(PluginJars.Fingerprint fingerprint, Optional<RunningPlugin> running) {}
 
   /**
    * @param copies where the private copies of the jars go, used by this host alone (the data
@@ -127,29 +82,12 @@ public final class PluginHost implements AutoCloseable {
   public PluginHost(ServerConfig config, Path copies, Set<String> coreTypes, Commits commits, Mailboxes mailboxes,
       JsonCodec json) {
     this.config = config;
-    this.coreTypes = Set.copyOf(coreTypes);
-    this.threadsPerPlugin = Math.max(2, config.verifyThreads());
-    this.contexts = pluginId -> new CoreContext(config, new PluginStore(pluginId, this::storage, commits),
+    this.admission = new Admission(coreTypes);
+    Function<String, ServerContext> contexts = pluginId -> new CoreContext(config,
+        new PluginStore(pluginId, this::storage, commits),
         address -> registry.storage().map(s -> !s.extension().keysOf(address).isEmpty()).orElse(false),
         mailboxes, json, type -> registry.extensionsOf(type));
-    this.factory = new ContextExtensionFactory();
-    this.copies = copies;
-    try {
-      deleteLeftovers(copies);
-      OwnerOnly.createDirectory(copies);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot prepare " + copies.toAbsolutePath() + " for the plugin jars' copies: " + e, e);
-    }
-    this.manager = new Manager(copies, factory, apiVersion());
-    // Timeouts of plugin calls: second-scale, so a 100 ms tick is precise enough.
-    this.timer = new HashedWheelTimer(runnable -> {
-      Thread thread = new Thread(runnable, "esmp-plugin-timeouts");
-      thread.setDaemon(true);
-      return thread;
-    }, 100, TimeUnit.MILLISECONDS);
-    // Resources read through jar: URLs (PF4J reads each plugin's extension index so) would keep
-    // every loaded copy open in the JDK's jar cache long after its plugin is unloaded.
-    URLConnection.setDefaultUseCaches("jar", false);
+    this.loader = new PluginLoader(config, copies, contexts);
   }
 
   /** The storage, for the server's own services. */
@@ -177,11 +115,11 @@ public final class PluginHost implements AutoCloseable {
     }
     synchronized (lock) {
       for (Map.Entry<Path, PluginJars.Fingerprint> jar : jars.entrySet()) {
-        Optional<Running> running = load(jar.getKey(), true);
+        Optional<RunningPlugin> running = load(jar.getKey(), true);
         running.ifPresent(r -> logLoaded(r, jar.getKey()));
         deployed.put(jar.getKey(), new Deployed(jar.getValue(), running));
       }
-      if (storages().isEmpty()) {
+      if (Admission.storages(running()).isEmpty()) {
         log.warn("No storage plugin installed: auth and every message from a registered sender are answered 'internal'");
       }
       publish();
@@ -196,7 +134,7 @@ public final class PluginHost implements AutoCloseable {
   /** Ids of the running plugins, in load order. */
   public List<String> startedPlugins() {
     synchronized (lock) {
-      return deployed.values().stream().flatMap(d -> d.running().stream()).map(Running::id).toList();
+      return running().stream().map(RunningPlugin::id).toList();
     }
   }
 
@@ -230,7 +168,7 @@ public final class PluginHost implements AutoCloseable {
   public void apply(Path jar, PluginJars.Fingerprint fingerprint) {
     synchronized (lock) {
       Deployed old = deployed.get(jar);
-      Optional<Running> before = old == null ? Optional.empty() : old.running();
+      Optional<RunningPlugin> before = old == null ? Optional.empty() : old.running();
       if (before.isPresent() && before.get().storage().isPresent()) {
         log.warn("Plugin {} provides the storage: {} changed, but the storage is not reloaded while the server runs; "
             + "restart the server to use the new jar", before.get().id(), jar.getFileName());
@@ -240,9 +178,9 @@ public final class PluginHost implements AutoCloseable {
       if (before.isPresent()) {
         deployed.remove(jar);
         publish();
-        stop(before.get());
+        loader.stop(before.get());
       }
-      Optional<Running> now = load(jar, false);
+      Optional<RunningPlugin> now = load(jar, false);
       deployed.put(jar, new Deployed(fingerprint, now));
       publish();
       if (before.isPresent() && now.isPresent()) {
@@ -276,7 +214,7 @@ public final class PluginHost implements AutoCloseable {
       deployed.remove(jar);
       if (old.running().isPresent()) {
         publish();
-        stop(old.running().get());
+        loader.stop(old.running().get());
         log.info("Plugin {} {} unloaded ({} removed)", old.running().get().id(), old.running().get().version(),
             jar.getFileName());
       }
@@ -288,331 +226,54 @@ public final class PluginHost implements AutoCloseable {
   public void close() {
     synchronized (lock) {
       registry = PluginRegistry.EMPTY;
-      List<Running> running = new ArrayList<>(deployed.values().stream().flatMap(d -> d.running().stream()).toList());
+      List<RunningPlugin> running = running();
       deployed.clear();
       for (int i = running.size() - 1; i >= 0; i--) {
-        stop(running.get(i));
+        loader.stop(running.get(i));
       }
     }
-    timer.stop();
-    deleteTree(copies);
+    loader.close();
   }
 
-  private static void logLoaded(Running running, Path jar) {
+  private static void logLoaded(RunningPlugin running, Path jar) {
     log.info("Plugin {} {} loaded from {}: types {}", running.id(), running.version(), jar.getFileName(),
         new TreeSet<>(running.types().keySet()));
   }
 
   /**
    * Loads, starts and checks the plugin of {@code jar}; logs and cleans up after any failure.
+   * Guarded by lock.
    *
    * @param atStart whether the server is starting: the only time a storage is loaded
    */
-  private Optional<Running> load(Path jar, boolean atStart) {
-    String name = jar.getFileName().toString();
-    Path copy = copies.resolve(++copiesMade + "-" + name);
+  private Optional<RunningPlugin> load(Path jar, boolean atStart) {
+    Optional<RunningPlugin> started = loader.load(jar, atStart);
+    if (started.isEmpty()) {
+      return started;
+    }
+    RunningPlugin plugin = started.get();
+    String refusal;
     try {
-      OwnerOnly.copy(jar, copy);
-    } catch (IOException e) {
-      log.error("Plugin jar {} could not be read; skipped: {}", name, e.toString());
-      deleteQuietly(copy);
-      return Optional.empty();
+      refusal = admission.refusal(plugin, atStart, running());
+    } catch (IllegalStateException e) {
+      loader.stop(plugin);
+      throw e;
     }
-    String id;
-    try {
-      id = manager.loadPlugin(copy);
-    } catch (RuntimeException | LinkageError e) {
-      log.error("Plugin jar {} could not be loaded; skipped: {}", name, e.getMessage());
-      manager.unloadCopy(copy);
-      deleteQuietly(copy);
-      return Optional.empty();
-    }
-    PluginWrapper wrapper = manager.getPlugin(id);
-    if (wrapper == null || wrapper.getPluginState() != PluginState.RESOLVED) {
-      log.error("Plugin {} from {} could not be loaded; skipped: {}", id, name, wrapper == null
-          ? "a plugin it depends on is missing" : "it is " + wrapper.getPluginState().toString().toLowerCase()
-              + " (does it require a newer server than " + manager.getSystemVersion() + "?)");
-      manager.unloadCopy(copy);
-      deleteQuietly(copy);
-      return Optional.empty();
-    }
-    String version = wrapper.getDescriptor().getVersion();
-    PluginCalls calls = new PluginCalls(id, threadsPerPlugin, config.pluginTimeout(), config.pluginAnswerTimeout(), timer,
-        wrapper.getPluginClassLoader());
-    Running running;
-    try {
-      calls.await("start", () -> manager.startPlugin(id), true);
-      if (manager.getPlugin(id).getPluginState() != PluginState.STARTED) {
-        throw new IllegalStateException("it did not start");
-      }
-      List<Class<?>> classes = manager.getExtensionClasses(id);
-      // A storage opens its files in its constructor: at start that may take long on a large store.
-      boolean bounded = !atStart || classes.stream().noneMatch(Storage.class::isAssignableFrom);
-      running = calls.await("creating its extensions", () -> create(id, version, copy, calls, classes), bounded);
-    } catch (RuntimeException e) {
-      Throwable cause = e instanceof PluginCallException && e.getCause() != null ? e.getCause() : e;
-      if (cause instanceof StorageFailure failure && atStart) {
-        stop(id, calls, copy);
-        throw new IllegalStateException("storage plugin " + id + " failed to open: " + failure.getCause().getMessage(),
-            failure.getCause());
-      }
-      log.error("Plugin {} {} from {} failed to start; skipped: {}", id, version, name, cause.toString(), cause);
-      stop(id, calls, copy);
-      return Optional.empty();
-    }
-    String refusal = refusal(running, atStart);
     if (refusal != null) {
-      log.error("Plugin {} {} from {} refused: {}", id, version, name, refusal);
-      stop(running);
+      log.error("Plugin {} {} from {} refused: {}", plugin.id(), plugin.version(), jar.getFileName(), refusal);
+      loader.stop(plugin);
       return Optional.empty();
     }
-    return Optional.of(running);
+    return started;
   }
 
-  /** Creates each extension of a started plugin and reads what it declares; on the plugin's thread. */
-  private Running create(String id, String version, Path copy, PluginCalls calls, List<Class<?>> classes) {
-    List<Object> extensions = new ArrayList<>();
-    ServerContext context = contexts.apply(id);
-    for (Class<?> type : classes) {
-      try {
-        extensions.add(factory.create(type, context));
-      } catch (RuntimeException | LinkageError e) {
-        if (Storage.class.isAssignableFrom(type)) {
-          throw new StorageFailure(e.getCause() != null ? e.getCause() : e);
-        }
-        throw e;
-      }
-    }
-    Map<String, PluginRegistry.Declared> types = new LinkedHashMap<>();
-    List<String> refusals = new ArrayList<>();
-    Map<Delivery.Scope, Delivery> deliveries = new LinkedHashMap<>();
-    List<PluginRegistry.Listening> listeners = new ArrayList<>();
-    Optional<Storage> storage = Optional.empty();
-    for (Object extension : extensions) {
-      if (extension instanceof MessageHandler handler) {
-        Set<String> declared = Set.copyOf(handler.types());
-        Set<String> session = Set.copyOf(handler.sessionTypes());
-        for (String type : declared) {
-          declare(types, refusals, type, new PluginRegistry.Handled(id, handler, session.contains(type), calls));
-        }
-        for (String type : session) {
-          if (!declared.contains(type)) {
-            refusals.add("it names '" + type + "' a session type but does not declare it");
-          }
-        }
-      }
-      if (extension instanceof ContentType content) {
-        declare(types, refusals, content.type(),
-            new PluginRegistry.Content(id, content, content.ephemeral(), calls));
-      }
-      if (extension instanceof Delivery delivery) {
-        Delivery.Scope scope = delivery.scope();
-        if (scope == null || deliveries.putIfAbsent(scope, delivery) != null) {
-          refusals.add("it has several deliveries of scope " + scope);
-        }
-      }
-      if (extension instanceof MessageListener listener) {
-        listeners.add(new PluginRegistry.Listening(id, listener, new SerialCalls(calls, "message listener", LISTENER_QUEUE)));
-      }
-      if (extension instanceof Storage found) {
-        if (storage.isPresent()) {
-          refusals.add("it has several storages");
-        }
-        storage = Optional.of(found);
-      }
-    }
-    return new Running(id, version, copy, calls, List.copyOf(extensions), types, refusals, deliveries, listeners, storage);
-  }
-
-  private static void declare(Map<String, PluginRegistry.Declared> types, List<String> refusals, String type,
-      PluginRegistry.Declared by) {
-    if (types.putIfAbsent(type, by) != null) {
-      refusals.add("it declares type '" + type + "' twice");
-    }
-  }
-
-  /** Why {@code running} may not join the running plugins, or {@code null} when it may. */
-  private String refusal(Running running, boolean atStart) {
-    if (!running.refusals().isEmpty()) {
-      return running.refusals().get(0);
-    }
-    if (running.storage().isPresent()) {
-      if (!atStart) {
-        return "it provides a storage, and the storage is chosen when the server starts (restart the server to use it)";
-      }
-      List<String> others = storages();
-      if (!others.isEmpty()) {
-        stop(running);
-        throw new IllegalStateException("more than one storage plugin installed (" + others.get(0) + ", "
-            + running.id() + "): remove all but one from the plugins directory");
-      }
-    }
-    for (String type : running.types().keySet()) {
-      if (type == null || !FrameVerifier.isTypeName(type)) {
-        return "type '" + type + "' is not 1-64 characters of [a-z0-9_.-]";
-      }
-      if (coreTypes.contains(type)) {
-        return "type '" + type + "' is answered by the server itself";
-      }
-      for (Deployed other : deployed.values()) {
-        if (other.running().isPresent() && other.running().get().types().containsKey(type)) {
-          return "type '" + type + "' is already declared by plugin " + other.running().get().id();
-        }
-      }
-    }
-    for (Delivery.Scope scope : running.deliveries().keySet()) {
-      for (Deployed other : deployed.values()) {
-        if (other.running().isPresent() && other.running().get().deliveries().containsKey(scope)) {
-          return "plugin " + other.running().get().id() + " already delivers " + scope.toString().toLowerCase()
-              + " messages";
-        }
-      }
-    }
-    return null;
-  }
-
-  /** Ids of the running plugins that provide a storage. Guarded by lock. */
-  private List<String> storages() {
-    return deployed.values().stream().flatMap(d -> d.running().stream())
-        .filter(r -> r.storage().isPresent()).map(Running::id).toList();
+  /** The running plugins, in load order. Guarded by lock. */
+  private List<RunningPlugin> running() {
+    return deployed.values().stream().flatMap(d -> d.running().stream()).toList();
   }
 
   /** Builds the registry from the running plugins and publishes it. Guarded by lock. */
   private void publish() {
-    Map<String, PluginRegistry.Declared> types = new LinkedHashMap<>();
-    Optional<PluginRegistry.Owned<Delivery>> direct = Optional.empty();
-    Optional<PluginRegistry.Owned<Delivery>> group = Optional.empty();
-    List<PluginRegistry.Listening> listeners = new ArrayList<>();
-    Optional<PluginRegistry.Owned<Storage>> storage = Optional.empty();
-    List<PluginRegistry.Owned<Object>> extensions = new ArrayList<>();
-    for (Deployed d : deployed.values()) {
-      if (d.running().isEmpty()) {
-        continue;
-      }
-      Running r = d.running().get();
-      types.putAll(r.types());
-      Delivery forDirect = r.deliveries().get(Delivery.Scope.DIRECT);
-      if (forDirect != null && direct.isEmpty()) {
-        direct = Optional.of(new PluginRegistry.Owned<>(r.id(), forDirect, r.calls()));
-      }
-      Delivery forGroup = r.deliveries().get(Delivery.Scope.GROUP);
-      if (forGroup != null && group.isEmpty()) {
-        group = Optional.of(new PluginRegistry.Owned<>(r.id(), forGroup, r.calls()));
-      }
-      listeners.addAll(r.listeners());
-      if (r.storage().isPresent() && storage.isEmpty()) {
-        storage = Optional.of(new PluginRegistry.Owned<>(r.id(), r.storage().get(), r.calls()));
-      }
-      for (Object extension : r.extensions()) {
-        extensions.add(new PluginRegistry.Owned<>(r.id(), extension, r.calls()));
-      }
-    }
-    registry = new PluginRegistry(types, direct, group, listeners, storage, extensions);
-  }
-
-  /** Waits for the plugin's calls in flight, then stops and unloads it and deletes its copy. */
-  private void stop(Running running) {
-    running.calls().drain();
-    for (Object extension : running.extensions()) {
-      // The storage is closed by the server, after everything that writes to it has stopped.
-      if (extension instanceof AutoCloseable closeable && !(extension instanceof Storage)) {
-        try {
-          running.calls().await("close of " + extension.getClass().getName(), () -> {
-            closeable.close();
-            return Boolean.TRUE;
-          }, true);
-        } catch (PluginCallException e) {
-          log.warn("Plugin {}: closing an extension failed", running.id(), e.getCause() != null ? e.getCause() : e);
-        }
-      }
-    }
-    stop(running.id(), running.calls(), running.copy());
-  }
-
-  private void stop(String id, PluginCalls calls, Path copy) {
-    calls.drain();
-    try {
-      calls.await("stop", () -> manager.unloadPlugin(id), true);
-    } catch (PluginCallException e) {
-      log.warn("Plugin {}: stopping it failed", id, e.getCause() != null ? e.getCause() : e);
-    }
-    calls.shutdown();
-    deleteQuietly(copy);
-  }
-
-  /** The API's version, without qualifier: plugins' {@code Plugin-Requires} is checked against it. */
-  private static String apiVersion() {
-    String version = ServerContext.class.getPackage().getImplementationVersion();
-    if (version == null) {
-      return "0.0.0"; // the API's classes are not in a jar (a test run): PF4J then checks nothing
-    }
-    int qualifier = version.indexOf('-');
-    return qualifier < 0 ? version : version.substring(0, qualifier);
-  }
-
-  private static void deleteQuietly(Path file) {
-    try {
-      Files.deleteIfExists(file);
-    } catch (IOException e) {
-      log.debug("Could not delete {}", file, e);
-    }
-  }
-
-  /** Deletes the copies a server that was killed left behind (a clean stop deletes its own). */
-  private static void deleteLeftovers(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    List<Path> files;
-    try (Stream<Path> walk = Files.walk(dir)) {
-      files = walk.sorted(Comparator.reverseOrder()).toList();
-    }
-    for (Path file : files) {
-      Files.delete(file);
-    }
-    if (files.size() > 1) {
-      log.info("Deleted {} plugin jar copies left in {} by an earlier run", files.size() - 1, dir.toAbsolutePath());
-    }
-  }
-
-  private static void deleteTree(Path dir) {
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(PluginHost::deleteQuietly);
-    } catch (IOException e) {
-      log.debug("Could not delete {}", dir, e);
-    }
-  }
-
-  /** A storage that failed to open in its constructor: the cause. */
-  private static final class StorageFailure extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    StorageFailure(Throwable cause) {
-      super(cause);
-    }
-  }
-
-  /** PF4J's manager, with extensions created by {@link ContextExtensionFactory}. Not thread-safe. */
-  private static final class Manager extends DefaultPluginManager {
-    Manager(Path copies, ContextExtensionFactory factory, String systemVersion) {
-      super(copies);
-      // initialize() ran in the super constructor before the factory was at hand: replace its own.
-      this.extensionFactory = factory;
-      // A plugin whose dependency is missing is left out rather than failing every later load.
-      setResolveRecoveryStrategy(ResolveRecoveryStrategy.IGNORE_PLUGIN_AND_CONTINUE);
-      setSystemVersion(systemVersion);
-    }
-
-    /** Unloads whatever was loaded from {@code copy}, after a failed load. */
-    void unloadCopy(Path copy) {
-      String id = idForPath(copy);
-      if (id != null) {
-        try {
-          unloadPlugin(id);
-        } catch (RuntimeException e) {
-          log.warn("Could not unload the plugin of {}", copy.getFileName(), e);
-        }
-      }
-    }
+    registry = PluginRegistry.of(running());
   }
 }

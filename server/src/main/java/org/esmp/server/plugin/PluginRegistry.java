@@ -1,5 +1,7 @@
 package org.esmp.server.plugin;
 
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -37,6 +39,41 @@ public record PluginRegistry(
     types = Map.copyOf(types);
     listeners = List.copyOf(listeners);
     extensions = List.copyOf(extensions);
+  }
+
+  /**
+   * Indexes the extensions of {@code running}, plugins that {@link Admission} let join one another:
+   * every type they declare, every listener, and every extension, in load order. Should two offer
+   * a delivery of one scope, or a storage, the first loaded is taken.
+   *
+   * @param running the running plugins, in load order
+   */
+  static PluginRegistry of(List<RunningPlugin> running) {
+    Map<String, Declared> types = new LinkedHashMap<>();
+    Optional<Owned<Delivery>> direct = Optional.empty();
+    Optional<Owned<Delivery>> group = Optional.empty();
+    List<Listening> listeners = new ArrayList<>();
+    Optional<Owned<Storage>> storage = Optional.empty();
+    List<Owned<Object>> extensions = new ArrayList<>();
+    for (RunningPlugin r : running) {
+      types.putAll(r.types());
+      Delivery forDirect = r.deliveries().get(Delivery.Scope.DIRECT);
+      if (forDirect != null && direct.isEmpty()) {
+        direct = Optional.of(new Owned<>(r.id(), forDirect, r.calls()));
+      }
+      Delivery forGroup = r.deliveries().get(Delivery.Scope.GROUP);
+      if (forGroup != null && group.isEmpty()) {
+        group = Optional.of(new Owned<>(r.id(), forGroup, r.calls()));
+      }
+      listeners.addAll(r.listeners());
+      if (r.storage().isPresent() && storage.isEmpty()) {
+        storage = Optional.of(new Owned<>(r.id(), r.storage().get(), r.calls()));
+      }
+      for (Object extension : r.extensions()) {
+        extensions.add(new Owned<>(r.id(), extension, r.calls()));
+      }
+    }
+    return new PluginRegistry(types, direct, group, listeners, storage, extensions);
   }
 
   /**
