@@ -18,7 +18,7 @@ public record JsonNumber(double value) implements JsonValue {
 
   /** Shorthand for a number holding {@code value}, which must lie within ±(2^53−1). */
   public static JsonNumber of(long value) {
-    if (Math.abs(value) > MAX_SAFE_INTEGER) {
+    if (value > MAX_SAFE_INTEGER || value < -MAX_SAFE_INTEGER) { // not Math.abs: it overflows at Long.MIN_VALUE
       throw new IllegalArgumentException("integer beyond 2^53-1: " + value);
     }
     return new JsonNumber(value);

@@ -6,6 +6,7 @@ import java.util.Objects;
 import java.util.Optional;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
+import org.esmp.api.MailboxEntry;
 import org.esmp.api.MessageId;
 import org.esmp.api.Writes;
 import org.esmp.api.json.JsonObject;
@@ -130,7 +131,7 @@ public record StorageChange(
     }
 
     /** See {@link Writes.Builder#append}. */
-    public Builder append(Address address, org.esmp.api.MailboxEntry entry) {
+    public Builder append(Address address, MailboxEntry entry) {
       writes.append(address, entry);
       return this;
     }
