@@ -19,8 +19,9 @@ import org.esmp.api.spi.StorageChange;
 /**
  * The one path by which anything is appended to a mailbox: every plugin's {@link PluginStore}
  * and the server's own deliveries commit here. A commit is made durable by the storage, then, on
- * a worker thread (never the storage's commit thread, which only commits), its appends are pushed
- * to the connections following those mailboxes and its stage completes.
+ * worker threads (never the storage's commit thread, which only commits), its appends are pushed
+ * to the connections following those mailboxes, in commit order per mailbox ({@link PushLanes}),
+ * and its stage completes.
  *
  * <p>A commit for a message records it as accepted, in the same storage change as its effects,
  * when its type is deduplicated and its answer is an {@code ack}: the storage refuses the change
@@ -29,8 +30,11 @@ import org.esmp.api.spi.StorageChange;
  */
 public final class Commits {
 
+  /** Mailboxes pushed to at once: a few per core, so that one busy mailbox rarely holds up another. */
+  private static final int PUSH_LANES = 4 * Runtime.getRuntime().availableProcessors();
+
   private final Supplier<Storage> storage;
-  private final BiConsumer<Address, MailboxEntry> publish;
+  private final PushLanes lanes;
   private final Clock clock;
   private final Executor workers;
 
@@ -41,9 +45,9 @@ public final class Commits {
    */
   public Commits(Supplier<Storage> storage, BiConsumer<Address, MailboxEntry> publish, Clock clock, Executor workers) {
     this.storage = storage;
-    this.publish = publish;
     this.clock = clock;
     this.workers = workers;
+    this.lanes = new PushLanes(PUSH_LANES, workers, publish);
   }
 
   /**
@@ -98,26 +102,28 @@ public final class Commits {
   }
 
   /**
-   * Commits {@code change}; whatever the outcome, everything after the storage's answer runs on a
-   * worker, success or failure: the storage's own thread only commits and completes.
+   * Commits {@code change}. On the storage's thread only the appends are queued to their push
+   * lanes, in commit order; the pushes and everything after the storage's answer, success or
+   * failure, run on the workers: the storage's own thread only commits and completes.
    */
   private CompletionStage<List<Long>> commit(StorageChange change, Writes writes) {
     CompletableFuture<List<Long>> done = new CompletableFuture<>();
-    storage.get().commit(change).whenCompleteAsync((cursors, failure) -> {
-      if (failure != null) {
-        done.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
-            ? failure.getCause() : failure);
-        return;
-      }
-      try {
+    storage.get().commit(change).whenComplete((cursors, failure) -> {
+      if (failure == null) {
         List<Writes.Append> appends = writes.appends();
         for (int i = 0; i < appends.size(); i++) {
-          publish.accept(appends.get(i).address(), appends.get(i).entry().withCursor(cursors.get(i)));
+          lanes.push(appends.get(i).address(), appends.get(i).entry().withCursor(cursors.get(i)));
         }
-      } finally {
-        done.complete(cursors); // durable: a failed push closes that connection, it never fails the commit
       }
-    }, workers);
+      workers.execute(() -> {
+        if (failure != null) {
+          done.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
+              ? failure.getCause() : failure);
+        } else {
+          done.complete(cursors);
+        }
+      });
+    });
     return done;
   }
 }
