@@ -4,7 +4,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -22,7 +21,6 @@ import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
-import org.esmp.api.MailboxEntry;
 import org.esmp.api.ConflictException;
 import org.esmp.api.DuplicateException;
 import org.esmp.api.StorageFailedException;
@@ -647,53 +645,11 @@ final class GroupCommitter {
     }
   }
 
-  private sealed interface Task permits ChangeTask, TrimTask, Stop {}
+  /** What the commit thread takes from its queue. */
+  sealed interface Task permits ChangeTask, TrimTask, Stop {}
 
   private enum Stop implements Task {
     STOP
-  }
-
-  /** A change with its values already encoded. */
-  private static final class ChangeTask implements Task {
-    final StorageChange change;
-    final byte[] acceptedValue;
-    final byte[][] entryBytes;
-    final CompletableFuture<List<Long>> future;
-    /** The bytes of values this change writes: what it adds to a batch's journal record, roughly. */
-    final long bytes;
-
-    private ChangeTask(
-        StorageChange change, byte[] acceptedValue, byte[][] entryBytes, CompletableFuture<List<Long>> future) {
-      this.change = change;
-      this.acceptedValue = acceptedValue;
-      this.entryBytes = entryBytes;
-      this.future = future;
-      long total = acceptedValue == null ? 0 : acceptedValue.length;
-      for (byte[] entry : entryBytes) {
-        total += entry.length; // each mailbox keeps its own copy
-      }
-      for (Writes.Put put : change.writes().puts()) {
-        total += put.value().length;
-      }
-      this.bytes = total;
-    }
-
-    static ChangeTask prepare(StorageChange change, Records records, CompletableFuture<List<Long>> future) {
-      KeyValues.check(change);
-      byte[] acceptedValue =
-          change.accepted().map(a -> records.accepted(a.id(), a.acceptedAt(), a.answer())).orElse(null);
-      byte[][] entryBytes = new byte[change.writes().appends().size()][];
-      // One message to many recipients is usually one MailboxEntry: encode it once.
-      Map<MailboxEntry, byte[]> encoded = new IdentityHashMap<>();
-      for (int i = 0; i < entryBytes.length; i++) {
-        entryBytes[i] = encoded.computeIfAbsent(change.writes().appends().get(i).entry(), records::entry);
-      }
-      return new ChangeTask(change, acceptedValue, entryBytes, future);
-    }
-
-    int weight() {
-      return 1 + change.bindKeys().size() + change.unbindKeys().size() + change.writes().appends().size();
-    }
   }
 
   private static final class TrimTask implements Task {
