@@ -4,8 +4,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,7 +34,7 @@ import org.slf4j.LoggerFactory;
  * {@link #MAX_BATCH_WEIGHT} writes and about {@link #MAX_BATCH_BYTES} bytes of values), applies
  * them, commits once, and then completes their futures in order. A commit costs a disk sync (of
  * the journal, see {@link JournaledVolume}), so batching is where throughput comes from. A trim
- * runs in chunks, each its own commit, between batches.
+ * ({@link Retention}) runs in chunks, each its own commit, between batches.
  *
  * <p>Each change's conditions ({@link StorageChange}) are checked just before it is applied, in
  * queue order, against the open transaction, which holds every change committed and every change
@@ -66,8 +64,6 @@ final class GroupCommitter {
    * single change larger than this is committed alone.
    */
   static final long MAX_BATCH_BYTES = 32L << 20;
-  /** Most mailbox entries or accepted records one trim commit deletes. */
-  static final int TRIM_CHUNK = 10_000;
 
   private final Store store;
   private final CommittedView view;
@@ -78,7 +74,6 @@ final class GroupCommitter {
   // Read-held while enqueueing, write-held to close: nothing can be queued behind STOP.
   private final ReadWriteLock closing = new ReentrantReadWriteLock();
   private final Thread thread;
-  private final AtomicLong dbCommits = new AtomicLong();
   private final AtomicLong committedChanges = new AtomicLong();
   // Where a batch's time goes, for measurement: writing into the transaction vs db.commit().
   final AtomicLong applyNanos = new AtomicLong();
@@ -86,10 +81,10 @@ final class GroupCommitter {
   /** The id the next new mailbox gets; only the commit thread uses it. */
   private long nextAddressId;
   private final StorageFailure failure;
+  private final OpenTransaction transaction;
+  private final Retention retention;
   private final LogLimiter errors = new LogLimiter(log);
   private volatile boolean closed;
-  /** Test hook: runs on the commit thread after a batch is applied, before it is committed. */
-  volatile Runnable beforeCommit = () -> {};
 
   GroupCommitter(Store store, CommittedView view, Records records, StorageFailure failure, int maxQueued) {
     this.store = store;
@@ -97,6 +92,8 @@ final class GroupCommitter {
     this.view = view;
     this.records = records;
     this.maxQueued = maxQueued;
+    transaction = new OpenTransaction(store, view, failure);
+    retention = new Retention(store, view, transaction, failure);
     nextAddressId = view.mailboxes.values().stream().mapToLong(Mailbox::id).max().orElse(0) + 1;
     thread = new Thread(this::run, "storage-mapdb-commit");
     thread.setDaemon(true);
@@ -130,10 +127,10 @@ final class GroupCommitter {
     return future;
   }
 
-  /** Queues a trim; the future completes with the number of mailbox entries deleted. */
+  /** Queues a trim ({@link Retention}); the future completes with the number of mailbox entries deleted. */
   CompletableFuture<Long> trim(long receivedBefore) {
     CompletableFuture<Long> future = new CompletableFuture<>();
-    enqueue(new TrimTask(receivedBefore, future), future);
+    enqueue(new Retention.Trim(receivedBefore, future), future);
     return future;
   }
 
@@ -188,7 +185,12 @@ final class GroupCommitter {
 
   /** How many times the store was committed; package-private for tests and measurement. */
   long dbCommits() {
-    return dbCommits.get();
+    return transaction.commits();
+  }
+
+  /** Test hook: runs on the commit thread after a batch or trim chunk is written, before it is committed. */
+  void beforeCommit(Runnable hook) {
+    transaction.beforeCommit = hook;
   }
 
   /** How many changes were committed. */
@@ -197,7 +199,7 @@ final class GroupCommitter {
   }
 
   private void run() {
-    ArrayDeque<TrimTask> trims = new ArrayDeque<>();
+    ArrayDeque<Retention.Trim> trims = new ArrayDeque<>();
     List<ChangeTask> batch = new ArrayList<>();
     try {
       boolean stopping = false;
@@ -210,7 +212,7 @@ final class GroupCommitter {
             stopping = true;
             break;
           }
-          if (next instanceof TrimTask trim) {
+          if (next instanceof Retention.Trim trim) {
             trims.add(trim);
           } else {
             ChangeTask change = (ChangeTask) next;
@@ -225,11 +227,11 @@ final class GroupCommitter {
           commitBatch(batch);
           batch.clear();
         }
-        if (!trims.isEmpty() && !stopping && trimChunk(trims.peek())) {
+        if (!trims.isEmpty() && !stopping && retention.trimChunk(trims.peek())) {
           trims.poll();
         }
       }
-      for (TrimTask trim : trims) {
+      for (Retention.Trim trim : trims) {
         trim.future.completeExceptionally(new IllegalStateException("storage-mapdb closed before the trim ended"));
       }
     } catch (RuntimeException | Error e) {
@@ -249,7 +251,7 @@ final class GroupCommitter {
       for (Task t; (t = queue.poll()) != null; ) {
         if (t instanceof ChangeTask c) {
           c.future.completeExceptionally(failure);
-        } else if (t instanceof TrimTask tt) {
+        } else if (t instanceof Retention.Trim tt) {
           tt.future.completeExceptionally(failure);
         }
       }
@@ -314,15 +316,13 @@ final class GroupCommitter {
       for (Mailbox mailbox : batchMailboxes.values()) {
         store.lastCursors.put(mailbox.id(), mailbox.lastCursor());
       }
-      beforeCommit.run();
       long applied = System.nanoTime();
       applyNanos.addAndGet(applied - started);
-      store.commit();
+      transaction.commit();
       commitNanos.addAndGet(System.nanoTime() - applied);
-      dbCommits.incrementAndGet();
     } catch (RuntimeException | Error e) {
       nextAddressId = firstNewAddressId;
-      rollback();
+      transaction.rollback();
       clearPending(batch);
       failed = failure.failed();
       RecordTooLargeException tooLarge = causeOf(e, RecordTooLargeException.class);
@@ -498,88 +498,6 @@ final class GroupCommitter {
     batchKeys.put(address, keys);
   }
 
-  /**
-   * Deletes up to {@link #TRIM_CHUNK} old mailbox entries, then old accepted records, and commits.
-   *
-   * @return whether the trim is over (done or failed)
-   */
-  private boolean trimChunk(TrimTask trim) {
-    StorageFailedException failed = failure.failed();
-    if (failed != null) {
-      trim.future.completeExceptionally(failed);
-      return true;
-    }
-    if (trim.addressIds == null) {
-      trim.addressIds = view.mailboxes.values().stream().mapToLong(Mailbox::id).sorted().toArray();
-    }
-    int budget = TRIM_CHUNK;
-    long deleted = 0;
-    boolean acceptedDone = false;
-    try {
-      while (budget > 0 && trim.addressIndex < trim.addressIds.length) {
-        long addressId = trim.addressIds[trim.addressIndex];
-        List<Long> doomed = new ArrayList<>();
-        boolean addressDone = true;
-        Map<Long, byte[]> entries =
-            store.mailbox.subMap(Keys.mailbox(addressId, 0), true, Keys.mailbox(addressId, Keys.MAX_CURSOR), true);
-        // Oldest first, and entries come in receiving order: stop at the first one to keep.
-        for (Map.Entry<Long, byte[]> e : entries.entrySet()) {
-          if (Records.receivedAt(e.getValue()) >= trim.receivedBefore) {
-            break;
-          }
-          if (doomed.size() == budget) {
-            addressDone = false;
-            break;
-          }
-          doomed.add(e.getKey());
-        }
-        for (long key : doomed) {
-          store.mailbox.remove(key);
-        }
-        budget -= doomed.size();
-        deleted += doomed.size();
-        if (addressDone) {
-          trim.addressIndex++;
-        }
-      }
-      if (budget > 0) {
-        Iterator<Map.Entry<Long, long[]>> old =
-            store.acceptedByTime.headMap(trim.receivedBefore, false).entrySet().iterator();
-        Map<Long, long[]> doomed = new LinkedHashMap<>();
-        int records = 0;
-        while (records < budget && old.hasNext()) {
-          Map.Entry<Long, long[]> e = old.next();
-          doomed.put(e.getKey(), e.getValue());
-          records += e.getValue().length;
-        }
-        acceptedDone = !old.hasNext();
-        for (Map.Entry<Long, long[]> e : doomed.entrySet()) {
-          for (long prefix : e.getValue()) {
-            trimAccepted(prefix, e.getKey());
-          }
-          store.acceptedByTime.remove(e.getKey());
-        }
-      }
-      beforeCommit.run();
-      store.commit();
-      dbCommits.incrementAndGet();
-    } catch (RuntimeException | Error e) {
-      rollback();
-      failed = failure.failed();
-      if (failed == null) {
-        errors.error("Storage trim failed, rolled back: " + e, e);
-      }
-      trim.future.completeExceptionally(failed != null ? failed : e);
-      return true;
-    }
-    trim.deleted += deleted;
-    if (acceptedDone) {
-      trim.future.complete(trim.deleted);
-      return true;
-    }
-    return false;
-  }
-
   /** Removes {@code prefix} from the time-index entry of {@code acceptedAt}. */
   private void unindexTime(long acceptedAt, long prefix) {
     long[] stored = store.acceptedByTime.get(acceptedAt);
@@ -591,34 +509,6 @@ final class GroupCommitter {
       store.acceptedByTime.remove(acceptedAt);
     } else if (kept.length < stored.length) {
       store.acceptedByTime.put(acceptedAt, kept);
-    }
-  }
-
-  /** Deletes the records of bucket {@code prefix} accepted at {@code acceptedAt}. */
-  private void trimAccepted(long prefix, long acceptedAt) {
-    byte[] stored = store.accepted.get(prefix);
-    if (stored == null) {
-      return;
-    }
-    List<Records.Accepted> kept = new ArrayList<>(Records.acceptedRecords(stored));
-    if (kept.removeIf(a -> a.acceptedAt() == acceptedAt)) {
-      if (kept.isEmpty()) {
-        store.accepted.remove(prefix);
-      } else {
-        store.accepted.put(prefix, Records.acceptedBucket(kept));
-      }
-    }
-  }
-
-  private void rollback() {
-    try {
-      store.rollback();
-    } catch (RuntimeException | Error e) {
-      log.warn("Storage rollback failed", e);
-      failure.fail("a rollback failed (" + e + ")", e);
-    } finally {
-      // After the rollback and before the pending ids are dropped: see CommittedView.
-      view.rollbacks.incrementAndGet();
     }
   }
 
@@ -646,22 +536,9 @@ final class GroupCommitter {
   }
 
   /** What the commit thread takes from its queue. */
-  sealed interface Task permits ChangeTask, TrimTask, Stop {}
+  sealed interface Task permits ChangeTask, Retention.Trim, Stop {}
 
   private enum Stop implements Task {
     STOP
-  }
-
-  private static final class TrimTask implements Task {
-    final long receivedBefore;
-    final CompletableFuture<Long> future;
-    long[] addressIds;
-    int addressIndex;
-    long deleted;
-
-    TrimTask(long receivedBefore, CompletableFuture<Long> future) {
-      this.receivedBefore = receivedBefore;
-      this.future = future;
-    }
   }
 }

@@ -241,6 +241,6 @@ public final class MapDbStorage implements Storage {
 
   /** Test hook: runs on the commit thread between applying a batch and committing it. */
   void beforeCommit(Runnable hook) {
-    committer.beforeCommit = hook;
+    committer.beforeCommit(hook);
   }
 }
