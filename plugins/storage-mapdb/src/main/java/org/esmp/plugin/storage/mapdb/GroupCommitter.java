@@ -2,13 +2,7 @@ package org.esmp.plugin.storage.mapdb;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -17,14 +11,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.esmp.api.Address;
-import org.esmp.api.Ed25519Key;
 import org.esmp.api.ConflictException;
 import org.esmp.api.DuplicateException;
 import org.esmp.api.StorageFailedException;
-import org.esmp.api.Writes;
 import org.esmp.api.spi.StorageChange;
-import org.esmp.api.json.JsonObject;
 import org.esmp.plugin.storage.mapdb.CommittedView.Mailbox;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -281,47 +271,26 @@ final class GroupCommitter {
       failAll(batch, failed);
       return;
     }
-    Map<Address, List<Ed25519Key>> batchKeys = new HashMap<>();
-    Map<Address, Mailbox> batchMailboxes = new HashMap<>();
-    Map<Long, Set<Long>> batchTimes = new HashMap<>();
-    long firstNewAddressId = nextAddressId;
+    ChangeApplier changes = new ChangeApplier(store, view, records, nextAddressId);
     List<List<Long>> cursors = new ArrayList<>(batch.size());
     RuntimeException[] refusals = new RuntimeException[batch.size()];
     long started = System.nanoTime();
     try {
       for (int i = 0; i < batch.size(); i++) {
         ChangeTask task = batch.get(i);
-        refusals[i] = refusal(task, batchKeys);
+        refusals[i] = changes.refusal(task);
         if (refusals[i] != null) {
           cursors.add(null);
           continue;
         }
-        cursors.add(apply(task, batchKeys, batchMailboxes, batchTimes));
-        view.values.apply(task.change);
+        cursors.add(changes.apply(task));
       }
-      // Once per millisecond and batch, not per id.
-      for (Map.Entry<Long, Set<Long>> e : batchTimes.entrySet()) {
-        if (e.getValue().isEmpty()) {
-          continue; // its only id was accepted again later in the batch
-        }
-        Set<Long> prefixes = new LinkedHashSet<>();
-        long[] stored = store.acceptedByTime.get(e.getKey());
-        if (stored != null) {
-          Arrays.stream(stored).forEach(prefixes::add);
-        }
-        prefixes.addAll(e.getValue());
-        store.acceptedByTime.put(e.getKey(), prefixes.stream().mapToLong(Long::longValue).toArray());
-      }
-      // Once per mailbox and batch, not per entry.
-      for (Mailbox mailbox : batchMailboxes.values()) {
-        store.lastCursors.put(mailbox.id(), mailbox.lastCursor());
-      }
+      changes.writeIndexes();
       long applied = System.nanoTime();
       applyNanos.addAndGet(applied - started);
       transaction.commit();
       commitNanos.addAndGet(System.nanoTime() - applied);
     } catch (RuntimeException | Error e) {
-      nextAddressId = firstNewAddressId;
       transaction.rollback();
       clearPending(batch);
       failed = failure.failed();
@@ -342,8 +311,8 @@ final class GroupCommitter {
       }
       return;
     }
-    batchKeys.forEach(view::publishKeys);
-    view.mailboxes.putAll(batchMailboxes);
+    nextAddressId = changes.nextAddressId();
+    changes.publish();
     clearPending(batch);
     committedChanges.addAndGet(batch.size());
     for (int i = 0; i < batch.size(); i++) {
@@ -352,163 +321,6 @@ final class GroupCommitter {
       } else {
         batch.get(i).future.complete(cursors.get(i));
       }
-    }
-  }
-
-  /**
-   * Why {@code task}'s change must not be applied, checked against the open transaction and the
-   * key changes of the batch so far; {@code null} when every condition holds.
-   */
-  private RuntimeException refusal(ChangeTask task, Map<Address, List<Ed25519Key>> batchKeys) {
-    StorageChange change = task.change;
-    for (Writes.Expect expect : change.writes().expectations()) {
-      if (!view.values.holds(expect)) {
-        return new ConflictException("the value of " + expect.space() + " " + expect.key() + " changed");
-      }
-    }
-    for (StorageChange.KeysExpected expected : change.expectedKeys()) {
-      if (!keysInBatch(expected.address(), batchKeys).equals(expected.keys())) {
-        return new ConflictException("the keys of " + expected.address() + " changed");
-      }
-    }
-    for (StorageChange.KeyBinding bind : change.bindKeys()) {
-      Address owner = ownerInBatch(bind.key(), batchKeys);
-      if (owner != null && !owner.equals(bind.address())
-          && !change.unbindKeys().contains(new StorageChange.KeyBinding(owner, bind.key()))) {
-        return new ConflictException("the key is bound to another address");
-      }
-    }
-    if (change.accepted().isPresent()) {
-      StorageChange.Accepted accepted = change.accepted().get();
-      byte[] bucket = store.accepted.get(Keys.idPrefix(accepted.id()));
-      if (bucket != null) {
-        Optional<JsonObject> answer = records.acceptedAnswer(bucket, Keys.idBytes(accepted.id()));
-        if (answer.isPresent()) {
-          return new DuplicateException(accepted.id(), answer.get());
-        }
-      }
-    }
-    return null;
-  }
-
-  /** The address {@code key} is bound to after the batch so far, or null. */
-  private Address ownerInBatch(Ed25519Key key, Map<Address, List<Ed25519Key>> batchKeys) {
-    for (Map.Entry<Address, List<Ed25519Key>> e : batchKeys.entrySet()) {
-      if (e.getValue().contains(key)) {
-        return e.getKey();
-      }
-    }
-    Address committed = view.addressOf(key).orElse(null);
-    return committed != null && keysInBatch(committed, batchKeys).contains(key) ? committed : null;
-  }
-
-  /**
-   * Writes one change into the open transaction, except its time-index entry, which goes into
-   * {@code batchTimes}; returns the cursors of its appends.
-   */
-  private List<Long> apply(
-      ChangeTask task,
-      Map<Address, List<Ed25519Key>> batchKeys,
-      Map<Address, Mailbox> batchMailboxes,
-      Map<Long, Set<Long>> batchTimes) {
-    StorageChange change = task.change;
-    // Unbinding first lets one change move a key from one address to another.
-    for (StorageChange.KeyBinding unbind : change.unbindKeys()) {
-      List<Ed25519Key> keys = new ArrayList<>(keysInBatch(unbind.address(), batchKeys));
-      if (keys.remove(unbind.key())) {
-        writeKeys(unbind.address(), keys, batchKeys);
-      }
-    }
-    for (StorageChange.KeyBinding bind : change.bindKeys()) {
-      List<Ed25519Key> keys = new ArrayList<>(keysInBatch(bind.address(), batchKeys));
-      if (!keys.contains(bind.key())) {
-        keys.add(bind.key());
-        writeKeys(bind.address(), keys, batchKeys);
-      }
-    }
-    if (change.accepted().isPresent()) {
-      StorageChange.Accepted accepted = change.accepted().get();
-      // Pending before it is in the map: see CommittedView.
-      view.pendingIds.add(accepted.id().hex());
-      long prefix = Keys.idPrefix(accepted.id());
-      byte[] previous = store.accepted.put(prefix, task.acceptedValue);
-      if (previous != null) {
-        mergeAccepted(prefix, previous, task.acceptedValue, batchTimes);
-      }
-      batchTimes.computeIfAbsent(accepted.acceptedAt(), t -> new LinkedHashSet<>()).add(prefix);
-    }
-    List<Long> cursors = new ArrayList<>(change.writes().appends().size());
-    for (int i = 0; i < change.writes().appends().size(); i++) {
-      Address address = change.writes().appends().get(i).address();
-      Mailbox mailbox = batchMailboxes.get(address);
-      if (mailbox == null) {
-        mailbox = view.mailbox(address);
-      }
-      if (mailbox == null) {
-        mailbox = new Mailbox(nextAddressId++, 0);
-        store.addresses.put(address.toString(), mailbox.id());
-      }
-      long cursor = mailbox.lastCursor() + 1;
-      store.mailbox.put(Keys.mailbox(mailbox.id(), cursor), task.entryBytes[i]);
-      batchMailboxes.put(address, new Mailbox(mailbox.id(), cursor));
-      cursors.add(cursor);
-    }
-    return List.copyOf(cursors);
-  }
-
-  /**
-   * Puts the record just written back together with the other records of its bucket: another id
-   * with the same prefix, or an earlier record of the same id (which it replaces, with its time
-   * key). Rare: ids are SHA-256 digests, and a resend is answered from the stored record.
-   */
-  private void mergeAccepted(long prefix, byte[] previous, byte[] written, Map<Long, Set<Long>> batchTimes) {
-    Records.Accepted record = Records.acceptedRecords(written).get(0);
-    List<Records.Accepted> bucket = new ArrayList<>(Records.acceptedRecords(previous));
-    int same = 0;
-    while (same < bucket.size() && !bucket.get(same).isFor(record.id())) {
-      same++;
-    }
-    if (same == bucket.size()) {
-      bucket.add(record);
-    } else {
-      long replacedAt = bucket.set(same, record).acceptedAt();
-      if (bucket.stream().noneMatch(a -> a.acceptedAt() == replacedAt)) {
-        // Its time entry is in this batch's, or already stored.
-        Set<Long> inBatch = batchTimes.get(replacedAt);
-        if (inBatch != null) {
-          inBatch.remove(prefix);
-        }
-        unindexTime(replacedAt, prefix);
-      }
-    }
-    store.accepted.put(prefix, Records.acceptedBucket(bucket));
-  }
-
-  private List<Ed25519Key> keysInBatch(Address address, Map<Address, List<Ed25519Key>> batchKeys) {
-    List<Ed25519Key> keys = batchKeys.get(address);
-    return keys != null ? keys : view.keysOf(address);
-  }
-
-  private void writeKeys(Address address, List<Ed25519Key> keys, Map<Address, List<Ed25519Key>> batchKeys) {
-    if (keys.isEmpty()) {
-      store.identities.remove(address.toString());
-    } else {
-      store.identities.put(address.toString(), CommittedView.encodeKeys(keys));
-    }
-    batchKeys.put(address, keys);
-  }
-
-  /** Removes {@code prefix} from the time-index entry of {@code acceptedAt}. */
-  private void unindexTime(long acceptedAt, long prefix) {
-    long[] stored = store.acceptedByTime.get(acceptedAt);
-    if (stored == null) {
-      return;
-    }
-    long[] kept = Arrays.stream(stored).filter(p -> p != prefix).toArray();
-    if (kept.length == 0) {
-      store.acceptedByTime.remove(acceptedAt);
-    } else if (kept.length < stored.length) {
-      store.acceptedByTime.put(acceptedAt, kept);
     }
   }
 
