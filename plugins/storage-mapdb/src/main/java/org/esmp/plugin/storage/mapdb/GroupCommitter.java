@@ -8,39 +8,30 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.esmp.api.ConflictException;
-import org.esmp.api.DuplicateException;
 import org.esmp.api.StorageFailedException;
 import org.esmp.api.spi.StorageChange;
-import org.esmp.plugin.storage.mapdb.CommittedView.Mailbox;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The only writer of the store: one thread that takes every change queued so far (up to
- * {@link #MAX_BATCH_WEIGHT} writes and about {@link #MAX_BATCH_BYTES} bytes of values), applies
- * them, commits once, and then completes their futures in order. A commit costs a disk sync (of
- * the journal, see {@link JournaledVolume}), so batching is where throughput comes from. A trim
- * ({@link Retention}) runs in chunks, each its own commit, between batches.
+ * {@link #MAX_BATCH_WEIGHT} writes and about {@link #MAX_BATCH_BYTES} bytes of values) and commits
+ * them together ({@link BatchWriter}), which completes their futures in queue order. A commit costs
+ * a disk sync (of the journal, see {@link JournaledVolume}), so batching is where throughput comes
+ * from. A trim ({@link Retention}) runs on the same thread in chunks, each its own commit: one chunk
+ * after each batch, and one after another while no change is queued.
  *
- * <p>Each change's conditions ({@link StorageChange}) are checked just before it is applied, in
- * queue order, against the open transaction, which holds every change committed and every change
- * of the batch applied before it: this thread is the only writer, so nothing can come between a
- * check and its writes. A change whose condition fails is skipped and fails with its
- * {@link ConflictException} or {@link DuplicateException} once the batch is committed.
- *
- * <p>A batch that fails is rolled back and its futures fail; later batches are served unless the
- * storage failed for good ({@link StorageFailure}: a failed journal write, sync or checkpoint, a
- * failed rollback, this thread breaking), after which every change fails with that
- * {@link StorageFailedException}, without a log line per batch (the server logs the failure once).
- * A batch whose record is too large for the journal is committed in halves, down to the change too
- * large alone, which alone fails. Other failures are logged at most once per second each.
+ * <p>These fail at once, alone: a change that cannot be encoded (changes are encoded on the
+ * caller's thread, see {@link ChangeTask}); a change beyond {@code maxQueued} waiting ones, with a
+ * {@link RejectedExecutionException}; a change or trim after {@link #close}, with an
+ * {@link IllegalStateException}; and once the storage failed for good, a change or trim with that
+ * {@link StorageFailedException} (those queued before fail with it in their batch or chunk). If
+ * this thread breaks (a bug), the storage fails for good and everything queued fails with it.
  *
  * <p>{@link #submit} and {@link #trim} are thread-safe and never block; {@link #close} waits for
- * the queue to be committed.
+ * the changes queued before it to be committed; trims not ended by then fail.
  */
 final class GroupCommitter {
 
@@ -56,35 +47,28 @@ final class GroupCommitter {
   static final long MAX_BATCH_BYTES = 32L << 20;
 
   private final Store store;
-  private final CommittedView view;
   private final Records records;
+  private final StorageFailure failure;
   private final int maxQueued;
   private final BlockingQueue<Task> queue = new LinkedBlockingQueue<>();
   private final AtomicInteger queuedChanges = new AtomicInteger();
   // Read-held while enqueueing, write-held to close: nothing can be queued behind STOP.
   private final ReadWriteLock closing = new ReentrantReadWriteLock();
   private final Thread thread;
-  private final AtomicLong committedChanges = new AtomicLong();
-  // Where a batch's time goes, for measurement: writing into the transaction vs db.commit().
-  final AtomicLong applyNanos = new AtomicLong();
-  final AtomicLong commitNanos = new AtomicLong();
-  /** The id the next new mailbox gets; only the commit thread uses it. */
-  private long nextAddressId;
-  private final StorageFailure failure;
   private final OpenTransaction transaction;
+  private final BatchWriter writer;
   private final Retention retention;
-  private final LogLimiter errors = new LogLimiter(log);
   private volatile boolean closed;
 
+  /** Ready to {@link #start}; at most {@code maxQueued} changes wait. */
   GroupCommitter(Store store, CommittedView view, Records records, StorageFailure failure, int maxQueued) {
     this.store = store;
-    this.failure = failure;
-    this.view = view;
     this.records = records;
+    this.failure = failure;
     this.maxQueued = maxQueued;
     transaction = new OpenTransaction(store, view, failure);
+    writer = new BatchWriter(store, view, records, transaction, failure);
     retention = new Retention(store, view, transaction, failure);
-    nextAddressId = view.mailboxes.values().stream().mapToLong(Mailbox::id).max().orElse(0) + 1;
     thread = new Thread(this::run, "storage-mapdb-commit");
     thread.setDaemon(true);
   }
@@ -117,7 +101,10 @@ final class GroupCommitter {
     return future;
   }
 
-  /** Queues a trim ({@link Retention}); the future completes with the number of mailbox entries deleted. */
+  /**
+   * Queues a trim ({@link Retention}); the future completes with the number of mailbox entries
+   * deleted.
+   */
   CompletableFuture<Long> trim(long receivedBefore) {
     CompletableFuture<Long> future = new CompletableFuture<>();
     enqueue(new Retention.Trim(receivedBefore, future), future);
@@ -178,14 +165,24 @@ final class GroupCommitter {
     return transaction.commits();
   }
 
-  /** Test hook: runs on the commit thread after a batch or trim chunk is written, before it is committed. */
+  /** Test hook: runs on the commit thread after a batch or trim chunk is written, before its commit. */
   void beforeCommit(Runnable hook) {
     transaction.beforeCommit = hook;
   }
 
   /** How many changes were committed. */
   long committedChanges() {
-    return committedChanges.get();
+    return writer.committedChanges();
+  }
+
+  /** Nanoseconds spent writing batches into the transaction, for measurement. */
+  long applyNanos() {
+    return writer.applyNanos();
+  }
+
+  /** Nanoseconds spent committing batches, for measurement. */
+  long commitNanos() {
+    return writer.commitNanos();
   }
 
   private void run() {
@@ -214,7 +211,7 @@ final class GroupCommitter {
         }
         if (!batch.isEmpty()) {
           queuedChanges.addAndGet(-batch.size());
-          commitBatch(batch);
+          writer.commit(batch);
           batch.clear();
         }
         if (!trims.isEmpty() && !stopping && retention.trimChunk(trims.peek())) {
@@ -262,88 +259,6 @@ final class GroupCommitter {
       } catch (InterruptedException e) {
         // Only close() ends this thread, after committing what is queued.
       }
-    }
-  }
-
-  private void commitBatch(List<ChangeTask> batch) {
-    StorageFailedException failed = failure.failed();
-    if (failed != null) {
-      failAll(batch, failed);
-      return;
-    }
-    ChangeApplier changes = new ChangeApplier(store, view, records, nextAddressId);
-    List<List<Long>> cursors = new ArrayList<>(batch.size());
-    RuntimeException[] refusals = new RuntimeException[batch.size()];
-    long started = System.nanoTime();
-    try {
-      for (int i = 0; i < batch.size(); i++) {
-        ChangeTask task = batch.get(i);
-        refusals[i] = changes.refusal(task);
-        if (refusals[i] != null) {
-          cursors.add(null);
-          continue;
-        }
-        cursors.add(changes.apply(task));
-      }
-      changes.writeIndexes();
-      long applied = System.nanoTime();
-      applyNanos.addAndGet(applied - started);
-      transaction.commit();
-      commitNanos.addAndGet(System.nanoTime() - applied);
-    } catch (RuntimeException | Error e) {
-      transaction.rollback();
-      clearPending(batch);
-      failed = failure.failed();
-      RecordTooLargeException tooLarge = causeOf(e, RecordTooLargeException.class);
-      if (failed != null) {
-        failAll(batch, failed);
-      } else if (tooLarge != null && batch.size() > 1) {
-        // Which change made it too large is unknown: halves, each committed on its own.
-        int half = batch.size() / 2;
-        commitBatch(new ArrayList<>(batch.subList(0, half)));
-        commitBatch(new ArrayList<>(batch.subList(half, batch.size())));
-      } else if (tooLarge != null) {
-        errors.warn("A change refused: " + tooLarge.getMessage(), null);
-        failAll(batch, tooLarge);
-      } else {
-        errors.error("Storage commit of a batch failed, rolled back: " + e, e);
-        failAll(batch, e);
-      }
-      return;
-    }
-    nextAddressId = changes.nextAddressId();
-    changes.publish();
-    clearPending(batch);
-    committedChanges.addAndGet(batch.size());
-    for (int i = 0; i < batch.size(); i++) {
-      if (refusals[i] != null) {
-        batch.get(i).future.completeExceptionally(refusals[i]);
-      } else {
-        batch.get(i).future.complete(cursors.get(i));
-      }
-    }
-  }
-
-  private void clearPending(List<ChangeTask> batch) {
-    for (ChangeTask task : batch) {
-      task.change.accepted().ifPresent(a -> view.pendingIds.remove(a.id().hex()));
-    }
-    view.values.clearPending();
-  }
-
-  /** {@code e} or its first cause of {@code type}, or null. */
-  private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (type.isInstance(t)) {
-        return type.cast(t);
-      }
-    }
-    return null;
-  }
-
-  private static void failAll(List<ChangeTask> batch, Throwable cause) {
-    for (ChangeTask task : batch) {
-      task.future.completeExceptionally(cause);
     }
   }
 
