@@ -13,14 +13,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The trim: deletes the mailbox entries received before a time, then the accepted records accepted
- * before it with their time-index entries, in chunks of at most {@link #TRIM_CHUNK} entries or
- * records, each its own commit, so that batches can be committed between chunks. Last cursors are
- * kept, so cursors are never reused.
+ * before it with their time-index entries, in chunks of about {@link #TRIM_CHUNK} deletions, each
+ * its own commit, so that batches can be committed between chunks. Last cursors are kept, so
+ * cursors are never reused.
  *
  * <p>Mailboxes are trimmed in address-id order, those there were when the trim's first chunk ran,
  * each oldest entry first up to the first entry to keep: entries are stored in receiving order.
- * Accepted records are found through the time index, oldest millisecond first; the other records
- * of their buckets stay.
+ * Accepted records are found through the time index, oldest millisecond first, and deleted a whole
+ * millisecond at a time, so the last one can take a chunk past its size; the other records of
+ * their buckets stay.
  *
  * <p>A chunk that fails is rolled back and ends its trim with the failure (earlier chunks stay
  * committed), logged at most once per second; a trim after the storage failed for good fails with
@@ -30,7 +31,10 @@ final class Retention {
 
   private static final Logger log = LoggerFactory.getLogger(Retention.class);
 
-  /** Most mailbox entries or accepted records one trim commit deletes. */
+  /**
+   * Most mailbox entries one trim commit deletes; accepted records take what is left of it, by whole
+   * milliseconds.
+   */
   static final int TRIM_CHUNK = 10_000;
 
   private final Store store;

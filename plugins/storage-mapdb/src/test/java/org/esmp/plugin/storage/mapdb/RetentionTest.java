@@ -103,7 +103,7 @@ class RetentionTest {
   }
 
   @Test
-  void runsInChunksOfAtMostItsSizeEachItsOwnCommit() {
+  void runsInChunksOfItsSizeEachItsOwnCommit() {
     for (int i = 1; i <= 7; i++) {
       deliver("m" + i, i, BOB);
     }
@@ -124,6 +124,24 @@ class RetentionTest {
         left);
     assertEquals(commits + 5, open.transaction.commits());
     assertEquals(7L, trim.future.join());
+    assertTrue(open.store.acceptedByTime.isEmpty());
+  }
+
+  @Test
+  void acceptedRecordsGoAWholeMillisecondAtATime() {
+    writer.commit(open.batch(
+        StorageChange.builder().accept(id("a"), 5, ack("a")).build(),
+        StorageChange.builder().accept(id("b"), 5, ack("b")).build(),
+        StorageChange.builder().accept(id("c"), 5, ack("c")).build(),
+        StorageChange.builder().accept(id("d"), 6, ack("d")).build()));
+    Retention retention = retention(2);
+    Retention.Trim trim = trim(10);
+
+    assertFalse(retention.trimChunk(trim));
+    assertEquals(List.of(false, false, false, true),
+        List.of(isAccepted(id("a")), isAccepted(id("b")), isAccepted(id("c")), isAccepted(id("d"))));
+    assertTrue(retention.trimChunk(trim));
+    assertFalse(isAccepted(id("d")));
     assertTrue(open.store.acceptedByTime.isEmpty());
   }
 
