@@ -2,59 +2,36 @@ package org.esmp.plugin.storage.mapdb;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.IdentityHashMap;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Map;
-import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
-import org.esmp.api.Address;
-import org.esmp.api.Ed25519Key;
-import org.esmp.api.MailboxEntry;
-import org.esmp.api.ConflictException;
-import org.esmp.api.DuplicateException;
 import org.esmp.api.StorageFailedException;
-import org.esmp.api.Writes;
 import org.esmp.api.spi.StorageChange;
-import org.esmp.api.json.JsonObject;
-import org.esmp.plugin.storage.mapdb.CommittedView.Mailbox;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The only writer of the store: one thread that takes every change queued so far (up to
- * {@link #MAX_BATCH_WEIGHT} writes and about {@link #MAX_BATCH_BYTES} bytes of values), applies
- * them, commits once, and then completes their futures in order. A commit costs a disk sync (of
- * the journal, see {@link JournaledVolume}), so batching is where throughput comes from. A trim
- * runs in chunks, each its own commit, between batches.
+ * {@link #MAX_BATCH_WEIGHT} writes and about {@link #MAX_BATCH_BYTES} bytes of values) and commits
+ * them together ({@link BatchWriter}), which completes their futures in queue order. A commit costs
+ * a disk sync (of the journal, see {@link JournaledVolume}), so batching is where throughput comes
+ * from. A trim ({@link Retention}) runs on the same thread in chunks, each its own commit: one chunk
+ * after each batch, and one after another while no change is queued.
  *
- * <p>Each change's conditions ({@link StorageChange}) are checked just before it is applied, in
- * queue order, against the open transaction, which holds every change committed and every change
- * of the batch applied before it: this thread is the only writer, so nothing can come between a
- * check and its writes. A change whose condition fails is skipped and fails with its
- * {@link ConflictException} or {@link DuplicateException} once the batch is committed.
- *
- * <p>A batch that fails is rolled back and its futures fail; later batches are served unless the
- * storage failed for good ({@link StorageFailure}: a failed journal write, sync or checkpoint, a
- * failed rollback, this thread breaking), after which every change fails with that
- * {@link StorageFailedException}, without a log line per batch (the server logs the failure once).
- * A batch whose record is too large for the journal is committed in halves, down to the change too
- * large alone, which alone fails. Other failures are logged at most once per second each.
+ * <p>These fail at once, alone: a change that cannot be encoded (changes are encoded on the
+ * caller's thread, see {@link ChangeTask}); a change beyond {@code maxQueued} waiting ones, with a
+ * {@link RejectedExecutionException}; a change or trim after {@link #close}, with an
+ * {@link IllegalStateException}; and once the storage failed for good, a change or trim with that
+ * {@link StorageFailedException} (those queued before fail with it in their batch or chunk). If
+ * this thread breaks (a bug), the storage fails for good and everything queued fails with it.
  *
  * <p>{@link #submit} and {@link #trim} are thread-safe and never block; {@link #close} waits for
- * the queue to be committed.
+ * the changes queued before it to be committed; trims not ended by then fail.
  */
 final class GroupCommitter {
 
@@ -68,38 +45,30 @@ final class GroupCommitter {
    * single change larger than this is committed alone.
    */
   static final long MAX_BATCH_BYTES = 32L << 20;
-  /** Most mailbox entries or accepted records one trim commit deletes. */
-  static final int TRIM_CHUNK = 10_000;
 
   private final Store store;
-  private final CommittedView view;
   private final Records records;
+  private final StorageFailure failure;
   private final int maxQueued;
   private final BlockingQueue<Task> queue = new LinkedBlockingQueue<>();
   private final AtomicInteger queuedChanges = new AtomicInteger();
   // Read-held while enqueueing, write-held to close: nothing can be queued behind STOP.
   private final ReadWriteLock closing = new ReentrantReadWriteLock();
   private final Thread thread;
-  private final AtomicLong dbCommits = new AtomicLong();
-  private final AtomicLong committedChanges = new AtomicLong();
-  // Where a batch's time goes, for measurement: writing into the transaction vs db.commit().
-  final AtomicLong applyNanos = new AtomicLong();
-  final AtomicLong commitNanos = new AtomicLong();
-  /** The id the next new mailbox gets; only the commit thread uses it. */
-  private long nextAddressId;
-  private final StorageFailure failure;
-  private final LogLimiter errors = new LogLimiter(log);
+  private final OpenTransaction transaction;
+  private final BatchWriter writer;
+  private final Retention retention;
   private volatile boolean closed;
-  /** Test hook: runs on the commit thread after a batch is applied, before it is committed. */
-  volatile Runnable beforeCommit = () -> {};
 
+  /** Ready to {@link #start}; at most {@code maxQueued} changes wait. */
   GroupCommitter(Store store, CommittedView view, Records records, StorageFailure failure, int maxQueued) {
     this.store = store;
-    this.failure = failure;
-    this.view = view;
     this.records = records;
+    this.failure = failure;
     this.maxQueued = maxQueued;
-    nextAddressId = view.mailboxes.values().stream().mapToLong(Mailbox::id).max().orElse(0) + 1;
+    transaction = new OpenTransaction(store, view, failure);
+    writer = new BatchWriter(store, view, records, transaction, failure);
+    retention = new Retention(store, view, transaction, failure);
     thread = new Thread(this::run, "storage-mapdb-commit");
     thread.setDaemon(true);
   }
@@ -132,10 +101,13 @@ final class GroupCommitter {
     return future;
   }
 
-  /** Queues a trim; the future completes with the number of mailbox entries deleted. */
+  /**
+   * Queues a trim ({@link Retention}); the future completes with the number of mailbox entries
+   * deleted.
+   */
   CompletableFuture<Long> trim(long receivedBefore) {
     CompletableFuture<Long> future = new CompletableFuture<>();
-    enqueue(new TrimTask(receivedBefore, future), future);
+    enqueue(new Retention.Trim(receivedBefore, future), future);
     return future;
   }
 
@@ -190,16 +162,31 @@ final class GroupCommitter {
 
   /** How many times the store was committed; package-private for tests and measurement. */
   long dbCommits() {
-    return dbCommits.get();
+    return transaction.commits();
+  }
+
+  /** Test hook: runs on the commit thread after a batch or trim chunk is written, before its commit. */
+  void beforeCommit(Runnable hook) {
+    transaction.beforeCommit = hook;
   }
 
   /** How many changes were committed. */
   long committedChanges() {
-    return committedChanges.get();
+    return writer.committedChanges();
+  }
+
+  /** Nanoseconds spent writing batches into the transaction, for measurement. */
+  long applyNanos() {
+    return writer.applyNanos();
+  }
+
+  /** Nanoseconds spent committing batches, for measurement. */
+  long commitNanos() {
+    return writer.commitNanos();
   }
 
   private void run() {
-    ArrayDeque<TrimTask> trims = new ArrayDeque<>();
+    ArrayDeque<Retention.Trim> trims = new ArrayDeque<>();
     List<ChangeTask> batch = new ArrayList<>();
     try {
       boolean stopping = false;
@@ -212,7 +199,7 @@ final class GroupCommitter {
             stopping = true;
             break;
           }
-          if (next instanceof TrimTask trim) {
+          if (next instanceof Retention.Trim trim) {
             trims.add(trim);
           } else {
             ChangeTask change = (ChangeTask) next;
@@ -224,14 +211,14 @@ final class GroupCommitter {
         }
         if (!batch.isEmpty()) {
           queuedChanges.addAndGet(-batch.size());
-          commitBatch(batch);
+          writer.commit(batch);
           batch.clear();
         }
-        if (!trims.isEmpty() && !stopping && trimChunk(trims.peek())) {
+        if (!trims.isEmpty() && !stopping && retention.trimChunk(trims.peek())) {
           trims.poll();
         }
       }
-      for (TrimTask trim : trims) {
+      for (Retention.Trim trim : trims) {
         trim.future.completeExceptionally(new IllegalStateException("storage-mapdb closed before the trim ended"));
       }
     } catch (RuntimeException | Error e) {
@@ -251,7 +238,7 @@ final class GroupCommitter {
       for (Task t; (t = queue.poll()) != null; ) {
         if (t instanceof ChangeTask c) {
           c.future.completeExceptionally(failure);
-        } else if (t instanceof TrimTask tt) {
+        } else if (t instanceof Retention.Trim tt) {
           tt.future.completeExceptionally(failure);
         }
       }
@@ -275,437 +262,10 @@ final class GroupCommitter {
     }
   }
 
-  private void commitBatch(List<ChangeTask> batch) {
-    StorageFailedException failed = failure.failed();
-    if (failed != null) {
-      failAll(batch, failed);
-      return;
-    }
-    Map<Address, List<Ed25519Key>> batchKeys = new HashMap<>();
-    Map<Address, Mailbox> batchMailboxes = new HashMap<>();
-    Map<Long, Set<Long>> batchTimes = new HashMap<>();
-    long firstNewAddressId = nextAddressId;
-    List<List<Long>> cursors = new ArrayList<>(batch.size());
-    RuntimeException[] refusals = new RuntimeException[batch.size()];
-    long started = System.nanoTime();
-    try {
-      for (int i = 0; i < batch.size(); i++) {
-        ChangeTask task = batch.get(i);
-        refusals[i] = refusal(task, batchKeys);
-        if (refusals[i] != null) {
-          cursors.add(null);
-          continue;
-        }
-        cursors.add(apply(task, batchKeys, batchMailboxes, batchTimes));
-        view.values.apply(task.change);
-      }
-      // Once per millisecond and batch, not per id.
-      for (Map.Entry<Long, Set<Long>> e : batchTimes.entrySet()) {
-        if (e.getValue().isEmpty()) {
-          continue; // its only id was accepted again later in the batch
-        }
-        Set<Long> prefixes = new LinkedHashSet<>();
-        long[] stored = store.acceptedByTime.get(e.getKey());
-        if (stored != null) {
-          Arrays.stream(stored).forEach(prefixes::add);
-        }
-        prefixes.addAll(e.getValue());
-        store.acceptedByTime.put(e.getKey(), prefixes.stream().mapToLong(Long::longValue).toArray());
-      }
-      // Once per mailbox and batch, not per entry.
-      for (Mailbox mailbox : batchMailboxes.values()) {
-        store.lastCursors.put(mailbox.id(), mailbox.lastCursor());
-      }
-      beforeCommit.run();
-      long applied = System.nanoTime();
-      applyNanos.addAndGet(applied - started);
-      store.commit();
-      commitNanos.addAndGet(System.nanoTime() - applied);
-      dbCommits.incrementAndGet();
-    } catch (RuntimeException | Error e) {
-      nextAddressId = firstNewAddressId;
-      rollback();
-      clearPending(batch);
-      failed = failure.failed();
-      RecordTooLargeException tooLarge = causeOf(e, RecordTooLargeException.class);
-      if (failed != null) {
-        failAll(batch, failed);
-      } else if (tooLarge != null && batch.size() > 1) {
-        // Which change made it too large is unknown: halves, each committed on its own.
-        int half = batch.size() / 2;
-        commitBatch(new ArrayList<>(batch.subList(0, half)));
-        commitBatch(new ArrayList<>(batch.subList(half, batch.size())));
-      } else if (tooLarge != null) {
-        errors.warn("A change refused: " + tooLarge.getMessage(), null);
-        failAll(batch, tooLarge);
-      } else {
-        errors.error("Storage commit of a batch failed, rolled back: " + e, e);
-        failAll(batch, e);
-      }
-      return;
-    }
-    batchKeys.forEach(view::publishKeys);
-    view.mailboxes.putAll(batchMailboxes);
-    clearPending(batch);
-    committedChanges.addAndGet(batch.size());
-    for (int i = 0; i < batch.size(); i++) {
-      if (refusals[i] != null) {
-        batch.get(i).future.completeExceptionally(refusals[i]);
-      } else {
-        batch.get(i).future.complete(cursors.get(i));
-      }
-    }
-  }
-
-  /**
-   * Why {@code task}'s change must not be applied, checked against the open transaction and the
-   * key changes of the batch so far; {@code null} when every condition holds.
-   */
-  private RuntimeException refusal(ChangeTask task, Map<Address, List<Ed25519Key>> batchKeys) {
-    StorageChange change = task.change;
-    for (Writes.Expect expect : change.writes().expectations()) {
-      if (!view.values.holds(expect)) {
-        return new ConflictException("the value of " + expect.space() + " " + expect.key() + " changed");
-      }
-    }
-    for (StorageChange.KeysExpected expected : change.expectedKeys()) {
-      if (!keysInBatch(expected.address(), batchKeys).equals(expected.keys())) {
-        return new ConflictException("the keys of " + expected.address() + " changed");
-      }
-    }
-    for (StorageChange.KeyBinding bind : change.bindKeys()) {
-      Address owner = ownerInBatch(bind.key(), batchKeys);
-      if (owner != null && !owner.equals(bind.address())
-          && !change.unbindKeys().contains(new StorageChange.KeyBinding(owner, bind.key()))) {
-        return new ConflictException("the key is bound to another address");
-      }
-    }
-    if (change.accepted().isPresent()) {
-      StorageChange.Accepted accepted = change.accepted().get();
-      byte[] bucket = store.accepted.get(Keys.idPrefix(accepted.id()));
-      if (bucket != null) {
-        Optional<JsonObject> answer = records.acceptedAnswer(bucket, Keys.idBytes(accepted.id()));
-        if (answer.isPresent()) {
-          return new DuplicateException(accepted.id(), answer.get());
-        }
-      }
-    }
-    return null;
-  }
-
-  /** The address {@code key} is bound to after the batch so far, or null. */
-  private Address ownerInBatch(Ed25519Key key, Map<Address, List<Ed25519Key>> batchKeys) {
-    for (Map.Entry<Address, List<Ed25519Key>> e : batchKeys.entrySet()) {
-      if (e.getValue().contains(key)) {
-        return e.getKey();
-      }
-    }
-    Address committed = view.addressOf(key).orElse(null);
-    return committed != null && keysInBatch(committed, batchKeys).contains(key) ? committed : null;
-  }
-
-  /**
-   * Writes one change into the open transaction, except its time-index entry, which goes into
-   * {@code batchTimes}; returns the cursors of its appends.
-   */
-  private List<Long> apply(
-      ChangeTask task,
-      Map<Address, List<Ed25519Key>> batchKeys,
-      Map<Address, Mailbox> batchMailboxes,
-      Map<Long, Set<Long>> batchTimes) {
-    StorageChange change = task.change;
-    // Unbinding first lets one change move a key from one address to another.
-    for (StorageChange.KeyBinding unbind : change.unbindKeys()) {
-      List<Ed25519Key> keys = new ArrayList<>(keysInBatch(unbind.address(), batchKeys));
-      if (keys.remove(unbind.key())) {
-        writeKeys(unbind.address(), keys, batchKeys);
-      }
-    }
-    for (StorageChange.KeyBinding bind : change.bindKeys()) {
-      List<Ed25519Key> keys = new ArrayList<>(keysInBatch(bind.address(), batchKeys));
-      if (!keys.contains(bind.key())) {
-        keys.add(bind.key());
-        writeKeys(bind.address(), keys, batchKeys);
-      }
-    }
-    if (change.accepted().isPresent()) {
-      StorageChange.Accepted accepted = change.accepted().get();
-      // Pending before it is in the map: see CommittedView.
-      view.pendingIds.add(accepted.id().hex());
-      long prefix = Keys.idPrefix(accepted.id());
-      byte[] previous = store.accepted.put(prefix, task.acceptedValue);
-      if (previous != null) {
-        mergeAccepted(prefix, previous, task.acceptedValue, batchTimes);
-      }
-      batchTimes.computeIfAbsent(accepted.acceptedAt(), t -> new LinkedHashSet<>()).add(prefix);
-    }
-    List<Long> cursors = new ArrayList<>(change.writes().appends().size());
-    for (int i = 0; i < change.writes().appends().size(); i++) {
-      Address address = change.writes().appends().get(i).address();
-      Mailbox mailbox = batchMailboxes.get(address);
-      if (mailbox == null) {
-        mailbox = view.mailbox(address);
-      }
-      if (mailbox == null) {
-        mailbox = new Mailbox(nextAddressId++, 0);
-        store.addresses.put(address.toString(), mailbox.id());
-      }
-      long cursor = mailbox.lastCursor() + 1;
-      store.mailbox.put(Keys.mailbox(mailbox.id(), cursor), task.entryBytes[i]);
-      batchMailboxes.put(address, new Mailbox(mailbox.id(), cursor));
-      cursors.add(cursor);
-    }
-    return List.copyOf(cursors);
-  }
-
-  /**
-   * Puts the record just written back together with the other records of its bucket: another id
-   * with the same prefix, or an earlier record of the same id (which it replaces, with its time
-   * key). Rare: ids are SHA-256 digests, and a resend is answered from the stored record.
-   */
-  private void mergeAccepted(long prefix, byte[] previous, byte[] written, Map<Long, Set<Long>> batchTimes) {
-    Records.Accepted record = Records.acceptedRecords(written).get(0);
-    List<Records.Accepted> bucket = new ArrayList<>(Records.acceptedRecords(previous));
-    int same = 0;
-    while (same < bucket.size() && !bucket.get(same).isFor(record.id())) {
-      same++;
-    }
-    if (same == bucket.size()) {
-      bucket.add(record);
-    } else {
-      long replacedAt = bucket.set(same, record).acceptedAt();
-      if (bucket.stream().noneMatch(a -> a.acceptedAt() == replacedAt)) {
-        // Its time entry is in this batch's, or already stored.
-        Set<Long> inBatch = batchTimes.get(replacedAt);
-        if (inBatch != null) {
-          inBatch.remove(prefix);
-        }
-        unindexTime(replacedAt, prefix);
-      }
-    }
-    store.accepted.put(prefix, Records.acceptedBucket(bucket));
-  }
-
-  private List<Ed25519Key> keysInBatch(Address address, Map<Address, List<Ed25519Key>> batchKeys) {
-    List<Ed25519Key> keys = batchKeys.get(address);
-    return keys != null ? keys : view.keysOf(address);
-  }
-
-  private void writeKeys(Address address, List<Ed25519Key> keys, Map<Address, List<Ed25519Key>> batchKeys) {
-    if (keys.isEmpty()) {
-      store.identities.remove(address.toString());
-    } else {
-      store.identities.put(address.toString(), CommittedView.encodeKeys(keys));
-    }
-    batchKeys.put(address, keys);
-  }
-
-  /**
-   * Deletes up to {@link #TRIM_CHUNK} old mailbox entries, then old accepted records, and commits.
-   *
-   * @return whether the trim is over (done or failed)
-   */
-  private boolean trimChunk(TrimTask trim) {
-    StorageFailedException failed = failure.failed();
-    if (failed != null) {
-      trim.future.completeExceptionally(failed);
-      return true;
-    }
-    if (trim.addressIds == null) {
-      trim.addressIds = view.mailboxes.values().stream().mapToLong(Mailbox::id).sorted().toArray();
-    }
-    int budget = TRIM_CHUNK;
-    long deleted = 0;
-    boolean acceptedDone = false;
-    try {
-      while (budget > 0 && trim.addressIndex < trim.addressIds.length) {
-        long addressId = trim.addressIds[trim.addressIndex];
-        List<Long> doomed = new ArrayList<>();
-        boolean addressDone = true;
-        Map<Long, byte[]> entries =
-            store.mailbox.subMap(Keys.mailbox(addressId, 0), true, Keys.mailbox(addressId, Keys.MAX_CURSOR), true);
-        // Oldest first, and entries come in receiving order: stop at the first one to keep.
-        for (Map.Entry<Long, byte[]> e : entries.entrySet()) {
-          if (Records.receivedAt(e.getValue()) >= trim.receivedBefore) {
-            break;
-          }
-          if (doomed.size() == budget) {
-            addressDone = false;
-            break;
-          }
-          doomed.add(e.getKey());
-        }
-        for (long key : doomed) {
-          store.mailbox.remove(key);
-        }
-        budget -= doomed.size();
-        deleted += doomed.size();
-        if (addressDone) {
-          trim.addressIndex++;
-        }
-      }
-      if (budget > 0) {
-        Iterator<Map.Entry<Long, long[]>> old =
-            store.acceptedByTime.headMap(trim.receivedBefore, false).entrySet().iterator();
-        Map<Long, long[]> doomed = new LinkedHashMap<>();
-        int records = 0;
-        while (records < budget && old.hasNext()) {
-          Map.Entry<Long, long[]> e = old.next();
-          doomed.put(e.getKey(), e.getValue());
-          records += e.getValue().length;
-        }
-        acceptedDone = !old.hasNext();
-        for (Map.Entry<Long, long[]> e : doomed.entrySet()) {
-          for (long prefix : e.getValue()) {
-            trimAccepted(prefix, e.getKey());
-          }
-          store.acceptedByTime.remove(e.getKey());
-        }
-      }
-      beforeCommit.run();
-      store.commit();
-      dbCommits.incrementAndGet();
-    } catch (RuntimeException | Error e) {
-      rollback();
-      failed = failure.failed();
-      if (failed == null) {
-        errors.error("Storage trim failed, rolled back: " + e, e);
-      }
-      trim.future.completeExceptionally(failed != null ? failed : e);
-      return true;
-    }
-    trim.deleted += deleted;
-    if (acceptedDone) {
-      trim.future.complete(trim.deleted);
-      return true;
-    }
-    return false;
-  }
-
-  /** Removes {@code prefix} from the time-index entry of {@code acceptedAt}. */
-  private void unindexTime(long acceptedAt, long prefix) {
-    long[] stored = store.acceptedByTime.get(acceptedAt);
-    if (stored == null) {
-      return;
-    }
-    long[] kept = Arrays.stream(stored).filter(p -> p != prefix).toArray();
-    if (kept.length == 0) {
-      store.acceptedByTime.remove(acceptedAt);
-    } else if (kept.length < stored.length) {
-      store.acceptedByTime.put(acceptedAt, kept);
-    }
-  }
-
-  /** Deletes the records of bucket {@code prefix} accepted at {@code acceptedAt}. */
-  private void trimAccepted(long prefix, long acceptedAt) {
-    byte[] stored = store.accepted.get(prefix);
-    if (stored == null) {
-      return;
-    }
-    List<Records.Accepted> kept = new ArrayList<>(Records.acceptedRecords(stored));
-    if (kept.removeIf(a -> a.acceptedAt() == acceptedAt)) {
-      if (kept.isEmpty()) {
-        store.accepted.remove(prefix);
-      } else {
-        store.accepted.put(prefix, Records.acceptedBucket(kept));
-      }
-    }
-  }
-
-  private void rollback() {
-    try {
-      store.rollback();
-    } catch (RuntimeException | Error e) {
-      log.warn("Storage rollback failed", e);
-      failure.fail("a rollback failed (" + e + ")", e);
-    } finally {
-      // After the rollback and before the pending ids are dropped: see CommittedView.
-      view.rollbacks.incrementAndGet();
-    }
-  }
-
-  private void clearPending(List<ChangeTask> batch) {
-    for (ChangeTask task : batch) {
-      task.change.accepted().ifPresent(a -> view.pendingIds.remove(a.id().hex()));
-    }
-    view.values.clearPending();
-  }
-
-  /** {@code e} or its first cause of {@code type}, or null. */
-  private static <T extends Throwable> T causeOf(Throwable e, Class<T> type) {
-    for (Throwable t = e; t != null; t = t.getCause()) {
-      if (type.isInstance(t)) {
-        return type.cast(t);
-      }
-    }
-    return null;
-  }
-
-  private static void failAll(List<ChangeTask> batch, Throwable cause) {
-    for (ChangeTask task : batch) {
-      task.future.completeExceptionally(cause);
-    }
-  }
-
-  private sealed interface Task permits ChangeTask, TrimTask, Stop {}
+  /** What the commit thread takes from its queue. */
+  sealed interface Task permits ChangeTask, Retention.Trim, Stop {}
 
   private enum Stop implements Task {
     STOP
-  }
-
-  /** A change with its values already encoded. */
-  private static final class ChangeTask implements Task {
-    final StorageChange change;
-    final byte[] acceptedValue;
-    final byte[][] entryBytes;
-    final CompletableFuture<List<Long>> future;
-    /** The bytes of values this change writes: what it adds to a batch's journal record, roughly. */
-    final long bytes;
-
-    private ChangeTask(
-        StorageChange change, byte[] acceptedValue, byte[][] entryBytes, CompletableFuture<List<Long>> future) {
-      this.change = change;
-      this.acceptedValue = acceptedValue;
-      this.entryBytes = entryBytes;
-      this.future = future;
-      long total = acceptedValue == null ? 0 : acceptedValue.length;
-      for (byte[] entry : entryBytes) {
-        total += entry.length; // each mailbox keeps its own copy
-      }
-      for (Writes.Put put : change.writes().puts()) {
-        total += put.value().length;
-      }
-      this.bytes = total;
-    }
-
-    static ChangeTask prepare(StorageChange change, Records records, CompletableFuture<List<Long>> future) {
-      KeyValues.check(change);
-      byte[] acceptedValue =
-          change.accepted().map(a -> records.accepted(a.id(), a.acceptedAt(), a.answer())).orElse(null);
-      byte[][] entryBytes = new byte[change.writes().appends().size()][];
-      // One message to many recipients is usually one MailboxEntry: encode it once.
-      Map<MailboxEntry, byte[]> encoded = new IdentityHashMap<>();
-      for (int i = 0; i < entryBytes.length; i++) {
-        entryBytes[i] = encoded.computeIfAbsent(change.writes().appends().get(i).entry(), records::entry);
-      }
-      return new ChangeTask(change, acceptedValue, entryBytes, future);
-    }
-
-    int weight() {
-      return 1 + change.bindKeys().size() + change.unbindKeys().size() + change.writes().appends().size();
-    }
-  }
-
-  private static final class TrimTask implements Task {
-    final long receivedBefore;
-    final CompletableFuture<Long> future;
-    long[] addressIds;
-    int addressIndex;
-    long deleted;
-
-    TrimTask(long receivedBefore, CompletableFuture<Long> future) {
-      this.receivedBefore = receivedBefore;
-      this.future = future;
-    }
   }
 }

@@ -231,7 +231,7 @@ public final class MapDbStorage implements Storage {
 
   /** Milliseconds spent writing batches into the transaction, and committing them. */
   long[] batchMillis() {
-    return new long[] {committer.applyNanos.get() / 1_000_000, committer.commitNanos.get() / 1_000_000};
+    return new long[] {committer.applyNanos() / 1_000_000, committer.commitNanos() / 1_000_000};
   }
 
   /** Test hook: starts a checkpoint of what is committed; call it while no commit runs. */
@@ -241,6 +241,6 @@ public final class MapDbStorage implements Storage {
 
   /** Test hook: runs on the commit thread between applying a batch and committing it. */
   void beforeCommit(Runnable hook) {
-    committer.beforeCommit = hook;
+    committer.beforeCommit(hook);
   }
 }

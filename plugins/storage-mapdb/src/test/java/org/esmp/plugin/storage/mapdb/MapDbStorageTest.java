@@ -381,7 +381,7 @@ class MapDbStorageTest {
   @Test
   void trimOfManyEntriesRunsInSeveralCommits() throws Exception {
     MapDbStorage storage = open();
-    int count = GroupCommitter.TRIM_CHUNK + 500;
+    int count = Retention.TRIM_CHUNK + 500;
     List<CompletableFuture<List<Long>>> futures = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       futures.add(storage.commit(delivery("n" + i, i, ALICE, BOB)).toCompletableFuture());
