@@ -28,18 +28,12 @@ import org.esmp.api.ServerContext;
 import org.esmp.api.SignedMessage;
 import org.esmp.api.ConflictException;
 import org.esmp.api.Store;
-import org.esmp.api.Stored;
 import org.esmp.api.Writes;
 import org.esmp.api.group.GroupChange;
 import org.esmp.api.group.GroupLedger;
 import org.esmp.api.group.GroupRule;
 import org.esmp.api.group.GroupState;
-import org.esmp.api.json.JsonArray;
-import org.esmp.api.json.JsonNull;
-import org.esmp.api.json.JsonNumber;
 import org.esmp.api.json.JsonObject;
-import org.esmp.api.json.JsonString;
-import org.esmp.api.json.JsonValue;
 import org.pf4j.Extension;
 
 /**
@@ -89,7 +83,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
    */
   static final int MAX_HISTORY_BYTES = 4 * 1024 * 1024;
   /** Thread entries read from the storage at a time for {@code history}. */
-  private static final int HISTORY_CHUNK = 64;
+  static final int HISTORY_CHUNK = 64;
   /** Attempts of one append that keeps losing races to other writers of its group. */
   static final int MAX_ATTEMPTS = 1000;
   /** Bytes of group states kept in memory (estimated: see {@link #estimatedBytes}). */
@@ -104,6 +98,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
   private final Object cacheLock = new Object();
   /** Committed states of groups recently appended to; written only by appends, in their group's turn. */
   private final Map<String, GroupState> cache = new ConcurrentHashMap<>();
+  private final ThreadQueries queries;
 
   public GroupThreads(ServerContext context) {
     this(context, defaultExecutor(), DEFAULT_CACHE_BYTES);
@@ -118,6 +113,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     this.queue = new KeyedQueue(executor);
     this.executor = executor;
     this.cacheBytes = cacheBytes;
+    this.queries = new ThreadQueries(context, this::group);
   }
 
   /** Daemon threads that end when idle, so a stopped plugin leaves none behind. */
@@ -315,101 +311,14 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
   @Override
   public CompletionStage<Reply> handle(Request request) {
     return CompletableFuture.completedFuture(switch (request.message().type()) {
-      case "history" -> history(request);
-      case "group_info" -> groupInfo(request);
+      case "history" -> queries.history(request);
+      case "group_info" -> queries.groupInfo(request);
       default -> throw new IllegalArgumentException("not a type of this handler: " + request.message().type());
     });
   }
 
-  /** {@code history}: body {@code {"before":SEQ?,"limit":N?}}; entries newest first. */
-  private Reply history(Request request) {
-    String groupId = sessionGroupId(request);
-    JsonObject body = request.message().body().asObject();
-    if (body == null) {
-      throw new RejectedException(ErrorCode.BAD_FIELD, "a history body is {\"before\":SEQ?,\"limit\":N?}");
-    }
-    OptionalLong before = optionalWholeNumber(body, "before", 1, "before must be a seq, 1 or more");
-    OptionalLong limitField = optionalWholeNumber(body, "limit", 1, "limit must be a whole number, 1 or more");
-    int limit = (int) Math.min(limitField.orElse(DEFAULT_LIMIT), MAX_LIMIT);
-    GroupState state = memberOf(group(groupId), sender(request));
-
-    // Seqs are gapless 1..lastSeq, so each window of keys is known exactly and is read in key
-    // order: storages need not iterate backwards (MapDB's reverse iteration proved unreliable).
-    long newest = before.isPresent() ? Math.min(before.getAsLong() - 1, state.lastSeq()) : state.lastSeq();
-    Store store = store();
-    JsonArray.Builder entries = JsonArray.builder();
-    int taken = 0;
-    long bytes = 0;
-    long next = newest;
-    boolean more = false;
-    windows:
-    while (next >= 1 && taken < limit) {
-      long low = Math.max(1, next - Math.min(limit - taken, HISTORY_CHUNK) + 1);
-      List<Stored> window = store.scan(ThreadRecords.THREAD, ThreadRecords.threadKey(groupId, low),
-          ThreadRecords.threadKey(groupId, next + 1), (int) (next - low + 1));
-      for (int i = window.size() - 1; i >= 0; i--) {
-        byte[] value = window.get(i).value();
-        if (taken > 0 && bytes + value.length > MAX_HISTORY_BYTES) {
-          more = true; // this entry and older ones: on the next page
-          break windows;
-        }
-        bytes += value.length;
-        entries.add(context.json().parseObject(value));
-        taken++;
-      }
-      next = low - 1;
-    }
-    more |= next >= 1;
-    return Reply.result("history", JsonObject.builder()
-        .put("group_id", groupId)
-        .put("entries", entries.build())
-        .put("more", more)
-        .build());
-  }
-
-  /** {@code group_info}: the group's committed state, for its members. */
-  private Reply groupInfo(Request request) {
-    String groupId = sessionGroupId(request);
-    GroupState state = memberOf(group(groupId), sender(request));
-    return Reply.result("group", JsonObject.builder()
-        .put("group_id", groupId)
-        .put("name", state.name().<JsonValue>map(JsonString::of).orElse(JsonNull.INSTANCE))
-        .put("policy", ThreadRecords.policy(state.policy()))
-        .put("members", ThreadRecords.addresses(state.members()))
-        .put("admins", ThreadRecords.addresses(state.admins()))
-        .put("seq", state.lastSeq())
-        .build());
-  }
-
-  /**
-   * The checks a session type makes before its body: an authenticated connection, signed by its
-   * address, naming a group.
-   */
-  private static String sessionGroupId(Request request) {
-    Address connection = request.session().address().orElseThrow(() -> new RejectedException(
-        ErrorCode.AUTH_REQUIRED, request.message().type() + " needs auth on this connection"));
-    if (!connection.equals(sender(request))) {
-      throw new RejectedException(ErrorCode.FORBIDDEN,
-          request.message().type() + " must be signed by a key of the connection's address");
-    }
-    return request.message().groupId().orElseThrow(
-        () -> new RejectedException(ErrorCode.BAD_FIELD, request.message().type() + " needs a group_id"));
-  }
-
-  /** An optional whole-number member at least {@code min}; JSON {@code null} counts as absent. */
-  private static OptionalLong optionalWholeNumber(JsonObject body, String name, long min, String problem) {
-    JsonValue value = body.get(name);
-    if (value == null || value == JsonNull.INSTANCE) {
-      return OptionalLong.empty();
-    }
-    if (!(value instanceof JsonNumber number) || !number.isSafeInteger() || number.longValue() < min) {
-      throw new RejectedException(ErrorCode.BAD_FIELD, problem);
-    }
-    return OptionalLong.of(number.longValue());
-  }
-
   /** The state of an existing group of which {@code address} is a member; else the protocol's refusal. */
-  private static GroupState memberOf(Optional<GroupState> group, Address address) {
+  static GroupState memberOf(Optional<GroupState> group, Address address) {
     GroupState state = group.orElseThrow(() -> new RejectedException(ErrorCode.NO_SUCH_GROUP, "no such group"));
     if (!state.isMember(address)) {
       throw new RejectedException(ErrorCode.NOT_MEMBER, "the sender is not a member of the group");
@@ -417,7 +326,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     return state;
   }
 
-  private static Address sender(Request request) {
+  static Address sender(Request request) {
     return request.sender().orElseThrow(() -> new IllegalStateException("a group message without a sender address"));
   }
 
