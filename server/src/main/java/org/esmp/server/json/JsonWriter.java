@@ -52,27 +52,16 @@ public final class JsonWriter {
     return out.toByteArray();
   }
 
+  // Objects and arrays have methods of their own to keep this one small: with their loops inline,
+  // the JIT stopped removing the map's entry iterators (CanonicalJsonBenchmark: 1.4 KB more
+  // garbage per write of its large frame).
   private static void value(CanonicalJsonWriter out, JsonValue value, boolean sorted) {
     if (value instanceof JsonString s) {
       out.string(s.value());
     } else if (value instanceof JsonObject o) {
-      // One member or none is already in canonical order: no names to copy and sort.
-      if (sorted && o.size() > 1) {
-        sortedObject(out, o, NO_NAMES);
-      } else {
-        out.beginObject();
-        for (Map.Entry<String, JsonValue> m : o.members().entrySet()) {
-          out.name(m.getKey());
-          value(out, m.getValue(), sorted);
-        }
-        out.endObject();
-      }
+      object(out, o, sorted);
     } else if (value instanceof JsonArray a) {
-      out.beginArray();
-      for (int i = 0, n = a.size(); i < n; i++) {
-        value(out, a.get(i), sorted);
-      }
-      out.endArray();
+      array(out, a, sorted);
     } else if (value instanceof JsonNumber n) {
       out.number(n.value());
     } else if (value instanceof JsonBoolean b) {
@@ -82,6 +71,28 @@ public final class JsonWriter {
     } else {
       throw new IllegalArgumentException("not a JSON value: " + value);
     }
+  }
+
+  private static void object(CanonicalJsonWriter out, JsonObject object, boolean sorted) {
+    // One member or none is already in canonical order: no names to copy and sort.
+    if (sorted && object.size() > 1) {
+      sortedObject(out, object, NO_NAMES);
+      return;
+    }
+    out.beginObject();
+    for (Map.Entry<String, JsonValue> m : object.members().entrySet()) {
+      out.name(m.getKey());
+      value(out, m.getValue(), sorted);
+    }
+    out.endObject();
+  }
+
+  private static void array(CanonicalJsonWriter out, JsonArray array, boolean sorted) {
+    out.beginArray();
+    for (int i = 0, n = array.size(); i < n; i++) {
+      value(out, array.get(i), sorted);
+    }
+    out.endArray();
   }
 
   /** The members of {@code object} but those named in {@code skip}, in canonical order. */

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -19,8 +20,10 @@ import org.esmp.server.json.JsonWriter;
  * Nanoseconds per call of {@link JsonWriter#canonicalWithout} (the signing bytes of every message
  * the server verifies) and {@link JsonWriter#write} (every frame it sends), one thread, on the
  * valid frames of the ESMP signing vectors (≈300 bytes each) and on one larger group frame
- * (≈3 KB, non-ASCII text, nested objects, fractional numbers). A scratch loop, not JMH: compare
- * runs made on the same machine under the same load, and look at the median of the rounds.
+ * (≈3 KB, non-ASCII text, nested objects, fractional numbers). A scratch loop, not JMH: it counts
+ * the CPU time of its own thread, which other jobs on a shared machine disturb less than they do
+ * the wall clock, and the bytes it allocates per call; compare runs made on the same machine, and
+ * look at the median of the rounds.
  *
  * <p>Run from the repository after {@code mvn -B -o test-compile -pl server -am}:
  * <pre>
@@ -30,6 +33,9 @@ import org.esmp.server.json.JsonWriter;
  * </pre>
  */
 public final class CanonicalJsonBenchmark {
+
+  private static final com.sun.management.ThreadMXBean THREADS =
+      (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
 
   private static volatile int sink;
 
@@ -65,15 +71,23 @@ public final class CanonicalJsonBenchmark {
       ns[r] = time(frames, op, roundMillis);
     }
     Arrays.sort(ns);
-    System.out.printf("%-34s median %8.1f ns/op   best %8.1f   worst %8.1f%n",
-        name, ns[rounds / 2], ns[0], ns[rounds - 1]);
+    int calls = 100_000;
+    long allocated = THREADS.getCurrentThreadAllocatedBytes();
+    int acc = 0;
+    for (int i = 0; i < calls; i++) {
+      acc += op.apply(frames.get(i % frames.size())).length;
+    }
+    allocated = THREADS.getCurrentThreadAllocatedBytes() - allocated;
+    sink = acc;
+    System.out.printf("%-34s median %8.1f ns/op (CPU)   best %8.1f   worst %8.1f   %6.0f B/op%n",
+        name, ns[rounds / 2], ns[0], ns[rounds - 1], (double) allocated / calls);
   }
 
-  /** ns per call, calling {@code op} on the frames in turn for about {@code millis}. */
+  /** CPU ns per call, calling {@code op} on the frames in turn for about {@code millis}. */
   private static double time(List<JsonObject> frames, Function<JsonObject, byte[]> op, long millis) {
     JsonObject[] all = frames.toArray(new JsonObject[0]);
     long deadline = System.nanoTime() + millis * 1_000_000;
-    long start = System.nanoTime();
+    long cpu = THREADS.getCurrentThreadCpuTime();
     long calls = 0;
     int acc = 0;
     long now;
@@ -86,7 +100,7 @@ public final class CanonicalJsonBenchmark {
       now = System.nanoTime();
     } while (now < deadline);
     sink = acc;
-    return (double) (now - start) / calls;
+    return (double) (THREADS.getCurrentThreadCpuTime() - cpu) / calls;
   }
 
   private static List<JsonObject> vectorFrames(FrameParser parser) throws IOException {
