@@ -1,5 +1,7 @@
 package org.esmp.server.crypto;
 
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.Objects;
 import org.bouncycastle.math.ec.rfc8032.Ed25519;
 import org.esmp.api.Ed25519Key;
@@ -24,7 +26,10 @@ import org.esmp.api.Ed25519Key;
  * delivered messages with libraries of either kind, the server accepts only keys on which every
  * conformant verifier agrees. The check costs a scalar multiplication, paid once per cached key.
  *
- * <p>Caching: at most {@code capacity} validated keys are held, least recently used evicted first.
+ * <p>Caching: at most {@code capacity} validated keys are held (Caffeine). Which key goes when the
+ * cache is full is Caffeine's W-TinyLFU choice, by recency and frequency: a flood of keys each
+ * used once (new senders, or a sender churning keys) does not, as a rule, push out the keys in
+ * steady use.
  * Invalid keys are not cached: rejecting one costs less than verifying a signature under a cached
  * key, so a sender repeating an invalid key gains nothing over one sending bad signatures, and
  * garbage keys never displace good ones.
@@ -36,7 +41,7 @@ public final class Ed25519Verifier {
   /** Length of an Ed25519 signature: R (32 bytes) followed by S (32 bytes). */
   public static final int SIGNATURE_LENGTH = Ed25519.SIGNATURE_SIZE;
 
-  private final SegmentedLruCache<Ed25519Key, Ed25519.PublicPoint> points;
+  private final Cache<Ed25519Key, Ed25519.PublicPoint> points;
 
   /**
    * A verifier caching at most {@code capacity} decoded public keys.
@@ -44,7 +49,13 @@ public final class Ed25519Verifier {
    * @throws IllegalArgumentException when {@code capacity} is below 1
    */
   public Ed25519Verifier(int capacity) {
-    this.points = new SegmentedLruCache<>(capacity);
+    if (capacity < 1) {
+      throw new IllegalArgumentException("cache capacity must be at least 1, got " + capacity);
+    }
+    // Eviction runs on the thread that added a key, not on ForkJoinPool.commonPool() (which plugin
+    // code may keep busy): a put that takes the cache past its bound evicts before it returns,
+    // unless another thread is evicting at that moment.
+    this.points = Caffeine.newBuilder().maximumSize(capacity).executor(Runnable::run).build();
     // Builds Bouncy Castle's shared base-point tables now rather than inside the first verify.
     Ed25519.precompute();
   }
@@ -85,11 +96,12 @@ public final class Ed25519Verifier {
 
   /** The decoded point of {@code key}, validated and cached; null when the key is not acceptable. */
   private Ed25519.PublicPoint point(Ed25519Key key) {
-    Ed25519.PublicPoint point = points.get(key);
+    Ed25519.PublicPoint point = points.getIfPresent(key);
     if (point == null) {
       // Full validation: canonical encoding, on the curve, and in the prime-order subgroup (which
       // excludes small- and mixed-order points). Two threads may both validate a new key; the
-      // result is the same, so the duplicate work is harmless.
+      // result is the same, so the duplicate work is harmless; validating inside Caffeine's
+      // get(key, loader) instead would hold a lock of its hash table for a scalar multiplication.
       point = Ed25519.validatePublicKeyFullExport(key.bytes(), 0);
       if (point != null) {
         points.put(key, point);
@@ -98,8 +110,12 @@ public final class Ed25519Verifier {
     return point;
   }
 
-  /** The number of keys now cached; at most the capacity given at construction. */
+  /**
+   * The number of keys cached once pending evictions are done; at most the capacity given at
+   * construction.
+   */
   int cachedKeys() {
-    return points.size();
+    points.cleanUp();
+    return Math.toIntExact(points.estimatedSize());
   }
 }
