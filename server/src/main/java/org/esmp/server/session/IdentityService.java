@@ -138,7 +138,7 @@ public final class IdentityService {
             + config.registrationsPerIpPerHour() + " addresses in the last hour, the most this server allows; retry after "
             + wait + " ms"));
       }
-      return store.commit(StorageChange.builder().expectKeys(address, List.of()).bindKey(address, key).build())
+      return commits.commitServerChange(StorageChange.builder().expectKeys(address, List.of()).bindKey(address, key))
           .thenApply(cursors -> accept(session, address, key, true));
     });
   }

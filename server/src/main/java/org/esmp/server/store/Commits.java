@@ -68,6 +68,14 @@ public final class Commits {
     return commit(request, change, Writes.NONE, answer);
   }
 
+  /**
+   * Commits {@code change}, a change of the server's own that records no message (a registration),
+   * completing on a worker as every commit here does.
+   */
+  public CompletionStage<List<Long>> commitServerChange(StorageChange.Builder change) {
+    return commit(change.build(), Writes.NONE);
+  }
+
   private CompletionStage<List<Long>> commit(Request request, StorageChange.Builder change, Writes writes,
       Reply answer) {
     if (!(request instanceof IncomingRequest incoming)) {
