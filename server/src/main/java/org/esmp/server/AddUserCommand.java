@@ -14,7 +14,7 @@ import org.esmp.server.config.ConfigException;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.data.DataDirectory;
 import org.esmp.server.data.DataDirectoryInUseException;
-import org.esmp.server.json.ServerJsonCodec;
+import org.esmp.json.ServerJsonCodec;
 import org.esmp.server.mailbox.MailboxService;
 import org.esmp.server.plugin.PluginHost;
 import picocli.CommandLine.Command;

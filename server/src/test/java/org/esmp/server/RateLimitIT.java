@@ -25,7 +25,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.UnaryOperator;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.config.ServerConfig;
-import org.esmp.server.json.JsonWriter;
+import org.esmp.json.JsonWriter;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;

@@ -4,7 +4,7 @@ import org.esmp.api.MailboxEntry;
 import org.esmp.api.json.JsonNull;
 import org.esmp.api.json.JsonNumber;
 import org.esmp.api.json.JsonObject;
-import org.esmp.server.json.JsonWriter;
+import org.esmp.json.JsonWriter;
 
 /** The {@code deliver} frame of a mailbox entry (ESMP/1 section 3). */
 final class Deliveries {

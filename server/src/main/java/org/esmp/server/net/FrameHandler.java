@@ -24,7 +24,7 @@ import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatched;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
-import org.esmp.server.json.JsonWriter;
+import org.esmp.json.JsonWriter;
 import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.session.ConnectionSession;

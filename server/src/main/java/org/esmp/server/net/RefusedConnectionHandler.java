@@ -8,7 +8,7 @@ import io.netty.util.ReferenceCountUtil;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.json.JsonNull;
 import org.esmp.api.json.JsonObject;
-import org.esmp.server.json.JsonWriter;
+import org.esmp.json.JsonWriter;
 
 /**
  * The whole pipeline of a connection over a connection limit: it gets one {@code rate_limited}

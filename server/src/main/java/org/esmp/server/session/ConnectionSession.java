@@ -14,7 +14,7 @@ import org.esmp.api.Ed25519Key;
 import org.esmp.api.MessageId;
 import org.esmp.api.Session;
 import org.esmp.api.json.JsonObject;
-import org.esmp.server.json.JsonWriter;
+import org.esmp.json.JsonWriter;
 import org.esmp.server.limits.IpKeys;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

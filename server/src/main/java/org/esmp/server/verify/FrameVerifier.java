@@ -18,9 +18,9 @@ import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
 import org.esmp.server.crypto.Ed25519Verifier;
 import org.esmp.server.crypto.MessageIds;
-import org.esmp.server.json.BadJsonException;
-import org.esmp.server.json.FrameParser;
-import org.esmp.server.json.JsonWriter;
+import org.esmp.json.BadJsonException;
+import org.esmp.json.FrameParser;
+import org.esmp.json.JsonWriter;
 
 /**
  * Turns one frame into a verified message or a refusal, checking in the order of ESMP/1 section 3:

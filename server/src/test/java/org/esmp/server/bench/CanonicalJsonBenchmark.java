@@ -13,8 +13,8 @@ import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonNumber;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonValue;
-import org.esmp.server.json.FrameParser;
-import org.esmp.server.json.JsonWriter;
+import org.esmp.json.FrameParser;
+import org.esmp.json.JsonWriter;
 
 /**
  * Nanoseconds per call of {@link JsonWriter#canonicalWithout} (the signing bytes of every message

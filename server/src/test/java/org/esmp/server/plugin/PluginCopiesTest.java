@@ -12,7 +12,7 @@ import java.util.Set;
 import org.esmp.api.Mailboxes;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.data.OwnerOnly;
-import org.esmp.server.json.ServerJsonCodec;
+import org.esmp.json.ServerJsonCodec;
 import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

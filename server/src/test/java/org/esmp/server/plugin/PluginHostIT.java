@@ -17,7 +17,7 @@ import java.util.Map;
 import java.util.Set;
 import org.esmp.api.Mailboxes;
 import org.esmp.api.spi.Storage;
-import org.esmp.server.json.ServerJsonCodec;
+import org.esmp.json.ServerJsonCodec;
 import org.esmp.server.testing.ExamplePlugins;
 import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.AfterEach;

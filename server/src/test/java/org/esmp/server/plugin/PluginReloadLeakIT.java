@@ -19,7 +19,7 @@ import org.esmp.api.ErrorCode;
 import org.esmp.api.Mailboxes;
 import org.esmp.api.RejectedException;
 import org.esmp.api.json.JsonObject;
-import org.esmp.server.json.ServerJsonCodec;
+import org.esmp.json.ServerJsonCodec;
 import org.esmp.server.testing.ExamplePlugins;
 import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.Test;

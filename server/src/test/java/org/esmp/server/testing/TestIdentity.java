@@ -6,7 +6,7 @@ import java.util.HexFormat;
 import org.bouncycastle.crypto.params.Ed25519PrivateKeyParameters;
 import org.bouncycastle.crypto.signers.Ed25519Signer;
 import org.esmp.api.json.JsonObject;
-import org.esmp.server.json.JsonWriter;
+import org.esmp.json.JsonWriter;
 
 /** An Ed25519 key pair that signs ESMP messages the way a client does. */
 public final class TestIdentity {

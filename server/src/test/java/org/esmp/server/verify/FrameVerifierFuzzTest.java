@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import java.util.Set;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import org.esmp.server.crypto.Ed25519Verifier;
-import org.esmp.server.json.FrameParser;
+import org.esmp.json.FrameParser;
 
 /** Coverage-guided fuzzing of {@link FrameVerifier#check}: any bytes give a verdict, never an exception. */
 class FrameVerifierFuzzTest {

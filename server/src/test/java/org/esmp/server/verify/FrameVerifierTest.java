@@ -18,7 +18,7 @@ import org.esmp.api.SignedMessage;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.crypto.Ed25519Verifier;
-import org.esmp.server.json.FrameParser;
+import org.esmp.json.FrameParser;
 import org.esmp.server.testing.TestIdentity;
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
@@ -143,7 +143,7 @@ class FrameVerifierTest {
     JsonObject full = me.sign(message().build());
     String signature = full.string("signature").orElseThrow();
     String unpadded = signature.substring(0, signature.length() - 2);
-    String frame = new String(org.esmp.server.json.JsonWriter.write(
+    String frame = new String(org.esmp.json.JsonWriter.write(
         full.toBuilder().put("signature", unpadded).build()), StandardCharsets.UTF_8);
     assertEquals(ErrorCode.BAD_FIELD, code(check(frame)));
     // 64 bytes end in 4 pad bits in base64: flipping the last character's low bits keeps the bytes.
@@ -151,7 +151,7 @@ class FrameVerifierTest {
     String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     char sameBytes = alphabet.charAt(alphabet.indexOf(last) ^ 1);
     String noncanonical = signature.substring(0, signature.length() - 3) + sameBytes + "==";
-    frame = new String(org.esmp.server.json.JsonWriter.write(
+    frame = new String(org.esmp.json.JsonWriter.write(
         full.toBuilder().put("signature", noncanonical).build()), StandardCharsets.UTF_8);
     Verdict verdict = check(frame);
     assertEquals(ErrorCode.BAD_FIELD, code(verdict), "non-zero pad bits make a second text form: refused");

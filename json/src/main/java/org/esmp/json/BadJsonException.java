@@ -1,4 +1,4 @@
-package org.esmp.server.json;
+package org.esmp.json;
 
 /**
  * A frame is not acceptable JSON for ESMP: malformed, or breaking an I-JSON rule (ESMP-1 §2.1).

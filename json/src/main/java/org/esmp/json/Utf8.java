@@ -1,4 +1,4 @@
-package org.esmp.server.json;
+package org.esmp.json;
 
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;

@@ -1,4 +1,4 @@
-package org.esmp.server.json;
+package org.esmp.json;
 
 import java.util.Map;
 import org.esmp.api.json.JsonArray;

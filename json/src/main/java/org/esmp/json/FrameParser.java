@@ -1,4 +1,4 @@
-package org.esmp.server.json;
+package org.esmp.json;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;

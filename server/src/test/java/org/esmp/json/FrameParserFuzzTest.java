@@ -1,4 +1,4 @@
-package org.esmp.server.json;
+package org.esmp.json;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 

@@ -1,4 +1,4 @@
-package org.esmp.server.json;
+package org.esmp.json;
 
 import org.esmp.api.JsonCodec;
 import org.esmp.api.json.JsonObject;

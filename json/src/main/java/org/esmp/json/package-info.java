@@ -5,4 +5,4 @@
  *
  * <p>Internal to the server: not part of the plugin API, may change at any time.
  */
-package org.esmp.server.json;
+package org.esmp.json;

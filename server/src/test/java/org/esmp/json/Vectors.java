@@ -1,4 +1,4 @@
-package org.esmp.server.json;
+package org.esmp.json;
 
 import java.io.IOException;
 import java.io.InputStream;
