@@ -187,7 +187,7 @@ public final class Dispatcher {
    * not record it (the handler committed nothing, or not through the request).
    */
   private CompletionStage<Reply> recorded(IncomingRequest request, Reply reply) {
-    if (request == null || reply == null || !reply.isAck() || !request.deduplicated() || request.recorded()) {
+    if (request == null || !request.recordsAs(reply)) {
       return CompletableFuture.completedFuture(reply);
     }
     return commits.record(request, reply).thenApply(v -> reply);

@@ -57,35 +57,24 @@ public final class Commits {
    * @throws IllegalArgumentException when {@code request} is not one the server made
    */
   public CompletionStage<List<Long>> commit(Request request, Writes writes, Reply answer) {
-    return commit(request, StorageChange.builder().writes(writes), writes, answer);
+    return commitServerChange(request, StorageChange.builder().writes(writes), answer);
   }
 
   /**
    * Commits {@code change}, a change of the server's own (identities: only the server binds keys),
    * as the effect of {@code request}, recording it as {@link #commit(Request, Writes, Reply)} does.
+   *
+   * @throws IllegalArgumentException when {@code request} is not one the server made
    */
   public CompletionStage<List<Long>> commitServerChange(Request request, StorageChange.Builder change, Reply answer) {
-    return commit(request, change, Writes.NONE, answer);
-  }
-
-  /**
-   * Commits {@code change}, a change of the server's own that records no message (a registration),
-   * completing on a worker as every commit here does.
-   */
-  public CompletionStage<List<Long>> commitServerChange(StorageChange.Builder change) {
-    return commit(change.build(), Writes.NONE);
-  }
-
-  private CompletionStage<List<Long>> commit(Request request, StorageChange.Builder change, Writes writes,
-      Reply answer) {
     if (!(request instanceof IncomingRequest incoming)) {
       throw new IllegalArgumentException("not a request the server handed to a plugin: " + request);
     }
-    boolean records = incoming.deduplicated() && !incoming.recorded() && answer != null && answer.isAck();
+    boolean records = incoming.recordsAs(answer);
     if (records) {
       change.accept(incoming.message().id(), clock.millis(), answer.fields());
     }
-    return commit(change.build(), writes).thenApply(cursors -> {
+    return commit(change.build()).thenApply(cursors -> {
       if (records) {
         incoming.markRecorded();
       }
@@ -93,9 +82,17 @@ public final class Commits {
     });
   }
 
+  /**
+   * Commits {@code change}, a change of the server's own that records no message (a registration),
+   * completing on a worker as every commit here does.
+   */
+  public CompletionStage<List<Long>> commitServerChange(StorageChange.Builder change) {
+    return commit(change.build());
+  }
+
   /** Commits writes that answer no message. */
   public CompletionStage<List<Long>> commit(Writes writes) {
-    return commit(StorageChange.builder().writes(writes).build(), writes);
+    return commit(StorageChange.builder().writes(writes).build());
   }
 
   /**
@@ -103,7 +100,7 @@ public final class Commits {
    * it without committing through it; does nothing when it is recorded already or need not be.
    */
   public CompletionStage<Void> record(IncomingRequest request, Reply answer) {
-    if (!request.deduplicated() || request.recorded() || !answer.isAck()) {
+    if (!request.recordsAs(answer)) {
       return CompletableFuture.completedFuture(null);
     }
     return commit(request, Writes.NONE, answer).thenApply(cursors -> null);
@@ -114,11 +111,11 @@ public final class Commits {
    * lanes, in commit order; the pushes and everything after the storage's answer, success or
    * failure, run on the workers: the storage's own thread only commits and completes.
    */
-  private CompletionStage<List<Long>> commit(StorageChange change, Writes writes) {
+  private CompletionStage<List<Long>> commit(StorageChange change) {
     CompletableFuture<List<Long>> done = new CompletableFuture<>();
     storage.get().commit(change).whenComplete((cursors, failure) -> {
       if (failure == null) {
-        List<Writes.Append> appends = writes.appends();
+        List<Writes.Append> appends = change.writes().appends();
         for (int i = 0; i < appends.size(); i++) {
           lanes.push(appends.get(i).address(), appends.get(i).entry().withCursor(cursors.get(i)));
         }

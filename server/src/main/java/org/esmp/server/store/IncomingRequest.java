@@ -3,6 +3,7 @@ package org.esmp.server.store;
 import java.util.Objects;
 import java.util.Optional;
 import org.esmp.api.Address;
+import org.esmp.api.Reply;
 import org.esmp.api.Request;
 import org.esmp.api.Session;
 import org.esmp.api.SignedMessage;
@@ -64,6 +65,14 @@ public final class IncomingRequest implements Request {
   /** Whether a commit has recorded the message as accepted. */
   public boolean recorded() {
     return recorded;
+  }
+
+  /**
+   * Whether answering {@code answer} records the message as accepted now: its type is
+   * deduplicated, the answer is an {@code ack}, and no commit has recorded it yet.
+   */
+  public boolean recordsAs(Reply answer) {
+    return deduplicated && !recorded && answer != null && answer.isAck();
   }
 
   void markRecorded() {
