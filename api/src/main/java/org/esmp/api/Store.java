@@ -42,6 +42,23 @@ public interface Store {
   List<Stored> scan(String space, String fromKey, String toKey, int limit);
 
   /**
+   * The entry kept under {@code key} in {@code space} ({@link Writes.Keep}), if any, with cursor 0
+   * (since 1.1). {@link #get} and {@link #scan} see values only, never kept entries.
+   */
+  default Optional<MailboxEntry> entry(String space, String key) {
+    throw new UnsupportedOperationException("kept entries need a server with plugin API 1.1");
+  }
+
+  /**
+   * Entries kept in {@code space} ({@link Writes.Keep}) with keys from {@code fromKey} (inclusive)
+   * to {@code toKey} (exclusive), in key order, each with cursor 0; at most {@code limit} (since
+   * 1.1).
+   */
+  default List<MailboxEntry> entries(String space, String fromKey, String toKey, int limit) {
+    throw new UnsupportedOperationException("kept entries need a server with plugin API 1.1");
+  }
+
+  /**
    * Commits the effects of handling {@code request}, a message the server handed to this plugin,
    * together with the record that the message was accepted with {@code answer} when its type is
    * deduplicated (every type but the session types, ESMP/1 section 2.2) and {@code answer} is an

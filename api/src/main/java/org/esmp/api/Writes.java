@@ -17,8 +17,11 @@ import java.util.Optional;
  * @param appends entries to append to mailboxes; the storage assigns each the next cursor of its
  *     address, in list order, and the server pushes them to the connections that follow those
  *     mailboxes once they are durable
+ * @param keeps entries to keep under keys of the plugin's spaces, such as a group's thread (since
+ *     1.1): see {@link Keep}
  */
-public record Writes(List<Expect> expectations, List<Delete> deletes, List<Put> puts, List<Append> appends) {
+public record Writes(
+    List<Expect> expectations, List<Delete> deletes, List<Put> puts, List<Append> appends, List<Keep> keeps) {
 
   /** Copies the lists; checks for {@code null}. */
   public Writes {
@@ -26,10 +29,16 @@ public record Writes(List<Expect> expectations, List<Delete> deletes, List<Put> 
     deletes = List.copyOf(deletes);
     puts = List.copyOf(puts);
     appends = List.copyOf(appends);
+    keeps = List.copyOf(keeps);
+  }
+
+  /** Writes without kept entries: the form of API 1.0. */
+  public Writes(List<Expect> expectations, List<Delete> deletes, List<Put> puts, List<Append> appends) {
+    this(expectations, deletes, puts, appends, List.of());
   }
 
   /** No writes. */
-  public static final Writes NONE = new Writes(List.of(), List.of(), List.of(), List.of());
+  public static final Writes NONE = new Writes(List.of(), List.of(), List.of(), List.of(), List.of());
 
   /**
    * A value kept under {@code key} in {@code space}. Keys order by {@link String#compareTo}.
@@ -70,6 +79,23 @@ public record Writes(List<Expect> expectations, List<Delete> deletes, List<Put> 
     }
   }
 
+  /**
+   * An entry kept under {@code key} in {@code space} (since 1.1), such as one entry of a group's
+   * thread, read back with {@link Store#entry} and {@link Store#entries}. The storage keeps each
+   * message once: the mailbox entries of the same message appended in the same writes, and this
+   * entry, refer to that one copy, and the copy goes when the last of them is deleted (by a
+   * {@link Delete} of this key, by retention for mailbox entries). A key holds a value or an
+   * entry, not both: keeping an entry replaces a value under the key and a put replaces an entry;
+   * conditions ({@link Expect}) see an entry as a value that equals no bytes.
+   */
+  public record Keep(String space, String key, MailboxEntry entry) {
+    public Keep {
+      Objects.requireNonNull(space, "space");
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(entry, "entry");
+    }
+  }
+
   /** A builder of writes. */
   public static Builder builder() {
     return new Builder();
@@ -81,6 +107,7 @@ public record Writes(List<Expect> expectations, List<Delete> deletes, List<Put> 
     private final List<Delete> deletes = new ArrayList<>();
     private final List<Put> puts = new ArrayList<>();
     private final List<Append> appends = new ArrayList<>();
+    private final List<Keep> keeps = new ArrayList<>();
 
     private Builder() {}
 
@@ -117,8 +144,17 @@ public record Writes(List<Expect> expectations, List<Delete> deletes, List<Put> 
       return this;
     }
 
+    /**
+     * Keeps {@code entry} under {@code key} in {@code space}, its message stored once with the
+     * appends of the same entry (since 1.1): see {@link Keep}.
+     */
+    public Builder keep(String space, String key, MailboxEntry entry) {
+      keeps.add(new Keep(space, key, entry));
+      return this;
+    }
+
     public Writes build() {
-      return new Writes(expectations, deletes, puts, appends);
+      return new Writes(expectations, deletes, puts, appends, keeps);
     }
   }
 }

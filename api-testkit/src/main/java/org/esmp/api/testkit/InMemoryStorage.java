@@ -7,6 +7,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
@@ -41,6 +42,8 @@ public final class InMemoryStorage implements Storage {
   private final Map<Address, TreeMap<Long, MailboxEntry>> mailboxes = new HashMap<>();
   private final Map<Address, Long> lastCursors = new HashMap<>();
   private final Map<String, TreeMap<String, byte[]>> spaces = new HashMap<>();
+  /** Kept entries ({@link Writes.Keep}) by space and key; a key holds a value or an entry. */
+  private final Map<String, TreeMap<String, MailboxEntry>> kept = new HashMap<>();
   private volatile Executor completions = Runnable::run;
   private long commits;
   private int failing; // guarded by lock
@@ -150,10 +153,35 @@ public final class InMemoryStorage implements Storage {
     }
   }
 
-  /** The keys of {@code space}, in order; for assertions. */
+  @Override
+  public boolean keepsEntries() {
+    return true;
+  }
+
+  @Override
+  public Optional<MailboxEntry> entry(String space, String key) {
+    synchronized (lock) {
+      return Optional.ofNullable(kept.getOrDefault(space, new TreeMap<>()).get(key));
+    }
+  }
+
+  @Override
+  public List<MailboxEntry> entries(String space, String fromKey, String toKey, int limit) {
+    synchronized (lock) {
+      TreeMap<String, MailboxEntry> entries = kept.get(space);
+      if (entries == null || limit <= 0 || fromKey.compareTo(toKey) >= 0) {
+        return List.of();
+      }
+      return entries.subMap(fromKey, true, toKey, false).values().stream().limit(limit).toList();
+    }
+  }
+
+  /** The keys of {@code space}, values' and kept entries', in order; for assertions. */
   public List<String> keys(String space) {
     synchronized (lock) {
-      return List.copyOf(spaces.getOrDefault(space, new TreeMap<>()).keySet());
+      TreeSet<String> keys = new TreeSet<>(spaces.getOrDefault(space, new TreeMap<>()).keySet());
+      keys.addAll(kept.getOrDefault(space, new TreeMap<>()).keySet());
+      return List.copyOf(keys);
     }
   }
 
@@ -187,7 +215,9 @@ public final class InMemoryStorage implements Storage {
   private void check(StorageChange change) {
     for (Writes.Expect expect : change.writes().expectations()) {
       byte[] current = spaces.getOrDefault(expect.space(), new TreeMap<>()).get(expect.key());
-      boolean holds = expect.value().isEmpty() ? current == null
+      boolean entry = kept.getOrDefault(expect.space(), new TreeMap<>()).containsKey(expect.key());
+      // A kept entry is a value that equals no bytes.
+      boolean holds = expect.value().isEmpty() ? current == null && !entry
           : current != null && Arrays.equals(current, expect.value().get());
       if (!holds) {
         throw new ConflictException("the value of " + expect.space() + " " + expect.key() + " changed");
@@ -237,9 +267,18 @@ public final class InMemoryStorage implements Storage {
       if (values != null) {
         values.remove(delete.key());
       }
+      TreeMap<String, MailboxEntry> entries = kept.get(delete.space());
+      if (entries != null) {
+        entries.remove(delete.key());
+      }
     }
     for (Writes.Put put : writes.puts()) {
       spaces.computeIfAbsent(put.space(), s -> new TreeMap<>()).put(put.key(), put.value().clone());
+      kept.getOrDefault(put.space(), new TreeMap<>()).remove(put.key());
+    }
+    for (Writes.Keep keep : writes.keeps()) {
+      kept.computeIfAbsent(keep.space(), s -> new TreeMap<>()).put(keep.key(), keep.entry().withCursor(0));
+      spaces.getOrDefault(keep.space(), new TreeMap<>()).remove(keep.key());
     }
     List<Long> cursors = new ArrayList<>(writes.appends().size());
     for (Writes.Append append : writes.appends()) {

@@ -204,6 +204,7 @@ public final class TestContext implements ServerContext {
     writes.expectations().forEach(e -> checkSpace(e.space()));
     writes.deletes().forEach(d -> checkSpace(d.space()));
     writes.puts().forEach(p -> checkSpace(p.space()));
+    writes.keeps().forEach(k -> checkSpace(k.space()));
   }
 
   /** The plugin's store: its own spaces of the storage. */
@@ -218,6 +219,18 @@ public final class TestContext implements ServerContext {
     public List<Stored> scan(String space, String fromKey, String toKey, int limit) {
       checkSpace(space);
       return storage.scan(space, fromKey, toKey, limit);
+    }
+
+    @Override
+    public Optional<MailboxEntry> entry(String space, String key) {
+      checkSpace(space);
+      return storage.entry(space, key);
+    }
+
+    @Override
+    public List<MailboxEntry> entries(String space, String fromKey, String toKey, int limit) {
+      checkSpace(space);
+      return storage.entries(space, fromKey, toKey, limit);
     }
 
     @Override

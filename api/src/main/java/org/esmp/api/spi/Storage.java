@@ -86,6 +86,26 @@ public interface Storage extends ExtensionPoint {
   List<Stored> scan(String space, String fromKey, String toKey, int limit);
 
   /**
+   * Whether this storage keeps entries ({@link org.esmp.api.Writes.Keep}, since 1.1): stores each
+   * message of a change once, however many of its mailbox appends and kept entries carry it, and
+   * answers {@link #entry} and {@link #entries}. The server refuses writes with kept entries on a
+   * storage that does not (a storage written for API 1.0), rather than lose them.
+   */
+  default boolean keepsEntries() {
+    return false;
+  }
+
+  /** See {@link org.esmp.api.Store#entry}; only called when {@link #keepsEntries()}. */
+  default Optional<MailboxEntry> entry(String space, String key) {
+    throw new UnsupportedOperationException("this storage does not keep entries");
+  }
+
+  /** See {@link org.esmp.api.Store#entries}; only called when {@link #keepsEntries()}. */
+  default List<MailboxEntry> entries(String space, String fromKey, String toKey, int limit) {
+    throw new UnsupportedOperationException("this storage does not keep entries");
+  }
+
+  /**
    * Applies {@code change} atomically and durably.
    *
    * @return completes once durable, with the cursor assigned to each of the change's appends, in
@@ -97,7 +117,9 @@ public interface Storage extends ExtensionPoint {
 
   /**
    * Deletes mailbox entries received before {@code receivedBefore}, and records of accepted
-   * messages accepted before it. Cursors are never reused.
+   * messages accepted before it; a message kept once for several entries goes with the last entry
+   * that refers to it. Kept entries ({@link org.esmp.api.Writes.Keep}) stay. Cursors are never
+   * reused.
    *
    * @return how many mailbox entries were deleted, once durable
    */

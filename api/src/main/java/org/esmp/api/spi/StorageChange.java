@@ -103,6 +103,7 @@ public record StorageChange(
       writes.deletes().forEach(d -> this.writes.delete(d.space(), d.key()));
       writes.puts().forEach(p -> this.writes.put(p.space(), p.key(), p.value()));
       writes.appends().forEach(a -> this.writes.append(a.address(), a.entry()));
+      writes.keeps().forEach(k -> this.writes.keep(k.space(), k.key(), k.entry()));
       return this;
     }
 
@@ -133,6 +134,12 @@ public record StorageChange(
     /** See {@link Writes.Builder#append}. */
     public Builder append(Address address, MailboxEntry entry) {
       writes.append(address, entry);
+      return this;
+    }
+
+    /** See {@link Writes.Builder#keep}. */
+    public Builder keep(String space, String key, MailboxEntry entry) {
+      writes.keep(space, key, entry);
       return this;
     }
 

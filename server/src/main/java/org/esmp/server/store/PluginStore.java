@@ -5,6 +5,7 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
+import org.esmp.api.MailboxEntry;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
 import org.esmp.api.Store;
@@ -42,6 +43,30 @@ public final class PluginStore implements Store {
   }
 
   @Override
+  public Optional<MailboxEntry> entry(String space, String key) {
+    checkSpace(space);
+    Storage store = keeping();
+    return store.entry(space, key);
+  }
+
+  @Override
+  public List<MailboxEntry> entries(String space, String fromKey, String toKey, int limit) {
+    checkSpace(space);
+    Storage store = keeping();
+    return store.entries(space, fromKey, toKey, limit);
+  }
+
+  /** The storage, if it keeps entries; else the refusal a plugin can log and act on. */
+  private Storage keeping() {
+    Storage store = storage.get();
+    if (!store.keepsEntries()) {
+      throw new UnsupportedOperationException("the storage in use (" + store.getClass().getName()
+          + ") does not keep entries (Writes.Keep, plugin API 1.1): plugin " + pluginId + " needs one that does");
+    }
+    return store;
+  }
+
+  @Override
   public CompletionStage<List<Long>> commit(Request request, Writes writes, Reply answer) {
     try {
       checkSpaces(writes);
@@ -65,6 +90,10 @@ public final class PluginStore implements Store {
     writes.expectations().forEach(e -> checkSpace(e.space()));
     writes.deletes().forEach(d -> checkSpace(d.space()));
     writes.puts().forEach(p -> checkSpace(p.space()));
+    writes.keeps().forEach(k -> checkSpace(k.space()));
+    if (!writes.keeps().isEmpty()) {
+      keeping(); // never hand kept entries to a storage that would drop them
+    }
   }
 
   /** A plugin's spaces are its id, or its id, '.', and more. */

@@ -58,7 +58,9 @@ import org.pf4j.Extension;
  * on it, and commits under the next {@code seq}, up to {@value #MAX_ATTEMPTS} times.
  *
  * <p><b>State.</b> Group states live in the storage (space {@value ThreadRecords#GROUPS}), thread
- * entries beside them (space {@value ThreadRecords#THREAD}); both are written in the same atomic
+ * entries beside them (space {@value ThreadRecords#THREAD}, kept entries: the storage keeps each
+ * message once, and the thread entry and the members' mailbox entries refer to it); both are
+ * written in the same atomic
  * commit as the accepted-message record and the members' mailbox entries. The states of groups
  * recently appended to are cached in memory, up to {@value #DEFAULT_CACHE_BYTES} bytes (estimated,
  * so that a few huge groups cannot take the heap). Only an append writes the cache, after
@@ -196,7 +198,8 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     String threadKey = ThreadRecords.threadKey(groupId, seq);
     Writes.Builder writes = Writes.builder()
         .expectAbsent(ThreadRecords.THREAD, threadKey) // the seq is still free: no other writer took it
-        .put(ThreadRecords.THREAD, threadKey, context.json().write(ThreadRecords.entry(entry)))
+        // The message is stored once, for the thread and every member's mailbox entry.
+        .keep(ThreadRecords.THREAD, threadKey, entry)
         .put(ThreadRecords.GROUPS, groupId, ThreadRecords.writeState(context.json(), after));
     for (Address recipient : new LinkedHashSet<>(change.recipients())) {
       if (context.hasMailbox(recipient)) {

@@ -10,9 +10,11 @@ import static org.esmp.plugins.groupthreads.GroupThreads.sender;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import java.util.function.Function;
 import org.esmp.api.Address;
 import org.esmp.api.ErrorCode;
+import org.esmp.api.MailboxEntry;
 import org.esmp.api.RejectedException;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
@@ -75,16 +77,16 @@ final class ThreadQueries {
     windows:
     while (next >= 1 && taken < limit) {
       long low = Math.max(1, next - Math.min(limit - taken, HISTORY_CHUNK) + 1);
-      List<Stored> window = store.scan(ThreadRecords.THREAD, ThreadRecords.threadKey(groupId, low),
-          ThreadRecords.threadKey(groupId, next + 1), (int) (next - low + 1));
+      List<JsonObject> window = window(store, groupId, low, next);
       for (int i = window.size() - 1; i >= 0; i--) {
-        byte[] value = window.get(i).value();
-        if (taken > 0 && bytes + value.length > MAX_HISTORY_BYTES) {
+        JsonObject entry = window.get(i);
+        int size = context.json().write(entry).length;
+        if (taken > 0 && bytes + size > MAX_HISTORY_BYTES) {
           more = true; // this entry and older ones: on the next page
           break windows;
         }
-        bytes += value.length;
-        entries.add(context.json().parseObject(value));
+        bytes += size;
+        entries.add(entry);
         taken++;
       }
       next = low - 1;
@@ -95,6 +97,28 @@ final class ThreadQueries {
         .put("entries", entries.build())
         .put("more", more)
         .build());
+  }
+
+  /**
+   * The thread entries {@code low} to {@code high} of {@code groupId}, oldest first: kept entries,
+   * and for the seqs that have none, the whole entries stored as values before plugin API 1.1
+   * (data directories from then are read as they are).
+   */
+  private List<JsonObject> window(Store store, String groupId, long low, long high) {
+    String from = ThreadRecords.threadKey(groupId, low);
+    String to = ThreadRecords.threadKey(groupId, high + 1);
+    int size = (int) (high - low + 1);
+    TreeMap<Long, JsonObject> found = new TreeMap<>();
+    for (MailboxEntry entry : store.entries(ThreadRecords.THREAD, from, to, size)) {
+      found.put(entry.seq().orElseThrow(), ThreadRecords.entry(entry));
+    }
+    if (found.size() < size) {
+      for (Stored old : store.scan(ThreadRecords.THREAD, from, to, size)) {
+        JsonObject entry = context.json().parseObject(old.value());
+        found.putIfAbsent(((JsonNumber) entry.get("seq")).longValue(), entry);
+      }
+    }
+    return List.copyOf(found.values());
   }
 
   /** {@code group_info}: the group's committed state, for its members. */

@@ -21,8 +21,10 @@ import org.esmp.api.json.JsonValue;
  * <p>Space {@value #GROUPS}: key = group id, value = the state as JSON. Space {@value #THREAD}: key =
  * group id, {@code '/'}, then the {@code seq} as {@value #SEQ_DIGITS} zero-padded digits, so that
  * string order is seq order within a group and a group's entries form one key range ({@code '/'}
- * is not a group id character); value = the entry as a {@code deliver} frame shows it, without
- * {@code type} and {@code cursor}. Stateless.
+ * is not a group id character); the entry, kept ({@link org.esmp.api.Writes.Keep}: its message is
+ * stored once with the members' mailbox entries). Before plugin API 1.1 the entry was a value, as
+ * a {@code deliver} frame shows it without {@code type} and {@code cursor}; such values are still
+ * read. Stateless.
  */
 final class ThreadRecords {
 

@@ -137,6 +137,7 @@ final class BatchWriter {
       task.change.accepted().ifPresent(a -> view.pendingIds.remove(a.id().hex()));
     }
     view.values.clearPending();
+    view.kept.clearPending();
   }
 
   /** {@code e} or its first cause of {@code type}, or null. */

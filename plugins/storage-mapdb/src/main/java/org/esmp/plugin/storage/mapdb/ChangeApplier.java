@@ -43,6 +43,7 @@ final class ChangeApplier {
   private final Store store;
   private final CommittedView view;
   private final Records records;
+  private final KeptMessages messages;
   private final Map<Address, List<Ed25519Key>> batchKeys = new HashMap<>();
   private final Map<Address, Mailbox> batchMailboxes = new HashMap<>();
   /** Accepted time → prefixes accepted then in this batch: the time-index entries to write. */
@@ -56,6 +57,7 @@ final class ChangeApplier {
     this.store = store;
     this.view = view;
     this.records = records;
+    this.messages = new KeptMessages(store);
     this.nextAddressId = nextAddressId;
   }
 
@@ -66,7 +68,9 @@ final class ChangeApplier {
   RuntimeException refusal(ChangeTask task) {
     StorageChange change = task.change;
     for (Writes.Expect expect : change.writes().expectations()) {
-      if (!view.values.holds(expect)) {
+      // A kept entry is a value that equals no bytes (see Writes.Keep).
+      if (!view.values.holds(expect)
+          || expect.value().isEmpty() && view.kept.contains(KeyValues.key(expect.space(), expect.key()))) {
         return new ConflictException("the value of " + expect.space() + " " + expect.key() + " changed");
       }
     }
@@ -137,6 +141,11 @@ final class ChangeApplier {
       }
       batchTimes.computeIfAbsent(accepted.acceptedAt(), t -> new LinkedHashSet<>()).add(prefix);
     }
+    for (KeptMessages.Encoded message : task.shared) {
+      if (message.shared() && !messages.add(message)) {
+        message.storeWhole();
+      }
+    }
     List<Long> cursors = new ArrayList<>(change.writes().appends().size());
     for (int i = 0; i < change.writes().appends().size(); i++) {
       Address address = change.writes().appends().get(i).address();
@@ -149,12 +158,36 @@ final class ChangeApplier {
         store.addresses.put(address.toString(), mailbox.id());
       }
       long cursor = mailbox.lastCursor() + 1;
-      store.mailbox.put(Keys.mailbox(mailbox.id(), cursor), task.entryBytes[i]);
+      store.mailbox.put(Keys.mailbox(mailbox.id(), cursor), task.appended[i].stored());
       batchMailboxes.put(address, new Mailbox(mailbox.id(), cursor));
       cursors.add(cursor);
     }
-    view.values.apply(change);
+    applyValues(task);
     return List.copyOf(cursors);
+  }
+
+  /**
+   * Writes a change's deletes, puts and kept entries, in that order. A key holds a value or a kept
+   * entry: each write removes the other, and a kept entry removed or replaced releases its message.
+   */
+  private void applyValues(ChangeTask task) {
+    Writes writes = task.change.writes();
+    for (Writes.Delete delete : writes.deletes()) {
+      String key = KeyValues.key(delete.space(), delete.key());
+      view.values.remove(key);
+      messages.release(view.kept.remove(key));
+    }
+    for (Writes.Put put : writes.puts()) {
+      String key = KeyValues.key(put.space(), put.key());
+      view.values.put(key, put.value());
+      messages.release(view.kept.remove(key));
+    }
+    for (int i = 0; i < writes.keeps().size(); i++) {
+      Writes.Keep keep = writes.keeps().get(i);
+      String key = KeyValues.key(keep.space(), keep.key());
+      view.values.remove(key);
+      messages.release(view.kept.put(key, task.kept[i].stored()));
+    }
   }
 
   /**

@@ -37,11 +37,14 @@ final class CommittedView {
   final AtomicLong rollbacks = new AtomicLong();
   /** The plugins' values, with their own committed-only overlay. */
   KeyValues values;
+  /** The plugins' kept entries, stored as in the mailbox, with the same overlay. */
+  KeyValues kept;
 
   /** Loads the committed state of a freshly opened store. */
   static CommittedView load(Store store) {
     CommittedView view = new CommittedView();
     view.values = new KeyValues(() -> store.values, view.rollbacks);
+    view.kept = new KeyValues(() -> store.kept, view.rollbacks);
     for (Map.Entry<String, String> e : store.identities.entrySet()) {
       Address address = Address.parse(e.getKey());
       view.publishKeys(address, decodeKeys(e.getValue()));

@@ -62,20 +62,35 @@ final class KeyValues {
     change.writes().puts().forEach(put -> key(put.space(), put.key()));
     change.writes().deletes().forEach(delete -> key(delete.space(), delete.key()));
     change.writes().expectations().forEach(expect -> key(expect.space(), expect.key()));
+    change.writes().keeps().forEach(keep -> key(keep.space(), keep.key()));
   }
 
-  /** Commit thread: writes a change's deletes, then its puts, into the open transaction. */
-  void apply(StorageChange change) {
-    for (Writes.Delete delete : change.writes().deletes()) {
-      String key = key(delete.space(), delete.key());
-      remember(key);
-      map.get().remove(key);
+  /**
+   * Commit thread: puts {@code value} under {@code key} (see {@link #key}) in the open transaction.
+   *
+   * @return the value it replaced, or null
+   */
+  byte[] put(String key, byte[] value) {
+    remember(key);
+    return map.get().put(key, value);
+  }
+
+  /**
+   * Commit thread: removes {@code key} in the open transaction.
+   *
+   * @return the value removed, or null
+   */
+  byte[] remove(String key) {
+    if (!map.get().containsKey(key)) {
+      return null; // nothing to remember or remove
     }
-    for (Writes.Put put : change.writes().puts()) {
-      String key = key(put.space(), put.key());
-      remember(key);
-      map.get().put(key, put.value());
-    }
+    remember(key);
+    return map.get().remove(key);
+  }
+
+  /** Commit thread: whether {@code key} (see {@link #key}) has a value in the open transaction. */
+  boolean contains(String key) {
+    return map.get().containsKey(key);
   }
 
   private void remember(String key) {
@@ -97,18 +112,23 @@ final class KeyValues {
     pending.clear();
   }
 
-  /** See {@link Storage#get}. */
-  Optional<byte[]> get(String space, String key) {
+  /** The committed value under {@code key} in {@code space}, or null; not a copy: callers must not change it. */
+  byte[] committed(String space, String key) {
     String full = key(space, key);
     while (true) {
       long before = rollbacks.get();
       byte[] value = map.get().get(full);
       Committed committed = pending.get(full);
       if (rollbacks.get() == before) {
-        byte[] result = committed != null ? committed.value() : value;
-        return Optional.ofNullable(result == null ? null : result.clone());
+        return committed != null ? committed.value() : value;
       }
     }
+  }
+
+  /** See {@link Storage#get}. */
+  Optional<byte[]> get(String space, String key) {
+    byte[] value = committed(space, key);
+    return Optional.ofNullable(value == null ? null : value.clone());
   }
 
   /** See {@link Storage#scan}. */

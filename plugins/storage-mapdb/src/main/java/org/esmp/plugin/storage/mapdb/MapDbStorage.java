@@ -58,6 +58,7 @@ public final class MapDbStorage implements Storage {
 
   private final Records records;
   private final Store store;
+  private final KeptMessages messages;
   private final CommittedView view;
   private final GroupCommitter committer;
   private final StorageFailure failure = new StorageFailure();
@@ -93,6 +94,7 @@ public final class MapDbStorage implements Storage {
       throw new IllegalStateException(
           "storage-mapdb: " + store.file + " is damaged or unreadable: " + e, e);
     }
+    messages = new KeptMessages(store);
     committer = new GroupCommitter(store, view, records, failure, MAX_QUEUED);
     committer.start();
   }
@@ -139,6 +141,39 @@ public final class MapDbStorage implements Storage {
   }
 
   @Override
+  public boolean keepsEntries() {
+    return true;
+  }
+
+  @Override
+  public Optional<MailboxEntry> entry(String space, String key) {
+    return whileOpen(() -> {
+      byte[] stored = view.kept.committed(space, key);
+      return Optional.ofNullable(stored == null ? null : decode(0, stored));
+    });
+  }
+
+  @Override
+  public List<MailboxEntry> entries(String space, String fromKey, String toKey, int limit) {
+    return whileOpen(() -> {
+      List<MailboxEntry> entries = new ArrayList<>();
+      for (Stored stored : view.kept.scan(space, fromKey, toKey, limit)) {
+        MailboxEntry entry = decode(0, stored.value());
+        if (entry != null) {
+          entries.add(entry);
+        }
+      }
+      return entries;
+    });
+  }
+
+  /** The entry a stored mailbox or kept entry holds, at {@code cursor}; null when it is being deleted. */
+  private MailboxEntry decode(long cursor, byte[] stored) {
+    byte[] whole = messages.whole(stored);
+    return whole == null ? null : records.entry(cursor, whole);
+  }
+
+  @Override
   public long lastCursor(Address address) {
     return view.lastCursor(address);
   }
@@ -174,9 +209,12 @@ public final class MapDbStorage implements Storage {
             Keys.mailbox(mailbox.id(), mailbox.lastCursor()),
             true);
     for (Map.Entry<Long, byte[]> e : range.entrySet()) {
-      entries.add(records.entry(Keys.cursor(e.getKey()), e.getValue()));
-      if (entries.size() == limit) {
-        break;
+      MailboxEntry entry = decode(Keys.cursor(e.getKey()), e.getValue());
+      if (entry != null) {
+        entries.add(entry);
+        if (entries.size() == limit) {
+          break;
+        }
       }
     }
     return entries;

@@ -26,6 +26,12 @@ import org.esmp.api.json.JsonObject;
 final class Records {
 
   private static final byte ENTRY_V1 = 1;
+  /** A reference to a message kept once ({@link #reference}); format 3 of the store. */
+  private static final byte ENTRY_REF = 2;
+  /** A bucket of messages kept once, under their ids' prefix ({@link #messageBucket}). */
+  private static final byte MESSAGES_V1 = 3;
+  /** The bytes of a reference: format, receivedAt, id. */
+  static final int REFERENCE_BYTES = 1 + Long.BYTES + 32;
   /** Version 1 held one record under the id in hex; version 2 is a bucket under its prefix. */
   private static final byte ACCEPTED_V2 = 2;
   private static final int ID_BYTES = 32;
@@ -85,10 +91,90 @@ final class Records {
     }
   }
 
-  /** When the stored entry was received, read without decoding the rest. */
+  /**
+   * When the stored entry (whole, or a {@link #reference}) was received, read without decoding the
+   * rest.
+   */
   static long receivedAt(byte[] storedEntry) {
-    checkFormat(storedEntry[0], ENTRY_V1, "mailbox entry");
+    if (storedEntry[0] != ENTRY_REF) {
+      checkFormat(storedEntry[0], ENTRY_V1, "mailbox entry");
+    }
     return ByteBuffer.wrap(storedEntry, 1, Long.BYTES).getLong();
+  }
+
+  /**
+   * The stored form of an entry whose message is kept once, in {@code messages}: the format byte,
+   * {@code receivedAt} (where {@link #receivedAt} reads it) and the message id; everything else is
+   * in the kept message ({@link #entry(MailboxEntry)}'s form), shared by every entry that refers to
+   * it.
+   */
+  static byte[] reference(MailboxEntry entry) {
+    return ByteBuffer.allocate(REFERENCE_BYTES).put(ENTRY_REF).putLong(entry.receivedAt())
+        .put(Keys.idBytes(entry.id())).array();
+  }
+
+  /** The id a stored entry refers to, or null for a whole entry. */
+  static byte[] referencedId(byte[] storedEntry) {
+    if (storedEntry[0] != ENTRY_REF) {
+      return null;
+    }
+    if (storedEntry.length != REFERENCE_BYTES) {
+      throw new IllegalStateException("a message reference of " + storedEntry.length + " bytes");
+    }
+    return Arrays.copyOfRange(storedEntry, 1 + Long.BYTES, REFERENCE_BYTES);
+  }
+
+  /**
+   * A bucket of kept messages, stored under their ids' 8-byte prefix: the format byte, then one or
+   * more records of {@code id (32 bytes), length (4), entry} where entry is
+   * {@link #entry(MailboxEntry)}'s form. Almost every bucket holds one message; ids sharing a
+   * prefix share a bucket, so none is lost to a collision.
+   */
+  static byte[] messageBucket(List<KeptMessage> bucket) {
+    int size = 1;
+    for (KeptMessage m : bucket) {
+      size += ID_BYTES + Integer.BYTES + m.entry().length;
+    }
+    ByteBuffer buffer = ByteBuffer.allocate(size).put(MESSAGES_V1);
+    for (KeptMessage m : bucket) {
+      buffer.put(m.id()).putInt(m.entry().length).put(m.entry());
+    }
+    return buffer.array();
+  }
+
+  /** One message of a bucket: its id and its entry, encoded. */
+  record KeptMessage(byte[] id, byte[] entry) {}
+
+  /** The messages of a stored bucket, in stored order. */
+  static List<KeptMessage> keptMessages(byte[] storedBucket) {
+    checkFormat(storedBucket[0], MESSAGES_V1, "kept message");
+    ByteBuffer buffer = ByteBuffer.wrap(storedBucket, 1, storedBucket.length - 1);
+    List<KeptMessage> bucket = new ArrayList<>(1);
+    while (buffer.hasRemaining()) {
+      byte[] id = new byte[ID_BYTES];
+      buffer.get(id);
+      int length = buffer.getInt();
+      if (length < 0 || length > buffer.remaining()) {
+        throw new IllegalStateException("kept message with a bad length " + length);
+      }
+      byte[] entry = new byte[length];
+      buffer.get(entry);
+      bucket.add(new KeptMessage(id, entry));
+    }
+    if (bucket.isEmpty()) {
+      throw new IllegalStateException("empty bucket of kept messages");
+    }
+    return bucket;
+  }
+
+  /** The entry of {@code id} in a stored bucket, or null. */
+  static byte[] keptEntry(byte[] storedBucket, byte[] id) {
+    for (KeptMessage m : keptMessages(storedBucket)) {
+      if (Arrays.equals(m.id(), id)) {
+        return m.entry();
+      }
+    }
+    return null;
   }
 
   /**

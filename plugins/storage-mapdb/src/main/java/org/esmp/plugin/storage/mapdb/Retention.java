@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The trim: deletes the mailbox entries received before a time, then the accepted records accepted
- * before it with their time-index entries, in chunks of about {@link #TRIM_CHUNK} deletions, each
+ * before it with their time-index entries (and the messages kept once whose last entry goes), in chunks of about {@link #TRIM_CHUNK} deletions, each
  * its own commit, so that batches can be committed between chunks. Last cursors are kept, so
  * cursors are never reused.
  *
@@ -43,6 +43,7 @@ final class Retention {
   private final StorageFailure failure;
   private final int chunk;
   private final LogLimiter errors = new LogLimiter(log);
+  private final KeptMessages messages;
 
   Retention(Store store, CommittedView view, OpenTransaction transaction, StorageFailure failure) {
     this(store, view, transaction, failure, TRIM_CHUNK);
@@ -55,6 +56,7 @@ final class Retention {
     this.transaction = transaction;
     this.failure = failure;
     this.chunk = chunk;
+    this.messages = new KeptMessages(store);
   }
 
   /**
@@ -78,7 +80,7 @@ final class Retention {
     try {
       while (budget > 0 && trim.addressIndex < trim.addressIds.length) {
         long addressId = trim.addressIds[trim.addressIndex];
-        List<Long> doomed = new ArrayList<>();
+        Map<Long, byte[]> doomed = new LinkedHashMap<>();
         boolean addressDone = true;
         Map<Long, byte[]> entries =
             store.mailbox.subMap(Keys.mailbox(addressId, 0), true, Keys.mailbox(addressId, Keys.MAX_CURSOR), true);
@@ -91,10 +93,11 @@ final class Retention {
             addressDone = false;
             break;
           }
-          doomed.add(e.getKey());
+          doomed.put(e.getKey(), e.getValue());
         }
-        for (long key : doomed) {
-          store.mailbox.remove(key);
+        for (Map.Entry<Long, byte[]> e : doomed.entrySet()) {
+          store.mailbox.remove(e.getKey());
+          messages.release(e.getValue()); // a message kept once goes with its last entry
         }
         budget -= doomed.size();
         deleted += doomed.size();
@@ -105,15 +108,15 @@ final class Retention {
       if (budget > 0) {
         Iterator<Map.Entry<Long, long[]>> old =
             store.acceptedByTime.headMap(trim.receivedBefore, false).entrySet().iterator();
-        Map<Long, long[]> doomed = new LinkedHashMap<>();
+        Map<Long, long[]> doomedTimes = new LinkedHashMap<>();
         int records = 0;
         while (records < budget && old.hasNext()) {
           Map.Entry<Long, long[]> e = old.next();
-          doomed.put(e.getKey(), e.getValue());
+          doomedTimes.put(e.getKey(), e.getValue());
           records += e.getValue().length;
         }
         acceptedDone = !old.hasNext();
-        for (Map.Entry<Long, long[]> e : doomed.entrySet()) {
+        for (Map.Entry<Long, long[]> e : doomedTimes.entrySet()) {
           for (long prefix : e.getValue()) {
             trimAccepted(prefix, e.getKey());
           }

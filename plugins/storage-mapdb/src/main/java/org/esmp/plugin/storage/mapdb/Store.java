@@ -3,6 +3,7 @@ package org.esmp.plugin.storage.mapdb;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.mapdb.BTreeMap;
@@ -13,7 +14,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The MapDB file and its collections. Layout (format 2), one B-tree each (a later feature adds its
+ * The MapDB file and its collections. Layout (format 3), one B-tree each (a later feature adds its
  * own):
  *
  * <ul>
@@ -23,8 +24,15 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code addresses}: address → its id, numbered from 1 when it first receives an entry
  *   <li>{@code last_cursor}: address id → cursor of the newest entry ever appended (kept after
  *       trim, so cursors are never reused)
- *   <li>{@code mailbox}: {@link Keys#mailbox (address id, cursor)} → entry bytes
- *       ({@link Records#entry})
+ *   <li>{@code mailbox}: {@link Keys#mailbox (address id, cursor)} → the entry: whole
+ *       ({@link Records#entry}) when its message has no other reference, else a
+ *       {@link Records#reference reference} to the message kept once in {@code messages}
+ *   <li>{@code messages}: {@link Keys#idPrefix message id prefix} → bucket of messages kept once
+ *       ({@link Records#messageBucket}), each as a whole entry without cursor
+ *   <li>{@code message_refs}: message id prefix → how many references (mailbox entries, kept
+ *       entries) point into that bucket; the bucket goes when it drops to 0
+ *   <li>{@code kept}: space + NUL + key → a kept entry ({@link org.esmp.api.Writes.Keep}), whole or
+ *       a reference, as in {@code mailbox}
  *   <li>{@code accepted}: {@link Keys#idPrefix message id prefix} → bucket of accepted records
  *       ({@link Records#accepted})
  *   <li>{@code accepted_by_time}: acceptedAt → the distinct prefixes of the ids accepted at that
@@ -35,6 +43,9 @@ import org.slf4j.LoggerFactory;
  * <p>Every message writes into {@code mailbox}, {@code accepted} and {@code accepted_by_time};
  * their keys are longs because MapDB decodes each node on the way down and rewrites a whole leaf
  * per insert (see {@link Keys}). Format 1 keyed them by strings and cost several times more.
+ * Format 2 stored a whole copy of a message in each mailbox it went to; format 3 adds
+ * {@code messages}, {@code message_refs} and {@code kept}, and a format 2 file is upgraded in
+ * place when opened (its entries are whole entries, which format 3 reads as they are).
  *
  * <p>Not thread-safe beyond what MapDB gives: only the commit thread writes, and readers of the
  * maps must only trust what {@link CommittedView} says is committed.
@@ -43,7 +54,9 @@ final class Store {
 
   private static final Logger log = LoggerFactory.getLogger(Store.class);
 
-  static final long FORMAT = 2;
+  static final long FORMAT = 3;
+  /** The format before messages were kept once: opened and upgraded. */
+  static final long FORMAT_WHOLE_COPIES = 2;
   static final String KEY_SEPARATOR = " ";
 
   final Path file;
@@ -57,6 +70,10 @@ final class Store {
   volatile BTreeMap<Long, byte[]> mailbox;
   volatile BTreeMap<Long, byte[]> accepted;
   volatile BTreeMap<Long, long[]> acceptedByTime;
+  volatile BTreeMap<Long, byte[]> messages;
+  volatile BTreeMap<Long, Long> messageRefs;
+  /** Kept entries, keyed as {@link #values}. */
+  volatile BTreeMap<String, byte[]> kept;
   /** Values plugins keep, keyed by space + NUL + key: see {@link KeyValues}. */
   volatile BTreeMap<String, byte[]> values;
 
@@ -76,8 +93,13 @@ final class Store {
     meta = db.treeMap("meta", Serializer.STRING, Serializer.LONG).createOrOpen();
     // Before opening the rest with this format's serializers.
     Long format = meta.get("format");
-    if (format != null && format != FORMAT) {
-      throw new IllegalStateException("layout format " + format + ", this plugin reads " + FORMAT);
+    if (format != null && format != FORMAT && format != FORMAT_WHOLE_COPIES) {
+      throw new IllegalStateException("layout format " + format + ", this plugin reads " + FORMAT_WHOLE_COPIES
+          + " and " + FORMAT);
+    }
+    if (format != null && format == FORMAT_WHOLE_COPIES) {
+      // The upgrade creates collections, and MapDB commits after each: one journal record instead.
+      volume.deferSyncs(true);
     }
     identities = db.treeMap("identities", Serializer.STRING, Serializer.STRING).createOrOpen();
     addresses = db.treeMap("addresses", Serializer.STRING, Serializer.LONG).createOrOpen();
@@ -95,6 +117,12 @@ final class Store {
     acceptedByTime = db.treeMap("accepted_by_time", Serializer.LONG, Serializer.LONG_ARRAY).createOrOpen();
     // Group threads keep whole messages here: values outside the nodes, as for the mailbox.
     values = db.treeMap("values", Serializer.STRING, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen();
+    messages =
+        db.treeMap("messages", Serializer.LONG, Serializer.BYTE_ARRAY)
+            .valuesOutsideNodesEnable()
+            .createOrOpen();
+    messageRefs = db.treeMap("message_refs", Serializer.LONG, Serializer.LONG).createOrOpen();
+    kept = db.treeMap("kept", Serializer.STRING, Serializer.BYTE_ARRAY).valuesOutsideNodesEnable().createOrOpen();
     this.db = db;
   }
 
@@ -158,6 +186,12 @@ final class Store {
       meta.put("format", FORMAT);
       commit();
       log.info("Created storage file {}", file);
+    } else if (format == FORMAT_WHOLE_COPIES) {
+      // Its collections were created above, empty; its whole entries are read as they are.
+      meta.put("format", FORMAT);
+      commit();
+      log.info("Upgraded storage file {} from format {} to {}: messages from now on are kept once", file,
+          FORMAT_WHOLE_COPIES, FORMAT);
     }
   }
 
@@ -231,11 +265,13 @@ final class Store {
       }
       entryCount++;
     }
+    KeptMessages kept = new KeptMessages(this);
     if (!mailbox.isEmpty()) {
       Map.Entry<Long, byte[]> first = mailbox.firstEntry();
-      records.entry(Keys.cursor(first.getKey()), first.getValue());
-      records.entry(Keys.cursor(lastEntryKey), mailbox.get(lastEntryKey));
+      readable(records, kept, Keys.cursor(first.getKey()), first.getValue(), "mailbox");
+      readable(records, kept, Keys.cursor(lastEntryKey), mailbox.get(lastEntryKey), "mailbox");
     }
+    long keptMessages = verifyKeptMessages(records, kept);
     long acceptedCount = 0;
     long timeKeys = 0;
     byte[] lastAccepted = null;
@@ -269,11 +305,68 @@ final class Store {
       records.answer(Records.acceptedRecords(lastAccepted).get(0));
     }
     log.info(
-        "Opened storage file {}: {} addresses, {} mailbox entries, {} accepted message ids",
+        "Opened storage file {}: {} addresses, {} mailbox entries, {} accepted message ids, {} messages kept once",
         file,
         identityCount,
         entryCount,
-        acceptedCount);
+        acceptedCount,
+        keptMessages);
+  }
+
+  /**
+   * Checks {@code messages}, {@code message_refs} and {@code kept}: keys in order, each bucket of
+   * messages with a positive reference count and no count without its bucket, the first and last
+   * bucket and kept entry readable.
+   *
+   * @return how many messages are kept once
+   */
+  private long verifyKeptMessages(Records records, KeptMessages kept) {
+    long count = 0;
+    Long previous = null;
+    Long lastKey = null;
+    for (Long prefix : messages.keySet()) {
+      previous = ascending(previous, prefix, "messages");
+      Long refs = messageRefs.get(prefix);
+      if (refs == null || refs < 1) {
+        throw new IllegalStateException("kept messages " + Long.toHexString(prefix) + " without references");
+      }
+      lastKey = prefix;
+    }
+    previous = null;
+    for (Long prefix : messageRefs.keySet()) {
+      previous = ascending(previous, prefix, "message_refs");
+      if (!messages.containsKey(prefix)) {
+        throw new IllegalStateException("references to kept messages " + Long.toHexString(prefix) + " that are gone");
+      }
+    }
+    if (lastKey != null) {
+      for (byte[] bucket : List.of(messages.firstEntry().getValue(), messages.get(lastKey))) {
+        for (Records.KeptMessage m : Records.keptMessages(bucket)) {
+          records.entry(0, m.entry());
+        }
+      }
+      count = messageRefs.size();
+    }
+    String previousKey = null;
+    String lastKept = null;
+    for (String key : this.kept.keySet()) {
+      previousKey = ascending(previousKey, key, "kept");
+      lastKept = key;
+    }
+    if (lastKept != null) {
+      readable(records, kept, 0, this.kept.firstEntry().getValue(), "kept");
+      readable(records, kept, 0, this.kept.get(lastKept), "kept");
+    }
+    return count;
+  }
+
+  /** Checks that a stored entry decodes, through the message it refers to if it does. */
+  private static void readable(Records records, KeptMessages kept, long cursor, byte[] stored, String map) {
+    byte[] whole = kept.whole(stored);
+    if (whole == null) {
+      throw new IllegalStateException(map + ": an entry refers to a message that is gone");
+    }
+    records.entry(cursor, whole);
   }
 
   /** Returns {@code key}, having checked that it sorts after {@code previous} (if any). */

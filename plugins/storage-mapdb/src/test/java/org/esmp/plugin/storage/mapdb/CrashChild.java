@@ -46,6 +46,15 @@ public final class CrashChild {
     Thread.sleep(Long.MAX_VALUE);
   }
 
+  /** Every this many messages of a sender is also kept under its name in {@link #KEPT_SPACE}. */
+  static final int KEPT_EVERY = 5;
+  static final String KEPT_SPACE = "threads";
+
+  /** Whether the message {@code name} (sender-index) was also kept. */
+  static boolean kept(String name) {
+    return Long.parseLong(name.substring(name.lastIndexOf('-') + 1)) % KEPT_EVERY == 0;
+  }
+
   private static void send(MapDbStorage storage, String sender, PrintStream out) {
     // Bounded in flight, as a server with a limited number of connections would be.
     Semaphore inFlight = new Semaphore(64);
@@ -58,7 +67,10 @@ public final class CrashChild {
       StorageChange.Builder change =
           StorageChange.builder().accept(id(name), entry.receivedAt(), Fixtures.ack(name)).append(first, entry);
       if (i % 3 == 0) {
-        change.append(second, entry);
+        change.append(second, entry); // kept once, and two references to it
+      }
+      if (i % KEPT_EVERY == 0) {
+        change.keep(KEPT_SPACE, name, entry); // a thread entry referring to the same copy
       }
       Address registered = address("u" + name);
       if (i % 10 == 0) {

@@ -205,6 +205,13 @@ class CrashTest {
           MailboxEntry entry = byAddress.get(c.getKey()).get(id(ack.name()));
           assertTrue(entry != null, ack.name() + " in " + c.getKey());
           assertEquals((long) c.getValue(), entry.cursor(), ack.name() + " at its acknowledged cursor");
+          // Whole, or through its reference to the one kept copy.
+          assertEquals(Fixtures.message(ack.name(), 400), entry.message(), ack.name() + " readable in " + c.getKey());
+        }
+        if (CrashChild.kept(ack.name())) {
+          Optional<MailboxEntry> kept = storage.entry(CrashChild.KEPT_SPACE, ack.name());
+          assertTrue(kept.isPresent(), ack.name() + " kept");
+          assertEquals(Fixtures.message(ack.name(), 400), kept.get().message(), ack.name() + " kept readable");
         }
         if (ack.registered() != null) {
           assertEquals(Optional.of(ack.registered()), storage.addressOf(key(ack.name())));

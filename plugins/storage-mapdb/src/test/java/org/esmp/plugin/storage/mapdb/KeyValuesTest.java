@@ -30,8 +30,14 @@ class KeyValuesTest {
   }
 
   private void commit(StorageChange change) {
-    values.apply(change);
+    apply(change);
     values.clearPending();
+  }
+
+  /** Writes a change's deletes, then its puts, as the commit thread does. */
+  private void apply(StorageChange change) {
+    change.writes().deletes().forEach(d -> values.remove(KeyValues.key(d.space(), d.key())));
+    change.writes().puts().forEach(p -> values.put(KeyValues.key(p.space(), p.key()), p.value()));
   }
 
   @Test
@@ -48,7 +54,7 @@ class KeyValuesTest {
   @Test
   void readersSeeTheCommittedValueWhileABatchIsOpen() {
     commit(StorageChange.builder().put("s", "old", bytes("v1")).put("s", "gone", bytes("g")).build());
-    values.apply(StorageChange.builder().put("s", "old", bytes("v2")).put("s", "new", bytes("n"))
+    apply(StorageChange.builder().put("s", "old", bytes("v2")).put("s", "new", bytes("n"))
         .delete("s", "gone").build());
     // The open transaction wrote all three, yet nothing of it shows.
     assertArrayEquals(bytes("v1"), values.get("s", "old").orElseThrow());
@@ -63,8 +69,8 @@ class KeyValuesTest {
   @Test
   void theFirstWriteOfABatchRemembersTheCommittedValue() {
     commit(StorageChange.builder().put("s", "k", bytes("committed")).build());
-    values.apply(StorageChange.builder().put("s", "k", bytes("first")).build());
-    values.apply(StorageChange.builder().put("s", "k", bytes("second")).build());
+    apply(StorageChange.builder().put("s", "k", bytes("first")).build());
+    apply(StorageChange.builder().put("s", "k", bytes("second")).build());
     assertArrayEquals(bytes("committed"), values.get("s", "k").orElseThrow());
   }
 
