@@ -39,6 +39,7 @@ import org.esmp.api.json.JsonNumber;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
+import org.esmp.api.spi.StorageChange;
 import org.esmp.api.testkit.InMemoryStorage;
 import org.esmp.api.testkit.TestContext;
 import org.esmp.api.testkit.TestRequest;
@@ -524,6 +525,23 @@ class GroupThreadsTest {
     assertEquals(GROUP, entry.string("group_id").orElseThrow());
     assertEquals(2, number(entry, "seq"));
     assertEquals(message.message().fields(), entry.get("message"));
+  }
+
+  @Test
+  void historyReadsThreadEntriesStoredAsValuesBeforeApi11() {
+    create(GROUP, ALICE, BOB);
+    for (int n = 2; n <= 3; n++) {
+      await(threads.deliver(text(BOB, GROUP, n).build(), false));
+    }
+    JsonObject kept = history(ALICE, JsonObject.builder().put("limit", 3).build());
+    JsonObject second = kept.get("entries").asArray().get(1).asObject();
+    // Seq 2 as a data directory from before kept entries holds it: a value, the whole entry as JSON.
+    String key = ThreadRecords.threadKey(GROUP, 2);
+    await(context.storage().commit(StorageChange.builder().put(ThreadRecords.THREAD, key, context.json().write(second))
+        .build()));
+    assertTrue(context.storage().entry(ThreadRecords.THREAD, key).isEmpty(), "seq 2 is a value now");
+
+    assertEquals(kept, history(ALICE, JsonObject.builder().put("limit", 3).build()));
   }
 
   @Test
