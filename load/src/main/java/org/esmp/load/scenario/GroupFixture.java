@@ -28,16 +28,16 @@ final class GroupFixture implements AutoCloseable {
   }
 
   /** Opens the members' connections, creates the group, and waits until every member has heard of it. */
-  static GroupFixture create(RunContext context) throws IOException, LoadException, InterruptedException {
+  static GroupFixture create(RunContext context, String role) throws IOException, LoadException, InterruptedException {
     int m = context.settings().members();
     List<LoadIdentity> identities = new ArrayList<>();
     for (int i = 0; i < m; i++) {
-      identities.add(LoadIdentity.generate(context.names().address("g", i)));
+      identities.add(LoadIdentity.generate(context.names().address(role, i)));
     }
     context.progress("group: opening %d member connections", m);
     Pipelines members = Pipelines.open(context, identities, true);
     try {
-      String groupId = context.names().group("group");
+      String groupId = context.names().group(role + "group");
       List<String> others = identities.subList(1, m).stream().map(LoadIdentity::address).toList();
       long before = members.deliveries().count();
       members.get(0).call(context.signer().groupCreated(identities.get(0), groupId, others, System.currentTimeMillis()),

@@ -10,10 +10,13 @@ import org.esmp.load.net.LoadException;
 public final class GroupScenarios implements AutoCloseable {
 
   private GroupFixture fixture;
+  private int made;
 
   GroupFixture fixture(RunContext context) throws IOException, LoadException, InterruptedException {
     if (fixture == null) {
-      fixture = GroupFixture.create(context);
+      // a fixture made after one failed needs addresses of its own: the first ones are registered
+      fixture = GroupFixture.create(context, made == 0 ? "g" : "g" + made + "-");
+      made++;
     }
     return fixture;
   }
