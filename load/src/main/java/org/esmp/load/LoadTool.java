@@ -224,9 +224,12 @@ public final class LoadTool implements Callable<Integer> {
       return 1;
     }
     RunContext context = new RunContext(settings, target, Names.random(domain), new FrameSigner(), monitor(), err);
-    context.progress("openssl speed -seconds %d ed25519", opensslSeconds);
+    if (opensslSeconds > 0) {
+      context.progress("openssl speed -seconds %d ed25519", opensslSeconds);
+    }
     OpensslSpeed.Result openssl = OpensslSpeed.measure(opensslSeconds);
-    context.progress("openssl: %s", openssl.available() ? String.format("%.0f verify/s", openssl.verifyPerSecond()) : openssl.error());
+    context.progress("openssl: %s",
+        openssl.available() ? String.format("%.0f verify/s on one core", openssl.verifyPerSecond()) : openssl.error());
     MachineInfo machine = MachineInfo.current();
     Instant started = Instant.now();
 
@@ -256,7 +259,8 @@ public final class LoadTool implements Callable<Integer> {
   }
 
   private List<Scenario> scenarios(GroupScenarios groups) {
-    Set<Which> chosen = scenarios.contains(Which.all) ? EnumSet.range(Which.direct, Which.disk) : EnumSet.copyOf(scenarios);
+    Set<Which> chosen = scenarios.contains(Which.all) ? EnumSet.range(Which.direct, Which.disk)
+        : EnumSet.copyOf(scenarios);
     List<Scenario> list = new ArrayList<>();
     for (Which which : chosen) { // EnumSet: in declaration order
       list.add(switch (which) {
@@ -313,7 +317,8 @@ public final class LoadTool implements Callable<Integer> {
       }
     } else if (isLocal(host)) {
       OptionalLong found = new ServerPidFinder().find(port);
-      source = found.isPresent() ? "found from the listening port" : "not found from the port (another user's process?)";
+      source = found.isPresent() ? "found from the listening port"
+          : "not found from the port (another user's process?)";
       sampler = found.isPresent() ? new ProcessSampler(found.getAsLong()) : null;
     } else {
       source = "server on another host";
@@ -325,7 +330,8 @@ public final class LoadTool implements Callable<Integer> {
   private static boolean isLocal(String host) {
     try {
       InetAddress address = InetAddress.getByName(host);
-      return address.isLoopbackAddress() || address.isAnyLocalAddress() || NetworkInterface.getByInetAddress(address) != null;
+      return address.isLoopbackAddress() || address.isAnyLocalAddress()
+          || NetworkInterface.getByInetAddress(address) != null;
     } catch (IOException e) {
       return false;
     }

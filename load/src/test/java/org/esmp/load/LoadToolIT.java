@@ -68,7 +68,8 @@ class LoadToolIT {
       assertTrue(report.at("/scenarios/3/metrics/rss_per_connection_kib/value").isNumber(), said);
       assertPositive(report, "disk", Map.of("posts_acked", 1, "write_bytes_per_post_kib", 1,
           "data_dir_growth_per_post_kib", 1), said);
-      assertTrue(report.at("/openssl/available").asBoolean() == report.at("/openssl/verify_per_second_one_core").isNumber(), said);
+      assertEquals(report.at("/openssl/available").asBoolean(),
+          report.at("/openssl/verify_per_second_one_core").isNumber(), said);
       assertTrue(out.toString().contains("== disk:"), said);
     }
   }

@@ -21,8 +21,8 @@ public final class Hints {
       return switch (stage) {
         case CONNECT -> "Over the server's connection limits: raise max_connections_per_ip (default 100)"
             + " and max_connections (default 10000) in its configuration";
-        case AUTH -> "Over a registration or connection limit: raise registrations_per_ip_per_hour"
-            + " (default 20 new addresses per IP per hour) and max_connections_per_address in the server's configuration";
+        case AUTH -> "Over a registration or connection limit: raise registrations_per_ip_per_hour (default 20"
+            + " new addresses per IP per hour) and max_connections_per_address in the server's configuration";
         default -> forRateLimited();
       };
     }

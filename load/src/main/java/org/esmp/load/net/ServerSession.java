@@ -55,7 +55,8 @@ public final class ServerSession implements AutoCloseable {
         throw new LoadException("the server at " + target + " serves " + session.hello.domains() + ", not "
             + target.domain() + ": pass --domain " + session.hello.domain());
       }
-      session.call(signer.auth(identity, session.hello.challenge(), session.hello.domain()), RefusedException.Stage.AUTH);
+      session.call(signer.auth(identity, session.hello.challenge(), session.hello.domain()),
+          RefusedException.Stage.AUTH);
       if (sync) {
         session.call(signer.sync(identity), RefusedException.Stage.SYNC);
       }

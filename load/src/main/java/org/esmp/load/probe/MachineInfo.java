@@ -14,7 +14,8 @@ public record MachineInfo(int cores, long memoryKib, String jdk, String os, Stri
   /** This machine now. */
   public static MachineInfo current() {
     String jdk = System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version");
-    String os = System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch");
+    String os = System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+        + System.getProperty("os.arch");
     long memory = read("/proc/meminfo").map(m -> ProcFiles.statusKib(m, "MemTotal").orElse(-1)).orElse(-1L);
     String load = read("/proc/loadavg").map(l -> {
       String[] f = l.trim().split("\\s+");

@@ -47,7 +47,8 @@ public final class ProcessSampler {
     long cpu = read("stat").map(ProcFiles::cpuTicks).orElse(-1L);
     String status = read("status").orElse("");
     String io = read("io").orElse("");
-    return new ProcSample(nanos, cpu, or(ProcFiles.statusKib(status, "VmRSS")), or(ProcFiles.statusKib(status, "VmHWM")),
+    return new ProcSample(nanos, cpu,
+        or(ProcFiles.statusKib(status, "VmRSS")), or(ProcFiles.statusKib(status, "VmHWM")),
         or(ProcFiles.ioCounter(io, "write_bytes")), or(ProcFiles.ioCounter(io, "wchar")));
   }
 

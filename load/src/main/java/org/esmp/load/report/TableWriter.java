@@ -1,6 +1,8 @@
 package org.esmp.load.report;
 
 import java.io.PrintWriter;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.esmp.load.net.Hints;
@@ -24,7 +26,8 @@ public final class TableWriter {
     out.printf("esmp-load %s, %s%n", report.toolVersion(), report.timestamp());
     out.printf("server   %s%n", describe(report.server()));
     out.printf("machine  %d cores, %s, %s, %s, load %s%n", report.machine().cores(),
-        report.machine().memoryKib() < 0 ? "memory unknown" : String.format(Locale.ROOT, "%.1f GiB", report.machine().memoryKib() / 1048576.0),
+        report.machine().memoryKib() < 0 ? "memory unknown"
+            : String.format(Locale.ROOT, "%.1f GiB", report.machine().memoryKib() / 1048576.0),
         report.machine().jdk(), report.machine().os(), report.machine().loadAverage());
     out.printf("openssl  %s%n", yardstick(report.openssl()));
     for (ScenarioResult scenario : report.scenarios()) {
@@ -42,12 +45,13 @@ public final class TableWriter {
       out.printf(ROW, "metric", "value", "unit", openssl.available() ? "× openssl verify" : "");
     }
     for (Metric metric : scenario.metrics()) {
-      out.printf(ROW, metric.label(), number(metric.value(), decimals(metric.unit())), metric.unit(), ratio(metric, openssl));
+      String value = number(metric.value(), decimals(metric.unit()));
+      out.printf(ROW, metric.label(), value, metric.unit(), ratio(metric, openssl));
     }
     if (!scenario.errors().isEmpty()) {
-      StringBuilder errors = new StringBuilder();
-      scenario.errors().forEach((code, n) -> errors.append(errors.length() == 0 ? "" : ", ").append(code).append(" × ").append(n));
-      out.printf("   ERRORS from the server: %s%n", errors);
+      List<String> errors = new ArrayList<>();
+      scenario.errors().forEach((code, n) -> errors.add(code + " × " + n));
+      out.printf("   ERRORS from the server: %s%n", String.join(", ", errors));
       if (scenario.errors().containsKey("rate_limited")) {
         out.printf("   %s%n", Hints.forRateLimited());
       }
@@ -73,15 +77,16 @@ public final class TableWriter {
     if (!openssl.available()) {
       return "n/a: " + openssl.error();
     }
-    return String.format(Locale.ROOT, "%s ed25519, one core: %s verify/s, %s sign/s (openssl speed -seconds %d ed25519)",
+    return String.format(Locale.ROOT,
+        "%s ed25519, one core: %s verify/s, %s sign/s (openssl speed -seconds %d ed25519)",
         openssl.version() == null ? "" : openssl.version(), number(openssl.verifyPerSecond(), 0),
         number(openssl.signPerSecond(), 0), openssl.seconds()).trim();
   }
 
   private static String describe(Map<String, Object> server) {
-    StringBuilder text = new StringBuilder();
-    server.forEach((k, v) -> text.append(text.length() == 0 ? "" : ", ").append(k.replace('_', ' ')).append(' ').append(v));
-    return text.toString();
+    List<String> parts = new ArrayList<>();
+    server.forEach((key, value) -> parts.add(key.replace('_', ' ') + " " + value));
+    return String.join(", ", parts);
   }
 
   static int decimals(String unit) {

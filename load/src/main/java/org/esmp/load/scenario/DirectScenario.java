@@ -52,38 +52,8 @@ public final class DirectScenario implements Scenario {
           throw new LoadException("warm-up: " + warmup.failure());
         }
       }
-      context.progress("direct: timed round, %,d messages", settings.messages());
-      LatencyStats latency = new LatencyStats();
-      Phase.Outcome max = round(context, pipelines, settings.messages(), 1, latency, Phase.Schedule.unpaced());
-      result.add(Metric.rate("acked_per_second", "acked messages/s (as fast as the window allows)", max.ackedPerSecond(), "msg/s"));
-      result.add(Metric.rate("delivered_per_second", "delivered messages/s (deliver frames received)", max.deliveredPerSecond(), "msg/s"));
-      addLatency(result, "ack_latency", "send-to-ack latency", latency);
-      context.monitor().addCpuPer(result, max.before(), max.after(), max.acked(), "server_cpu_per_message_us",
-          "server CPU per message", "µs/msg");
-      context.monitor().addCoresBusy(result, max.before(), max.after(), "");
-      counts(result, max, "");
-      if (max.failure() != null) {
-        throw new LoadException(max.failure());
-      }
-
-      double half = max.ackedPerSecond() / 2;
-      int messages = (int) Math.max(c, Math.round(half * settings.seconds()));
-      context.progress("direct: paced round, %,.0f messages/s for %d s (%,d messages)", half, settings.seconds(), messages);
-      LatencyStats pacedLatency = new LatencyStats();
-      Phase.Outcome paced = round(context, pipelines, messages, 2, pacedLatency,
-          (i, start) -> Pacing.rate(start + (long) (i * 1e9 / half), half / c));
-      result.add(Metric.rate("half_rate_target_per_second", "half max: target rate", half, "msg/s"));
-      result.add(Metric.rate("half_rate_acked_per_second", "half max: acked messages/s", paced.ackedPerSecond(), "msg/s"));
-      addLatency(result, "half_rate_ack_latency", "half max: send-to-ack latency", pacedLatency);
-      context.monitor().addCpuPer(result, paced.before(), paced.after(), paced.acked(),
-          "half_rate_server_cpu_per_message_us", "half max: server CPU per message", "µs/msg");
-      counts(result, paced, "half max: ");
-      double p99 = pacedLatency.summary().p99();
-      result.note(String.format(Locale.ROOT, "half max p99 %.2f ms: %s the %.0f ms target", p99,
-          p99 < TARGET_P99_MS ? "meets" : "MISSES", TARGET_P99_MS));
-      if (paced.failure() != null) {
-        throw new LoadException(paced.failure());
-      }
+      double max = asFastAsTheWindowAllows(context, pipelines, result);
+      atHalf(context, pipelines, max / 2, result);
       context.monitor().addMemory(result, context.monitor().sample());
     } catch (LoadException | IOException e) {
       result.failure(e.getMessage());
@@ -97,23 +67,74 @@ public final class DirectScenario implements Scenario {
     return result.build();
   }
 
-  /** One round of {@code total} messages over all connections, each to the next address. */
-  private static Phase.Outcome round(RunContext context, Pipelines pipelines, int total, int round, LatencyStats latency,
-      Phase.Schedule schedule) throws InterruptedException {
+  /** The timed round; returns its acked messages a second. */
+  private static double asFastAsTheWindowAllows(RunContext context, Pipelines pipelines, ScenarioResult.Builder result)
+      throws InterruptedException, LoadException {
+    context.progress("direct: timed round, %,d messages", context.settings().messages());
+    LatencyStats latency = new LatencyStats();
+    Phase.Outcome max = round(context, pipelines, context.settings().messages(), 1, latency, Phase.Schedule.unpaced());
+    result.add(Metric.rate("acked_per_second", "acked messages/s (as fast as the window allows)",
+        max.ackedPerSecond(), "msg/s"));
+    result.add(Metric.rate("delivered_per_second", "delivered messages/s (deliver frames received)",
+        max.deliveredPerSecond(), "msg/s"));
+    addLatency(result, "ack_latency", "send-to-ack latency", latency);
+    context.monitor().addCpuPer(result, max.before(), max.after(), max.acked(), "server_cpu_per_message_us",
+        "server CPU per message", "µs/msg");
+    context.monitor().addCoresBusy(result, max.before(), max.after());
+    counts(result, max, "", "");
+    if (max.failure() != null) {
+      throw new LoadException(max.failure());
+    }
+    if (!(max.ackedPerSecond() > 0)) {
+      throw new LoadException("no message was acked: no rate to halve");
+    }
+    return max.ackedPerSecond();
+  }
+
+  /** The round paced at {@code rate}, spread evenly over the connections. */
+  private static void atHalf(RunContext context, Pipelines pipelines, double rate, ScenarioResult.Builder result)
+      throws InterruptedException, LoadException {
     int c = pipelines.size();
-    Settings settings = context.settings();
+    int seconds = context.settings().seconds();
+    int messages = (int) Math.max(c, Math.round(rate * seconds));
+    context.progress("direct: paced round, %,.0f messages/s for %d s (%,d messages)", rate, seconds, messages);
+    LatencyStats latency = new LatencyStats();
+    // connection i sends every c/rate seconds from start + i/rate: all together, one every 1/rate
+    Phase.Outcome paced = round(context, pipelines, messages, 2, latency,
+        (i, start) -> Pacing.rate(start + (long) (i * 1e9 / rate), rate / c));
+    result.add(Metric.rate("half_rate_target_per_second", "half max: target rate", rate, "msg/s"));
+    result.add(Metric.rate("half_rate_acked_per_second", "half max: acked messages/s", paced.ackedPerSecond(),
+        "msg/s"));
+    addLatency(result, "half_rate_ack_latency", "half max: send-to-ack latency", latency);
+    context.monitor().addCpuPer(result, paced.before(), paced.after(), paced.acked(),
+        "half_rate_server_cpu_per_message_us", "half max: server CPU per message", "µs/msg");
+    counts(result, paced, "half_rate_", "half max: ");
+    double p99 = latency.summary().p99();
+    result.note(String.format(Locale.ROOT, "half max p99 %.2f ms: %s the %.0f ms target", p99,
+        p99 < TARGET_P99_MS ? "meets" : "MISSES", TARGET_P99_MS));
+    if (paced.failure() != null) {
+      throw new LoadException(paced.failure());
+    }
+  }
+
+  /** One round of {@code total} messages over all connections, each to the next address. */
+  private static Phase.Outcome round(RunContext context, Pipelines pipelines, int total, int round,
+      LatencyStats latency, Phase.Schedule schedule) throws InterruptedException {
+    int c = pipelines.size();
+    int frameBytes = context.settings().messageBytes();
     long ts = System.currentTimeMillis();
+    long base = (long) round * 1_000_000_000L;
     List<Batch> batches = new ArrayList<>();
     for (int i = 0; i < c; i++) {
       LoadIdentity from = pipelines.get(i).identity();
       String to = pipelines.get((i + 1) % c).identity().address();
-      long base = (long) round * 1_000_000_000L;
       batches.add(new Batch(Presign.frames(Presign.share(total, c, i),
-          k -> context.signer().text(from, to, base + k, settings.messageBytes(), ts)), latency));
+          k -> context.signer().text(from, to, base + k, frameBytes, ts)), latency));
     }
     return Phase.run(context, pipelines.all(), batches, schedule, pipelines.deliveries(), 1, 50);
   }
 
+  /** Adds p50, p99, p99.9 and max of {@code latency} as {@code KEY_p50_ms} and so on. */
   static void addLatency(ScenarioResult.Builder result, String key, String label, LatencyStats latency) {
     LatencyStats.Summary s = latency.summary();
     result.add(Metric.of(key + "_p50_ms", label + " p50", s.p50(), "ms"));
@@ -122,12 +143,11 @@ public final class DirectScenario implements Scenario {
     result.add(Metric.of(key + "_max_ms", label + " max", s.max(), "ms"));
   }
 
-  private static void counts(ScenarioResult.Builder result, Phase.Outcome outcome, String label) {
-    String prefix = label.isEmpty() ? "" : "half_rate_";
-    result.add(Metric.of(prefix + "acked", label + "messages acked", outcome.acked(), "count"));
-    result.add(Metric.of(prefix + "delivered", label + "deliveries received", outcome.delivered(), "count"));
+  private static void counts(ScenarioResult.Builder result, Phase.Outcome outcome, String key, String label) {
+    result.add(Metric.of(key + "acked", label + "messages acked", outcome.acked(), "count"));
+    result.add(Metric.of(key + "delivered", label + "deliveries received", outcome.delivered(), "count"));
     if (outcome.refused() > 0) {
-      result.add(Metric.of(prefix + "refused", label + "messages refused (error)", outcome.refused(), "count"));
+      result.add(Metric.of(key + "refused", label + "messages refused (error)", outcome.refused(), "count"));
     }
   }
 }

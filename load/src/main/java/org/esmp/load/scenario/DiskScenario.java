@@ -51,7 +51,8 @@ public final class DiskScenario implements Scenario {
       context.progress("disk: registering %d members", d);
       ServerSession creatorSession = Sessions.open(context, identities.subList(0, 1), false).all().get(0);
       int maxFrame = creatorSession.hello().maxFrame();
-      creator = new Pipeline(creatorSession, settings.window(), settings.timeoutMillis(), errors, new DeliveryTracker());
+      creator = new Pipeline(creatorSession, settings.window(), settings.timeoutMillis(), errors,
+          new DeliveryTracker());
       if (settings.diskPostBytes() > maxFrame) {
         throw new LoadException("--disk-post-bytes " + settings.diskPostBytes() + " is over the server's max_frame "
             + maxFrame);
@@ -78,7 +79,7 @@ public final class DiskScenario implements Scenario {
       ProcSample after = context.monitor().sample();
       long acked = outcome.acked();
       result.add(Metric.of("posts_acked", "posts acked", acked, "count"));
-      result.add(Metric.of("post_frame_bytes", "post frame size", posts.size() == 0 ? 0 : settings.diskPostBytes(), "B"));
+      result.add(Metric.of("post_frame_bytes", "post frame size", settings.diskPostBytes(), "B"));
       if (acked > 0) {
         if (dirBefore.isPresent() && dirAfter.isPresent()) {
           result.add(Metric.of("data_dir_growth_per_post_kib", "data directory growth per post",
@@ -86,9 +87,12 @@ public final class DiskScenario implements Scenario {
         }
         if (before != null && after != null && before.writeBytes() >= 0 && after.writeBytes() >= 0) {
           double perPost = (after.writeBytes() - before.writeBytes()) / (double) acked;
-          result.add(Metric.of("write_bytes_per_post_kib", "server write_bytes per post (/proc/PID/io)", perPost / 1024, "KiB/post"));
-          result.add(Metric.of("write_bytes_per_post_per_member", "server write_bytes per post per member", perPost / d, "B/member"));
-          result.add(Metric.of("write_amplification", "write_bytes per post ÷ post size", perPost / settings.diskPostBytes(), "×"));
+          result.add(Metric.of("write_bytes_per_post_kib", "server write_bytes per post (/proc/PID/io)",
+              perPost / 1024, "KiB/post"));
+          result.add(Metric.of("write_bytes_per_post_per_member", "server write_bytes per post per member",
+              perPost / d, "B/member"));
+          result.add(Metric.of("write_amplification", "write_bytes per post ÷ post size",
+              perPost / settings.diskPostBytes(), "×"));
           result.add(Metric.of("write_calls_per_post_kib", "server wchar per post (bytes to write calls)",
               (after.writeCalls() - before.writeCalls()) / 1024.0 / acked, "KiB/post"));
         } else if (before != null) {

@@ -47,17 +47,19 @@ public final class FanoutScenario implements Scenario {
       Phase.Outcome outcome = Phase.run(context, group.members().all().subList(0, senders),
           group.posts(context, senders, settings.fanoutPosts(), 1, latency, settings.messageBytes()),
           Phase.Schedule.unpaced(), group.members().deliveries(), group.size(), 50);
-      result.add(Metric.rate("deliveries_per_second", "deliveries/s (deliver frames at all members)", outcome.deliveredPerSecond(), "deliveries/s"));
+      result.add(Metric.rate("deliveries_per_second", "deliveries/s (deliver frames at all members)",
+          outcome.deliveredPerSecond(), "deliveries/s"));
       result.add(Metric.rate("posts_acked_per_second", "posts acked/s", outcome.ackedPerSecond(), "posts/s"));
       DirectScenario.addLatency(result, "post_ack_latency", "post send-to-ack latency", latency);
       context.monitor().addCpuPer(result, outcome.before(), outcome.after(), outcome.acked(), "server_cpu_per_post_us",
           "server CPU per post", "µs/post");
       context.monitor().addCpuPer(result, outcome.before(), outcome.after(), outcome.delivered(),
           "server_cpu_per_delivery_us", "server CPU per delivery", "µs/delivery");
-      context.monitor().addCoresBusy(result, outcome.before(), outcome.after(), "");
+      context.monitor().addCoresBusy(result, outcome.before(), outcome.after());
       result.add(Metric.of("posts_acked", "posts acked", outcome.acked(), "count"));
       result.add(Metric.of("deliveries", "deliveries received", outcome.delivered(), "count"));
-      result.add(Metric.of("deliveries_expected", "deliveries expected (posts acked × members)", outcome.deliveriesExpected(), "count"));
+      result.add(Metric.of("deliveries_expected", "deliveries expected (posts acked × members)",
+          outcome.deliveriesExpected(), "count"));
       if (outcome.refused() > 0) {
         result.add(Metric.of("posts_refused", "posts refused (error)", outcome.refused(), "count"));
       }

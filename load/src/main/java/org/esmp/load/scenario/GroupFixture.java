@@ -43,7 +43,8 @@ final class GroupFixture implements AutoCloseable {
       members.get(0).call(context.signer().groupCreated(identities.get(0), groupId, others, System.currentTimeMillis()),
           context.settings().timeoutMillis());
       // every member's mailbox gets the group_created event: then all are live members
-      if (!members.deliveries().awaitCount(before + m, System.nanoTime() + TimeUnit.SECONDS.toNanos(context.settings().timeoutSeconds()))) {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(context.settings().timeoutSeconds());
+      if (!members.deliveries().awaitCount(before + m, deadline)) {
         throw new LoadException("only " + (members.deliveries().count() - before) + " of " + m
             + " members were told of the new group within " + context.settings().timeoutSeconds() + " s");
       }

@@ -65,24 +65,31 @@ public final class IdleScenario implements Scenario {
           count / setupSeconds, "conn/s"));
       if (before != null && after != null && before.rssKib() >= 0 && count > 0) {
         result.add(Metric.of("server_rss_before_mib", "server RSS before", before.rssKib() / 1024.0, "MiB"));
-        result.add(Metric.of("server_rss_after_mib", "server RSS with the connections open", after.rssKib() / 1024.0, "MiB"));
-        result.add(Metric.of("rss_per_connection_kib", "server RSS per idle connection", (after.rssKib() - before.rssKib()) / (double) count, "KiB"));
+        result.add(Metric.of("server_rss_after_mib", "server RSS with the connections open", after.rssKib() / 1024.0,
+            "MiB"));
+        result.add(Metric.of("rss_per_connection_kib", "server RSS per idle connection",
+            (after.rssKib() - before.rssKib()) / (double) count, "KiB"));
       } else if (before == null) {
         result.note("server memory not measured: its pid is unknown (--server-pid, or run on the server's host)");
       }
       if (heapBefore.isPresent() && heapAfter.isPresent() && count > 0) {
-        result.add(Metric.of("heap_before_mib", "server heap used after GC, before", heapBefore.getAsLong() / 1024.0, "MiB"));
-        result.add(Metric.of("heap_after_mib", "server heap used after GC, connections open", heapAfter.getAsLong() / 1024.0, "MiB"));
+        result.add(Metric.of("heap_before_mib", "server heap used after GC, before", heapBefore.getAsLong() / 1024.0,
+            "MiB"));
+        result.add(Metric.of("heap_after_mib", "server heap used after GC, connections open",
+            heapAfter.getAsLong() / 1024.0, "MiB"));
         result.add(Metric.of("heap_per_connection_kib", "server heap per idle connection (after GC)",
             (heapAfter.getAsLong() - heapBefore.getAsLong()) / (double) count, "KiB"));
       } else if (context.settings().jcmd() && before != null) {
-        result.note("server heap not measured: jcmd " + (context.monitor().hasJcmd() ? "failed (another user's JVM?)" : "not found"));
+        result.note("server heap not measured: jcmd " + (context.monitor().hasJcmd()
+            ? "failed (another user's JVM?)" : "not found"));
       }
       if (after != null) {
-        result.add(Metric.of("server_peak_rss_mib", "server peak RSS (VmHWM, since its start)", after.peakRssKib() / 1024.0, "MiB"));
+        result.add(Metric.of("server_peak_rss_mib", "server peak RSS (VmHWM, since its start)",
+            after.peakRssKib() / 1024.0, "MiB"));
       }
       if (opened.failure() != null) {
-        result.failure(String.format(Locale.ROOT, "after %,d of %,d connections: %s", count, n, opened.failure().getMessage()));
+        result.failure(String.format(Locale.ROOT, "after %,d of %,d connections: %s", count, n,
+            opened.failure().getMessage()));
       }
     } finally {
       opened.sessions().forEach(ServerSession::close);

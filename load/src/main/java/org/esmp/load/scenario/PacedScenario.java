@@ -62,7 +62,7 @@ public final class PacedScenario implements Scenario {
       result.add(Metric.of("post_ack_latency_p99_ms", "post send-to-ack latency p99", acks.p99(), "ms"));
       context.monitor().addCpuPer(result, outcome.before(), outcome.after(), outcome.acked(), "server_cpu_per_post_us",
           "server CPU per post", "µs/post");
-      context.monitor().addCoresBusy(result, outcome.before(), outcome.after(), "");
+      context.monitor().addCoresBusy(result, outcome.before(), outcome.after());
       result.add(Metric.of("posts_acked", "posts acked", outcome.acked(), "count"));
       result.add(Metric.of("deliveries", "deliveries received", outcome.delivered(), "count"));
       context.monitor().addMemory(result, outcome.after());

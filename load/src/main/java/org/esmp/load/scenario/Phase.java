@@ -44,10 +44,6 @@ final class Phase {
     double deliveredPerSecond() {
       return lastDeliveryNanos > startNanos ? delivered / ((lastDeliveryNanos - startNanos) / 1e9) : Double.NaN;
     }
-
-    double ackSeconds() {
-      return (lastAckNanos - startNanos) / 1e9;
-    }
   }
 
   private Phase() {}
@@ -81,7 +77,8 @@ final class Phase {
       writers.add(writer);
     }
     writers.forEach(Thread::start);
-    long deadline = System.nanoTime() + timeoutNanos + Math.max(0, lastDue(batches, pipelines.size(), schedule, start) - start);
+    long scheduleNanos = Math.max(0, lastDue(batches, pipelines.size(), schedule, start) - start);
+    long deadline = System.nanoTime() + timeoutNanos + scheduleNanos;
     for (Thread writer : writers) {
       writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
     }

@@ -91,25 +91,29 @@ public final class ServerMonitor {
   }
 
   /** Adds the server's CPU use over the interval as cores busy (1.0: one core all the time). */
-  public void addCoresBusy(ScenarioResult.Builder result, ProcSample before, ProcSample after, String prefix) {
-    if (before == null || after == null || before.cpuTicks() < 0 || after.cpuTicks() < 0 || after.nanos() <= before.nanos()) {
+  public void addCoresBusy(ScenarioResult.Builder result, ProcSample before, ProcSample after) {
+    if (before == null || after == null || before.cpuTicks() < 0 || after.cpuTicks() < 0
+        || after.nanos() <= before.nanos()) {
       return;
     }
     double cpuSeconds = (after.cpuTicks() - before.cpuTicks()) / (double) sampler.ticksPerSecond();
-    result.add(Metric.of(prefix + "server_cores_busy", "server CPU, cores busy", cpuSeconds / ((after.nanos() - before.nanos()) / 1e9), "cores"));
+    double wallSeconds = (after.nanos() - before.nanos()) / 1e9;
+    result.add(Metric.of("server_cores_busy", "server CPU, cores busy", cpuSeconds / wallSeconds, "cores"));
   }
 
   /** Adds the server's RSS and peak RSS of {@code sample}. */
   public void addMemory(ScenarioResult.Builder result, ProcSample sample) {
     if (sample == null) {
-      result.note("server CPU and memory not measured: its pid is unknown (--server-pid, or run on the server's host)");
+      result.note("server CPU and memory not measured: its pid is unknown"
+          + " (--server-pid, or run the tool on the server's host)");
       return;
     }
     if (sample.rssKib() >= 0) {
       result.add(Metric.of("server_rss_mib", "server RSS at the end", sample.rssKib() / 1024.0, "MiB"));
     }
     if (sample.peakRssKib() >= 0) {
-      result.add(Metric.of("server_peak_rss_mib", "server peak RSS (VmHWM, since its start)", sample.peakRssKib() / 1024.0, "MiB"));
+      result.add(Metric.of("server_peak_rss_mib", "server peak RSS (VmHWM, since its start)",
+          sample.peakRssKib() / 1024.0, "MiB"));
     }
   }
 

@@ -45,7 +45,8 @@ final class Sessions {
     AtomicReferenceArray<ServerSession> opened = new AtomicReferenceArray<>(n);
     AtomicReference<Exception> failure = new AtomicReference<>();
     AtomicBoolean stop = new AtomicBoolean();
-    ExecutorService pool = Executors.newFixedThreadPool(Math.max(1, Math.min(n, context.settings().setupParallelism())));
+    int threads = Math.max(1, Math.min(n, context.settings().setupParallelism()));
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       for (int i = 0; i < n; i++) {
         int index = i;

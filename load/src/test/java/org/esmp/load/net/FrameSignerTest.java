@@ -55,7 +55,8 @@ class FrameSignerTest {
 
   @Test
   void groupCreatedListsTheMembers() throws Exception {
-    JsonNode created = JSON.readTree(signer.groupCreated(alice, "g1", List.of("b#example.com", "c#example.com"), 1L).line());
+    JsonNode created = JSON.readTree(signer.groupCreated(alice, "g1", List.of("b#example.com", "c#example.com"),
+        1L).line());
 
     assertEquals("group_created", created.get("type").asText());
     assertEquals(2, created.at("/body/members").size());
