@@ -109,6 +109,7 @@ public final class DirectScenario implements Scenario {
     context.monitor().addCpuPer(result, paced.before(), paced.after(), paced.acked(),
         "half_rate_server_cpu_per_message_us", "half max: server CPU per message", "µs/msg");
     counts(result, paced, "half_rate_", "half max: ");
+    Phase.noteIfBehind(result, paced, rate, "messages");
     double p99 = latency.summary().p99();
     result.note(String.format(Locale.ROOT, "half max p99 %.2f ms: %s the %.0f ms target", p99,
         p99 < TARGET_P99_MS ? "meets" : "MISSES", TARGET_P99_MS));

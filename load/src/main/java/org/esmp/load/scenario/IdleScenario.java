@@ -49,6 +49,9 @@ public final class IdleScenario implements Scenario {
       identities.add(LoadIdentity.generate(context.names().address("i", i)));
     }
     boolean heap = context.settings().jcmd() && context.monitor().hasJcmd();
+    if (context.settings().jcmd() && !heap && context.monitor().knowsProcess()) {
+      result.note("server heap not measured: no jcmd found (a JDK's bin/jcmd)");
+    }
     OptionalLong heapBefore = heap ? context.monitor().heapAfterGcKib() : OptionalLong.empty();
     ProcSample before = context.monitor().sample();
     context.progress("idle: opening %,d connections", n);
@@ -56,45 +59,71 @@ public final class IdleScenario implements Scenario {
     Sessions.Opened opened = Sessions.open(context, identities, true);
     double setupSeconds = (System.nanoTime() - start) / 1e9;
     int count = opened.sessions().size();
+    OptionalLong heapOpen;
+    ProcSample open;
     try {
       TimeUnit.SECONDS.sleep(1); // the server's last allocations for the last connections
-      OptionalLong heapAfter = heap ? context.monitor().heapAfterGcKib() : OptionalLong.empty();
-      ProcSample after = context.monitor().sample();
-      result.add(Metric.of("idle_connections", "idle connections open", count, "count"));
-      result.add(Metric.rate("setup_per_second", "connections set up/s (connect, register, sync)",
-          count / setupSeconds, "conn/s"));
-      if (before != null && after != null && before.rssKib() >= 0 && count > 0) {
-        result.add(Metric.of("server_rss_before_mib", "server RSS before", before.rssKib() / 1024.0, "MiB"));
-        result.add(Metric.of("server_rss_after_mib", "server RSS with the connections open", after.rssKib() / 1024.0,
-            "MiB"));
-        result.add(Metric.of("rss_per_connection_kib", "server RSS per idle connection",
-            (after.rssKib() - before.rssKib()) / (double) count, "KiB"));
-      } else if (before == null) {
-        result.note("server memory not measured: its pid is unknown (--server-pid, or run on the server's host)");
-      }
-      if (heapBefore.isPresent() && heapAfter.isPresent() && count > 0) {
-        result.add(Metric.of("heap_before_mib", "server heap used after GC, before", heapBefore.getAsLong() / 1024.0,
-            "MiB"));
-        result.add(Metric.of("heap_after_mib", "server heap used after GC, connections open",
-            heapAfter.getAsLong() / 1024.0, "MiB"));
-        result.add(Metric.of("heap_per_connection_kib", "server heap per idle connection (after GC)",
-            (heapAfter.getAsLong() - heapBefore.getAsLong()) / (double) count, "KiB"));
-      } else if (context.settings().jcmd() && before != null) {
-        result.note("server heap not measured: jcmd " + (context.monitor().hasJcmd()
-            ? "failed (another user's JVM?)" : "not found"));
-      }
-      if (after != null) {
-        result.add(Metric.of("server_peak_rss_mib", "server peak RSS (VmHWM, since its start)",
-            after.peakRssKib() / 1024.0, "MiB"));
-      }
-      if (opened.failure() != null) {
-        result.failure(String.format(Locale.ROOT, "after %,d of %,d connections: %s", count, n,
-            opened.failure().getMessage()));
-      }
+      heapOpen = heap ? context.monitor().heapAfterGcKib() : OptionalLong.empty();
+      open = context.monitor().sample();
     } finally {
       opened.sessions().forEach(ServerSession::close);
     }
+    result.add(Metric.of("idle_connections", "idle connections open", count, "count"));
+    result.add(Metric.rate("setup_per_second", "connections set up/s (connect, register, sync)",
+        count / setupSeconds, "conn/s"));
+    if (count > 0) {
+      addRss(result, before, open, count);
+      if (heapBefore.isPresent() && heapOpen.isPresent()) {
+        TimeUnit.SECONDS.sleep(1); // the server closing them
+        addHeap(result, heapBefore.getAsLong(), heapOpen.getAsLong(), context.monitor().heapAfterGcKib(), count);
+        if (before != null && open != null
+            && open.rssKib() - before.rssKib() < heapOpen.getAsLong() - heapBefore.getAsLong()) {
+          result.note("the RSS grew less than the live heap: the server's JVM had committed that memory before"
+              + " (earlier scenarios); for RSS per connection, run --scenario idle alone on a freshly started server");
+        }
+      } else if (heap) {
+        result.note("server heap not measured: jcmd failed (another user's JVM, or not a HotSpot JVM?)");
+      }
+    }
+    if (open != null) {
+      result.add(Metric.of("server_peak_rss_mib", "server peak RSS (VmHWM, since its start)",
+          open.peakRssKib() / 1024.0, "MiB"));
+    } else {
+      result.note("server memory not measured: its pid is unknown (--server-pid, or run on the server's host)");
+    }
+    if (opened.failure() != null) {
+      result.failure(String.format(Locale.ROOT, "after %,d of %,d connections: %s", count, n,
+          opened.failure().getMessage()));
+    }
     return result.build();
+  }
+
+  private static void addRss(ScenarioResult.Builder result, ProcSample before, ProcSample open, int count) {
+    if (before == null || open == null || before.rssKib() < 0 || open.rssKib() < 0) {
+      return;
+    }
+    result.add(Metric.of("server_rss_before_mib", "server RSS before", before.rssKib() / 1024.0, "MiB"));
+    result.add(Metric.of("server_rss_after_mib", "server RSS with the connections open", open.rssKib() / 1024.0,
+        "MiB"));
+    result.add(Metric.of("rss_per_connection_kib", "server RSS per idle connection",
+        (open.rssKib() - before.rssKib()) / (double) count, "KiB"));
+  }
+
+  /**
+   * The live heap per connection two ways: its growth while they opened, and its drop once they
+   * closed. Other state of the server that comes or goes meanwhile (caches, expiring entries)
+   * moves one of the two: they agree when the measure is clean.
+   */
+  private static void addHeap(ScenarioResult.Builder result, long beforeKib, long openKib, OptionalLong closedKib,
+      int count) {
+    result.add(Metric.of("heap_before_mib", "server heap used after GC, before", beforeKib / 1024.0, "MiB"));
+    result.add(Metric.of("heap_after_mib", "server heap used after GC, connections open", openKib / 1024.0, "MiB"));
+    result.add(Metric.of("heap_per_connection_kib", "server heap per idle connection (growth, after GC)",
+        (openKib - beforeKib) / (double) count, "KiB"));
+    if (closedKib.isPresent()) {
+      result.add(Metric.of("heap_freed_per_connection_kib", "server heap freed per connection on closing",
+          (openKib - closedKib.getAsLong()) / (double) count, "KiB"));
+    }
   }
 
   /** Why this process cannot hold {@code n} more sockets, or null when it can (or cannot tell). */

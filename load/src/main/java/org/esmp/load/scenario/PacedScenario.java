@@ -66,6 +66,7 @@ public final class PacedScenario implements Scenario {
       result.add(Metric.of("posts_acked", "posts acked", outcome.acked(), "count"));
       result.add(Metric.of("deliveries", "deliveries received", outcome.delivered(), "count"));
       context.monitor().addMemory(result, outcome.after());
+      Phase.noteIfBehind(result, outcome, settings.rate(), "posts");
       if (outcome.failure() != null) {
         throw new LoadException(outcome.failure());
       }

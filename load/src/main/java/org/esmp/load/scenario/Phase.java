@@ -2,6 +2,7 @@ package org.esmp.load.scenario;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.esmp.load.net.Batch;
@@ -9,6 +10,7 @@ import org.esmp.load.net.DeliveryTracker;
 import org.esmp.load.net.Pacing;
 import org.esmp.load.net.Pipeline;
 import org.esmp.load.probe.ProcSample;
+import org.esmp.load.report.ScenarioResult;
 
 /**
  * One timed round: pre-signed batches written on several pipelines at once (a writer thread
@@ -105,6 +107,19 @@ final class Phase {
     ProcSample after = context.monitor().sample();
     return new Outcome(start, acked, refused, lastAck, deliveries.count() - deliveredBefore, expected,
         deliveries.lastNanos(), before, after, failure.get());
+  }
+
+  /**
+   * Notes when a paced round's answers came slower than its schedule: the server fell behind, and
+   * the latencies include its growing backlog rather than its latency at that rate.
+   */
+  static void noteIfBehind(ScenarioResult.Builder result, Outcome outcome, double rate, String what) {
+    double kept = outcome.ackedPerSecond() / rate;
+    if (kept < 0.9) {
+      result.note(String.format(Locale.ROOT, "the server acked %,.0f %s/s of the %,.0f/s asked (%.0f%%): it fell"
+          + " behind, and the latencies include its growing backlog", outcome.ackedPerSecond(), what, rate,
+          kept * 100));
+    }
   }
 
   private static long lastDue(List<Batch> batches, int pipelines, Schedule schedule, long start) {
