@@ -75,8 +75,11 @@ class LoadToolIT {
   }
 
   private ServerConfig config() {
+    String plugins = System.getProperty("esmp.it.plugins");
+    assertTrue(plugins != null && Files.isDirectory(Path.of(plugins)),
+        "failsafe copies the plugins to the directory named by esmp.it.plugins (mvn verify, not mvn test)");
     return ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com").dataDir(data)
-        .pluginsDir(Path.of(System.getProperty("esmp.it.plugins"))).maxConnectionsPerIp(1_000)
+        .pluginsDir(Path.of(plugins)).maxConnectionsPerIp(1_000)
         .ipFramesPerSecond(UNLIMITED).ipFramesBurst(UNLIMITED).ipBytesPerSecond(UNLIMITED).ipBytesBurst(UNLIMITED)
         .addressMessagesPerSecond(UNLIMITED).addressMessagesBurst(UNLIMITED).registrationsPerIpPerHour(UNLIMITED)
         .build();
