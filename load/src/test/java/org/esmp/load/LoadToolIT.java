@@ -10,7 +10,6 @@ import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.Map;
 import org.esmp.server.EsmpServer;
 import org.esmp.server.config.ServerConfig;
 import org.junit.jupiter.api.Test;
@@ -53,21 +52,23 @@ class LoadToolIT {
         assertTrue(scenario.get("failure").isNull(), scenario.get("name") + " failed" + said);
         assertTrue(scenario.get("errors").isEmpty(), scenario.get("name") + " got error frames" + said);
       }
-      assertPositive(report, "direct", Map.of("acked_per_second", 1, "delivered_per_second", 1,
-          "ack_latency_p50_ms", 1, "ack_latency_p999_ms", 1, "half_rate_ack_latency_p99_ms", 1,
-          "server_cpu_per_message_us", 1, "server_peak_rss_mib", 1), said);
+      assertPositive(report, "direct", "acked_per_second", "delivered_per_second", "ack_latency_p50_ms",
+          "ack_latency_p999_ms", "half_rate_ack_latency_p99_ms");
       assertEquals(400, metric(report, "direct", "acked"), said);
       assertEquals(400, metric(report, "direct", "delivered"), said);
-      assertPositive(report, "fanout", Map.of("deliveries_per_second", 1, "posts_acked_per_second", 1,
-          "server_cpu_per_post_us", 1), said);
+      assertPositive(report, "fanout", "deliveries_per_second", "posts_acked_per_second");
       assertEquals(500, metric(report, "fanout", "deliveries"), said); // 100 posts × 5 members
-      assertPositive(report, "paced", Map.of("delivery_latency_p50_ms", 1, "delivery_latency_p99_ms", 1,
-          "delivery_latency_p999_ms", 1), said);
+      assertPositive(report, "paced", "delivery_latency_p50_ms", "delivery_latency_p99_ms", "delivery_latency_p999_ms");
       assertEquals(500, metric(report, "paced", "delivery_latency_samples"), said); // 100 posts × 5 members
       assertEquals(20, metric(report, "idle", "idle_connections"), said);
-      assertTrue(report.at("/scenarios/3/metrics/rss_per_connection_kib/value").isNumber(), said);
-      assertPositive(report, "disk", Map.of("posts_acked", 1, "write_bytes_per_post_kib", 1,
-          "data_dir_growth_per_post_kib", 1), said);
+      assertEquals(1, metric(report, "disk", "posts_acked"), said);
+      assertPositive(report, "disk", "data_dir_growth_per_post_kib");
+      if (Files.isReadable(Path.of("/proc/self/stat"))) { // the server's side, from /proc (Linux)
+        assertPositive(report, "direct", "server_cpu_per_message_us", "server_peak_rss_mib");
+        assertPositive(report, "fanout", "server_cpu_per_post_us");
+        assertPositive(report, "disk", "write_bytes_per_post_kib");
+        assertTrue(report.at("/scenarios/3/metrics/rss_per_connection_kib/value").isNumber(), said);
+      }
       assertEquals(report.at("/openssl/available").asBoolean(),
           report.at("/openssl/verify_per_second_one_core").isNumber(), said);
       assertTrue(out.toString().contains("== disk:"), said);
@@ -96,7 +97,9 @@ class LoadToolIT {
     throw new AssertionError("no scenario " + scenario);
   }
 
-  private static void assertPositive(JsonNode report, String scenario, Map<String, Integer> keys, String said) {
-    keys.keySet().forEach(key -> assertTrue(metric(report, scenario, key) > 0, scenario + " " + key + said));
+  private static void assertPositive(JsonNode report, String scenario, String... keys) {
+    for (String key : keys) {
+      assertTrue(metric(report, scenario, key) > 0, scenario + " " + key + ": " + report.get("scenarios"));
+    }
   }
 }
