@@ -145,7 +145,8 @@ public final class LoadTool implements Callable<Integer> {
   int diskPosts;
 
   @Option(names = "--settle-seconds", paramLabel = "N", defaultValue = "2",
-      description = "disk: pause before each sample, for background writes (default: ${DEFAULT-VALUE})")
+      description = "disk: least pause before each sample, which then waits until the server's disk is still"
+          + " (default: ${DEFAULT-VALUE})")
   double settleSeconds;
 
   @Option(names = "--server-pid", paramLabel = "PID",

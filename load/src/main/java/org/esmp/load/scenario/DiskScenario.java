@@ -21,8 +21,9 @@ import org.esmp.load.stats.LatencyStats;
  * {@code disk}: large posts (60 KB by default) to a group of 300 members who exist but are offline
  * (each authenticated once, then gone), and what each post costs on disk: the growth of the server's
  * data directory, and the bytes the server process wrote ({@code write_bytes} of /proc/PID/io, the
- * better measure: store files may be preallocated). Both are sampled after a settling pause, so that
- * background writes (checkpoints) the posts caused are counted.
+ * better measure: store files may be preallocated). Each sample waits until the server's disk is
+ * still, so that background writes (checkpoints) fall on one side of it; a checkpoint the posts
+ * make due later is not counted, which {@code --disk-posts N} averages out.
  */
 public final class DiskScenario implements Scenario {
 
@@ -36,7 +37,8 @@ public final class DiskScenario implements Scenario {
     Settings settings = context.settings();
     int d = settings.diskMembers();
     ScenarioResult.Builder result = ScenarioResult.builder(name()).setup(String.format(Locale.ROOT,
-        "%d post(s) of %,d B to a group of %d members, all offline; samples %.1f s after each step",
+        "%d post(s) of %,d B to a group of %d members, all offline; each sample once the server's disk is"
+            + " still (at least %.1f s after the step before it)",
         settings.diskPosts(), settings.diskPostBytes(), d, settings.settleSeconds()));
     if (!context.monitor().knowsProcess() && !context.monitor().knowsDataDir()) {
       result.note("no disk figures: the server's pid is unknown and --data-dir not given");
@@ -68,13 +70,13 @@ public final class DiskScenario implements Scenario {
       LatencyStats latency = new LatencyStats();
       Batch posts = new Batch(Presign.frames(settings.diskPosts(),
           k -> context.signer().groupPost(from, groupId, k, settings.diskPostBytes(), ts)), latency);
-      settle(settings);
+      settle(context, result, "before");
       OptionalLong dirBefore = context.monitor().dataDirBytes();
       ProcSample before = context.monitor().sample();
       context.progress("disk: %d post(s) of %,d B to %d members", settings.diskPosts(), settings.diskPostBytes(), d);
       Phase.Outcome outcome = Phase.run(context, List.of(creator), List.of(posts), Phase.Schedule.unpaced(),
           new DeliveryTracker(), 0, 0);
-      settle(settings);
+      settle(context, result, "after");
       OptionalLong dirAfter = context.monitor().dataDirBytes();
       ProcSample after = context.monitor().sample();
       long acked = outcome.acked();
@@ -82,8 +84,13 @@ public final class DiskScenario implements Scenario {
       result.add(Metric.of("post_frame_bytes", "post frame size", settings.diskPostBytes(), "B"));
       if (acked > 0) {
         if (dirBefore.isPresent() && dirAfter.isPresent()) {
+          long growth = dirAfter.getAsLong() - dirBefore.getAsLong();
           result.add(Metric.of("data_dir_growth_per_post_kib", "data directory growth per post",
-              (dirAfter.getAsLong() - dirBefore.getAsLong()) / 1024.0 / acked, "KiB/post"));
+              growth / 1024.0 / acked, "KiB/post"));
+          if (growth < 0) {
+            result.note("the data directory shrank: the server compacted or truncated files (a checkpoint"
+                + " emptying its journal) meanwhile; write_bytes is the measure, or average over --disk-posts N");
+          }
         }
         if (before != null && after != null && before.writeBytes() >= 0 && after.writeBytes() >= 0) {
           double perPost = (after.writeBytes() - before.writeBytes()) / (double) acked;
@@ -116,7 +123,12 @@ public final class DiskScenario implements Scenario {
     return result.build();
   }
 
-  private static void settle(Settings settings) throws InterruptedException {
-    Thread.sleep((long) (settings.settleSeconds() * 1000));
+  private static void settle(RunContext context, ScenarioResult.Builder result, String when)
+      throws InterruptedException {
+    Settings settings = context.settings();
+    if (!context.monitor().awaitQuietDisk(settings.settleSeconds(), settings.timeoutSeconds())) {
+      result.note("the server was still writing to disk " + settings.timeoutSeconds() + " s into the sample "
+          + when + " the posts: the figures include other writes");
+    }
   }
 }

@@ -19,6 +19,9 @@ import org.esmp.load.report.ScenarioResult;
  */
 public final class ServerMonitor {
 
+  /** How long the server's disk must stay still to count as quiet. */
+  private static final long QUIET_NANOS = 1_000_000_000L;
+
   private final ProcessSampler sampler;
   private final String pidSource;
   private final Path dataDir;
@@ -66,6 +69,41 @@ public final class ServerMonitor {
 
   public boolean knowsDataDir() {
     return dataDir != null;
+  }
+
+  /**
+   * Waits {@code minSeconds}, then until the server writes nothing more to disk for a second (its
+   * {@code write_bytes} and the data directory's size both still), at most {@code maxSeconds} in
+   * all: background writes (a checkpoint copying the journal into the store) then fall on one side
+   * of a sample, not across it. Knowing neither, it only waits {@code minSeconds}.
+   *
+   * @return whether the disk went quiet in time
+   */
+  public boolean awaitQuietDisk(double minSeconds, int maxSeconds) throws InterruptedException {
+    long start = System.nanoTime();
+    Thread.sleep((long) (minSeconds * 1000));
+    if (sampler == null && dataDir == null) {
+      return true;
+    }
+    String last = diskState();
+    long lastChange = System.nanoTime();
+    while (System.nanoTime() - start < maxSeconds * 1_000_000_000L) {
+      if (System.nanoTime() - lastChange >= QUIET_NANOS) {
+        return true;
+      }
+      Thread.sleep(250);
+      String now = diskState();
+      if (!now.equals(last)) {
+        last = now;
+        lastChange = System.nanoTime();
+      }
+    }
+    return false;
+  }
+
+  private String diskState() {
+    ProcSample sample = sample();
+    return (sample == null ? "" : Long.toString(sample.writeBytes())) + "/" + dataDirBytes().orElse(-1);
   }
 
   /** Heap used after a full GC in the server, in KiB, when jcmd and the pid are there. */
