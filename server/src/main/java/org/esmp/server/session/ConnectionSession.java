@@ -115,17 +115,27 @@ public final class ConnectionSession implements Session {
    * @return completes when the frame was written to the socket, or failed
    */
   public CompletableFuture<Void> send(byte[] json) {
+    return send(Unpooled.wrappedBuffer(json, NEWLINE));
+  }
+
+  /**
+   * Sends one encoded frame, newline included; takes over {@code frame} (releases it).
+   *
+   * @return completes when the frame was written to the socket, or failed
+   */
+  public CompletableFuture<Void> send(ByteBuf frame) {
     CompletableFuture<Void> written = new CompletableFuture<>();
     if (!channel.isActive()) {
+      frame.release();
       written.completeExceptionally(new IllegalStateException("connection closed"));
       return written;
     }
     if (closeIfOverOutputShare()) {
+      frame.release();
       written.completeExceptionally(new IllegalStateException("slow reader disconnected"));
       return written;
     }
-    ByteBuf buf = Unpooled.wrappedBuffer(json, NEWLINE);
-    channel.writeAndFlush(buf).addListener(f -> {
+    channel.writeAndFlush(frame).addListener(f -> {
       if (f.isSuccess()) {
         written.complete(null);
       } else {
