@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
  * <p>Everything written to the connection goes through here: frames ({@link #send}) and the
  * answers' writes ({@link #execute}), so that a frame queued before another is written before it,
  * whichever thread queued either. On the event loop itself a write is not put off: the queue is
- * written at once, up to and including it.
+ * written at once, up to and including it (unless other threads queued more than a batch before).
  *
  * <p><b>Memory.</b> A frame waiting here is counted by the connection's {@link OutputMeter} as
  * part of what the connection has queued, from when it is queued until it has been handed to the
@@ -77,10 +77,9 @@ final class Outbox {
   private void queue(Runnable write) {
     writes.add(write);
     if (channel.eventLoop().inEventLoop()) {
-      if (!writing) {
-        writeQueued(Integer.MAX_VALUE); // everything up to this write; one flush
+      if (writing || !writeQueued(BATCH)) { // up to this write (if other threads queued less than a batch)
+        return;
       }
-      return;
     }
     if (scheduled.compareAndSet(false, true)) {
       schedule();
