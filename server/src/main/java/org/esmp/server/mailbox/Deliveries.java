@@ -1,27 +1,78 @@
 package org.esmp.server.mailbox;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import java.nio.charset.StandardCharsets;
 import org.esmp.api.MailboxEntry;
-import org.esmp.api.json.JsonNull;
 import org.esmp.api.json.JsonNumber;
 import org.esmp.api.json.JsonObject;
 import org.esmp.json.JsonWriter;
 
-/** The {@code deliver} frame of a mailbox entry (ESMP/1 section 3). */
+/**
+ * The {@code deliver} frame of a mailbox entry (ESMP/1 section 3),
+ * {@code {"type":"deliver","cursor":N,"id":…,"from":…,"received_at":…,["group_id":…,"seq":…,]"message":{…}}},
+ * in two parts: a small head naming the cursor, which differs for each mailbox the entry went to,
+ * and the tail, everything after the cursor, which is the same for all of them and so is encoded
+ * once per message ({@link EncodedEntry}) and shared by every connection it is written to.
+ */
 final class Deliveries {
+
+  private static final byte[] HEAD = "{\"type\":\"deliver\",\"cursor\":".getBytes(StandardCharsets.US_ASCII);
+  /** The head of an entry not stored (an ephemeral message): {@code "cursor":null}. */
+  private static final byte[] HEAD_NO_CURSOR = "{\"type\":\"deliver\",\"cursor\":null,".getBytes(StandardCharsets.US_ASCII);
+  private static final byte[] NEWLINE = {'\n'};
 
   private Deliveries() {}
 
-  /** {@code {"type":"deliver","cursor":N,"id":…,"from":…,"received_at":…,["group_id","seq",]"message":{…}}}. */
-  static byte[] encode(MailboxEntry entry) {
-    JsonObject.Builder frame = JsonObject.builder()
-        .put("type", "deliver")
-        .put("cursor", entry.cursor() == 0 ? JsonNull.INSTANCE : JsonNumber.of(entry.cursor()))
+  /**
+   * The tail of {@code entry}'s frame, as the JSON object
+   * {@code {"id":…,"from":…,"received_at":…,["group_id":…,"seq":…,]"message":{…}}}: its members
+   * follow the head's cursor, and its opening brace is left out when it is written ({@link #frame}).
+   * The entry's cursor is not in it.
+   */
+  static byte[] tail(MailboxEntry entry) {
+    JsonObject.Builder tail = JsonObject.builder()
         .put("id", entry.id().hex())
         .put("from", entry.from().toString())
         .put("received_at", entry.receivedAt());
-    entry.groupId().ifPresent(group -> frame.put("group_id", group));
-    entry.seq().ifPresent(seq -> frame.put("seq", seq));
-    frame.put("message", entry.message());
-    return JsonWriter.write(frame.build());
+    entry.groupId().ifPresent(group -> tail.put("group_id", group));
+    entry.seq().ifPresent(seq -> tail.put("seq", seq));
+    tail.put("message", entry.message());
+    return JsonWriter.write(tail.build());
+  }
+
+  /**
+   * The whole frame with its newline: the head for {@code cursor} (0: an entry not stored, written
+   * {@code null}), then {@code tail} (from {@link #tail}) without its opening brace, not copied:
+   * every frame made from one tail shares its bytes.
+   *
+   * @throws IllegalArgumentException when {@code cursor} is negative or beyond 2^53−1
+   */
+  static ByteBuf frame(long cursor, byte[] tail) {
+    return Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(head(cursor)),
+        Unpooled.wrappedBuffer(tail, 1, tail.length - 1), Unpooled.wrappedBuffer(NEWLINE));
+  }
+
+  /** The frame of an entry read back from the storage, not shared: its cursor and tail at once. */
+  static ByteBuf frame(MailboxEntry entry) {
+    return frame(entry.cursor(), tail(entry));
+  }
+
+  /** {@code {"type":"deliver","cursor":N,} with the member separator after the cursor. */
+  private static byte[] head(long cursor) {
+    if (cursor == 0) {
+      return HEAD_NO_CURSOR;
+    }
+    if (cursor < 0 || cursor > JsonNumber.MAX_SAFE_INTEGER) {
+      throw new IllegalArgumentException("not a cursor: " + cursor);
+    }
+    String digits = Long.toString(cursor);
+    byte[] head = new byte[HEAD.length + digits.length() + 1];
+    System.arraycopy(HEAD, 0, head, 0, HEAD.length);
+    for (int i = 0; i < digits.length(); i++) {
+      head[HEAD.length + i] = (byte) digits.charAt(i);
+    }
+    head[head.length - 1] = ',';
+    return head;
   }
 }

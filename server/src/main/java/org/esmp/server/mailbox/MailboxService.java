@@ -48,26 +48,27 @@ public final class MailboxService {
     SignedMessage message = request.message();
     Address from = request.sender().orElseThrow(() -> new IllegalArgumentException("no sender address"));
     // Group traffic names its group, as any group delivery does; it has no seq: it is not in the thread.
-    MailboxEntry entry = new MailboxEntry(0, message.id(), from, request.receivedAt(), message.fields(),
-        message.groupId(), OptionalLong.empty());
-    byte[] frame = Deliveries.encode(entry);
+    EncodedEntry entry = new EncodedEntry(new MailboxEntry(0, message.id(), from, request.receivedAt(),
+        message.fields(), message.groupId(), OptionalLong.empty()));
     for (Address recipient : Set.copyOf(recipients)) {
       for (Subscription subscription : subscriptions.getOrDefault(recipient, Set.of())) {
-        subscription.session.send(frame);
+        subscription.session.send(entry.frame(0)); // encoded once, for the first
       }
     }
   }
 
   /**
-   * Hands a committed entry to every connection following {@code address}. A connection whose
-   * push fails is closed (its client syncs again); it never keeps the others from getting the entry.
+   * Hands an entry just committed at {@code cursor} in {@code address}'s mailbox to every connection
+   * following it. A connection whose push fails is closed (its client syncs again); it never keeps
+   * the others from getting the entry. On a worker: the entry's frame is encoded here the first
+   * time, for every mailbox it went to.
    */
-  public void publish(Address address, MailboxEntry entry) {
+  public void publish(Address address, long cursor, EncodedEntry entry) {
     for (Subscription subscription : subscriptions.getOrDefault(address, Set.of())) {
       try {
-        subscription.offer(entry);
+        subscription.offer(cursor, entry);
       } catch (RuntimeException e) {
-        log.warn("Connection {}: pushing entry {} of {} failed; closing it", subscription.session, entry.cursor(),
+        log.warn("Connection {}: pushing entry {} of {} failed; closing it", subscription.session, cursor,
             address, e);
         subscription.stop();
         subscription.session.close();

@@ -1,5 +1,6 @@
 package org.esmp.server.mailbox;
 
+import io.netty.buffer.ByteBuf;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -97,11 +98,10 @@ final class Subscription {
     return synced;
   }
 
-  /** A newly committed entry of the mailbox. */
-  void offer(MailboxEntry entry) {
+  /** A newly committed entry of the mailbox, at {@code cursor} in it. */
+  void offer(long cursor, EncodedEntry entry) {
     boolean pause;
     synchronized (this) {
-      long cursor = entry.cursor();
       if (stopped || cursor <= lastSent) {
         return;
       }
@@ -111,7 +111,7 @@ final class Subscription {
       }
       pause = session.overOutputShare();
       if (!pause && cursor == lastSent + 1) {
-        send(entry);
+        send(cursor, entry.frame(cursor));
         return;
       }
       paused = pause;
@@ -191,7 +191,7 @@ final class Subscription {
               cut = true; // the rest waits for the connection to drain
               break;
             }
-            written = send(entry);
+            written = send(entry.cursor(), Deliveries.frame(entry));
           }
         }
         if (!cut && page.size() < PAGE) {
@@ -235,10 +235,13 @@ final class Subscription {
     synced.completeExceptionally(cause);
   }
 
-  /** Hands {@code entry} to the connection; holding the lock, so that entries leave in order. */
-  private CompletableFuture<Void> send(MailboxEntry entry) {
-    lastSent = entry.cursor();
-    return session.send(Deliveries.encode(entry));
+  /**
+   * Hands the frame of the entry at {@code cursor} to the connection; holding the lock, so that
+   * entries leave in order.
+   */
+  private CompletableFuture<Void> send(long cursor, ByteBuf frame) {
+    lastSent = cursor;
+    return session.send(frame);
   }
 
   private void completeSyncedIfDone() {

@@ -260,13 +260,13 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     return cause;
   }
 
-  /** Queues a write on the event loop; execute() always queues, so writes keep the chain's order. */
+  /**
+   * Queues a write on the event loop, in the connection's one queue of writes: answers keep the
+   * chain's order, and pushes queued before or after an answer stay before or after it. If the
+   * server is stopping the write never runs: the connection is being closed anyway.
+   */
   private void queueWrite(ByteBuf bytes, boolean closeAfter, int size) {
-    try {
-      channel.eventLoop().execute(() -> write(bytes, closeAfter, size));
-    } catch (RejectedExecutionException e) {
-      bytes.release(); // the server is stopping: the connection is being closed anyway
-    }
+    session.writeInOrder(() -> write(bytes, closeAfter, size));
   }
 
   private void write(ByteBuf bytes, boolean closeAfter, int size) {
@@ -280,9 +280,9 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
       bytes.release();
       closing = true;
     } else if (closeAfter) {
-      channel.writeAndFlush(bytes).addListener(f -> channel.close());
+      channel.write(bytes).addListener(f -> channel.close()); // once flushed with its batch
     } else {
-      channel.writeAndFlush(bytes, channel.voidPromise());
+      channel.write(bytes, channel.voidPromise());
     }
     updateReading();
   }
@@ -318,7 +318,10 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     } else if (event instanceof ChannelInputShutdownEvent) {
       // The client sent its last frame and half-closed: answer everything, then close.
       closing = true;
-      writeTail = writeTail.thenRun(() -> channel.eventLoop().execute(() -> channel.close()));
+      writeTail = writeTail.thenRun(() -> session.writeInOrder(() -> {
+        channel.flush(); // the answers just written in this batch leave first
+        channel.close();
+      }));
     } else {
       ctx.fireUserEventTriggered(event);
     }

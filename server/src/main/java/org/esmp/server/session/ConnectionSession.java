@@ -23,7 +23,8 @@ import org.slf4j.LoggerFactory;
  * One connection's session: its {@code hello} challenge, the address and key it authenticated
  * with, and the way frames are pushed to it.
  *
- * <p>Frames queue in the connection's outbound buffer, counted by its {@link OutputMeter} against the
+ * <p>Frames from any thread are written in the order they are sent, in batches on the connection's
+ * event loop ({@link Outbox}), and queue in its outbound buffer, counted by its {@link OutputMeter} against the
  * server's output budget. A frame sent while the connection is over its share closes the connection rather
  * than letting the server's memory grow; its client resumes with {@code sync} from its last cursor.
  * The mailbox's live pushes do better: they wait ({@link #whenOutputDrains}) and catch up from the
@@ -50,6 +51,8 @@ public final class ConnectionSession implements Session {
   /** Whether the connection synced (see {@link #markSynced}). */
   private volatile boolean synced;
   private final OutputMeter output;
+  /** Every frame to the connection, in order, written in batches on its event loop. */
+  private final Outbox outbox;
 
   /**
    * @param remoteIp who the connection counts as for per-IP limits ({@link IpKeys})
@@ -59,6 +62,7 @@ public final class ConnectionSession implements Session {
     this.id = "c" + IDS.incrementAndGet();
     this.channel = channel;
     this.output = output;
+    this.outbox = new Outbox(channel, output);
     byte[] bytes = new byte[CHALLENGE_BYTES];
     random.nextBytes(bytes);
     this.challenge = Base64.getEncoder().encodeToString(bytes);
@@ -115,24 +119,35 @@ public final class ConnectionSession implements Session {
    * @return completes when the frame was written to the socket, or failed
    */
   public CompletableFuture<Void> send(byte[] json) {
-    CompletableFuture<Void> written = new CompletableFuture<>();
+    return send(Unpooled.wrappedBuffer(json, NEWLINE));
+  }
+
+  /**
+   * Sends one encoded frame, newline included, after every frame and write queued before it on
+   * this connection; takes over {@code frame} (releases it). Closes the connection instead when it
+   * is over its output share.
+   *
+   * @return completes when the frame was written to the socket, or failed
+   */
+  public CompletableFuture<Void> send(ByteBuf frame) {
     if (!channel.isActive()) {
-      written.completeExceptionally(new IllegalStateException("connection closed"));
-      return written;
+      frame.release();
+      return CompletableFuture.failedFuture(new IllegalStateException("connection closed"));
     }
     if (closeIfOverOutputShare()) {
-      written.completeExceptionally(new IllegalStateException("slow reader disconnected"));
-      return written;
+      frame.release();
+      return CompletableFuture.failedFuture(new IllegalStateException("slow reader disconnected"));
     }
-    ByteBuf buf = Unpooled.wrappedBuffer(json, NEWLINE);
-    channel.writeAndFlush(buf).addListener(f -> {
-      if (f.isSuccess()) {
-        written.complete(null);
-      } else {
-        written.completeExceptionally(f.cause());
-      }
-    });
-    return written;
+    return outbox.send(frame);
+  }
+
+  /**
+   * Runs {@code write} on the connection's event loop after every frame and write queued before it
+   * on this connection, so that what it writes keeps their order (the connection's answers). It
+   * writes without flushing: the flush follows. It never runs if the event loop has stopped.
+   */
+  public void writeInOrder(Runnable write) {
+    outbox.execute(write);
   }
 
   /** Marks the connection as following its mailbox: it is waiting for pushes, not idle. */

@@ -11,21 +11,24 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.esmp.server.limits.MemoryBudget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * One connection's part of the server's output {@link MemoryBudget}: it counts each frame written
- * to the pipeline until it has left for the socket (or was dropped with the connection), says
+ * to the pipeline until it has left for the socket (or was dropped with the connection), and the
+ * connection's share also counts the frames still waiting in its {@link Outbox}; it says
  * whether the connection is over its share, closes the connection once it has stayed over for the
  * grace (whatever queued the output, and whether or not anything more is being sent), and runs
  * what waits for the connection to drain ({@link #whenDrained}). Its client syncs again from its
  * cursor.
  *
  * <p>First in the pipeline, so it sees every write last, after flush batching. While anything is
- * queued or waits for a drain, it looks every {@value #CHECK_MILLIS} ms. {@link #over} and {@link
- * #whenDrained} may be called from any thread; everything else runs on the connection's event loop.
+ * queued or waits for a drain, it looks every {@value #CHECK_MILLIS} ms. {@link #over}, {@link
+ * #waiting} and {@link #whenDrained} may be called from any thread; everything else runs on the
+ * connection's event loop.
  */
 public final class OutputMeter extends ChannelOutboundHandlerAdapter {
 
@@ -38,6 +41,8 @@ public final class OutputMeter extends ChannelOutboundHandlerAdapter {
   private final long graceNanos;
   /** What runs once the connection is under its share again. */
   private final Queue<Runnable> drainWaiters = new ConcurrentLinkedQueue<>();
+  /** Bytes of frames queued to the connection and not yet written to the pipeline. */
+  private final AtomicLong waiting = new AtomicLong();
   private long queued;
   private boolean checking;
   private long overSince = NOT_OVER;
@@ -66,10 +71,23 @@ public final class OutputMeter extends ChannelOutboundHandlerAdapter {
     startChecking();
   }
 
-  /** Bytes queued to the connection and not yet written to its socket (any thread). */
+  /**
+   * Bytes queued to the connection and not yet written to its socket (any thread): those in its
+   * outbound buffer, and those still {@link #waiting} to be handed to it.
+   */
   long pending() {
     ChannelOutboundBuffer outbound = channel.unsafe().outboundBuffer();
-    return outbound == null ? 0 : outbound.totalPendingWriteBytes();
+    return (outbound == null ? 0 : outbound.totalPendingWriteBytes()) + waiting.get();
+  }
+
+  /**
+   * Counts {@code bytes} (negative: no longer) queued for the connection by another thread and not
+   * yet handed to its pipeline ({@link Outbox}): they count towards its share as the outbound
+   * buffer does, though not towards the total of all connections until they reach the pipeline,
+   * which the event loop's next task does. Any thread.
+   */
+  void waiting(long bytes) {
+    waiting.addAndGet(bytes);
   }
 
   /** Whether the connection is over its share of the output budget (any thread). */

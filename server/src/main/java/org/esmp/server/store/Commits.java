@@ -1,12 +1,13 @@
 package org.esmp.server.store;
 
 import java.time.Clock;
+import java.util.IdentityHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
-import java.util.function.BiConsumer;
 import java.util.function.Supplier;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
@@ -15,6 +16,7 @@ import org.esmp.api.Request;
 import org.esmp.api.Writes;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.spi.StorageChange;
+import org.esmp.server.mailbox.EncodedEntry;
 
 /**
  * The one path by which anything is appended to a mailbox: every plugin's {@link PluginStore}
@@ -38,12 +40,23 @@ public final class Commits {
   private final Clock clock;
   private final Executor workers;
 
+  /** Where an entry just committed goes live: to the connections following its mailbox. */
+  @FunctionalInterface
+  public interface Publisher {
+    /**
+     * Pushes {@code entry}, committed at {@code cursor} in {@code address}'s mailbox. Called on a
+     * worker, in commit order for each mailbox; the same {@code entry} for every mailbox one commit
+     * appended it to.
+     */
+    void publish(Address address, long cursor, EncodedEntry entry);
+  }
+
   /**
    * @param storage the storage in use, looked up on each commit
    * @param publish pushes an entry just committed to the connections that follow its mailbox
    * @param workers where pushes run and stages complete
    */
-  public Commits(Supplier<Storage> storage, BiConsumer<Address, MailboxEntry> publish, Clock clock, Executor workers) {
+  public Commits(Supplier<Storage> storage, Publisher publish, Clock clock, Executor workers) {
     this.storage = storage;
     this.clock = clock;
     this.workers = workers;
@@ -116,8 +129,9 @@ public final class Commits {
     storage.get().commit(change).whenComplete((cursors, failure) -> {
       if (failure == null) {
         List<Writes.Append> appends = change.writes().appends();
+        EncodedEntry[] entries = shared(appends);
         for (int i = 0; i < appends.size(); i++) {
-          lanes.push(appends.get(i).address(), appends.get(i).entry().withCursor(cursors.get(i)));
+          lanes.push(appends.get(i).address(), cursors.get(i), entries[i]);
         }
       }
       workers.execute(() -> {
@@ -130,5 +144,30 @@ public final class Commits {
       });
     });
     return done;
+  }
+
+  /**
+   * The entries of {@code appends} to push, one {@link EncodedEntry} per distinct entry (by
+   * identity): one message appended to a hundred mailboxes is encoded once for all of them, later,
+   * on a worker. On the storage's thread: it only allocates.
+   */
+  private static EncodedEntry[] shared(List<Writes.Append> appends) {
+    EncodedEntry[] entries = new EncodedEntry[appends.size()];
+    Map<MailboxEntry, EncodedEntry> distinct = null; // made for a commit of several entries only
+    for (int i = 0; i < entries.length; i++) {
+      MailboxEntry entry = appends.get(i).entry();
+      if (i > 0 && entry == appends.get(i - 1).entry()) {
+        entries[i] = entries[i - 1]; // the usual case: one entry appended to each recipient in turn
+        continue;
+      }
+      if (distinct == null && i > 0) {
+        distinct = new IdentityHashMap<>();
+        for (int j = 0; j < i; j++) {
+          distinct.put(appends.get(j).entry(), entries[j]);
+        }
+      }
+      entries[i] = distinct == null ? new EncodedEntry(entry) : distinct.computeIfAbsent(entry, EncodedEntry::new);
+    }
+    return entries;
   }
 }

@@ -4,9 +4,8 @@ import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.BiConsumer;
 import org.esmp.api.Address;
-import org.esmp.api.MailboxEntry;
+import org.esmp.server.mailbox.EncodedEntry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,10 +24,10 @@ final class PushLanes {
   private static final Logger log = LoggerFactory.getLogger(PushLanes.class);
 
   private final Lane[] lanes;
-  private final BiConsumer<Address, MailboxEntry> publish;
+  private final Commits.Publisher publish;
 
   /** @param lanes how many mailboxes may be pushed to at once; about the number of workers */
-  PushLanes(int lanes, Executor workers, BiConsumer<Address, MailboxEntry> publish) {
+  PushLanes(int lanes, Executor workers, Commits.Publisher publish) {
     this.lanes = new Lane[Math.max(1, lanes)];
     for (int i = 0; i < this.lanes.length; i++) {
       this.lanes[i] = new Lane(workers);
@@ -36,9 +35,12 @@ final class PushLanes {
     this.publish = publish;
   }
 
-  /** Queues {@code entry} for the followers of {@code address}, after the entries queued before. */
-  void push(Address address, MailboxEntry entry) {
-    lanes[Math.floorMod(address.hashCode(), lanes.length)].execute(() -> publish.accept(address, entry));
+  /**
+   * Queues {@code entry}, at {@code cursor} in {@code address}'s mailbox, for the followers of the
+   * mailbox, after the entries queued before.
+   */
+  void push(Address address, long cursor, EncodedEntry entry) {
+    lanes[Math.floorMod(address.hashCode(), lanes.length)].execute(() -> publish.publish(address, cursor, entry));
   }
 
   /** Runs its tasks one at a time, in the order queued, on the workers. */

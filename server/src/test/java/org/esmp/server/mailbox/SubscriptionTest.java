@@ -55,7 +55,7 @@ class SubscriptionTest {
     CompletableFuture<Long> synced = subscription.start(0, 250);
     assertEquals(250L, synced.getNow(null));
     assertEquals(3, mailbox.reads.get(), "three pages of at most " + Subscription.PAGE);
-    subscription.offer(mailbox.append(1).get(0));
+    offer(mailbox.append(1).get(0));
     assertEquals(range(1, 252), sentCursors());
     assertEquals(3, mailbox.reads.get(), "the next entry live goes out without a read");
   }
@@ -65,8 +65,8 @@ class SubscriptionTest {
     mailbox.append(5);
     subscription.start(5, 5);
     List<MailboxEntry> committed = mailbox.append(2); // 6 and 7, committed on different threads
-    subscription.offer(committed.get(1));
-    subscription.offer(committed.get(0)); // late: already sent
+    offer(committed.get(1));
+    offer(committed.get(0)); // late: already sent
     assertEquals(List.of(6L, 7L), sentCursors());
   }
 
@@ -74,9 +74,9 @@ class SubscriptionTest {
   void anOfferThatNeverComesDoesNotHoldUpTheOnesAfterIt() throws Exception {
     subscription.start(0, 0);
     List<MailboxEntry> committed = mailbox.append(3);
-    subscription.offer(committed.get(2)); // 1 and 2 are never offered
+    offer(committed.get(2)); // 1 and 2 are never offered
     assertEquals(List.of(1L, 2L, 3L), sentCursors());
-    subscription.offer(mailbox.append(1).get(0));
+    offer(mailbox.append(1).get(0));
     assertEquals(List.of(4L), sentCursors());
   }
 
@@ -88,7 +88,7 @@ class SubscriptionTest {
     mailbox.entries.remove(6L);
     assertEquals(6L, subscription.start(0, 6).getNow(null));
     assertEquals(List.of(1L, 4L, 5L), sentCursors());
-    subscription.offer(mailbox.append(1).get(0));
+    offer(mailbox.append(1).get(0));
     assertEquals(List.of(7L), sentCursors());
   }
 
@@ -96,8 +96,8 @@ class SubscriptionTest {
   void offersBeforeTheStartAreSentOnlyAfterTheSyncCursor() throws Exception {
     mailbox.append(3);
     List<MailboxEntry> early = mailbox.append(2); // committed between following and reading last
-    subscription.offer(early.get(0));
-    subscription.offer(early.get(1));
+    offer(early.get(0));
+    offer(early.get(1));
     assertEquals(List.of(), sentCursors());
     assertEquals(3L, subscription.start(2, 3).getNow(null));
     assertEquals(List.of(3L, 4L, 5L), sentCursors());
@@ -107,7 +107,7 @@ class SubscriptionTest {
   void sendsNothingOnceStopped() throws Exception {
     subscription.start(0, 0);
     subscription.stop();
-    subscription.offer(mailbox.append(1).get(0));
+    offer(mailbox.append(1).get(0));
     assertEquals(List.of(), sentCursors());
   }
 
@@ -119,6 +119,11 @@ class SubscriptionTest {
     assertTrue(synced.isCompletedExceptionally());
     channel.runPendingTasks();
     assertTrue(!channel.isActive(), "closed: its client syncs again");
+  }
+
+  /** Offers {@code entry} as {@link org.esmp.server.store.Commits} does once it is committed. */
+  private void offer(MailboxEntry entry) {
+    subscription.offer(entry.cursor(), new EncodedEntry(entry));
   }
 
   private List<Long> sentCursors() throws Exception {

@@ -21,7 +21,7 @@ public final class TestServers {
   public static Commits noCommits() {
     return new Commits(() -> {
       throw new IllegalStateException("this test serves no messages");
-    }, (address, entry) -> {}, Clock.systemUTC(), Runnable::run);
+    }, (address, cursor, entry) -> {}, Clock.systemUTC(), Runnable::run);
   }
 
   /** The directory holding the plugin jars (bundled plugins and test plugins), loaded by PF4J. */
