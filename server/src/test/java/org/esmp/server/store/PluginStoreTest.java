@@ -31,7 +31,7 @@ class PluginStoreTest {
 
   private static PluginStore store(Storage storage) {
     return new PluginStore("threads", () -> storage,
-        new Commits(() -> storage, (address, entry) -> {}, Clock.systemUTC(), Runnable::run));
+        new Commits(() -> storage, (address, cursor, entry) -> {}, Clock.systemUTC(), Runnable::run));
   }
 
   /** A storage written for API 1.0: it knows nothing of kept entries (a mock answers false). */
