@@ -42,31 +42,35 @@ import org.pf4j.Extension;
  * types with a {@code group_id}); and the session types {@code history} and {@code group_info}.
  *
  * <p><b>Order and threads.</b> Appends to one group run one at a time, in the order
- * {@link #append} was called, through a per-group asynchronous queue: no thread waits for a commit.
- * An append's rule sees the state the previous append committed, and its {@code seq} is that
- * state's {@code lastSeq} + 1; a rejected rule or a failed commit leaves the state unchanged, so
- * the next append takes the same {@code seq} and the thread has no gap. Appends to different groups
- * run concurrently. The first append of an idle group runs on the caller's thread; one that waited
- * runs on this plugin's small pool, never on the storage's commit thread. Every method is
- * thread-safe and never blocks.
+ * {@link #append} was called, through a per-group asynchronous queue, but an append's turn ends
+ * once its commit is handed to the storage, not once it is durable: the next append of the group
+ * builds on the state the previous one will leave, so a busy group's commits go to the storage
+ * back to back, several in one batch, instead of one per disk sync. Each commit is conditional on
+ * the group's state being the one it built on (compare-and-set of the stored state, or
+ * insert-if-absent for a new group) and on its {@code seq} being free; the storage applies commits
+ * in the order handed over, so when one fails (a rejected rule commits nothing; a storage failure
+ * or a race lost does), every commit built on it fails its condition too, and each is retried as
+ * below: the thread never has a gap. Appends to different groups run concurrently. The first
+ * append of an idle group runs on the caller's thread; one that waited, and every retry, runs on
+ * this plugin's small pool, never on the storage's commit thread. Every method is thread-safe and
+ * never blocks.
  *
  * <p><b>Several writers.</b> That queue is a fast path within this instance only. What keeps
  * {@code seq} gapless and unique when several instances append to one group (two servers on one
- * storage, in cluster mode) is the commit's condition: the entry of the new {@code seq} must not
- * exist yet (insert-if-absent). An append that loses the race fails with
- * {@link ConflictException}; it then reads the group's state from the storage, runs its rule again
- * on it, and commits under the next {@code seq}, up to {@value #MAX_ATTEMPTS} times.
+ * storage, in cluster mode) is the commit's conditions. An append that loses fails with
+ * {@link ConflictException}; it then reads the group's state from the storage (unless appends of
+ * this instance are still in flight, whose state it then builds on), runs its rule again, and
+ * commits under the next {@code seq}, up to {@value #MAX_ATTEMPTS} times.
  *
  * <p><b>State.</b> Group states live in the storage (space {@value ThreadRecords#GROUPS}), thread
  * entries beside them (space {@value ThreadRecords#THREAD}, kept entries: the storage keeps each
  * message once, and the thread entry and the members' mailbox entries refer to it); both are
- * written in the same atomic
- * commit as the accepted-message record and the members' mailbox entries. The states of groups
- * recently appended to are cached in memory, up to {@value #DEFAULT_CACHE_BYTES} bytes (estimated,
- * so that a few huge groups cannot take the heap). Only an append writes the cache, after
- * its commit and before the group's next append starts, so an append never sees an older state
- * than the last one committed; readers ({@link #group}, {@code history}, {@code group_info}) see
- * the cache or, for other groups, the storage.
+ * written in the same atomic commit as the accepted-message record and the members' mailbox
+ * entries. The states of groups recently appended to are cached in memory, up to
+ * {@value #DEFAULT_CACHE_BYTES} bytes (estimated, so that a few huge groups cannot take the heap),
+ * once committed: readers ({@link #group}, {@code history}, {@code group_info}) see committed
+ * states only, from the cache or the storage. The states of appends in flight are kept apart
+ * ({@code tails}) for the group's next appends only, until their commits end.
  *
  * <p>Members of other domains are kept in the group but get no mailbox entry: federation (section
  * 8) is not implemented.
@@ -98,8 +102,13 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
   /** The estimated bytes of the states in {@link #cache}; guarded by {@code cache}'s writers' lock. */
   private long cachedBytes; // guarded by cacheLock
   private final Object cacheLock = new Object();
-  /** Committed states of groups recently appended to; written only by appends, in their group's turn. */
-  private final Map<String, GroupState> cache = new ConcurrentHashMap<>();
+  /** Committed states of groups recently appended to, with their stored bytes; written only by appends. */
+  private final Map<String, Known> cache = new ConcurrentHashMap<>();
+  /**
+   * Per group with appends in flight: the state its last append handed to the storage will leave.
+   * The group's next append builds on it.
+   */
+  private final Map<String, Known> tails = new ConcurrentHashMap<>();
   private final ThreadQueries queries;
 
   public GroupThreads(ServerContext context) {
@@ -134,18 +143,22 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
 
   // ---- GroupLedger ----
 
+  /** A group's state with its bytes as stored: what a commit built on it expects to find. */
+  private record Known(GroupState state, byte[] stored) {}
+
   @Override
   public Optional<GroupState> group(String groupId) {
-    GroupState cached = cache.get(groupId);
+    Known cached = cache.get(groupId);
     if (cached != null) {
-      return Optional.of(cached);
+      return Optional.of(cached.state());
     }
-    return stored(groupId);
+    return stored(groupId).map(Known::state);
   }
 
   /** The state of {@code groupId} as committed in the storage. */
-  private Optional<GroupState> stored(String groupId) {
-    return store().get(ThreadRecords.GROUPS, groupId).map(stored -> ThreadRecords.readState(context.json(), stored));
+  private Optional<Known> stored(String groupId) {
+    return store().get(ThreadRecords.GROUPS, groupId)
+        .map(stored -> new Known(ThreadRecords.readState(context.json(), stored), stored));
   }
 
   @Override
@@ -154,33 +167,40 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     if (groupId.isEmpty()) {
       return CompletableFuture.failedFuture(new RejectedException(ErrorCode.BAD_FIELD, "group_id is required"));
     }
-    return queue.submit(groupId.get(), () -> appendInTurn(groupId.get(), request, rule));
-  }
-
-  /** One append, in its group's turn: nothing else appends to this group until the stage completes. */
-  private CompletionStage<Reply> appendInTurn(String groupId, Request request, GroupRule rule) {
-    return attempt(groupId, request, rule, group(groupId), 1);
+    return submit(groupId.get(), request, rule, 1, false);
   }
 
   /**
-   * One attempt of an append on {@code current}; after a conflict, the next attempt runs on this
-   * plugin's pool with the state read from the storage.
+   * Queues an attempt of an append in its group's turn. The turn ends once the commit is handed to
+   * the storage; the stage returned completes once it is durable (or failed for good).
+   *
+   * @param fresh whether the state must come from the storage (after a race lost) unless appends
+   *     of this instance are in flight
    */
-  private CompletionStage<Reply> attempt(String groupId, Request request, GroupRule rule,
-      Optional<GroupState> current, int attempt) {
-    return commit(groupId, request, rule, current).handle((reply, failure) -> {
-      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-      if (cause instanceof ConflictException && attempt < MAX_ATTEMPTS) {
-        forget(groupId);
-        return CompletableFuture.supplyAsync(() -> stored(groupId), executor)
-            .thenCompose(fresh -> attempt(groupId, request, rule, fresh, attempt + 1));
-      }
-      return failure == null ? CompletableFuture.completedFuture(reply) : CompletableFuture.<Reply>failedFuture(cause);
-    }).thenCompose(next -> next);
+  private CompletionStage<Reply> submit(String groupId, Request request, GroupRule rule, int attempt, boolean fresh) {
+    return queue.submit(groupId, () -> inTurn(groupId, request, rule, attempt, fresh)).thenCompose(durable -> durable);
   }
 
-  /** Applies {@code rule} to {@code current} and commits the entry under the next seq, if still free. */
-  private CompletionStage<Reply> commit(String groupId, Request request, GroupRule rule, Optional<GroupState> current) {
+  /** In the group's turn: the state to build on, then the commit handed over. */
+  private CompletionStage<CompletionStage<Reply>> inTurn(String groupId, Request request, GroupRule rule, int attempt,
+      boolean fresh) {
+    Known base = tails.get(groupId);
+    if (base == null && !fresh) {
+      base = cache.get(groupId);
+    }
+    if (base == null) {
+      base = stored(groupId).orElse(null);
+    }
+    return CompletableFuture.completedFuture(commit(groupId, request, rule, base, attempt));
+  }
+
+  /**
+   * Applies {@code rule} to {@code base} (null: no such group) and hands the storage the entry
+   * under the next seq, on condition that the group's state is still {@code base} and the seq
+   * free. Called in the group's turn; returns the durable stage, which retries after a race lost.
+   */
+  private CompletionStage<Reply> commit(String groupId, Request request, GroupRule rule, Known base, int attempt) {
+    Optional<GroupState> current = Optional.ofNullable(base).map(Known::state);
     GroupChange change = rule.apply(current);
     GroupState proposed = change.after();
     if (!proposed.groupId().equals(groupId)) {
@@ -190,6 +210,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     long seq = current.map(GroupState::lastSeq).orElse(0L) + 1;
     GroupState after = new GroupState(groupId, proposed.name(), proposed.policy(), proposed.members(),
         proposed.admins(), seq);
+    Known next = new Known(after, ThreadRecords.writeState(context.json(), after));
 
     SignedMessage message = request.message();
     MailboxEntry entry = new MailboxEntry(0, message.id(), sender(request), request.receivedAt(), message.fields(),
@@ -197,25 +218,42 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     Reply ack = Reply.ack(JsonObject.builder().put("seq", seq).build());
     String threadKey = ThreadRecords.threadKey(groupId, seq);
     Writes.Builder writes = Writes.builder()
-        .expectAbsent(ThreadRecords.THREAD, threadKey) // the seq is still free: no other writer took it
-        // The message is stored once, for the thread and every member's mailbox entry.
-        .keep(ThreadRecords.THREAD, threadKey, entry)
-        .put(ThreadRecords.GROUPS, groupId, ThreadRecords.writeState(context.json(), after));
+        .expectAbsent(ThreadRecords.THREAD, threadKey); // the seq is still free: no other writer took it
+    if (base == null) {
+      writes.expectAbsent(ThreadRecords.GROUPS, groupId); // nobody created the group meanwhile
+    } else {
+      writes.expect(ThreadRecords.GROUPS, groupId, base.stored()); // the state built on is still the group's
+    }
+    // The message is stored once, for the thread and every member's mailbox entry.
+    writes.keep(ThreadRecords.THREAD, threadKey, entry).put(ThreadRecords.GROUPS, groupId, next.stored());
     for (Address recipient : new LinkedHashSet<>(change.recipients())) {
       if (context.hasMailbox(recipient)) {
         writes.append(recipient, entry);
       }
     }
-    return store().commit(request, writes.build(), ack).thenApply(cursors -> {
-      remember(after);
-      return ack;
-    });
+    tails.put(groupId, next); // the group's next append builds on this one
+    return store().commit(request, writes.build(), ack).handle((cursors, failure) -> {
+      if (failure == null) {
+        tails.remove(groupId, next);
+        remember(next);
+        return CompletableFuture.completedFuture(ack);
+      }
+      // Every append built on this one fails its condition too: none may build on them any more.
+      tails.computeIfPresent(groupId, (key, tail) -> tail.state().lastSeq() >= seq ? null : tail);
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+      if (cause instanceof ConflictException && attempt < MAX_ATTEMPTS) {
+        forget(groupId);
+        return CompletableFuture.supplyAsync(() -> submit(groupId, request, rule, attempt + 1, true), executor)
+            .thenCompose(retried -> retried);
+      }
+      return CompletableFuture.<Reply>failedFuture(cause);
+    }).thenCompose(done -> done);
   }
 
   /** Drops the cached state of {@code groupId}: another writer changed the group. */
   private void forget(String groupId) {
     synchronized (cacheLock) {
-      GroupState previous = cache.remove(groupId);
+      Known previous = cache.remove(groupId);
       if (previous != null) {
         cachedBytes -= estimatedBytes(previous);
       }
@@ -228,14 +266,20 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
   }
 
   /**
-   * Caches a state just committed, and evicts other groups' states until the cache is within its
-   * byte budget: a few huge groups take the room of many small ones. A state larger than the whole
+   * Caches a state just committed, unless a later one is cached already (commits of one group may
+   * complete out of order), and evicts other groups' states until the cache is within its byte
+   * budget: a few huge groups take the room of many small ones. A state larger than the whole
    * budget is not cached (its group's appends read it from the storage).
    */
-  private void remember(GroupState state) {
-    long bytes = estimatedBytes(state);
+  private void remember(Known known) {
+    GroupState state = known.state();
+    long bytes = estimatedBytes(known);
     synchronized (cacheLock) {
-      GroupState previous = bytes > cacheBytes ? cache.remove(state.groupId()) : cache.put(state.groupId(), state);
+      Known cached = cache.get(state.groupId());
+      if (cached != null && cached.state().lastSeq() >= state.lastSeq()) {
+        return;
+      }
+      Known previous = bytes > cacheBytes ? cache.remove(state.groupId()) : cache.put(state.groupId(), known);
       if (previous != null) {
         cachedBytes -= estimatedBytes(previous);
       }
@@ -243,15 +287,20 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
         return;
       }
       cachedBytes += bytes;
-      Iterator<Map.Entry<String, GroupState>> entries = cache.entrySet().iterator();
+      Iterator<Map.Entry<String, Known>> entries = cache.entrySet().iterator();
       while (cachedBytes > cacheBytes && entries.hasNext()) {
-        Map.Entry<String, GroupState> entry = entries.next();
+        Map.Entry<String, Known> entry = entries.next();
         if (!entry.getKey().equals(state.groupId())) {
           cachedBytes -= estimatedBytes(entry.getValue());
           entries.remove(); // the storage has it: the group's next append reads it from there
         }
       }
     }
+  }
+
+  /** A cached state's estimated heap: the state's, and its stored bytes. */
+  private static long estimatedBytes(Known known) {
+    return estimatedBytes(known.state()) + known.stored().length;
   }
 
   /** Roughly the heap a state takes: its strings (two bytes a char) and per-element overheads. */

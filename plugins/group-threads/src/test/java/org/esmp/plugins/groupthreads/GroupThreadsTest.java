@@ -10,9 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Queue;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.Future;
@@ -304,6 +307,38 @@ class GroupThreadsTest {
     assertEquals(2, seq(await(threads.deliver(text(ALICE, GROUP, 2).build(), false))));
     assertEquals(List.of(ThreadRecords.threadKey(GROUP, 1), ThreadRecords.threadKey(GROUP, 2)),
         context.storage().keys(ThreadRecords.THREAD));
+  }
+
+  @Test
+  void appendsOfOneGroupGoToTheStorageWithoutWaitingAndThoseBuiltOnAFailedOneRetryIntoAGaplessThread() {
+    create(GROUP, ALICE, BOB);
+    long applied = context.storage().commits();
+    Queue<Runnable> held = new ConcurrentLinkedQueue<>();
+    context.storage().completingOn(held::add); // no commit completes until released
+    context.storage().failNextCommits(1);
+    List<CompletionStage<Reply>> acks = new ArrayList<>();
+    for (int n = 1; n <= 5; n++) {
+      acks.add(threads.deliver(text(ALICE, GROUP, n).build(), false));
+    }
+
+    // All five were handed to the storage before any completed: the first failed (a storage
+    // failure), and the four built on it were refused by their condition on the group's state.
+    assertEquals(4, context.storage().conflicts());
+    assertEquals(applied, context.storage().commits(), "none of them is applied");
+    assertEquals(1, threads.group(GROUP).orElseThrow().lastSeq(), "readers see committed states only");
+
+    context.storage().completingOn(Runnable::run);
+    for (Runnable completion; (completion = held.poll()) != null; ) {
+      completion.run();
+    }
+    assertInstanceOf(IllegalStateException.class, failure(() -> acks.get(0)), "a storage failure is the answer");
+    Set<Long> seqs = new TreeSet<>();
+    for (CompletionStage<Reply> ack : acks.subList(1, 5)) {
+      seqs.add(seq(await(ack)));
+    }
+    assertEquals(Set.of(2L, 3L, 4L, 5L), seqs, "retried under the next free seqs, none twice");
+    assertEquals(5, threads.group(GROUP).orElseThrow().lastSeq());
+    assertEquals(5, context.storage().keys(ThreadRecords.THREAD).size(), "seqs 1 to 5, no gap");
   }
 
   @Test
