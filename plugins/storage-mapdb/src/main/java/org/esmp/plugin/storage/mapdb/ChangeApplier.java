@@ -248,7 +248,7 @@ final class ChangeApplier {
 
   /**
    * Writes what waits for the end of the batch: each millisecond's time-index entry, merged with
-   * the stored one, and each mailbox's last cursor.
+   * the stored one.
    */
   void writeIndexes() {
     // Once per millisecond and batch, not per id.
@@ -264,10 +264,8 @@ final class ChangeApplier {
       prefixes.addAll(e.getValue());
       store.acceptedByTime.put(e.getKey(), prefixes.stream().mapToLong(Long::longValue).toArray());
     }
-    // Once per mailbox and batch, not per entry.
-    for (Mailbox mailbox : batchMailboxes.values()) {
-      store.lastCursors.put(mailbox.id(), mailbox.lastCursor());
-    }
+    // A mailbox's last cursor is its newest entry's key: written to last_cursor only by a trim
+    // that deletes entries (Retention), not once per mailbox and batch.
   }
 
   /** After the commit: makes the batch's keys and mailboxes the committed view's. */

@@ -53,7 +53,12 @@ final class CommittedView {
     for (Map.Entry<String, Long> e : store.addresses.entrySet()) {
       byId.put(e.getValue(), Address.parse(e.getKey()));
     }
-    for (Map.Entry<Long, Long> e : store.lastCursors.entrySet()) {
+    // A mailbox's last cursor: its newest entry's, or what a trim that deleted it recorded.
+    Map<Long, Long> last = new HashMap<>(store.lastCursors);
+    for (Long key : store.mailbox.keySet()) {
+      last.merge(Keys.addressId(key), Keys.cursor(key), Math::max);
+    }
+    for (Map.Entry<Long, Long> e : last.entrySet()) {
       view.mailboxes.put(byId.get(e.getKey()), new Mailbox(e.getKey(), e.getValue()));
     }
     return view;

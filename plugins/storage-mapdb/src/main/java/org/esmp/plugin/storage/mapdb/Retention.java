@@ -1,6 +1,7 @@
 package org.esmp.plugin.storage.mapdb;
 
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -72,7 +73,9 @@ final class Retention {
       return true;
     }
     if (trim.addressIds == null) {
-      trim.addressIds = view.mailboxes.values().stream().mapToLong(Mailbox::id).sorted().toArray();
+      List<Mailbox> mailboxes = view.mailboxes.values().stream().sorted(Comparator.comparingLong(Mailbox::id)).toList();
+      trim.addressIds = mailboxes.stream().mapToLong(Mailbox::id).toArray();
+      trim.lastCursors = mailboxes.stream().mapToLong(Mailbox::lastCursor).toArray();
     }
     int budget = chunk;
     long deleted = 0;
@@ -98,6 +101,15 @@ final class Retention {
         for (Map.Entry<Long, byte[]> e : doomed.entrySet()) {
           store.mailbox.remove(e.getKey());
           messages.release(e.getValue()); // a message kept once goes with its last entry
+        }
+        if (!doomed.isEmpty()) {
+          // Its newest entry may be among them: the last cursor must outlive it. Entries appended
+          // since the trim began are newer than its time and stay, so the cursor then is enough.
+          long last = trim.lastCursors[trim.addressIndex];
+          Long stored = store.lastCursors.get(addressId);
+          if (stored == null || stored < last) {
+            store.lastCursors.put(addressId, last);
+          }
         }
         budget -= doomed.size();
         deleted += doomed.size();
@@ -166,6 +178,8 @@ final class Retention {
     final CompletableFuture<Long> future;
     /** The mailboxes to trim, taken at the first chunk; null before. */
     long[] addressIds;
+    /** The last cursor of each of {@link #addressIds} then. */
+    long[] lastCursors;
     /** The first of {@link #addressIds} not trimmed to the end yet. */
     int addressIndex;
     long deleted;

@@ -22,8 +22,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code identities}: address → its keys in base64, oldest first, space-separated (the
  *       key → address index is derived in memory at open)
  *   <li>{@code addresses}: address → its id, numbered from 1 when it first receives an entry
- *   <li>{@code last_cursor}: address id → cursor of the newest entry ever appended (kept after
- *       trim, so cursors are never reused)
+ *   <li>{@code last_cursor}: address id → cursor of the newest entry ever appended, written by a
+ *       trim that deletes entries of the mailbox, so that cursors are never reused: a mailbox's last
+ *       cursor is the larger of this and its newest entry's (format 2 wrote it at every commit)
  *   <li>{@code mailbox}: {@link Keys#mailbox (address id, cursor)} → the entry: whole
  *       ({@link Records#entry}) when its message has no other reference, else a
  *       {@link Records#reference reference} to the message kept once in {@code messages}
@@ -246,7 +247,6 @@ final class Store {
     }
     long entryCount = 0;
     long addressId = -1;
-    long last = 0;
     long lastEntryKey = 0;
     previous = null;
     for (Long key : mailbox.keySet()) {
@@ -256,12 +256,12 @@ final class Store {
       long cursor = Keys.cursor(key);
       if (keyAddress != addressId) {
         addressId = keyAddress;
-        Long stored = lastCursors.get(addressId);
-        last = stored == null ? -1 : stored;
+        if (!addressIds.contains(addressId)) {
+          throw new IllegalStateException("mailbox entry " + keyAddress + "/" + cursor + " of an unknown address id");
+        }
       }
-      if (cursor < 1 || cursor > last) {
-        throw new IllegalStateException(
-            "mailbox entry " + keyAddress + "/" + cursor + " beyond the last cursor " + last);
+      if (cursor < 1) {
+        throw new IllegalStateException("mailbox entry " + keyAddress + "/" + cursor + " at a cursor below 1");
       }
       entryCount++;
     }

@@ -379,6 +379,21 @@ class MapDbStorageTest {
   }
 
   @Test
+  void aMailboxTrimmedEmptyKeepsItsLastCursorAcrossReopen() throws Exception {
+    MapDbStorage storage = open();
+    for (int i = 1; i <= 3; i++) {
+      commit(storage, delivery("e" + i, i, ALICE, BOB));
+    }
+    assertEquals(3L, await(storage.trim(100).toCompletableFuture()));
+    assertEquals(List.of(), storage.readMailbox(BOB, 0, 10));
+    storage.close();
+
+    MapDbStorage reopened = open();
+    assertEquals(3, reopened.lastCursor(BOB), "no entry left, the cursor recorded by the trim");
+    assertEquals(List.of(4L), commit(reopened, delivery("e4", 200, ALICE, BOB)));
+  }
+
+  @Test
   void trimOfManyEntriesRunsInSeveralCommits() throws Exception {
     MapDbStorage storage = open();
     int count = Retention.TRIM_CHUNK + 500;
