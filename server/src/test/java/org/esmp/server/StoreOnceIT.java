@@ -50,6 +50,18 @@ class StoreOnceIT {
     }
   }
 
+  /**
+   * Checks that one commit of a {@value #TEXT_CHARS}-char message wrote about one copy of it to the
+   * journal (with its references and index pages), far from a copy per recipient: 100 copies are
+   * over 4 MB.
+   */
+  private static void assertAboutOneCopy(long journalBytes, String what) {
+    System.out.println("StoreOnceIT: a " + TEXT_CHARS + "-char " + what + " wrote " + journalBytes + " bytes to the journal");
+    assertTrue(journalBytes > TEXT_CHARS, "the journal holds the message: " + journalBytes + " bytes");
+    assertTrue(journalBytes < 5L * TEXT_CHARS, "the commit of a " + TEXT_CHARS + "-char " + what + " wrote "
+        + journalBytes + " bytes: far more than a copy and its references");
+  }
+
   /** Registers {@code count} users and closes their connections. */
   private static List<TestUser> register(int port, String name, int count) throws Exception {
     List<TestUser> users = new ArrayList<>();
@@ -79,13 +91,7 @@ class StoreOnceIT {
       grown = journalBytes() - before;
       again.client().close();
     }
-    System.out.println("StoreOnceIT: a " + TEXT_CHARS + "-char text to " + RECIPIENTS + " recipients wrote "
-        + grown + " bytes to the journal");
-
-    assertTrue(grown > TEXT_CHARS, "the journal holds the message: " + grown + " bytes");
-    assertTrue(grown < 5L * TEXT_CHARS,
-        "the commit wrote " + grown + " bytes for a " + TEXT_CHARS + "-byte text to " + RECIPIENTS
-            + " recipients: far more than a copy and its references (100 copies: over 4 MB)");
+    assertAboutOneCopy(grown, "text to " + RECIPIENTS + " recipients");
     try (EsmpServer server = TestServers.start(data)) {
       for (TestUser recipient : recipients) {
         TestUser reader = recipient.reconnect(server.port());
@@ -121,13 +127,7 @@ class StoreOnceIT {
       grown = journalBytes() - before;
       again.client().close();
     }
-    System.out.println("StoreOnceIT: a " + TEXT_CHARS + "-char post to " + RECIPIENTS + " members wrote "
-        + grown + " bytes to the journal");
-
-    assertTrue(grown > TEXT_CHARS, "the journal holds the post: " + grown + " bytes");
-    assertTrue(grown < 5L * TEXT_CHARS,
-        "the commit wrote " + grown + " bytes for a " + TEXT_CHARS + "-byte post to " + RECIPIENTS
-            + " members: far more than a copy, its thread entry and its references (100 copies: over 4 MB)");
+    assertAboutOneCopy(grown, "post to " + RECIPIENTS + " members");
     try (EsmpServer server = TestServers.start(data)) {
       TestUser reader = members.get(RECIPIENTS / 2).reconnect(server.port());
       JsonNode history = reader.send(groupMessage("history", group, JsonObject.builder().put("limit", 1).build()));
