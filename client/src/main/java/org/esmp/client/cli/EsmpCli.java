@@ -28,11 +28,12 @@ import picocli.CommandLine.Spec;
  * <p>One command line runs at a time on the calling thread; {@link #run} may be called again
  * (tests do) since each call builds its own command objects.
  */
+// scope INHERIT: every subcommand, at any depth, takes -h/--help and -V/--version too.
 @Command(name = "esmp", mixinStandardHelpOptions = true, versionProvider = EsmpCli.Version.class,
+    scope = CommandLine.ScopeType.INHERIT,
     description = "ESMP/1 command-line client: keys, messages, mailbox, groups.",
     subcommands = {KeygenCommand.class, RegisterCommand.class, SendCommand.class,
-        ListenCommand.class, GroupCommand.class, LookupCommand.class,
-        CommandLine.HelpCommand.class})
+        ListenCommand.class, GroupCommand.class, LookupCommand.class, HelpCommand.class})
 public final class EsmpCli implements Runnable {
 
   @Option(names = "--server", paramLabel = "HOST:PORT", defaultValue = "localhost:5888",

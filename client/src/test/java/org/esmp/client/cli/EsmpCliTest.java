@@ -7,6 +7,8 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.esmp.client.Identity;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -50,8 +52,33 @@ class EsmpCliTest {
                       the cursor as it goes.
           group     Groups: create, add, remove, leave, post, history, info.
           lookup    Print the public keys of ADDR.
-          help      Display help information about the specified command.
+          help      Show the help of a command, at any depth: esmp help group create.
         """), r.out());
+  }
+
+  @Test
+  void everyCommandAtAnyDepthShowsItsHelpWithDashDashHelp() {
+    for (String command : List.of("keygen", "register", "send", "listen", "lookup", "group", "group create",
+        "group add", "group remove", "group leave", "group post", "group history", "group info")) {
+      List<String> args = new ArrayList<>(List.of(command.split(" ")));
+      args.add("--help");
+      Cli.Result r = Cli.run(args.toArray(String[]::new));
+      assertEquals(0, r.code(), command + ": " + r.err());
+      assertTrue(r.out().startsWith("Usage: esmp " + command + " "), command + ": " + r.out());
+      assertTrue(r.out().contains("-h, --help"), command + ": " + r.out());
+    }
+  }
+
+  @Test
+  void helpShowsTheCommandItsWordsName() {
+    Cli.Result nested = Cli.run("help", "group", "create");
+    assertEquals(0, nested.code(), nested.err());
+    assertTrue(nested.out().startsWith("Usage: esmp group create "), nested.out());
+    assertEquals(Cli.run("group", "create", "--help").out(), nested.out());
+    assertTrue(Cli.run("help").out().startsWith("Usage: esmp [-hV] "));
+    Cli.Result unknown = Cli.run("help", "group", "frob");
+    assertEquals(2, unknown.code());
+    assertTrue(unknown.err().startsWith("no command 'group frob' (see esmp --help)"), unknown.err());
   }
 
   @Test

@@ -12,7 +12,7 @@ class GroupCommandTest {
   void withoutASubcommandIsAUsageError() {
     Cli.Result r = Cli.run("group");
     assertEquals(2, r.code());
-    assertTrue(r.err().startsWith("group: which command?\nUsage: esmp group [COMMAND]\n"), r.err());
+    assertTrue(r.err().startsWith("group: which command?\nUsage: esmp group [-hV] [COMMAND]\n"), r.err());
   }
 
   @Test
@@ -20,8 +20,10 @@ class GroupCommandTest {
     Cli.Result r = Cli.run("help", "group");
     assertEquals(0, r.code());
     assertEquals("""
-        Usage: esmp group [COMMAND]
+        Usage: esmp group [-hV] [COMMAND]
         Groups: create, add, remove, leave, post, history, info.
+          -h, --help      Show this help message and exit.
+          -V, --version   Print version information and exit.
         Commands:
           create   Create a group and print its id.
           add      Add ADDR to GROUP (admins; anyone can add themselves to an open
