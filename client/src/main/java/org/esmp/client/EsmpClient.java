@@ -1,5 +1,6 @@
 package org.esmp.client;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Closeable;
 import java.io.IOException;
@@ -245,12 +246,39 @@ public final class EsmpClient implements Closeable {
 
   /** Sends a {@code text} message to {@code to} and {@code cc}. */
   public Ack sendText(Collection<String> to, Collection<String> cc, String text) throws IOException {
-    ObjectNode message = Frames.newMessage("text");
+    ObjectNode body = Frames.JSON.createObjectNode().put("text", text);
+    return sendContent("text", to, cc, body);
+  }
+
+  /**
+   * Sends a direct message of any content type (a plugin's, such as {@code reaction}) to {@code to}
+   * and {@code cc}, with {@code bodyJson} as its body.
+   *
+   * @throws IllegalArgumentException when {@code bodyJson} is not one JSON object, or an address
+   *     is not an ESMP address
+   */
+  public Ack sendContent(String type, Collection<String> to, Collection<String> cc, String bodyJson)
+      throws IOException {
+    JsonNode body;
+    try {
+      body = Frames.JSON.readTree(bodyJson);
+    } catch (IOException e) {
+      throw new IllegalArgumentException("the body is not JSON: " + e.getMessage(), e);
+    }
+    if (body == null || !body.isObject()) {
+      throw new IllegalArgumentException("the body must be a JSON object, like {\"text\":\"hi\"}");
+    }
+    return sendContent(type, to, cc, (ObjectNode) body);
+  }
+
+  private Ack sendContent(String type, Collection<String> to, Collection<String> cc, ObjectNode body)
+      throws IOException {
+    ObjectNode message = Frames.newMessage(type);
     Frames.addresses(message.putArray("to"), to);
     if (!cc.isEmpty()) {
       Frames.addresses(message.putArray("cc"), cc);
     }
-    message.putObject("body").put("text", text);
+    message.set("body", body);
     return Ack.of(session.call(message));
   }
 

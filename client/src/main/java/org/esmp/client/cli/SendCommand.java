@@ -13,11 +13,12 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.ParentCommand;
 
 /**
- * {@code esmp send --to ADDR [--cc ADDR] TEXT…}: one signed {@code text}. Prints {@code sent to
+ * {@code esmp send --to ADDR [--cc ADDR] TEXT…}: one signed {@code text}; with
+ * {@code --type TYPE --body JSON}, a message of any content type instead. Prints {@code sent to
  * A, B} (the recipients the server accepted) and, on stderr, one {@code esmp: not delivered to
  * ADDR: CODE} line per rejected one; with {@code --json}, the {@code ack}.
  */
-@Command(name = "send", description = "Send a text message.")
+@Command(name = "send", description = "Send a text message (or, with --type and --body, any content type).")
 final class SendCommand extends ClientCommand {
   @ParentCommand EsmpCli root;
   @Mixin JsonOption json;
@@ -25,8 +26,14 @@ final class SendCommand extends ClientCommand {
   List<String> to = new ArrayList<>();
   @Option(names = "--cc", paramLabel = "ADDR", description = "copy to (repeatable)")
   List<String> cc = new ArrayList<>();
-  @Parameters(paramLabel = "TEXT", arity = "1..*", description = "the text (words are joined with spaces)")
-  List<String> text;
+  @Option(names = "--type", paramLabel = "TYPE", defaultValue = "text",
+      description = "content type, with --body: a plugin's, such as reaction (default: ${DEFAULT-VALUE})")
+  String type;
+  @Option(names = "--body", paramLabel = "JSON",
+      description = "the body as a JSON object, instead of TEXT (for a --type other than text)")
+  String body;
+  @Parameters(paramLabel = "TEXT", arity = "0..*", description = "the text (words are joined with spaces)")
+  List<String> text = new ArrayList<>();
 
   @Override
   EsmpCli root() {
@@ -38,11 +45,25 @@ final class SendCommand extends ClientCommand {
     if (to.isEmpty() && cc.isEmpty()) {
       throw new CommandLine.ParameterException(spec.commandLine(), "send needs --to or --cc");
     }
+    if (body == null && text.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "send needs TEXT, or --body JSON");
+    }
+    if (body != null && !text.isEmpty()) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "send takes TEXT or --body, not both");
+    }
+    if (body == null && !type.equals("text")) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--type " + type + " needs --body JSON");
+    }
+    if (body != null && !readsAsObject(body)) {
+      throw new CommandLine.ParameterException(spec.commandLine(),
+          "--body must be one JSON object, like {\"emoji\":\"👍\",\"target\":\"<message id>\"}");
+    }
     checkAddresses(to);
     checkAddresses(cc);
     Identity me = root.loadIdentity();
     try (EsmpClient client = root.connect(me, false)) {
-      EsmpClient.Ack ack = client.sendText(to, cc, String.join(" ", text));
+      EsmpClient.Ack ack = body != null
+          ? client.sendContent(type, to, cc, body) : client.sendText(to, cc, String.join(" ", text));
       if (json.json) {
         printJson(ack.json());
       } else {
@@ -62,5 +83,13 @@ final class SendCommand extends ClientCommand {
       }
     }
     return 0;
+  }
+
+  private static boolean readsAsObject(String json) {
+    try {
+      return JsonOut.read(json).isObject();
+    } catch (IllegalArgumentException notJson) {
+      return false;
+    }
   }
 }

@@ -47,7 +47,7 @@ class EsmpCliTest {
                       one).
           register  Register the identity's address with its key (on a server with open
                       registration), or check that it is registered.
-          send      Send a text message.
+          send      Send a text message (or, with --type and --body, any content type).
           listen    Print what arrives in the mailbox, from the saved cursor on, saving
                       the cursor as it goes.
           group     Groups: create, add, remove, leave, post, history, info.

@@ -66,6 +66,36 @@ class SendCommandTest {
   }
 
   @Test
+  void sendsAnyContentTypeWithItsBody() throws Exception {
+    try (Cli cli = Cli.against(new SmallServer(), dir)) {
+      Cli.Result r = cli.esmp("send", "--to", "bob#example.com", "--type", "reaction",
+          "--body", "{\"emoji\":\"👍\",\"target\":\"" + "ab".repeat(32) + "\"}");
+      assertEquals(new Cli.Result(0, "sent to bob#example.com\n", ""), r);
+      ObjectNode reaction = cli.server.received.poll(5, TimeUnit.SECONDS);
+      assertEquals("{\"type\":\"reaction\",\"to\":[\"bob#example.com\"],\"body\":{\"emoji\":\"👍\",\"target\":\""
+          + "ab".repeat(32) + "\"}}", withoutSignatureAndTs(reaction));
+      assertEquals(FakeServer.idOf(reaction), Messages.verify(reaction));
+    }
+  }
+
+  @Test
+  void takesTextOrABodyAndABodyIsOneJsonObject() {
+    String[][] refused = {
+        {"send", "--to", "bob#example.com"},
+        {"send", "--to", "bob#example.com", "--body", "{}", "and text"},
+        {"send", "--to", "bob#example.com", "--type", "reaction", "no body"},
+        {"send", "--to", "bob#example.com", "--type", "reaction", "--body", "[1]"},
+        {"send", "--to", "bob#example.com", "--type", "reaction", "--body", "{oops"}};
+    String[] says = {"send needs TEXT, or --body JSON", "send takes TEXT or --body, not both",
+        "--type reaction needs --body JSON", "--body must be one JSON object", "--body must be one JSON object"};
+    for (int i = 0; i < refused.length; i++) {
+      Cli.Result r = Cli.run(refused[i]);
+      assertEquals(2, r.code(), String.join(" ", refused[i]));
+      assertTrue(r.err().startsWith(says[i]), r.err());
+    }
+  }
+
+  @Test
   void needsARecipientAndGoodAddresses() {
     Cli.Result none = Cli.run("send", "hi");
     assertEquals(2, none.code());
