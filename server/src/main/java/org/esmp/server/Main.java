@@ -15,6 +15,7 @@ import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
 
 /**
  * {@code esmp-server}: reads the configuration (embedded defaults, then the config file, then
@@ -57,27 +58,28 @@ public final class Main implements Callable<Integer> {
   /** How long stopping waits for the server to close before the JVM exits anyway. */
   static final int CLOSE_SECONDS = 10;
 
-  @Option(names = "--port", paramLabel = "PORT", description = "TCP port (default 5888)")
+  // INHERIT: add-user takes them too, before or after its own arguments.
+  @Option(scope = ScopeType.INHERIT, names = "--port", paramLabel = "PORT", description = "TCP port (default 5888)")
   Integer port;
 
-  @Option(names = "--bind", paramLabel = "HOST", description = "address to listen on (default 0.0.0.0)")
+  @Option(scope = ScopeType.INHERIT, names = "--bind", paramLabel = "HOST", description = "address to listen on (default 0.0.0.0)")
   String bind;
 
-  @Option(names = "--domain", paramLabel = "NAME", description = "the domain this server serves (default localhost)")
+  @Option(scope = ScopeType.INHERIT, names = "--domain", paramLabel = "NAME", description = "the domain this server serves (default localhost)")
   String domain;
 
-  @Option(names = "--data-dir", paramLabel = "DIR", description = "where durable state lives (default ./data)")
+  @Option(scope = ScopeType.INHERIT, names = "--data-dir", paramLabel = "DIR", description = "where durable state lives (default ./data)")
   Path dataDir;
 
-  @Option(names = "--plugins-dir", paramLabel = "DIR",
+  @Option(scope = ScopeType.INHERIT, names = "--plugins-dir", paramLabel = "DIR",
       description = "where plugin jars are loaded from (default <esmp.home>/plugins, else ./plugins)")
   Path pluginsDir;
 
-  @Option(names = "--registration", paramLabel = "open|closed",
+  @Option(scope = ScopeType.INHERIT, names = "--registration", paramLabel = "open|closed",
       description = "whether auth may register new addresses (default open)")
   String registration;
 
-  @Option(names = "--config", paramLabel = "FILE",
+  @Option(scope = ScopeType.INHERIT, names = "--config", paramLabel = "FILE",
       description = "YAML settings (default <esmp.home>/conf/esmp.yaml when it exists)")
   Path config;
 

@@ -52,4 +52,15 @@ class AddUserIT {
     }
     assertEquals(0, addUser("bob#example.com", TestIdentity.random().publicKey()), "and accepted once it stopped");
   }
+
+  @Test
+  void takesTheServersFlagsBeforeOrAfterItsArguments() {
+    String key = TestIdentity.random().publicKey();
+    assertEquals(0, Main.run(new String[] {"add-user", "carol#example.com", key, "--domain", "example.com",
+        "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString()}));
+    assertEquals(0, Main.run(new String[] {"add-user", "--data-dir", data.toString(), "dave#example.com",
+        TestIdentity.random().publicKey(), "--plugins-dir", TestServers.pluginsDir().toString(), "--domain",
+        "example.com"}));
+    assertEquals(1, addUser("erin#example.com", key), "the key was bound to carol by the first call");
+  }
 }
