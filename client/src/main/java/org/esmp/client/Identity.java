@@ -1,5 +1,6 @@
 package org.esmp.client;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -79,7 +80,15 @@ public final class Identity {
       throw new IOException("identity file " + file + " is open to others ("
           + PosixFilePermissions.toString(mode) + "); chmod 600 it");
     }
-    JsonNode json = JSON.readTree(file.toFile());
+    JsonNode json;
+    try {
+      json = JSON.readTree(file.toFile());
+    } catch (JsonProcessingException e) {
+      throw new IOException("identity file " + file + " is not JSON (damaged?): " + e.getOriginalMessage(), e);
+    }
+    if (json == null || !json.isObject()) {
+      throw new IOException("identity file " + file + " is empty or not a JSON object (damaged?)");
+    }
     try {
       String address = json.path("address").textValue();
       byte[] seed = Base64.getDecoder().decode(json.path("private_key").asText(""));

@@ -63,4 +63,15 @@ class IdentityTest {
     assertThrows(IllegalArgumentException.class,
         () -> Identity.create(dir.resolve("x.json"), "Alice@example.com"));
   }
+
+  @Test
+  void aDamagedFileIsNamedInTheError() throws IOException {
+    Path file = dir.resolve("identity.json");
+    Identity.create(file, "alice#example.com");
+    for (String damaged : new String[] {"{\"address\": \"alice#exa", "", "[1, 2]"}) {
+      Files.writeString(file, damaged);
+      IOException e = assertThrows(IOException.class, () -> Identity.load(file));
+      assertEquals(true, e.getMessage().startsWith("identity file " + file + " is "), e.getMessage());
+    }
+  }
 }
