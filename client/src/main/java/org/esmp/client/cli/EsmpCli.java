@@ -75,7 +75,10 @@ public final class EsmpCli implements Runnable {
 
   private static String describe(Exception e) {
     if (e instanceof ServerException s) {
-      return "server error " + s.code() + ": " + s.getMessage().substring(s.code().length() + 2);
+      String said = "server error " + s.code() + ": " + s.getMessage().substring(s.code().length() + 2);
+      // The first thing a new user meets: a key the server does not know.
+      return s.code().equals("unknown_sender")
+          ? said + " (is the identity's address registered with this key? esmp register)" : said;
     }
     if (e instanceof FileAlreadyExistsException f) {
       return f.getFile() + " already exists; not overwriting an identity";

@@ -88,6 +88,7 @@ final class ListenCommand extends ClientCommand {
         }
       });
       boolean finished = timeout == null ? await(done) : done.await(timeout, TimeUnit.SECONDS);
+      done.countDown(); // over: the close that follows (after --timeout too) is ours, not an error
       if (refused.get()) {
         return 1;
       }

@@ -96,6 +96,21 @@ class SendCommandTest {
   }
 
   @Test
+  void anUnknownSenderIsToldToRegister() throws Exception {
+    FakeServer.Script unknownKey = (conn, frame) -> {
+      ObjectNode error = FakeServer.JSON.createObjectNode();
+      error.put("type", "error").put("re", FakeServer.idOf(frame)).put("code", "unknown_sender")
+          .put("message", "no address has this key");
+      conn.send(error);
+    };
+    try (Cli cli = Cli.against(unknownKey, dir)) {
+      Cli.Result r = cli.esmp("send", "--to", "bob#example.com", "hi");
+      assertEquals(new Cli.Result(1, "", "esmp: server error unknown_sender: no address has this key"
+          + " (is the identity's address registered with this key? esmp register)\n"), r);
+    }
+  }
+
+  @Test
   void needsARecipientAndGoodAddresses() {
     Cli.Result none = Cli.run("send", "hi");
     assertEquals(2, none.code());
