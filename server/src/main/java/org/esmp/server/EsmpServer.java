@@ -69,6 +69,7 @@ public final class EsmpServer implements AutoCloseable {
 
   private EsmpServer(ServerConfig config, Consumer<String> onFatal) throws Exception {
     this.config = config;
+    NettyServer.checkPortFree(config); // before the data directory and the store
     this.data = DataDirectory.open(config.dataDir());
     Clock clock = Clock.systemUTC();
     this.listeners = new ListenerBus();

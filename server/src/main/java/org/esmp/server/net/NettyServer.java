@@ -8,7 +8,10 @@ import io.netty.channel.EventLoopGroup;
 import io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.nio.NioServerSocketChannel;
+import java.io.IOException;
+import java.net.BindException;
 import java.net.InetSocketAddress;
+import java.net.ServerSocket;
 import java.util.concurrent.TimeUnit;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
@@ -49,6 +52,29 @@ public final class NettyServer implements AutoCloseable {
     } catch (Exception e) { // also Netty's sneaky BindException
       shutdownGroups();
       throw e;
+    }
+  }
+
+  /**
+   * Fails at once when the configured port cannot be listened on (another server has it), before
+   * anything else starts: opening the storage and loading the plugins take seconds, and a store
+   * opened for a server that cannot serve is work for nothing. A port of 0 (any free one) is not
+   * checked. The real bind comes later, so a port taken in between still fails then.
+   *
+   * @throws BindException naming the address when the port is taken
+   */
+  public static void checkPortFree(ServerConfig config) throws IOException {
+    if (config.port() == 0) {
+      return;
+    }
+    try (ServerSocket probe = new ServerSocket()) {
+      probe.setReuseAddress(true); // as Netty binds: a port in TIME_WAIT is free
+      probe.bind(new InetSocketAddress(config.bind(), config.port()));
+    } catch (BindException e) {
+      BindException named = new BindException(config.bind() + ":" + config.port() + " is in use (" + e.getMessage()
+          + "): another server listens there");
+      named.initCause(e);
+      throw named;
     }
   }
 
