@@ -118,6 +118,8 @@ public final class Main implements Callable<Integer> {
       server = EsmpServer.start(serverConfig, Main::exitAfterStorageFailure);
     } catch (BindException e) {
       return startFailed("cannot listen on " + serverConfig.bind() + ":" + serverConfig.port() + ": " + e.getMessage(), e);
+    } catch (ConfigException e) {
+      throw e; // a data directory it cannot use, as any bad setting: one line, exit code 2
     } catch (Exception e) {
       return startFailed("cannot start: " + e.getMessage(), e);
     }

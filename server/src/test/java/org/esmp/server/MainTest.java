@@ -39,4 +39,13 @@ class MainTest {
   void invalidDomainIsAConfigError() {
     assertThrows(ConfigException.class, () -> Main.resolve(List.of("--domain", "UPPER.example")));
   }
+
+  @Test
+  void aDataDirectoryItCannotUseExitsWithCodeTwo() throws Exception {
+    Path file = Files.writeString(dir.resolve("data"), "a file, not a directory");
+    assertEquals(2, Main.run(new String[] {"--port", "0", "--data-dir", file.toString(),
+        "--plugins-dir", dir.resolve("plugins").toString()}));
+    assertEquals(2, Main.run(new String[] {"--port", "0", "--data-dir", file.resolve("below").toString(),
+        "--plugins-dir", dir.resolve("plugins").toString()}));
+  }
 }

@@ -5,11 +5,16 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.NotDirectoryException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.esmp.server.config.ConfigException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -59,14 +64,20 @@ public final class DataDirectory implements AutoCloseable {
    * Creates {@code dir} when needed and takes its lock.
    *
    * @throws DataDirectoryInUseException when another server (in this process or another) holds it
-   * @throws IOException when it cannot be created or locked
+   * @throws ConfigException when it cannot be used, saying why (not a directory, permission
+   *     denied, no space left): the operator's to fix, as a bad setting is
+   * @throws IOException when it cannot be read otherwise
    */
   public static DataDirectory open(Path dir) throws IOException {
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new ConfigException("data directory " + dir.toAbsolutePath() + " is not a directory (a file is there): "
+          + "give --data-dir a directory, or a path that does not exist yet");
+    }
     boolean created;
     try {
       created = OwnerOnly.createDirectory(dir);
     } catch (IOException e) {
-      throw new IOException("cannot create data directory " + dir.toAbsolutePath() + ": " + e, e);
+      throw unusable("cannot create data directory " + dir.toAbsolutePath(), e);
     }
     if (!created) {
       OwnerOnly.widerThanOwner(dir).ifPresent(permissions -> log.warn(
@@ -100,7 +111,7 @@ public final class DataDirectory implements AutoCloseable {
       throw e;
     } catch (IOException e) {
       HELD.remove(key);
-      throw new IOException("cannot lock data directory " + dir.toAbsolutePath() + " (" + LOCK_FILE + "): " + e, e);
+      throw unusable("cannot lock data directory " + dir.toAbsolutePath() + " (" + LOCK_FILE + ")", e);
     }
   }
 
@@ -144,5 +155,26 @@ public final class DataDirectory implements AutoCloseable {
     } finally {
       HELD.remove(key);
     }
+  }
+
+  /**
+   * Why the data directory cannot be used, said for the operator (exit code 2, like any setting the
+   * server cannot start with): permission denied and a full disk by name, anything else with the
+   * system's own words.
+   */
+  private static ConfigException unusable(String what, IOException e) {
+    String reason;
+    if (e instanceof AccessDeniedException) {
+      reason = "permission denied (the server's user must own it, or may write to its parent to create it)";
+    } else if (e instanceof FileSystemException f && f.getReason() != null
+        && f.getReason().contains("No space left on device")) {
+      reason = "no space left on the device";
+    } else if (e instanceof NotDirectoryException || e instanceof FileSystemException f
+        && f.getReason() != null && f.getReason().contains("Not a directory")) {
+      reason = "a part of the path is a file, not a directory";
+    } else {
+      reason = e.toString();
+    }
+    return new ConfigException(what + ": " + reason);
   }
 }

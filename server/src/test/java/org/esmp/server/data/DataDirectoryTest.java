@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import org.esmp.server.config.ConfigException;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,14 +84,6 @@ class DataDirectoryTest {
   }
 
   @Test
-  void saysWhichDirectoryItCannotUse() throws Exception {
-    Path file = Files.writeString(work.resolve("not-a-directory"), "");
-    java.io.IOException failure = assertThrows(java.io.IOException.class, () -> DataDirectory.open(file));
-    assertTrue(failure.getMessage().startsWith("cannot create data directory " + file.toAbsolutePath()),
-        failure.getMessage());
-  }
-
-  @Test
   void copiesIntoAFileReadableByTheOwnerOnly() throws Exception {
     Path source = Files.writeString(work.resolve("plugin.jar"), "bytes");
     Files.setPosixFilePermissions(source, PosixFilePermissions.fromString("rw-r--r--"));
@@ -99,5 +92,17 @@ class DataDirectoryTest {
     assertEquals("bytes", Files.readString(copy));
     assertEquals("rw-------", mode(copy));
     assertThrows(java.nio.file.FileAlreadyExistsException.class, () -> OwnerOnly.copy(source, copy));
+  }
+
+  @Test
+  void aFileWhereTheDirectoryShouldBeIsABadSettingThatSaysSo() throws Exception {
+    Path file = Files.writeString(work.resolve("data"), "not a directory");
+    ConfigException e = assertThrows(ConfigException.class, () -> DataDirectory.open(file));
+    assertEquals("data directory " + file.toAbsolutePath() + " is not a directory (a file is there): "
+        + "give --data-dir a directory, or a path that does not exist yet", e.getMessage());
+
+    ConfigException under = assertThrows(ConfigException.class, () -> DataDirectory.open(file.resolve("below")));
+    assertTrue(under.getMessage().startsWith("cannot create data directory " + file.resolve("below").toAbsolutePath()
+        + ": "), under.getMessage());
   }
 }
