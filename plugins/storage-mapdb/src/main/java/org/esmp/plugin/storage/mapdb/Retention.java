@@ -72,17 +72,16 @@ final class Retention {
       trim.future.completeExceptionally(failed);
       return true;
     }
-    if (trim.addressIds == null) {
-      List<Mailbox> mailboxes = view.mailboxes.values().stream().sorted(Comparator.comparingLong(Mailbox::id)).toList();
-      trim.addressIds = mailboxes.stream().mapToLong(Mailbox::id).toArray();
-      trim.lastCursors = mailboxes.stream().mapToLong(Mailbox::lastCursor).toArray();
+    if (trim.mailboxes == null) {
+      trim.mailboxes = view.mailboxes.values().stream().sorted(Comparator.comparingLong(Mailbox::id)).toList();
     }
     int budget = chunk;
     long deleted = 0;
     boolean acceptedDone = false;
     try {
-      while (budget > 0 && trim.addressIndex < trim.addressIds.length) {
-        long addressId = trim.addressIds[trim.addressIndex];
+      while (budget > 0 && trim.mailboxIndex < trim.mailboxes.size()) {
+        Mailbox trimmed = trim.mailboxes.get(trim.mailboxIndex);
+        long addressId = trimmed.id();
         Map<Long, byte[]> doomed = new LinkedHashMap<>();
         boolean addressDone = true;
         Map<Long, byte[]> entries =
@@ -105,7 +104,7 @@ final class Retention {
         if (!doomed.isEmpty()) {
           // Its newest entry may be among them: the last cursor must outlive it. Entries appended
           // since the trim began are newer than its time and stay, so the cursor then is enough.
-          long last = trim.lastCursors[trim.addressIndex];
+          long last = trimmed.lastCursor();
           Long stored = store.lastCursors.get(addressId);
           if (stored == null || stored < last) {
             store.lastCursors.put(addressId, last);
@@ -114,7 +113,7 @@ final class Retention {
         budget -= doomed.size();
         deleted += doomed.size();
         if (addressDone) {
-          trim.addressIndex++;
+          trim.mailboxIndex++;
         }
       }
       if (budget > 0) {
@@ -176,12 +175,10 @@ final class Retention {
   static final class Trim implements GroupCommitter.Task {
     final long receivedBefore;
     final CompletableFuture<Long> future;
-    /** The mailboxes to trim, taken at the first chunk; null before. */
-    long[] addressIds;
-    /** The last cursor of each of {@link #addressIds} then. */
-    long[] lastCursors;
-    /** The first of {@link #addressIds} not trimmed to the end yet. */
-    int addressIndex;
+    /** The mailboxes to trim, in id order, with their last cursors when the first chunk ran; null before. */
+    List<Mailbox> mailboxes;
+    /** The first of {@link #mailboxes} not trimmed to the end yet. */
+    int mailboxIndex;
     long deleted;
 
     Trim(long receivedBefore, CompletableFuture<Long> future) {
