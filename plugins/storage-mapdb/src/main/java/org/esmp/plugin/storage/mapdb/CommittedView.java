@@ -40,8 +40,12 @@ final class CommittedView {
   /** The plugins' kept entries, stored as in the mailbox, with the same overlay. */
   KeyValues kept;
 
-  /** Loads the committed state of a freshly opened store. */
-  static CommittedView load(Store store) {
+  /**
+   * Loads the committed state of a freshly opened store.
+   *
+   * @param newestEntries the cursor of each mailbox's newest entry, by address id ({@link Store#verify})
+   */
+  static CommittedView load(Store store, Map<Long, Long> newestEntries) {
     CommittedView view = new CommittedView();
     view.values = new KeyValues(() -> store.values, view.rollbacks);
     view.kept = new KeyValues(() -> store.kept, view.rollbacks);
@@ -55,9 +59,7 @@ final class CommittedView {
     }
     // A mailbox's last cursor: its newest entry's, or what a trim that deleted it recorded.
     Map<Long, Long> last = new HashMap<>(store.lastCursors);
-    for (Long key : store.mailbox.keySet()) {
-      last.merge(Keys.addressId(key), Keys.cursor(key), Math::max);
-    }
+    newestEntries.forEach((id, cursor) -> last.merge(id, cursor, Math::max));
     for (Map.Entry<Long, Long> e : last.entrySet()) {
       view.mailboxes.put(byId.get(e.getKey()), new Mailbox(e.getKey(), e.getValue()));
     }

@@ -87,8 +87,7 @@ public final class MapDbStorage implements Storage {
     records = new Records(context.json());
     store = Store.open(directory.resolve(FILE_NAME), failure, options);
     try {
-      store.verify(records);
-      view = CommittedView.load(store);
+      view = CommittedView.load(store, store.verify(records));
     } catch (RuntimeException e) {
       store.closeQuietly();
       throw new IllegalStateException(

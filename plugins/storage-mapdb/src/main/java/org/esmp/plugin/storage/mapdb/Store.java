@@ -2,6 +2,7 @@ package org.esmp.plugin.storage.mapdb;
 
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -204,9 +205,11 @@ final class Store {
    * {@link JournaledVolume}) can have leaf links that loop, and reading it through would never end.
    *
    * @param records to decode sample values
+   * @return the cursor of each mailbox's newest entry, by address id, read on the way: what
+   *     {@link CommittedView#load} needs, so that opening reads the mailbox keys once
    * @throws IllegalStateException saying what is wrong
    */
-  void verify(Records records) {
+  Map<Long, Long> verify(Records records) {
     // Forward iteration only, here and below: MapDB 3.1.0's reverse iteration (lastEntry,
     // descendingMap, lowerEntry) threw "wrong reverse iteration" on a store that reads fine forward.
     String lastValueKey = null;
@@ -245,6 +248,7 @@ final class Store {
         throw new IllegalStateException("last cursor of an unknown address id " + id);
       }
     }
+    Map<Long, Long> newestEntries = new HashMap<>();
     long entryCount = 0;
     long addressId = -1;
     long lastEntryKey = 0;
@@ -263,6 +267,7 @@ final class Store {
       if (cursor < 1) {
         throw new IllegalStateException("mailbox entry " + keyAddress + "/" + cursor + " at a cursor below 1");
       }
+      newestEntries.put(keyAddress, cursor); // keys come in cursor order: the last one stays
       entryCount++;
     }
     KeptMessages kept = new KeptMessages(this);
@@ -311,6 +316,7 @@ final class Store {
         entryCount,
         acceptedCount,
         keptMessages);
+    return newestEntries;
   }
 
   /**

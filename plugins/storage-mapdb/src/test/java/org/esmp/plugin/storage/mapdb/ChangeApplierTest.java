@@ -111,7 +111,8 @@ class ChangeApplierTest {
     assertEquals(2L, open.store.addresses.get(CAROL.toString()));
     assertTrue(open.store.lastCursors.isEmpty(), "a last cursor is its newest entry's key: nothing more written");
     assertEquals(new Mailbox(1, 3), open.view.mailbox(BOB));
-    assertEquals(new Mailbox(1, 3), CommittedView.load(open.store).mailbox(BOB), "as a reopened store reads it");
+    assertEquals(new Mailbox(1, 3), CommittedView.load(open.store, open.store.verify(open.records)).mailbox(BOB),
+        "as a reopened store reads it");
     assertEquals(3, nextAddressId);
 
     ChangeApplier next = batch();

@@ -27,7 +27,7 @@ final class OpenStore implements AutoCloseable {
 
   OpenStore(Path directory, JournalOptions options) {
     store = Store.open(directory.resolve(FILE_NAME), failure, options);
-    view = CommittedView.load(store);
+    view = CommittedView.load(store, store.verify(records));
     transaction = new OpenTransaction(store, view, failure);
   }
 
