@@ -45,7 +45,7 @@ class BatchWriterTest {
 
   private void open(JournalOptions options) {
     open = new OpenStore(dir, options);
-    writer = new BatchWriter(open.store, open.view, open.records, open.transaction, open.failure);
+    writer = open.writer();
   }
 
   @AfterEach

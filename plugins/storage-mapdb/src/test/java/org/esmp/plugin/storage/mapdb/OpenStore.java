@@ -31,6 +31,11 @@ final class OpenStore implements AutoCloseable {
     transaction = new OpenTransaction(store, view, failure);
   }
 
+  /** A batch writer over this store, as the committer has one; the test's thread commits with it. */
+  BatchWriter writer() {
+    return new BatchWriter(store, view, records, transaction, failure);
+  }
+
   /** {@code change} as the committer queues it, with a future of its own. */
   ChangeTask task(StorageChange change) {
     return ChangeTask.prepare(change, records, new CompletableFuture<>());

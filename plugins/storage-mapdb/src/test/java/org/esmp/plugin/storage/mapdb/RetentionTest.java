@@ -40,7 +40,7 @@ class RetentionTest {
   @BeforeEach
   void open() {
     open = new OpenStore(dir);
-    writer = new BatchWriter(open.store, open.view, open.records, open.transaction, open.failure);
+    writer = open.writer();
   }
 
   @AfterEach
