@@ -51,6 +51,8 @@ final class Connection {
   private final String host;
   private final String server; // host:port
   private final Socket socket;
+  /** The TLS channel binding auth must carry, base64; null on plaintext. */
+  private final String tlsBinding;
   private final InputStream in;
   private final OutputStream out;
   private final ObjectNode hello;
@@ -63,10 +65,11 @@ final class Connection {
 
   private record Pending(String id, CompletableFuture<ObjectNode> answer) {}
 
-  private Connection(String host, int port, Socket socket, Events events) throws IOException {
+  private Connection(String host, int port, Socket socket, String tlsBinding, Events events) throws IOException {
     this.host = host;
     this.server = host + ":" + port;
     this.socket = socket;
+    this.tlsBinding = tlsBinding;
     this.events = events;
     this.in = new BufferedInputStream(socket.getInputStream(), 1 << 16);
     this.out = socket.getOutputStream();
@@ -75,6 +78,10 @@ final class Connection {
       throw new IOException(server + " closed the connection before hello");
     }
     JsonNode first = Frames.JSON.readTree(line);
+    if ("error".equals(first.path("type").asText())) {
+      throw new IOException(server + " refused the connection: " + first.path("code").asText() + ": "
+          + first.path("message").asText());
+    }
     if (!"hello".equals(first.path("type").asText())) {
       throw new IOException(server + " is not an ESMP server: " + first);
     }
@@ -88,18 +95,24 @@ final class Connection {
   }
 
   /**
-   * Connects, reads the {@code hello} (waiting at most {@code helloTimeout} for it) and starts the
-   * reader thread. After the {@code hello}, reads wait without a limit: the server pings idle
-   * connections.
+   * Connects, with TLS unless {@code tls} is null, reads the {@code hello} (waiting at most {@code
+   * helloTimeout} for it, the TLS handshake included) and starts the reader thread. After the
+   * {@code hello}, reads wait without a limit: the server pings idle connections.
    */
-  static Connection open(String host, int port, Duration connectTimeout, Duration helloTimeout,
+  static Connection open(String host, int port, Tls tls, Duration connectTimeout, Duration helloTimeout,
       Events events) throws IOException {
     Socket socket = new Socket();
     try {
       socket.setTcpNoDelay(true);
       socket.connect(new InetSocketAddress(host, port), (int) connectTimeout.toMillis());
       socket.setSoTimeout((int) helloTimeout.toMillis());
-      Connection c = new Connection(host, port, socket, events);
+      String binding = null;
+      if (tls != null) {
+        Tls.Secured secured = tls.secure(socket, host, port);
+        socket = secured.socket();
+        binding = secured.binding();
+      }
+      Connection c = new Connection(host, port, socket, binding, events);
       socket.setSoTimeout(0);
       c.reader.start();
       return c;
@@ -112,6 +125,11 @@ final class Connection {
   /** The server's {@code hello} frame. */
   ObjectNode hello() {
     return hello;
+  }
+
+  /** The connection's TLS channel binding (base64), for {@code auth}; null on plaintext. */
+  String tlsBinding() {
+    return tlsBinding;
   }
 
   /** Whether the connection has not ended yet. */

@@ -62,7 +62,7 @@ public final class EsmpClient implements Closeable {
 
   private EsmpClient(Builder b) {
     this.identity = b.identity;
-    this.session = new Session(b.host, b.port, identity, b.connectTimeout, b.answerTimeout,
+    this.session = new Session(b.host, b.port, b.tls, identity, b.connectTimeout, b.answerTimeout,
         b.autoReconnect);
     this.groups = new Groups(session::call);
   }
@@ -84,6 +84,7 @@ public final class EsmpClient implements Closeable {
     private Duration answerTimeout = Duration.ofSeconds(30);
     private Duration connectTimeout = Duration.ofSeconds(10);
     private boolean autoReconnect;
+    private Tls tls;
 
     private Builder(Identity identity) {
       this.identity = identity;
@@ -103,6 +104,12 @@ public final class EsmpClient implements Closeable {
 
     public Builder connectTimeout(Duration timeout) {
       this.connectTimeout = timeout;
+      return this;
+    }
+
+    /** Speaks TLS, trusting as {@code tls} says; null (the default) for plaintext. */
+    public Builder tls(Tls tls) {
+      this.tls = tls;
       return this;
     }
 

@@ -24,6 +24,7 @@ final class Session {
 
   private final String host;
   private final int port;
+  private final Tls tls;
   private final Identity identity;
   private final Duration connectTimeout;
   private final Duration answerTimeout;
@@ -35,10 +36,11 @@ final class Session {
   private Connection connection; // guarded by lock
   private volatile boolean closed;
 
-  Session(String host, int port, Identity identity, Duration connectTimeout,
+  Session(String host, int port, Tls tls, Identity identity, Duration connectTimeout,
       Duration answerTimeout, boolean autoReconnect) {
     this.host = host;
     this.port = port;
+    this.tls = tls;
     this.identity = identity;
     this.connectTimeout = connectTimeout;
     this.answerTimeout = answerTimeout;
@@ -141,6 +143,9 @@ final class Session {
     body.put("address", identity.address());
     body.put("challenge", on.hello().path("challenge").asText());
     body.put("domain", on.hello().path("domain").asText());
+    if (on.tlsBinding() != null) {
+      body.put("tls_server_end_point", on.tlsBinding()); // signed with the rest: bound to this server's TLS
+    }
     ObjectNode answer = await(write(on, sign(message)));
     EsmpClient.Ack.of(answer); // an ack, or an IOException saying what came instead
     return answer.path("registered").asBoolean();
@@ -167,7 +172,7 @@ final class Session {
   }
 
   private Connection open() throws IOException {
-    return Connection.open(host, port, connectTimeout, answerTimeout, new Heard());
+    return Connection.open(host, port, tls, connectTimeout, answerTimeout, new Heard());
   }
 
   private static CompletableFuture<ObjectNode> write(Connection on, SignedMessage message)

@@ -229,7 +229,7 @@ class ConnectionTest {
   }
 
   private static Connection open(FakeServer server, Connection.Events events) throws IOException {
-    return Connection.open("127.0.0.1", server.port(), FIVE_SECONDS, FIVE_SECONDS, events);
+    return Connection.open("127.0.0.1", server.port(), null, FIVE_SECONDS, FIVE_SECONDS, events);
   }
 
   /** Signs a message of {@code type} whose body carries {@code padding}, and writes it. */
@@ -255,7 +255,7 @@ class ConnectionTest {
       });
       t.setDaemon(true);
       t.start();
-      return Connection.open("127.0.0.1", server.getLocalPort(), FIVE_SECONDS, FIVE_SECONDS, new Heard());
+      return Connection.open("127.0.0.1", server.getLocalPort(), null, FIVE_SECONDS, FIVE_SECONDS, new Heard());
     }
   }
 }

@@ -31,7 +31,7 @@ class SessionTest {
 
   @Test
   void signAddsAnEmptyToAndTheTimeWhenAbsent() throws Exception {
-    Session session = new Session("127.0.0.1", 1, alice(), Duration.ofSeconds(1), Duration.ofSeconds(1), false);
+    Session session = new Session("127.0.0.1", 1, null, alice(), Duration.ofSeconds(1), Duration.ofSeconds(1), false);
     long before = System.currentTimeMillis();
     ObjectNode message = FakeServer.JSON.createObjectNode().put("type", "text");
     SignedMessage signed = session.sign(message);
@@ -64,7 +64,7 @@ class SessionTest {
   @Test
   void waitsAtMostTheAnswerTimeout() throws Exception {
     try (FakeServer server = new FakeServer((conn, frame) -> { })) {
-      Session session = new Session("127.0.0.1", server.port(), alice(), Duration.ofSeconds(5),
+      Session session = new Session("127.0.0.1", server.port(), null, alice(), Duration.ofSeconds(5),
           Duration.ofMillis(200), false);
       session.connect();
       IOException e = assertThrows(IOException.class,
@@ -211,7 +211,7 @@ class SessionTest {
 
   private static Session connect(FakeServer server, Identity me, boolean autoReconnect)
       throws IOException {
-    Session session = new Session("127.0.0.1", server.port(), me, Duration.ofSeconds(5),
+    Session session = new Session("127.0.0.1", server.port(), null, me, Duration.ofSeconds(5),
         Duration.ofSeconds(5), autoReconnect);
     session.connect();
     return session;

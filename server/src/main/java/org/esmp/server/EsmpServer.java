@@ -31,6 +31,7 @@ import org.esmp.server.plugin.PluginHost;
 import org.esmp.server.plugin.PluginWatcher;
 import org.esmp.server.session.IdentityService;
 import org.esmp.server.session.SessionRegistry;
+import org.esmp.server.tls.ServerTls;
 import org.esmp.server.verify.FrameVerifier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,6 +64,8 @@ public final class EsmpServer implements AutoCloseable {
   private final ScheduledExecutorService maintenance;
   private final Dispatcher dispatcher;
   private final NettyServer net;
+  /** Null when the port is plaintext only. */
+  private final ServerTls tls;
   private final PluginWatcher watcher;
   /** Set once close() starts: a storage failure from then on is part of stopping, not fatal. */
   private final AtomicBoolean closing = new AtomicBoolean();
@@ -70,6 +73,8 @@ public final class EsmpServer implements AutoCloseable {
   private EsmpServer(ServerConfig config, Consumer<String> onFatal) throws Exception {
     this.config = config;
     NettyServer.checkPortFree(config); // before the data directory and the store
+    // A certificate that cannot be used is a bad setting: found before anything opens.
+    this.tls = config.tls().enabled() ? ServerTls.load(config.tls()) : null;
     this.data = DataDirectory.open(config.dataDir());
     Clock clock = Clock.systemUTC();
     this.listeners = new ListenerBus();
@@ -99,12 +104,16 @@ public final class EsmpServer implements AutoCloseable {
       this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, listeners, clock);
       FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()),
           new Ed25519Verifier(KEY_CACHE_CAPACITY), sessionTypes);
-      this.net = new NettyServer(config, verifier, dispatcher, workers);
+      this.net = new NettyServer(config, tls, verifier, dispatcher, workers);
     } catch (Exception | Error e) {
       stopParts();
       throw e;
     }
     maintenance.scheduleWithFixedDelay(() -> trim(clock), 1, 60, TimeUnit.MINUTES);
+    if (tls != null) {
+      long reload = config.tls().reloadInterval().toMillis();
+      maintenance.scheduleWithFixedDelay(tls::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
+    }
     this.watcher = PluginWatcher.start(plugins, config.pluginsDir(), PLUGIN_WATCH_INTERVAL);
     // The storage stays while the server runs: one subscription. Last, so that a storage already
     // failed finds a whole server to stop.

@@ -40,7 +40,7 @@ import picocli.CommandLine.ScopeType;
     name = "esmp-server",
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
-    subcommands = AddUserCommand.class,
+    subcommands = {AddUserCommand.class, TlsSelfSignedCommand.class},
     sortOptions = false,
     description = "Serves ESMP/1 on TCP. Settings come from the embedded defaults, then the config file, then these flags.")
 public final class Main implements Callable<Integer> {
@@ -78,6 +78,14 @@ public final class Main implements Callable<Integer> {
   @Option(scope = ScopeType.INHERIT, names = "--registration", paramLabel = "open|closed",
       description = "whether auth may register new addresses (default open)")
   String registration;
+
+  @Option(scope = ScopeType.INHERIT, names = "--tls-cert", paramLabel = "FILE",
+      description = "PEM certificate chain: the port speaks TLS too, and requires it unless require_tls is false")
+  Path tlsCert;
+
+  @Option(scope = ScopeType.INHERIT, names = "--tls-key", paramLabel = "FILE",
+      description = "PEM private key of --tls-cert")
+  Path tlsKey;
 
   @Option(scope = ScopeType.INHERIT, names = "--config", paramLabel = "FILE",
       description = "YAML settings (default <esmp.home>/conf/esmp.yaml when it exists)")
@@ -193,6 +201,12 @@ public final class Main implements Callable<Integer> {
     }
     if (registration != null) {
       builder.registration(ConfigFile.registration("--registration", registration));
+    }
+    if (tlsCert != null) {
+      builder.tlsCert(tlsCert);
+    }
+    if (tlsKey != null) {
+      builder.tlsKey(tlsKey);
     }
     return builder.build();
   }

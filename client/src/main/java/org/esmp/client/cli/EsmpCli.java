@@ -12,6 +12,7 @@ import java.nio.file.Path;
 import org.esmp.client.EsmpClient;
 import org.esmp.client.Identity;
 import org.esmp.client.ServerException;
+import org.esmp.client.Tls;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -20,7 +21,7 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code esmp}, the command-line client. Global options come before the command:
- * {@code esmp --server HOST:PORT --identity FILE COMMAND ...}. Exit codes: 0 done, 1 failed (a
+ * {@code esmp --server HOST:PORT --identity FILE [--tls [--tls-ca FILE | --tls-pin SHA256]] COMMAND ...}. Exit codes: 0 done, 1 failed (a
  * server error, a refused delivery, no connection, a timeout), 2 bad usage. Each command is its
  * own class ({@link KeygenCommand}, {@link SendCommand}, {@link GroupCommand}, …); this one holds
  * the global options, connects for them, and turns a failure into one {@code esmp: …} line.
@@ -44,6 +45,17 @@ public final class EsmpCli implements Runnable {
       defaultValue = "${sys:user.home}/.esmp/identity.json",
       description = "identity file: key, address, cursor (default: ${DEFAULT-VALUE})")
   Path identity;
+
+  @Option(names = "--tls", description = "speak TLS to the server, trusting the system's CAs (or --tls-ca / --tls-pin)")
+  boolean tls;
+
+  @Option(names = "--tls-ca", paramLabel = "FILE",
+      description = "with TLS, trust the certificates in this PEM file (a CA, or the server's self-signed one)")
+  Path tlsCa;
+
+  @Option(names = "--tls-pin", paramLabel = "SHA256",
+      description = "with TLS, trust only the server certificate with this SHA-256 fingerprint (hex, colons optional)")
+  String tlsPin;
 
   @Spec CommandSpec spec;
 
@@ -114,11 +126,30 @@ public final class EsmpCli implements Runnable {
     if (host.startsWith("[") && host.endsWith("]")) {
       host = host.substring(1, host.length() - 1);
     }
+    Tls trust = tls();
     try {
-      return EsmpClient.builder(me).server(host, port).autoReconnect(autoReconnect).connect();
+      return EsmpClient.builder(me).server(host, port).tls(trust).autoReconnect(autoReconnect).connect();
     } catch (IOException e) {
       throw new IOException("cannot connect to " + server + ": " + e.getMessage(), e);
     }
+  }
+
+  /** The TLS options: null for plaintext; --tls-ca or --tls-pin mean TLS too. */
+  private Tls tls() throws IOException {
+    if (tlsCa != null && tlsPin != null) {
+      throw new CommandLine.ParameterException(spec.commandLine(), "--tls-ca and --tls-pin: one or the other");
+    }
+    if (tlsPin != null) {
+      try {
+        return Tls.pinned(tlsPin);
+      } catch (IllegalArgumentException e) {
+        throw new CommandLine.ParameterException(spec.commandLine(), "--tls-pin: " + e.getMessage());
+      }
+    }
+    if (tlsCa != null) {
+      return Tls.trusting(tlsCa);
+    }
+    return tls ? Tls.systemTrust() : null;
   }
 
   /** {@code --version}: the jar's Implementation-Version. */

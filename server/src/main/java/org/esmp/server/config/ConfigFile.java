@@ -33,7 +33,8 @@ public final class ConfigFile {
           "ip_frames_per_second", "ip_frames_burst", "ip_bytes_per_second", "ip_bytes_burst",
           "address_messages_per_second", "address_messages_burst", "registrations_per_ip_per_hour",
           "key_changes_per_address_per_hour", "max_connections_per_address", "output_connection_bytes",
-          "output_total_bytes", "output_grace_seconds", "input_total_bytes");
+          "output_total_bytes", "output_grace_seconds", "input_total_bytes", "tls_cert", "tls_key",
+          "require_tls", "tls_reload_seconds", "tls_detect_millis");
 
   private ConfigFile() {}
 
@@ -100,6 +101,11 @@ public final class ConfigFile {
         case "output_total_bytes" -> builder.outputTotalBytes(wholeLong(where, value));
         case "output_grace_seconds" -> builder.outputGrace(Duration.ofSeconds(integer(where, value)));
         case "input_total_bytes" -> builder.inputTotalBytes(wholeLong(where, value));
+        case "tls_cert" -> builder.tlsCert(Path.of(text(where, value)));
+        case "tls_key" -> builder.tlsKey(Path.of(text(where, value)));
+        case "require_tls" -> builder.requireTls(bool(where, value));
+        case "tls_reload_seconds" -> builder.tlsReloadInterval(Duration.ofSeconds(integer(where, value)));
+        case "tls_detect_millis" -> builder.tlsDetectTimeout(Duration.ofMillis(integer(where, value)));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }
@@ -124,6 +130,13 @@ public final class ConfigFile {
       throw new ConfigException(where + " must be a whole number, got '" + value.asText() + "'");
     }
     return value.intValue();
+  }
+
+  private static boolean bool(String where, JsonNode value) {
+    if (!value.isBoolean()) {
+      throw new ConfigException(where + " must be true or false, got '" + value.asText() + "'");
+    }
+    return value.booleanValue();
   }
 
   private static long wholeLong(String where, JsonNode value) {

@@ -66,6 +66,7 @@ import org.esmp.api.Address;
  *     back, before it is closed
  * @param inputTotalBytes bytes read and not yet answered (and started lines), for all connections
  *     together, before each is held to its equal share of this (the server stops reading it)
+ * @param tls TLS on the same port: {@link Tls#OFF} unless a certificate and key are configured
  */
 public record ServerConfig(
     String bind,
@@ -104,12 +105,52 @@ public record ServerConfig(
     long outputConnectionBytes,
     long outputTotalBytes,
     Duration outputGrace,
-    long inputTotalBytes) {
+    long inputTotalBytes,
+    Tls tls) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
       "postmaster", "admin", "administrator", "root", "abuse", "security", "hostmaster", "webmaster",
       "support", "noreply");
+
+  /**
+   * TLS on the ESMP port, told from plaintext by a connection's first bytes.
+   *
+   * @param cert PEM file with the certificate chain, the server's own certificate first; null: TLS off
+   * @param key PEM file with the private key of that certificate (PKCS#8, PKCS#1 or SEC1)
+   * @param required whether a plaintext connection is refused (one {@code error}, then closed)
+   * @param reloadInterval how often the two files are read again; a changed pair is served to new
+   *     connections from then on
+   * @param detectTimeout how long a new connection may send nothing before it is taken to be a
+   *     plaintext client waiting for {@code hello} (a TLS client speaks first)
+   */
+  public record Tls(Path cert, Path key, boolean required, Duration reloadInterval, Duration detectTimeout) {
+
+    /** No TLS: every connection is plaintext. */
+    public static final Tls OFF = new Tls(null, null, false, Duration.ofSeconds(10), Duration.ofMillis(500));
+
+    public Tls {
+      if ((cert == null) != (key == null)) {
+        throw new ConfigException("tls_cert and tls_key go together: set both or neither");
+      }
+      if (cert == null && required) {
+        throw new ConfigException("require_tls needs tls_cert and tls_key");
+      }
+      Objects.requireNonNull(reloadInterval, "tls_reload_seconds");
+      if (reloadInterval.toMillis() < 10 || reloadInterval.toSeconds() > 86_400) {
+        throw new ConfigException("tls_reload_seconds must be 1-86400, got " + reloadInterval.toSeconds());
+      }
+      Objects.requireNonNull(detectTimeout, "tls_detect_millis");
+      if (detectTimeout.toMillis() < 10 || detectTimeout.toMillis() > 60_000) {
+        throw new ConfigException("tls_detect_millis must be 10-60000, got " + detectTimeout.toMillis());
+      }
+    }
+
+    /** Whether the port speaks TLS. */
+    public boolean enabled() {
+      return cert != null;
+    }
+  }
 
   /** Whether unknown addresses may register themselves with {@code auth}. */
   public enum Registration {
@@ -196,6 +237,7 @@ public record ServerConfig(
       throw new ConfigException("max_connections_per_ip must be 1-max_connections (" + maxConnections + "), got "
           + maxConnectionsPerIp);
     }
+    Objects.requireNonNull(tls, "tls");
     requireDeadline("first_message_seconds", firstMessageTimeout);
     requireDeadline("line_seconds", lineTimeout);
     requireDeadline("idle_unsynced_seconds", idleUnsyncedTimeout);
@@ -299,6 +341,12 @@ public record ServerConfig(
     private long outputTotalBytes = 64L * 1024 * 1024;
     private Duration outputGrace = Duration.ofSeconds(5);
     private long inputTotalBytes = 2L * 1024 * 1024;
+    private Path tlsCert;
+    private Path tlsKey;
+    /** Unset: on once a certificate is configured. */
+    private Boolean requireTls;
+    private Duration tlsReloadInterval = Tls.OFF.reloadInterval();
+    private Duration tlsDetectTimeout = Tls.OFF.detectTimeout();
 
     private Builder() {}
 
@@ -494,6 +542,40 @@ public record ServerConfig(
       return this;
     }
 
+    /** The PEM certificate chain and private key of TLS; both null: TLS off. */
+    public Builder tls(Path cert, Path key) {
+      tlsCert = cert;
+      tlsKey = key;
+      return this;
+    }
+
+    public Builder tlsCert(Path value) {
+      tlsCert = value;
+      return this;
+    }
+
+    public Builder tlsKey(Path value) {
+      tlsKey = value;
+      return this;
+    }
+
+    /** Whether plaintext is refused; unset, it is once a certificate is configured. */
+    public Builder requireTls(boolean value) {
+      requireTls = value;
+      return this;
+    }
+
+    /** How often the certificate and key files are looked at; tests may go below a second. */
+    public Builder tlsReloadInterval(Duration value) {
+      tlsReloadInterval = value;
+      return this;
+    }
+
+    public Builder tlsDetectTimeout(Duration value) {
+      tlsDetectTimeout = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
@@ -504,7 +586,9 @@ public record ServerConfig(
           firstMessageTimeout, lineTimeout, idleUnsyncedTimeout, ipFramesPerSecond, ipFramesBurst,
           ipBytesPerSecond, ipBytesBurst, addressMessagesPerSecond, addressMessagesBurst,
           registrationsPerIpPerHour, keyChangesPerAddressPerHour, maxConnectionsPerAddress,
-          outputConnectionBytes, outputTotalBytes, outputGrace, inputTotalBytes);
+          outputConnectionBytes, outputTotalBytes, outputGrace, inputTotalBytes,
+          new Tls(tlsCert, tlsKey, requireTls != null ? requireTls : tlsCert != null, tlsReloadInterval,
+              tlsDetectTimeout));
     }
   }
 }

@@ -6,6 +6,8 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelInboundHandlerAdapter;
 import io.netty.channel.socket.ChannelInputShutdownEvent;
+import io.netty.handler.ssl.SslHandler;
+import io.netty.handler.ssl.SslHandshakeCompletionEvent;
 import io.netty.handler.timeout.IdleStateEvent;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -13,6 +15,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLException;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.MessageId;
 import org.esmp.api.Reply;
@@ -28,6 +31,7 @@ import org.esmp.json.JsonWriter;
 import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.session.ConnectionSession;
+import org.esmp.server.tls.ChannelBinding;
 import org.esmp.server.verify.Verdict;
 import org.esmp.server.verify.FrameVerifier;
 import org.slf4j.Logger;
@@ -87,6 +91,9 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private boolean budgetPaused;
   private boolean recheckPending;
   private boolean closing;
+  /** Whether hello waits for {@link TlsDetector} (a server with TLS). */
+  private final boolean awaitsTransport;
+  private boolean started;
   private boolean closed;
   /** Frames, and lines of any kind, completed by the read being handled. */
   private int framesRead;
@@ -95,6 +102,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers,
       TokenBuckets<InetAddress> ipRates, MemoryBudget input, ConnectionSession session) {
     this.config = config;
+    this.awaitsTransport = config.tls().enabled();
     this.ipRates = ipRates;
     this.input = input;
     this.session = session;
@@ -107,6 +115,32 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelActive(ChannelHandlerContext ctx) {
     channel = ctx.channel();
+    if (!awaitsTransport) {
+      start();
+    }
+    ctx.fireChannelActive();
+  }
+
+  /**
+   * Sends {@code hello} and starts the deadlines: at once on a plaintext-only server, else once
+   * {@link TlsDetector} has told plaintext, or the TLS handshake completed (then the connection's
+   * {@link ChannelBinding} is kept for {@code auth}).
+   */
+  private void start() {
+    if (started) {
+      return;
+    }
+    started = true;
+    SslHandler tls = channel.pipeline().get(SslHandler.class);
+    if (tls != null) {
+      try {
+        session.bindTls(ChannelBinding.of(tls.engine()));
+      } catch (SSLException e) {
+        log.warn("Connection {}: closing: {}", session, e.getMessage());
+        channel.close();
+        return;
+      }
+    }
     JsonObject hello = JsonObject.builder()
         .put("type", "hello")
         .put("protocol", "esmp/1")
@@ -118,7 +152,6 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     session.push(hello);
     deadlines = new ConnectionDeadlines(config, channel, () -> framesPaused, session::synced);
     deadlines.start();
-    ctx.fireChannelActive();
   }
 
   @Override
@@ -127,6 +160,10 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     try {
       if (closing) {
         return;
+      }
+      start(); // no-op but for bytes that came before word of the transport
+      if (deadlines == null) {
+        return; // closed by start
       }
       framesRead = 0;
       linesRead = 0;
@@ -196,7 +233,9 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   @Override
   public void channelInactive(ChannelHandlerContext ctx) {
     closed = true;
-    deadlines.stop();
+    if (deadlines != null) {
+      deadlines.stop();
+    }
     lines.clear();
     updateReading(); // gives back what it held of the input budget
     ctx.fireChannelInactive();
@@ -313,8 +352,13 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void userEventTriggered(ChannelHandlerContext ctx, Object event) {
-    if (event instanceof IdleStateEvent) {
-      session.push(PING);
+    if (event == TlsDetector.PLAINTEXT
+        || event instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess()) {
+      start();
+    } else if (event instanceof IdleStateEvent) {
+      if (started) {
+        session.push(PING);
+      }
     } else if (event instanceof ChannelInputShutdownEvent) {
       // The client sent its last frame and half-closed: answer everything, then close.
       closing = true;
@@ -331,7 +375,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
 
   @Override
   public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-    if (cause instanceof IOException) {
+    if (cause instanceof IOException || cause.getCause() instanceof SSLException) {
+      // A reset, or a TLS handshake the client gave up (it did not trust the certificate, ...).
       log.debug("Connection {}: {}", session, cause.toString());
       ctx.close();
     } else {

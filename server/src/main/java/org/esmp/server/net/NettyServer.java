@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
+import org.esmp.server.tls.ServerTls;
 import org.esmp.server.verify.FrameVerifier;
 
 /** Listens on the configured TCP port. Only starts and stops; {@link FrameHandler} holds the logic. */
@@ -31,9 +32,11 @@ public final class NettyServer implements AutoCloseable {
   /**
    * Binds and starts accepting connections.
    *
+   * @param tls TLS beside plaintext on the port, or null for plaintext only
    * @throws java.io.IOException (sneakily, from Netty) when the port cannot be bound
    */
-  public NettyServer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers)
+  public NettyServer(ServerConfig config, ServerTls tls, FrameVerifier verifier, Dispatcher dispatcher,
+      Workers workers)
       throws InterruptedException {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, io)
@@ -45,7 +48,7 @@ public final class NettyServer implements AutoCloseable {
         // Reads of at most 16 KiB: a connection held back by the input budget is stopped after the
         // read that took it over, so this is what it can take beyond its share.
         .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ))
-        .childHandler(new ServerInitializer(config, verifier, dispatcher, workers,
+        .childHandler(new ServerInitializer(config, tls, verifier, dispatcher, workers,
             new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp())));
     try {
       listener = bootstrap.bind(config.bind(), config.port()).sync().channel();

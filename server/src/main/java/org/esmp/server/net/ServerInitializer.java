@@ -17,10 +17,11 @@ import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.session.OutputMeter;
+import org.esmp.server.tls.ServerTls;
 import org.esmp.server.verify.FrameVerifier;
 
 /**
- * Builds each connection's pipeline: connection limits, output metering, flush batching, idle pings,
+ * Builds each connection's pipeline: connection limits, TLS or plaintext ({@link TlsDetector}), output metering, flush batching, idle pings,
  * protocol logic (with the connection's deadlines). A connection over a limit gets only {@link RefusedConnectionHandler}.
  * Holds what all connections share: the IP rate limits and the input and output budgets.
  */
@@ -31,14 +32,17 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   private final Dispatcher dispatcher;
   private final Workers workers;
   private final ConnectionLimits limits;
+  /** Null when the port is plaintext only. */
+  private final ServerTls tls;
   private final SecureRandom random = new SecureRandom();
   private final TokenBuckets<InetAddress> ipRates;
   private final MemoryBudget input;
   private final MemoryBudget output;
 
-  ServerInitializer(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers,
-      ConnectionLimits limits) {
+  ServerInitializer(ServerConfig config, ServerTls tls, FrameVerifier verifier, Dispatcher dispatcher,
+      Workers workers, ConnectionLimits limits) {
     this.config = config;
+    this.tls = tls;
     this.verifier = verifier;
     this.dispatcher = dispatcher;
     this.workers = workers;
@@ -71,6 +75,9 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       return;
     }
     channel.closeFuture().addListener(closed -> limits.release(ip));
+    if (tls != null) {
+      pipeline.addLast("detect", new TlsDetector(tls, config));
+    }
     OutputMeter meter = new OutputMeter(channel, output, config.outputGrace());
     pipeline.addLast("meter", meter);
     pipeline.addLast("flush", new FlushConsolidationHandler(64, true));

@@ -48,6 +48,8 @@ public final class ConnectionSession implements Session {
   private volatile Identity identity;
   /** The message whose answer is the last this connection gets; null while none is set. */
   private volatile MessageId lastAnswer;
+  /** The base64 TLS channel binding an {@code auth} must carry; null on a plaintext connection. */
+  private volatile String tlsBinding;
   /** Whether the connection synced (see {@link #markSynced}). */
   private volatile boolean synced;
   private final OutputMeter output;
@@ -82,6 +84,16 @@ public final class ConnectionSession implements Session {
   /** The base64 challenge sent in this connection's {@code hello}. */
   public String challenge() {
     return challenge;
+  }
+
+  /** Keeps the connection's TLS channel binding, once its handshake completed. */
+  public void bindTls(String binding) {
+    tlsBinding = binding;
+  }
+
+  /** The base64 TLS channel binding of the connection, if it is TLS. */
+  public Optional<String> tlsBinding() {
+    return Optional.ofNullable(tlsBinding);
   }
 
   @Override

@@ -2,6 +2,7 @@ package org.esmp.server.session;
 
 import java.net.InetAddress;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
 import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
@@ -24,6 +25,7 @@ import org.esmp.server.crypto.Ed25519Verifier;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.store.Commits;
 import org.esmp.server.store.Retries;
+import org.esmp.server.tls.ChannelBinding;
 
 /**
  * Identities (ESMP/1 section 4): {@code auth}, {@code key_add}, {@code key_revoke} and
@@ -87,6 +89,31 @@ public final class IdentityService {
     return next;
   }
 
+  /**
+   * The {@code auth} of a TLS connection names its channel binding, so an {@code auth} relayed from
+   * another connection fails here; one on plaintext names none, so a relay that strips TLS fails too.
+   */
+  private static void checkTlsBinding(JsonObject body, ConnectionSession session) {
+    Optional<String> expected = session.tlsBinding();
+    Optional<String> given = body.string(ChannelBinding.FIELD);
+    if (body.has(ChannelBinding.FIELD) && given.isEmpty()) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, ChannelBinding.FIELD + " must be a base64 string");
+    }
+    if (expected.isPresent() && given.isEmpty()) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, "auth on a TLS connection must carry "
+          + ChannelBinding.FIELD + ", the connection's tls-server-end-point channel binding (RFC 5929)");
+    }
+    if (expected.isEmpty() && given.isPresent()) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, ChannelBinding.FIELD
+          + " on a connection that is not TLS here: something between the client and this server took TLS off");
+    }
+    if (expected.isPresent() && !MessageDigest.isEqual(expected.get().getBytes(StandardCharsets.US_ASCII),
+        given.get().getBytes(StandardCharsets.US_ASCII))) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, ChannelBinding.FIELD
+          + " is not this connection's: the auth was made for a TLS connection with another certificate");
+    }
+  }
+
   /** {@code auth}: proves the key answers this connection's challenge; may register the address. */
   public CompletionStage<Reply> auth(Request request, ConnectionSession session) {
     SignedMessage message = request.message();
@@ -104,6 +131,7 @@ public final class IdentityService {
     if (!domain.equals(config.domain())) {
       throw new RejectedException(ErrorCode.FORBIDDEN, "domain is not the one this connection's hello sent");
     }
+    checkTlsBinding(body, session);
     if (!config.serves(address.domain())) {
       throw new RejectedException(ErrorCode.FORBIDDEN, "this server does not serve " + address.domain());
     }

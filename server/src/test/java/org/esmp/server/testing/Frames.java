@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
+import org.esmp.server.tls.ChannelBinding;
 
 /** Builders for the unsigned messages tests send, the exchanges they repeat, and assertions on answers. */
 public final class Frames {
@@ -21,13 +22,19 @@ public final class Frames {
 
   private Frames() {}
 
-  /** An {@code auth} for {@code address} answering {@code client}'s challenge. */
+  /**
+   * An {@code auth} for {@code address} answering {@code client}'s challenge, with its TLS channel
+   * binding when it speaks TLS.
+   */
   public static JsonObject auth(TestClient client, String address) {
-    return JsonObject.builder().put("type", "auth").put("to", JsonArray.of())
-        .put("body", JsonObject.builder()
-            .put("address", address)
-            .put("challenge", client.hello().path("challenge").asText())
-            .put("domain", client.hello().path("domain").asText()).build())
+    JsonObject.Builder body = JsonObject.builder()
+        .put("address", address)
+        .put("challenge", client.hello().path("challenge").asText())
+        .put("domain", client.hello().path("domain").asText());
+    if (client.tlsBinding() != null) {
+      body.put(ChannelBinding.FIELD, client.tlsBinding());
+    }
+    return JsonObject.builder().put("type", "auth").put("to", JsonArray.of()).put("body", body.build())
         .put("ts", now()).build();
   }
 

@@ -10,6 +10,11 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import java.security.cert.X509Certificate;
+import org.esmp.server.tls.ChannelBinding;
 
 /**
  * A raw ESMP connection for tests: writes lines, reads server frames with an independent JSON
@@ -24,6 +29,7 @@ public final class TestClient implements AutoCloseable {
   private final InputStream in;
   private final OutputStream out;
   private final JsonNode hello;
+  private final String tlsBinding;
 
   public TestClient(int port) throws IOException {
     this(port, null);
@@ -46,7 +52,11 @@ public final class TestClient implements AutoCloseable {
   }
 
   private TestClient(int port, String localIp, int receiveBuffer) throws IOException {
-    socket = new Socket();
+    this(connect(port, localIp, receiveBuffer), null);
+  }
+
+  private static Socket connect(int port, String localIp, int receiveBuffer) throws IOException {
+    Socket socket = new Socket();
     if (receiveBuffer > 0) {
       socket.setReceiveBufferSize(receiveBuffer); // before connecting: it sets the window offered
     }
@@ -55,9 +65,32 @@ public final class TestClient implements AutoCloseable {
     }
     socket.connect(new InetSocketAddress("127.0.0.1", port), TIMEOUT_MS);
     socket.setSoTimeout(TIMEOUT_MS);
+    return socket;
+  }
+
+  /**
+   * A connection that speaks TLS with {@code context} (which decides what it trusts), and knows its
+   * {@code tls-server-end-point} channel binding ({@link #tlsBinding()}).
+   */
+  public static TestClient overTls(int port, SSLContext context) throws IOException {
+    Socket plain = connect(port, null, 0);
+    SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, "127.0.0.1", port, true);
+    socket.startHandshake();
+    byte[] binding = ChannelBinding.of((X509Certificate) socket.getSession().getPeerCertificates()[0]);
+    return new TestClient(socket, Base64.getEncoder().encodeToString(binding));
+  }
+
+  private TestClient(Socket connected, String tlsBinding) throws IOException {
+    this.socket = connected;
+    this.tlsBinding = tlsBinding;
     in = new java.io.BufferedInputStream(socket.getInputStream());
     out = socket.getOutputStream();
     hello = read();
+  }
+
+  /** The connection's TLS channel binding, base64; null on plaintext. */
+  public String tlsBinding() {
+    return tlsBinding;
   }
 
   /** The {@code hello} the server sent on connect. */
