@@ -1,13 +1,18 @@
 package org.esmp.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.esmp.server.config.ConfigException;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.data.OwnerOnly;
+import org.esmp.server.tls.PemKeyPair;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,6 +31,41 @@ class MainTest {
     assertEquals(ServerConfig.Registration.CLOSED, config.registration());
     assertEquals(Path.of("/tmp/d"), config.dataDir());
     assertEquals(Path.of("/tmp/p"), config.pluginsDir());
+  }
+
+  @Test
+  void tlsFlagsTurnTlsOnAndRequireIt() {
+    ServerConfig config = Main.resolve(List.of("--tls-cert", "/etc/esmp/fullchain.pem", "--tls-key", "/etc/esmp/privkey.pem"));
+    assertEquals(Path.of("/etc/esmp/fullchain.pem"), config.tls().cert());
+    assertEquals(Path.of("/etc/esmp/privkey.pem"), config.tls().key());
+    assertTrue(config.tls().required());
+    assertThrows(ConfigException.class, () -> Main.resolve(List.of("--tls-cert", "/etc/esmp/fullchain.pem")));
+  }
+
+  @Test
+  void aCertificateThatCannotBeReadExitsWithCodeTwo() throws Exception {
+    Files.writeString(dir.resolve("cert.pem"), "not a certificate");
+    Files.writeString(dir.resolve("key.pem"), "not a key");
+    assertEquals(2, Main.run(new String[] {"--port", "0", "--data-dir", dir.resolve("data").toString(),
+        "--plugins-dir", dir.resolve("plugins").toString(), "--tls-cert", dir.resolve("cert.pem").toString(),
+        "--tls-key", dir.resolve("key.pem").toString()}));
+    assertFalse(Files.exists(dir.resolve("data")), "found before the data directory is opened");
+  }
+
+  @Test
+  void tlsSelfSignedWritesAPairTheServerAccepts() throws Exception {
+    Path out = dir.resolve("tls");
+    assertEquals(0, Main.run(new String[] {"tls-selfsigned", "--domain", "example.com", "--out", out.toString()}));
+    Path cert = out.resolve("example.com.crt");
+    Path key = out.resolve("example.com.key");
+    PemKeyPair pair = PemKeyPair.read(cert, key);
+    assertEquals("CN=example.com", pair.chain().get(0).getSubjectX500Principal().getName());
+    if (OwnerOnly.posix(key)) {
+      assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(key)));
+    }
+    // Never over an existing pair.
+    assertEquals(1, Main.run(new String[] {"tls-selfsigned", "--domain", "example.com", "--out", out.toString()}));
+    assertEquals(pair.chain(), PemKeyPair.read(cert, key).chain());
   }
 
   @Test

@@ -137,6 +137,35 @@ class ConfigFileTest {
   }
 
   @Test
+  void tlsIsOffByDefaultAndRequiredOnceACertificateIsConfigured() throws IOException {
+    assertFalse(load("").tls().enabled());
+    ServerConfig.Tls tls = load("tls_cert: /etc/esmp/fullchain.pem\ntls_key: /etc/esmp/privkey.pem\n"
+        + "tls_reload_seconds: 30\ntls_detect_millis: 800\n").tls();
+    assertTrue(tls.enabled());
+    assertTrue(tls.required());
+    assertEquals(Path.of("/etc/esmp/fullchain.pem"), tls.cert());
+    assertEquals(Path.of("/etc/esmp/privkey.pem"), tls.key());
+    assertEquals(Duration.ofSeconds(30), tls.reloadInterval());
+    assertEquals(Duration.ofMillis(800), tls.detectTimeout());
+    assertFalse(load("tls_cert: a.pem\ntls_key: b.pem\nrequire_tls: false\n").tls().required());
+  }
+
+  @Test
+  void refusesHalfATlsPairAndBadTlsValuesNamingTheKey() {
+    Map<String, String> keyOf = Map.of(
+        "tls_cert: a.pem\n", "tls_key",
+        "tls_key: b.pem\n", "tls_cert",
+        "require_tls: true\n", "require_tls",
+        "tls_cert: a.pem\ntls_key: b.pem\nrequire_tls: yes please\n", "require_tls",
+        "tls_cert: a.pem\ntls_key: b.pem\ntls_reload_seconds: 0\n", "tls_reload_seconds",
+        "tls_cert: a.pem\ntls_key: b.pem\ntls_detect_millis: 5\n", "tls_detect_millis");
+    keyOf.forEach((yaml, key) -> {
+      ConfigException refused = assertThrows(ConfigException.class, () -> load(yaml), yaml);
+      assertTrue(refused.getMessage().contains(key), key + ": " + refused.getMessage());
+    });
+  }
+
+  @Test
   void refusesBadConnectionLimitsAndDeadlinesNamingTheKey() {
     Map<String, String> keyOf = Map.of(
         "max_connections: 0\n", "max_connections",
