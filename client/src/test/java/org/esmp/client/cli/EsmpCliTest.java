@@ -39,7 +39,8 @@ class EsmpCliTest {
   void helpListsTheCommandsInOrder() {
     Cli.Result r = Cli.run("--help");
     assertEquals(0, r.code());
-    assertTrue(r.out().startsWith("Usage: esmp [-hV] [--identity=FILE] [--server=HOST:PORT] [COMMAND]\n"
+    assertTrue(r.out().startsWith("Usage: esmp [-hV] [--tls] [--identity=FILE] [--server=HOST:PORT]\n"
+        + "            [--tls-ca=FILE] [--tls-pin=SHA256] [COMMAND]\n"
         + "ESMP/1 command-line client: keys, messages, mailbox, groups.\n"), r.out());
     assertTrue(r.out().contains("""
         Commands:
