@@ -33,7 +33,9 @@ public final class ConfigFile {
           "ip_frames_per_second", "ip_frames_burst", "ip_bytes_per_second", "ip_bytes_burst",
           "address_messages_per_second", "address_messages_burst", "registrations_per_ip_per_hour",
           "key_changes_per_address_per_hour", "max_connections_per_address", "output_connection_bytes",
-          "output_total_bytes", "output_grace_seconds", "input_total_bytes");
+          "output_total_bytes", "output_grace_seconds", "input_total_bytes",
+          // The metrics port (ServerConfig.Metrics).
+          "metrics_port", "metrics_bind");
 
   private ConfigFile() {}
 
@@ -100,6 +102,8 @@ public final class ConfigFile {
         case "output_total_bytes" -> builder.outputTotalBytes(wholeLong(where, value));
         case "output_grace_seconds" -> builder.outputGrace(Duration.ofSeconds(integer(where, value)));
         case "input_total_bytes" -> builder.inputTotalBytes(wholeLong(where, value));
+        case "metrics_port" -> builder.metricsPort(integer(where, value));
+        case "metrics_bind" -> builder.metricsBind(text(where, value));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }
