@@ -229,7 +229,7 @@ public record ServerConfig(
           + ", got " + inputTotalBytes);
     }
     Objects.requireNonNull(metrics, "metrics");
-    if (metrics.enabled() && metrics.port() != 0 && metrics.port() == port && metrics.bind().equals(bind)) {
+    if (metrics.enabled() && metrics.port() != 0 && metrics.port() == port) {
       throw new ConfigException("metrics_port must differ from port (" + port + ")");
     }
   }

@@ -323,38 +323,36 @@ public final class ServerMetrics implements AutoCloseable {
     }
   }
 
-  /** The meters of one plugin: its calls by method and outcome, their latency, its listener's drops. */
+  /**
+   * The meters of one plugin: its calls by method and outcome, their latency, its listener's drops.
+   * A method's meters are made on its first call: a plugin has series only for what it does.
+   */
   public static final class PluginMeters {
-    private final CallMeters handle;
-    private final CallMeters deliver;
-    private final CallMeters validate;
-    private final CallMeters listener;
-    private final CallMeters other;
+    private final MeterRegistry registry;
+    private final String pluginId;
+    private final Map<String, CallMeters> methods = new ConcurrentHashMap<>();
     private final Counter listenerDropped;
 
     private PluginMeters(MeterRegistry registry, String pluginId) {
-      handle = new CallMeters(registry, pluginId, "handle");
-      deliver = new CallMeters(registry, pluginId, "deliver");
-      validate = new CallMeters(registry, pluginId, "validate");
-      listener = new CallMeters(registry, pluginId, "listener");
-      other = new CallMeters(registry, pluginId, "other");
+      this.registry = registry;
+      this.pluginId = pluginId;
       listenerDropped = Counter.builder("esmp.plugin.listener.dropped").tag("plugin", pluginId)
           .description("Calls of a message listener dropped because it could not keep up").register(registry);
     }
 
     /**
      * The meters of the method named {@code what}, as {@code PluginCalls} names it:
-     * {@code handle}, {@code deliver}, {@code validate}, {@code message listener}; anything else
-     * is {@code other}.
+     * {@code handle}, {@code deliver}, {@code validate}, {@code message listener} (label
+     * {@code listener}); anything else is {@code other}.
      */
     public CallMeters method(String what) {
-      return switch (what) {
-        case "handle" -> handle;
-        case "deliver" -> deliver;
-        case "validate" -> validate;
-        case "message listener" -> listener;
-        default -> other;
+      String method = switch (what) {
+        case "handle", "deliver", "validate" -> what;
+        case "message listener" -> "listener";
+        default -> "other";
       };
+      CallMeters meters = methods.get(method);
+      return meters != null ? meters : methods.computeIfAbsent(method, m -> new CallMeters(registry, pluginId, m));
     }
 
     /** A listener call was dropped. */
