@@ -30,6 +30,7 @@ import io.netty.util.concurrent.DefaultThreadFactory;
 import java.net.BindException;
 import java.net.InetSocketAddress;
 import java.net.SocketException;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.TimeUnit;
 import org.esmp.server.config.ServerConfig;
@@ -107,6 +108,9 @@ public final class MetricsEndpoint implements AutoCloseable {
       group.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly();
       if (e instanceof SocketException) { // BindException, or an address not of this machine
         throw new BindFailedException(config.bind() + ":" + config.port() + ": " + e.getMessage(), e);
+      }
+      if (e instanceof UnresolvedAddressException) {
+        throw new BindFailedException(config.bind() + ":" + config.port() + ": unknown host", e);
       }
       throw e;
     }

@@ -105,9 +105,12 @@ public final class ServerMetrics implements AutoCloseable {
     }
   }
 
-  /** Meters that export nothing: the server without a metrics port, and tests of single parts. */
+  /**
+   * Meters that export nothing: the server without a metrics port, and tests of single parts. Every
+   * type is {@link #OTHER_TYPE}: nothing is kept per type a client names.
+   */
   public static ServerMetrics off() {
-    return new ServerMetrics(new CompositeMeterRegistry(), null, type -> true);
+    return new ServerMetrics(new CompositeMeterRegistry(), null, type -> false);
   }
 
   /**

@@ -126,5 +126,8 @@ class MetricsEndpointTest {
               () -> null));
       assertTrue(e.getMessage().startsWith("127.0.0.1:" + taken.getLocalPort() + ": "), e.getMessage());
     }
+    MetricsEndpoint.BindFailedException unknown = assertThrows(MetricsEndpoint.BindFailedException.class,
+        () -> MetricsEndpoint.start(new ServerConfig.Metrics(true, 0, "no-such-host.invalid"), metrics, () -> null));
+    assertTrue(unknown.getMessage().startsWith("no-such-host.invalid:0: "), unknown.getMessage());
   }
 }

@@ -107,7 +107,12 @@ class ServerMetricsTest {
   @Test
   void theMetricsOfAServerWithoutAMetricsPortKeepNothing() {
     ServerMetrics off = ServerMetrics.off();
-    off.answered("text", Reply.ack());
+    for (int i = 0; i < 100; i++) {
+      off.answered("type" + i, Reply.ack());
+    }
+    assertTrue(off.registry().find("esmp.messages").counters().stream()
+        .allMatch(c -> c.getId().getTag("type").equals("other") || c.getId().getTag("type").equals("unverified")),
+        "nothing is kept per type a client names");
     assertTrue(off.registry().getMeters().stream().allMatch(m -> m.measure().iterator().next().getValue() == 0
         || m.getId().getName().equals("esmp.federation.outbox.depth")), "no-op meters");
     assertEquals("", off.scrape());
