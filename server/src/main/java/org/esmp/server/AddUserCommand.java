@@ -16,6 +16,7 @@ import org.esmp.server.data.DataDirectory;
 import org.esmp.server.data.DataDirectoryInUseException;
 import org.esmp.json.ServerJsonCodec;
 import org.esmp.server.mailbox.MailboxService;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.plugin.PluginHost;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -61,9 +62,11 @@ final class AddUserCommand implements Callable<Integer> {
     MailboxService idle = new MailboxService(() -> {
       throw new IllegalStateException("add-user does not deliver messages");
     }, Runnable::run);
+    // Nor metered: add-user has no metrics port.
+    ServerMetrics metrics = ServerMetrics.off();
     Commits none = new Commits(() -> {
       throw new IllegalStateException("add-user does not deliver messages");
-    }, idle::publish, Clock.systemUTC(), Runnable::run);
+    }, idle::publish, Clock.systemUTC(), Runnable::run, metrics);
     DataDirectory data;
     try {
       data = DataDirectory.open(config.dataDir());
@@ -74,7 +77,7 @@ final class AddUserCommand implements Callable<Integer> {
     PluginHost host;
     try {
       host = new PluginHost(config, data.pluginCopies(), Set.of(), none, new ServerMailboxes(none, idle),
-          new ServerJsonCodec());
+          new ServerJsonCodec(), metrics);
     } catch (RuntimeException e) {
       data.close();
       throw e;

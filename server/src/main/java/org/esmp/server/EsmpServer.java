@@ -3,6 +3,7 @@ package org.esmp.server;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
@@ -26,6 +27,8 @@ import org.esmp.server.store.ServerMailboxes;
 import org.esmp.json.FrameParser;
 import org.esmp.json.ServerJsonCodec;
 import org.esmp.server.mailbox.MailboxService;
+import org.esmp.server.metrics.MetricsEndpoint;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.net.NettyServer;
 import org.esmp.server.plugin.PluginHost;
 import org.esmp.server.plugin.PluginWatcher;
@@ -67,8 +70,17 @@ public final class EsmpServer implements AutoCloseable {
   /** Null when the port is plaintext only. */
   private final ServerTls tls;
   private final PluginWatcher watcher;
+  private final ServerMetrics metrics;
+  /** The metrics port; null when it is off. */
+  private final MetricsEndpoint metricsEndpoint;
+  /** The types the server answers itself; null until they are known. */
+  private final Set<String> coreTypes;
   /** Set once close() starts: a storage failure from then on is part of stopping, not fatal. */
   private final AtomicBoolean closing = new AtomicBoolean();
+  /** What the server is doing while it starts, for {@code /ready}; null once it serves. */
+  private volatile String starting = "starting: loading the plugins and opening the storage";
+  /** Set when the storage failed for good. */
+  private volatile boolean storageFailed;
 
   private EsmpServer(ServerConfig config, Consumer<String> onFatal) throws Exception {
     this.config = config;
@@ -76,35 +88,49 @@ public final class EsmpServer implements AutoCloseable {
     // A certificate that cannot be used is a bad setting: found before anything opens.
     this.tls = config.tls().enabled() ? ServerTls.load(config.tls()) : null;
     this.data = DataDirectory.open(config.dataDir());
+    // The metrics port listens before the plugins and the storage start: /ready says 503 meanwhile.
+    this.metrics = config.metrics().enabled() ? ServerMetrics.prometheus(this::declares) : ServerMetrics.off();
+    metrics.gauge("esmp.ready", "1 when /ready answers 200, else 0", () -> notReady() == null ? 1 : 0);
+    try {
+      this.metricsEndpoint = config.metrics().enabled()
+          ? MetricsEndpoint.start(config.metrics(), metrics, this::notReady) : null;
+    } catch (Exception e) {
+      metrics.close();
+      data.close();
+      throw e;
+    }
     Clock clock = Clock.systemUTC();
     this.listeners = new ListenerBus();
     this.workers = new Workers(config.verifyThreads());
     this.maintenance = Executors.newSingleThreadScheduledExecutor(daemonThreads("esmp-maintenance"));
     MailboxService mailboxes = new MailboxService(this::storage, workers);
-    Commits commits = new Commits(this::storage, mailboxes::publish, clock, workers);
+    Commits commits = new Commits(this::storage, mailboxes::publish, clock, workers, metrics);
     // Its own small key cache: each key_add checks a key seen for the first time.
     IdentityService identities = new IdentityService(config, this::storage, commits,
-        new SessionRegistry(config.maxConnectionsPerAddress()), new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY));
+        new SessionRegistry(config.maxConnectionsPerAddress()), new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), metrics);
     Map<String, CoreHandler> core = Map.of(
         "auth", identities::auth,
         "key_add", identities::addKey,
         "key_revoke", identities::revokeKey,
         "lookup", identities::lookup,
         "sync", mailboxes::sync);
+    this.coreTypes = core.keySet();
     try {
       this.plugins = new PluginHost(config, data.pluginCopies(), core.keySet(), commits,
-          new ServerMailboxes(commits, mailboxes), new ServerJsonCodec());
+          new ServerMailboxes(commits, mailboxes), new ServerJsonCodec(), metrics);
     } catch (RuntimeException e) {
+      closeMetrics();
       data.close();
       throw e;
     }
     try {
       plugins.start();
+      starting = "starting: opening the ESMP port";
       Predicate<String> sessionTypes = type -> CORE_SESSION_TYPES.contains(type) || plugins.registry().isSessionType(type);
-      this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, listeners, clock);
+      this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, listeners, clock, metrics);
       FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()),
           new Ed25519Verifier(KEY_CACHE_CAPACITY), sessionTypes);
-      this.net = new NettyServer(config, tls, verifier, dispatcher, workers);
+      this.net = new NettyServer(config, tls, verifier, dispatcher, workers, metrics);
     } catch (Exception | Error e) {
       stopParts();
       throw e;
@@ -119,6 +145,35 @@ public final class EsmpServer implements AutoCloseable {
     // failed finds a whole server to stop.
     plugins.registry().storage().ifPresent(owned -> owned.extension().failure()
         .thenAccept(failure -> onStorageFailure(failure, onFatal == null ? this::closeAfterFailure : onFatal)));
+    starting = null;
+  }
+
+  /**
+   * Why the server cannot serve, for {@code GET /ready}; null when it can: the storage is open,
+   * the plugins started, the ESMP port listens, and nothing failed or began stopping since.
+   */
+  private String notReady() {
+    if (closing.get()) {
+      return "stopping";
+    }
+    String phase = starting;
+    if (phase != null) {
+      return phase;
+    }
+    if (storageFailed) {
+      return "the storage failed";
+    }
+    if (plugins.registry().storage().isEmpty()) {
+      return "no storage plugin installed";
+    }
+    return null;
+  }
+
+  /** Whether the server or a running plugin declares {@code type}: it gets a metrics label of its own. */
+  private boolean declares(String type) {
+    Set<String> core = coreTypes;
+    PluginHost host = plugins;
+    return core != null && core.contains(type) || host != null && host.registry().types().containsKey(type);
   }
 
   /**
@@ -126,6 +181,7 @@ public final class EsmpServer implements AutoCloseable {
    * server or exits, which must not run on the storage's thread (closing the storage waits for it).
    */
   private void onStorageFailure(StorageFailedException failure, Consumer<String> onFatal) {
+    storageFailed = true;
     if (closing.get()) {
       return;
     }
@@ -197,6 +253,11 @@ public final class EsmpServer implements AutoCloseable {
     return net.port();
   }
 
+  /** The port the metrics endpoint listens on; empty when it is off. */
+  public OptionalInt metricsPort() {
+    return metricsEndpoint == null ? OptionalInt.empty() : OptionalInt.of(metricsEndpoint.port());
+  }
+
   /** The configuration it runs with. */
   public ServerConfig config() {
     return config;
@@ -220,7 +281,15 @@ public final class EsmpServer implements AutoCloseable {
     workers.close();
     plugins.registry().storage().ifPresent(owned -> closeStorage(owned.extension()));
     plugins.close();
-    data.close(); // last: the plugins' copies are deleted and the storage closed
+    data.close(); // the plugins' copies are deleted and the storage closed
+    closeMetrics(); // last: /ready says "stopping" until here
+  }
+
+  private void closeMetrics() {
+    if (metricsEndpoint != null) {
+      metricsEndpoint.close();
+    }
+    metrics.close();
   }
 
   private static void closeStorage(Storage storage) {

@@ -10,6 +10,7 @@ import java.util.concurrent.CountDownLatch;
 import org.esmp.server.config.ConfigException;
 import org.esmp.server.config.ConfigFile;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.metrics.MetricsEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
@@ -86,6 +87,10 @@ public final class Main implements Callable<Integer> {
   @Option(scope = ScopeType.INHERIT, names = "--tls-key", paramLabel = "FILE",
       description = "PEM private key of --tls-cert")
   Path tlsKey;
+  @Option(scope = ScopeType.INHERIT, names = "--metrics-port", paramLabel = "N",
+      description = "HTTP port for /metrics (Prometheus), /health and /ready, on metrics_bind (127.0.0.1); "
+          + "0 or absent: off")
+  Integer metricsPort;
 
   @Option(scope = ScopeType.INHERIT, names = "--config", paramLabel = "FILE",
       description = "YAML settings (default <esmp.home>/conf/esmp.yaml when it exists)")
@@ -124,6 +129,8 @@ public final class Main implements Callable<Integer> {
     EsmpServer server;
     try {
       server = EsmpServer.start(serverConfig, Main::exitAfterStorageFailure);
+    } catch (MetricsEndpoint.BindFailedException e) {
+      return startFailed("cannot listen for metrics on " + e.getMessage(), e);
     } catch (BindException e) {
       return startFailed("cannot listen on " + serverConfig.bind() + ":" + serverConfig.port() + ": " + e.getMessage(), e);
     } catch (ConfigException e) {
@@ -207,6 +214,9 @@ public final class Main implements Callable<Integer> {
     }
     if (tlsKey != null) {
       builder.tlsKey(tlsKey);
+    }
+    if (metricsPort != null) {
+      builder.metricsPort(metricsPort);
     }
     return builder.build();
   }

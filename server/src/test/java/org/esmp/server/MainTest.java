@@ -88,4 +88,16 @@ class MainTest {
     assertEquals(2, Main.run(new String[] {"--port", "0", "--data-dir", file.resolve("below").toString(),
         "--plugins-dir", dir.resolve("plugins").toString()}));
   }
+
+  @Test
+  void metricsPortFlagOverridesTheConfigFile() throws Exception {
+    Path file = dir.resolve("esmp.yaml");
+    Files.writeString(file, "metrics_port: 9100\nmetrics_bind: 10.0.0.5\n");
+    ServerConfig config = Main.resolve(List.of("--config", file.toString(), "--metrics-port", "9200"));
+    assertEquals(new ServerConfig.Metrics(true, 9200, "10.0.0.5"), config.metrics());
+    assertEquals(false, Main.resolve(List.of("--config", file.toString(), "--metrics-port", "0")).metrics().enabled(),
+        "--metrics-port 0 turns it off");
+    assertEquals(false, Main.resolve(List.of()).metrics().enabled(), "off by default");
+    assertEquals(2, Main.run(new String[] {"--metrics-port", "65536"}));
+  }
 }

@@ -33,8 +33,11 @@ public final class ConfigFile {
           "ip_frames_per_second", "ip_frames_burst", "ip_bytes_per_second", "ip_bytes_burst",
           "address_messages_per_second", "address_messages_burst", "registrations_per_ip_per_hour",
           "key_changes_per_address_per_hour", "max_connections_per_address", "output_connection_bytes",
-          "output_total_bytes", "output_grace_seconds", "input_total_bytes", "tls_cert", "tls_key",
-          "require_tls", "tls_reload_seconds", "tls_detect_millis");
+          "output_total_bytes", "output_grace_seconds", "input_total_bytes",
+          // TLS (ServerConfig.Tls).
+          "tls_cert", "tls_key", "require_tls", "tls_reload_seconds", "tls_detect_millis",
+          // The metrics port (ServerConfig.Metrics).
+          "metrics_port", "metrics_bind");
 
   private ConfigFile() {}
 
@@ -106,6 +109,8 @@ public final class ConfigFile {
         case "require_tls" -> builder.requireTls(bool(where, value));
         case "tls_reload_seconds" -> builder.tlsReloadInterval(Duration.ofSeconds(integer(where, value)));
         case "tls_detect_millis" -> builder.tlsDetectTimeout(Duration.ofMillis(integer(where, value)));
+        case "metrics_port" -> builder.metricsPort(integer(where, value));
+        case "metrics_bind" -> builder.metricsBind(text(where, value));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }

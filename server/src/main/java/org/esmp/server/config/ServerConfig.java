@@ -67,6 +67,8 @@ import org.esmp.api.Address;
  * @param inputTotalBytes bytes read and not yet answered (and started lines), for all connections
  *     together, before each is held to its equal share of this (the server stops reading it)
  * @param tls TLS on the same port: {@link Tls#OFF} unless a certificate and key are configured
+ * @param metrics the metrics port (Prometheus {@code /metrics}, {@code /health}, {@code /ready}):
+ *     off unless configured
  */
 public record ServerConfig(
     String bind,
@@ -106,7 +108,8 @@ public record ServerConfig(
     long outputTotalBytes,
     Duration outputGrace,
     long inputTotalBytes,
-    Tls tls) {
+    Tls tls,
+    Metrics metrics) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
@@ -267,7 +270,36 @@ public record ServerConfig(
       throw new ConfigException("input_total_bytes must be 4 x max_frame (" + 4L * maxFrame + ") to " + MAX_BUDGET
           + ", got " + inputTotalBytes);
     }
+    Objects.requireNonNull(metrics, "metrics");
+    if (metrics.enabled() && metrics.port() != 0 && metrics.port() == port) {
+      throw new ConfigException("metrics_port must differ from port (" + port + ")");
+    }
   }
+
+  /**
+   * The metrics port: HTTP {@code GET /metrics} (Prometheus text format), {@code /health} and
+   * {@code /ready}, apart from the ESMP port.
+   *
+   * @param enabled whether the server listens for metrics at all (off by default)
+   * @param port its TCP port; 0 picks a free one (tests: {@code metrics_port: 0} in the file and
+   *     {@code --metrics-port 0} mean off instead)
+   * @param bind address to listen on; loopback unless configured
+   */
+  public record Metrics(boolean enabled, int port, String bind) {
+
+    /** Checks the port and the address. */
+    public Metrics {
+      if (port < 0 || port > 65535) {
+        throw new ConfigException("metrics_port must be 0 (off) or 1-65535, got " + port);
+      }
+      if (bind == null || bind.isBlank()) {
+        throw new ConfigException("metrics_bind must be a non-empty address");
+      }
+    }
+  }
+
+  /** Where the metrics port listens unless configured: loopback only. */
+  public static final String DEFAULT_METRICS_BIND = "127.0.0.1";
 
   /** The largest memory budget accepted (64 GiB): a larger one is a typo. */
   private static final long MAX_BUDGET = 64L * 1024 * 1024 * 1024;
@@ -347,6 +379,9 @@ public record ServerConfig(
     private Boolean requireTls;
     private Duration tlsReloadInterval = Tls.OFF.reloadInterval();
     private Duration tlsDetectTimeout = Tls.OFF.detectTimeout();
+    /** Null: no metrics port. */
+    private Integer metricsPort;
+    private String metricsBind = DEFAULT_METRICS_BIND;
 
     private Builder() {}
 
@@ -576,6 +611,24 @@ public record ServerConfig(
       return this;
     }
 
+    /** The metrics port ({@code metrics_port}, {@code --metrics-port}); 0 turns it off. */
+    public Builder metricsPort(int value) {
+      metricsPort = value == 0 ? null : value;
+      return this;
+    }
+
+    /** Listens for metrics on a free port, which {@code EsmpServer.metricsPort()} tells (tests). */
+    public Builder metricsOnAnyPort() {
+      metricsPort = 0;
+      return this;
+    }
+
+    /** The address the metrics port listens on ({@code metrics_bind}). */
+    public Builder metricsBind(String value) {
+      metricsBind = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
@@ -588,7 +641,8 @@ public record ServerConfig(
           registrationsPerIpPerHour, keyChangesPerAddressPerHour, maxConnectionsPerAddress,
           outputConnectionBytes, outputTotalBytes, outputGrace, inputTotalBytes,
           new Tls(tlsCert, tlsKey, requireTls != null ? requireTls : tlsCert != null, tlsReloadInterval,
-              tlsDetectTimeout));
+              tlsDetectTimeout),
+          metricsPort == null ? new Metrics(false, 0, metricsBind) : new Metrics(true, metricsPort, metricsBind));
     }
   }
 }

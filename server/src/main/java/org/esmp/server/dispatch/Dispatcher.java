@@ -25,6 +25,7 @@ import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.limits.TokenBuckets;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.plugin.PluginCallException;
 import org.esmp.server.plugin.PluginCalls;
 import org.esmp.server.plugin.PluginHost;
@@ -71,15 +72,18 @@ public final class Dispatcher {
    * frames cannot spend someone else's rate; resends answered as duplicates are not counted.
    */
   private final TokenBuckets<Address> addressRates;
+  private final ServerMetrics metrics;
 
   /**
    * @param core the types the server answers itself, with their handlers
    * @param sessionTypes whether a type is a session type, the server's or a plugin's
    * @param commits records acknowledged messages that their handler did not record
+   * @param metrics counts the refusals of the address message rate
    */
   public Dispatcher(ServerConfig config, PluginHost plugins, Map<String, CoreHandler> core, Predicate<String> sessionTypes,
-      Commits commits, ListenerBus listeners, Clock clock) {
+      Commits commits, ListenerBus listeners, Clock clock, ServerMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.sessionTypes = sessionTypes;
     this.commits = commits;
     this.plugins = plugins;
@@ -155,6 +159,9 @@ public final class Dispatcher {
       Optional<Address> sender = checkSender(message, registry);
       request = new IncomingRequest(message, sender, session, receivedAt, deduplicated(message, registry));
       long wait = sender.isPresent() ? addressRates.take(sender.get(), 1) : 0;
+      if (wait > 0) {
+        metrics.rateLimited(ServerMetrics.RateLimit.ADDRESS_MESSAGES);
+      }
       dispatched = wait > 0
           ? Dispatched.now(CompletableFuture.completedFuture(Reply.rateLimited(wait,
               "too many messages from " + sender.get() + "; retry after " + wait + " ms")))

@@ -30,6 +30,7 @@ import org.esmp.server.dispatch.Workers;
 import org.esmp.json.JsonWriter;
 import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.limits.TokenBuckets;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.tls.ChannelBinding;
 import org.esmp.server.verify.Verdict;
@@ -73,6 +74,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private final TokenBuckets<InetAddress> ipRates;
   private final MemoryBudget input;
   private final Lines lines;
+  private final ServerMetrics metrics;
 
   private Channel channel;
   private final ConnectionSession session;
@@ -100,9 +102,10 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private int linesRead;
 
   FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers,
-      TokenBuckets<InetAddress> ipRates, MemoryBudget input, ConnectionSession session) {
+      TokenBuckets<InetAddress> ipRates, MemoryBudget input, ConnectionSession session, ServerMetrics metrics) {
     this.config = config;
     this.awaitsTransport = config.tls().enabled();
+    this.metrics = metrics;
     this.ipRates = ipRates;
     this.input = input;
     this.session = session;
@@ -190,6 +193,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     inFlightBytes += frame.length;
     long wait = ipRates.take(session.remoteIp(), 1, frame.length);
     if (wait > 0) {
+      metrics.rateLimited(ServerMetrics.RateLimit.IP_FRAMES);
       answer(CompletableFuture.completedFuture(null), CompletableFuture.completedFuture(Reply.rateLimited(wait,
           "too many frames or bytes from this IP address; not verified; retry after " + wait + " ms")), false,
           frame.length);
@@ -243,7 +247,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
 
   private void verifyAndDispatch(byte[] frame) {
     long receivedAt = System.currentTimeMillis();
-    CompletableFuture<Verdict> verdict = CompletableFuture.supplyAsync(() -> verifier.check(frame), workers);
+    CompletableFuture<Verdict> verdict = CompletableFuture.supplyAsync(() -> verify(frame), workers);
     // On a server worker only: on the one that verified the frame or took the previous one if that
     // finished last there, else handed to one. Never on a plugin's thread (which completes the
     // previous frame's hand-over), a timer's or an event loop.
@@ -255,13 +259,21 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     answer(verdict, reply, false, frame.length);
   }
 
+  /** Verifies {@code frame}, timed; on a worker. */
+  private Verdict verify(byte[] frame) {
+    long start = System.nanoTime();
+    Verdict verdict = verifier.check(frame);
+    metrics.verified(System.nanoTime() - start);
+    return verdict;
+  }
+
   /**
    * Queues the answer after every earlier one; {@code closeAfter} closes the connection once it is
    * written. {@code size} is the length of the frame answered, 0 for an answer to no frame.
    */
   private void answer(CompletableFuture<Verdict> verdict, CompletableFuture<Reply> reply, boolean closeAfter,
       int size) {
-    CompletableFuture<ByteBuf> encoded = verdict.thenCombine(reply, FrameHandler::encode)
+    CompletableFuture<ByteBuf> encoded = verdict.thenCombine(reply, this::counted)
         .exceptionally(e -> {
           if (rootCause(e) instanceof RejectedExecutionException) {
             // The workers are stopping with the server: this connection is being closed.
@@ -270,7 +282,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
             log.error("Connection {}: answering a frame failed", session, e);
           }
           // The id is known whenever verification itself finished: the answer still carries it.
-          return encode(known(verdict), Reply.error(ErrorCode.INTERNAL, "the server failed to process this message"));
+          return counted(known(verdict), Reply.error(ErrorCode.INTERNAL, "the server failed to process this message"));
         });
     // Neither input ever fails, so neither does the chain: one answer's trouble never holds up the
     // answers after it.
@@ -324,6 +336,12 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
       channel.write(bytes, channel.voidPromise());
     }
     updateReading();
+  }
+
+  /** {@link #encode}, counted in the metrics by the message's type and the answer's outcome. */
+  private ByteBuf counted(Verdict verdict, Reply reply) {
+    metrics.answered(verdict instanceof Verdict.Verified verified ? verified.message().type() : null, reply);
+    return encode(verdict, reply);
   }
 
   private static ByteBuf encode(Verdict verdict, Reply reply) {

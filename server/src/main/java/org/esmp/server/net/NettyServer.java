@@ -17,6 +17,7 @@ import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
 import org.esmp.server.tls.ServerTls;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.verify.FrameVerifier;
 
 /** Listens on the configured TCP port. Only starts and stops; {@link FrameHandler} holds the logic. */
@@ -36,8 +37,7 @@ public final class NettyServer implements AutoCloseable {
    * @throws java.io.IOException (sneakily, from Netty) when the port cannot be bound
    */
   public NettyServer(ServerConfig config, ServerTls tls, FrameVerifier verifier, Dispatcher dispatcher,
-      Workers workers)
-      throws InterruptedException {
+      Workers workers, ServerMetrics metrics) throws InterruptedException {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, io)
         .channel(NioServerSocketChannel.class)
@@ -49,7 +49,7 @@ public final class NettyServer implements AutoCloseable {
         // read that took it over, so this is what it can take beyond its share.
         .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ))
         .childHandler(new ServerInitializer(config, tls, verifier, dispatcher, workers,
-            new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp())));
+            new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp()), metrics));
     try {
       listener = bootstrap.bind(config.bind(), config.port()).sync().channel();
     } catch (Exception e) { // also Netty's sneaky BindException

@@ -9,12 +9,14 @@ import java.net.Inet6Address;
 import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.concurrent.TimeUnit;
+import org.esmp.api.ErrorCode;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.dispatch.Dispatcher;
 import org.esmp.server.dispatch.Workers;
 import org.esmp.server.limits.IpKeys;
 import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.limits.TokenBuckets;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.session.OutputMeter;
 import org.esmp.server.tls.ServerTls;
@@ -38,9 +40,10 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   private final TokenBuckets<InetAddress> ipRates;
   private final MemoryBudget input;
   private final MemoryBudget output;
+  private final ServerMetrics metrics;
 
   ServerInitializer(ServerConfig config, ServerTls tls, FrameVerifier verifier, Dispatcher dispatcher,
-      Workers workers, ConnectionLimits limits) {
+      Workers workers, ConnectionLimits limits, ServerMetrics metrics) {
     this.config = config;
     this.tls = tls;
     this.verifier = verifier;
@@ -52,6 +55,12 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
         TokenBuckets.Rate.perSecond(config.ipBytesPerSecond(), config.ipBytesBurst()));
     this.input = MemoryBudget.input(config.inputTotalBytes());
     this.output = MemoryBudget.output(config.outputConnectionBytes(), config.outputTotalBytes());
+    this.metrics = metrics;
+    metrics.gauge("esmp.connections.open", "Connections open now (refused ones not counted)", limits::open);
+    // What is delivered to connections and not yet written to their sockets: the server's queue.
+    metrics.gauge("esmp.output.queued.bytes", "Bytes queued to clients, not yet written to their sockets",
+        output::used);
+    metrics.gauge("esmp.input.held.bytes", "Bytes read from clients and not yet answered", input::used);
   }
 
   @Override
@@ -66,6 +75,9 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
     InetAddress ip = IpKeys.of(channel.remoteAddress());
     ConnectionLimits.Refusal refusal = limits.acquire(ip);
     if (refusal != null) {
+      metrics.rateLimited(refusal == ConnectionLimits.Refusal.TOTAL
+          ? ServerMetrics.RateLimit.CONNECTIONS : ServerMetrics.RateLimit.CONNECTIONS_PER_IP);
+      metrics.error(ErrorCode.RATE_LIMITED.wire());
       channel.config().setAutoRead(false);
       pipeline.addLast("refused", new RefusedConnectionHandler(switch (refusal) {
         case TOTAL -> "the server has its maximum of " + limits.maxTotal() + " connections; try again later";
@@ -74,11 +86,15 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       }));
       return;
     }
-    channel.closeFuture().addListener(closed -> limits.release(ip));
+    metrics.connectionAccepted();
+    channel.closeFuture().addListener(closed -> {
+      limits.release(ip);
+      metrics.connectionClosed();
+    });
     if (tls != null) {
       pipeline.addLast("detect", new TlsDetector(tls, config));
     }
-    OutputMeter meter = new OutputMeter(channel, output, config.outputGrace());
+    OutputMeter meter = new OutputMeter(channel, output, config.outputGrace(), metrics::outputClosed);
     pipeline.addLast("meter", meter);
     pipeline.addLast("flush", new FlushConsolidationHandler(64, true));
     long ping = config.pingInterval().toMillis();
@@ -86,6 +102,6 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       pipeline.addLast("idle", new IdleStateHandler(0, 0, ping, TimeUnit.MILLISECONDS));
     }
     ConnectionSession session = new ConnectionSession(channel, ip, random, meter);
-    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, ipRates, input, session));
+    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, ipRates, input, session, metrics));
   }
 }

@@ -9,10 +9,21 @@ public final class PluginCallException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
   private final String pluginId;
+  private final boolean timedOut;
 
   PluginCallException(String pluginId, String message, Throwable cause) {
+    this(pluginId, message, cause, false);
+  }
+
+  PluginCallException(String pluginId, String message, Throwable cause, boolean timedOut) {
     super("plugin " + pluginId + ": " + message, cause);
     this.pluginId = pluginId;
+    this.timedOut = timedOut;
+  }
+
+  /** Whether the plugin did not return or answer in time (rather than failing). */
+  public boolean timedOut() {
+    return timedOut;
   }
 
   /** The plugin that failed. */

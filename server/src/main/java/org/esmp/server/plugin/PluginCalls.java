@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.RejectedException;
+import org.esmp.server.metrics.ServerMetrics;
 
 /**
  * Every call the server makes into one plugin, run on that plugin's own threads and bounded in
@@ -48,6 +49,7 @@ public final class PluginCalls {
   private final Timer timer;
   private final ThreadPoolExecutor executor;
   private final AtomicInteger inFlight = new AtomicInteger();
+  private final ServerMetrics.PluginMeters meters;
   private volatile boolean closing;
 
   /**
@@ -57,10 +59,12 @@ public final class PluginCalls {
    * @param timer where timeouts fire; shared by every plugin. A hashed wheel: setting and cancelling a
    *     timeout, twice per call, takes no lock and wakes no thread
    * @param classLoader the plugin's, set as the context class loader of its threads
+   * @param meters where the calls of messages are counted and timed (not starting and stopping)
    */
   PluginCalls(String pluginId, int threads, Duration callTimeout, Duration answerTimeout,
-      Timer timer, ClassLoader classLoader) {
+      Timer timer, ClassLoader classLoader, ServerMetrics.PluginMeters meters) {
     this.pluginId = pluginId;
+    this.meters = meters;
     this.callTimeout = callTimeout;
     this.answerTimeout = answerTimeout.compareTo(callTimeout) < 0 ? callTimeout : answerTimeout;
     this.timer = timer;
@@ -78,6 +82,11 @@ public final class PluginCalls {
   /** The id of the plugin these calls go to. */
   public String pluginId() {
     return pluginId;
+  }
+
+  /** The plugin's meters. */
+  ServerMetrics.PluginMeters meters() {
+    return meters;
   }
 
   /**
@@ -114,8 +123,14 @@ public final class PluginCalls {
       return new Call<>(returned, result);
     }
     inFlight.incrementAndGet();
+    // The calls of messages are metered; the plugin's start, stop and extensions' creation are not.
+    ServerMetrics.CallMeters metered = evenWhenClosing ? null : meters.method(what);
+    long start = metered == null ? 0 : System.nanoTime();
     result.whenComplete((value, failure) -> {
       returned.complete(null);
+      if (metered != null) {
+        metered.record(outcome(failure), System.nanoTime() - start);
+      }
       if (inFlight.decrementAndGet() == 0 && closing) {
         synchronized (this) {
           notifyAll();
@@ -158,14 +173,14 @@ public final class PluginCalls {
     if (bounded) {
       Timeout returnDeadline = timer.newTimeout(timeout -> {
         if (!returned.isDone() && result.completeExceptionally(new PluginCallException(
-            pluginId, what + " did not return within " + callTimeout.toMillis() + " ms", null))) {
+            pluginId, what + " did not return within " + callTimeout.toMillis() + " ms", null, true))) {
           task.cancel(true);
           executor.remove(task);
         }
       }, callTimeout.toMillis(), TimeUnit.MILLISECONDS);
       Timeout answerDeadline = timer.newTimeout(timeout -> {
         result.completeExceptionally(new PluginCallException(
-            pluginId, what + " did not answer within " + answerTimeout.toMillis() + " ms", null));
+            pluginId, what + " did not answer within " + answerTimeout.toMillis() + " ms", null, true));
       }, answerTimeout.toMillis(), TimeUnit.MILLISECONDS);
       result.whenComplete((value, failure) -> {
         returnDeadline.cancel();
@@ -242,6 +257,19 @@ public final class PluginCalls {
   void shutdown() {
     closing = true;
     executor.shutdownNow();
+  }
+
+  /** How a call whose result completed with {@code failure} (null: answered) ended, for its meters. */
+  private static ServerMetrics.CallOutcome outcome(Throwable failure) {
+    if (failure == null) {
+      return ServerMetrics.CallOutcome.OK;
+    }
+    Throwable cause = unwrap(failure);
+    if (cause instanceof RejectedException) {
+      return ServerMetrics.CallOutcome.REJECTED;
+    }
+    return cause instanceof PluginCallException call && call.timedOut()
+        ? ServerMetrics.CallOutcome.TIMEOUT : ServerMetrics.CallOutcome.FAILED;
   }
 
   private static Throwable unwrap(Throwable failure) {

@@ -16,6 +16,7 @@ import org.esmp.api.Mailboxes;
 import org.esmp.api.ServerContext;
 import org.esmp.api.spi.Storage;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.store.Commits;
 import org.esmp.server.store.PluginStore;
 import org.slf4j.Logger;
@@ -77,17 +78,18 @@ public final class PluginHost implements AutoCloseable {
    * @param commits the commit path behind each plugin's store
    * @param mailboxes the mailbox service offered to plugins
    * @param json the JSON codec offered to plugins
+   * @param metrics where each plugin's calls are counted and timed
    * @throws UncheckedIOException when the directory cannot be emptied or created
    */
   public PluginHost(ServerConfig config, Path copies, Set<String> coreTypes, Commits commits, Mailboxes mailboxes,
-      JsonCodec json) {
+      JsonCodec json, ServerMetrics metrics) {
     this.config = config;
     this.admission = new Admission(coreTypes);
     Function<String, ServerContext> contexts = pluginId -> new CoreContext(config,
         new PluginStore(pluginId, this::storage, commits),
         address -> registry.storage().map(s -> !s.extension().keysOf(address).isEmpty()).orElse(false),
         mailboxes, json, type -> registry.extensionsOf(type));
-    this.loader = new PluginLoader(config, copies, contexts);
+    this.loader = new PluginLoader(config, copies, contexts, metrics);
   }
 
   /** The storage, for the server's own services. */

@@ -17,6 +17,7 @@ import org.esmp.api.ServerContext;
 import org.esmp.api.spi.Storage;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.data.OwnerOnly;
+import org.esmp.server.metrics.ServerMetrics;
 import org.pf4j.DefaultPluginManager;
 import org.pf4j.PluginState;
 import org.pf4j.PluginWrapper;
@@ -49,6 +50,7 @@ final class PluginLoader implements AutoCloseable {
   private final Path copies;
   private final HashedWheelTimer timer;
   private final int threadsPerPlugin;
+  private final ServerMetrics metrics;
   private long copiesMade;
 
   /**
@@ -56,10 +58,12 @@ final class PluginLoader implements AutoCloseable {
    *     there is deleted here, before anything is loaded, and it is created anew, readable by the
    *     server's user only
    * @param contexts the context of a plugin by id, made when the plugin starts
+   * @param metrics where each plugin's calls are counted and timed
    * @throws UncheckedIOException when the directory cannot be emptied or created
    */
-  PluginLoader(ServerConfig config, Path copies, Function<String, ServerContext> contexts) {
+  PluginLoader(ServerConfig config, Path copies, Function<String, ServerContext> contexts, ServerMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.threadsPerPlugin = Math.max(2, config.verifyThreads());
     this.contexts = contexts;
     this.factory = new ContextExtensionFactory();
@@ -121,7 +125,7 @@ final class PluginLoader implements AutoCloseable {
     }
     String version = wrapper.getDescriptor().getVersion();
     PluginCalls calls = new PluginCalls(id, threadsPerPlugin, config.pluginTimeout(), config.pluginAnswerTimeout(), timer,
-        wrapper.getPluginClassLoader());
+        wrapper.getPluginClassLoader(), metrics.plugin(id));
     try {
       calls.await("start", () -> manager.startPlugin(id), true);
       if (manager.getPlugin(id).getPluginState() != PluginState.STARTED) {

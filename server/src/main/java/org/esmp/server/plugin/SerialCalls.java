@@ -54,6 +54,7 @@ public final class SerialCalls {
       if (waiting.size() >= capacity) {
         waiting.poll();
         dropped++;
+        calls.meters().listenerDropped();
         long now = System.nanoTime();
         if (now - droppedLoggedAt >= DROP_LOG_INTERVAL_NANOS) {
           toLog = dropped - droppedLogged;

@@ -23,6 +23,7 @@ import org.esmp.api.json.JsonObject;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.crypto.Ed25519Verifier;
 import org.esmp.server.limits.TokenBuckets;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.store.Commits;
 import org.esmp.server.store.Retries;
 import org.esmp.server.tls.ChannelBinding;
@@ -54,13 +55,16 @@ public final class IdentityService {
   private CompletableFuture<?> changes = CompletableFuture.completedFuture(null);
   private final TokenBuckets<InetAddress> registrations;
   private final TokenBuckets<Address> keyChanges;
+  private final ServerMetrics metrics;
 
   /**
    * @param keys checks the keys {@code key_add} binds and verifies their proofs
+   * @param metrics counts the refusals of the registration, key change and connection limits
    */
   public IdentityService(ServerConfig config, Supplier<Storage> storage, Commits commits, SessionRegistry sessions,
-      Ed25519Verifier keys) {
+      Ed25519Verifier keys, ServerMetrics metrics) {
     this.config = config;
+    this.metrics = metrics;
     this.storage = storage;
     this.commits = commits;
     this.sessions = sessions;
@@ -74,7 +78,11 @@ public final class IdentityService {
   /** Null when {@code sender} may change a key now, else the {@code rate_limited} answer. */
   private Reply keyChangeLimit(Address sender) {
     long wait = keyChanges.take(sender, 1);
-    return wait == 0 ? null : Reply.rateLimited(wait, sender + " made " + config.keyChangesPerAddressPerHour()
+    if (wait == 0) {
+      return null;
+    }
+    metrics.rateLimited(ServerMetrics.RateLimit.KEY_CHANGES);
+    return Reply.rateLimited(wait, sender + " made " + config.keyChangesPerAddressPerHour()
         + " key changes in the last hour, the most this server allows; retry after " + wait + " ms");
   }
 
@@ -162,6 +170,7 @@ public final class IdentityService {
       }
       long wait = registrations.take(session.remoteIp(), 1);
       if (wait > 0) {
+        metrics.rateLimited(ServerMetrics.RateLimit.REGISTRATIONS);
         return CompletableFuture.completedFuture(Reply.rateLimited(wait, "this IP address registered "
             + config.registrationsPerIpPerHour() + " addresses in the last hour, the most this server allows; retry after "
             + wait + " ms"));
@@ -173,6 +182,7 @@ public final class IdentityService {
 
   private Reply accept(ConnectionSession session, Address address, Ed25519Key key, boolean registered) {
     if (!sessions.admit(session, address)) {
+      metrics.rateLimited(ServerMetrics.RateLimit.CONNECTIONS_PER_ADDRESS);
       return Reply.rateLimited(CONNECTIONS_PER_ADDRESS_RETRY_MS, address + " has " + config.maxConnectionsPerAddress()
           + " authenticated connections, the most this server allows; close one or retry later");
     }

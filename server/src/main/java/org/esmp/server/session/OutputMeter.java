@@ -39,6 +39,8 @@ public final class OutputMeter extends ChannelOutboundHandlerAdapter {
   private final Channel channel;
   private final MemoryBudget budget;
   private final long graceNanos;
+  /** Told of each close for staying over the share (metrics). */
+  private final Runnable onOverClose;
   /** What runs once the connection is under its share again. */
   private final Queue<Runnable> drainWaiters = new ConcurrentLinkedQueue<>();
   /** Bytes of frames queued to the connection and not yet written to the pipeline. */
@@ -50,11 +52,13 @@ public final class OutputMeter extends ChannelOutboundHandlerAdapter {
   /**
    * @param budget the server's output budget
    * @param grace how long the connection may stay over its share before it is closed
+   * @param onOverClose run when the connection is closed for having stayed over its share
    */
-  public OutputMeter(Channel channel, MemoryBudget budget, Duration grace) {
+  public OutputMeter(Channel channel, MemoryBudget budget, Duration grace, Runnable onOverClose) {
     this.channel = channel;
     this.budget = budget;
     this.graceNanos = grace.toNanos();
+    this.onOverClose = onOverClose;
   }
 
   @Override
@@ -157,6 +161,7 @@ public final class OutputMeter extends ChannelOutboundHandlerAdapter {
           channel.remoteAddress(), pending, budget.used());
       stopChecking();
       channel.close();
+      onOverClose.run();
       return;
     }
     channel.eventLoop().schedule(this::check, CHECK_MILLIS, TimeUnit.MILLISECONDS);

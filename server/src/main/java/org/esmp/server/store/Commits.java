@@ -17,6 +17,7 @@ import org.esmp.api.Writes;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.spi.StorageChange;
 import org.esmp.server.mailbox.EncodedEntry;
+import org.esmp.server.metrics.ServerMetrics;
 
 /**
  * The one path by which anything is appended to a mailbox: every plugin's {@link PluginStore}
@@ -39,6 +40,7 @@ public final class Commits {
   private final PushLanes lanes;
   private final Clock clock;
   private final Executor workers;
+  private final ServerMetrics metrics;
 
   /** Where an entry just committed goes live: to the connections following its mailbox. */
   @FunctionalInterface
@@ -55,11 +57,13 @@ public final class Commits {
    * @param storage the storage in use, looked up on each commit
    * @param publish pushes an entry just committed to the connections that follow its mailbox
    * @param workers where pushes run and stages complete
+   * @param metrics where the commit latency is recorded
    */
-  public Commits(Supplier<Storage> storage, Publisher publish, Clock clock, Executor workers) {
+  public Commits(Supplier<Storage> storage, Publisher publish, Clock clock, Executor workers, ServerMetrics metrics) {
     this.storage = storage;
     this.clock = clock;
     this.workers = workers;
+    this.metrics = metrics;
     this.lanes = new PushLanes(PUSH_LANES, workers, publish);
   }
 
@@ -126,7 +130,9 @@ public final class Commits {
    */
   private CompletionStage<List<Long>> commit(StorageChange change) {
     CompletableFuture<List<Long>> done = new CompletableFuture<>();
+    long start = System.nanoTime();
     storage.get().commit(change).whenComplete((cursors, failure) -> {
+      metrics.committed(System.nanoTime() - start);
       if (failure == null) {
         List<Writes.Append> appends = change.writes().appends();
         EncodedEntry[] entries = shared(appends);

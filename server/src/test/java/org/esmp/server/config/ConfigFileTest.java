@@ -262,4 +262,32 @@ class ConfigFileTest {
         () -> ConfigFile.apply(dir.resolve("nope.yaml"), ServerConfig.builder()));
     assertTrue(e.getMessage().contains("no such file"), e.getMessage());
   }
+
+  @Test
+  void theMetricsPortIsOffByDefaultAndOnLoopbackWhenSet() throws IOException {
+    ServerConfig.Metrics none = load("# nothing set\n").metrics();
+    assertFalse(none.enabled());
+    assertEquals("127.0.0.1", none.bind());
+    ServerConfig.Metrics on = load("metrics_port: 9100\n").metrics();
+    assertTrue(on.enabled());
+    assertEquals(9100, on.port());
+    assertEquals("127.0.0.1", on.bind());
+  }
+
+  @Test
+  void readsTheMetricsSettings() throws IOException {
+    ServerConfig.Metrics metrics = load("metrics_port: 9100\nmetrics_bind: 10.0.0.5\n").metrics();
+    assertEquals(new ServerConfig.Metrics(true, 9100, "10.0.0.5"), metrics);
+    assertFalse(load("metrics_port: 0\nmetrics_bind: 10.0.0.5\n").metrics().enabled(), "metrics_port 0 is off");
+  }
+
+  @Test
+  void refusesBadMetricsSettings() {
+    assertThrows(ConfigException.class, () -> load("metrics_port: 70000\n"));
+    assertThrows(ConfigException.class, () -> load("metrics_port: -1\n"));
+    assertThrows(ConfigException.class, () -> load("metrics_port: nine\n"));
+    assertThrows(ConfigException.class, () -> load("metrics_bind: \"\"\n"));
+    ConfigException same = assertThrows(ConfigException.class, () -> load("port: 6000\nmetrics_port: 6000\n"));
+    assertTrue(same.getMessage().contains("metrics_port must differ from port"), same.getMessage());
+  }
 }

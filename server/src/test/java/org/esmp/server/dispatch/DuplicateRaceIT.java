@@ -34,6 +34,7 @@ import org.esmp.json.FrameParser;
 import org.esmp.json.ServerJsonCodec;
 import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.mailbox.MailboxService;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.plugin.PluginHost;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.session.OutputMeter;
@@ -76,16 +77,16 @@ class DuplicateRaceIT {
 
   /** One path into the shared storage: its own mailboxes, commit path and dispatcher. */
   private Dispatcher path(ServerConfig config, Commits commits) {
-    return new Dispatcher(config, host, Map.of(), SESSION_TYPES, commits, new ListenerBus(), Clock.systemUTC());
+    return new Dispatcher(config, host, Map.of(), SESSION_TYPES, commits, new ListenerBus(), Clock.systemUTC(), ServerMetrics.off());
   }
 
   @Test
   void aDuplicateRacedOnTwoPathsIsStoredOnceAndAnsweredOnceAsADuplicate() throws Exception {
     ServerConfig config = TestServers.config(data).build();
     MailboxService mailboxes = new MailboxService(this::storage, workers);
-    Commits shared = new Commits(this::storage, mailboxes::publish, Clock.systemUTC(), workers);
+    Commits shared = new Commits(this::storage, mailboxes::publish, Clock.systemUTC(), workers, ServerMetrics.off());
     host = new PluginHost(config, data.resolve("plugin-copies"), Set.of(), shared, new ServerMailboxes(shared, mailboxes),
-        new ServerJsonCodec());
+        new ServerJsonCodec(), ServerMetrics.off());
     host.start();
     TestIdentity alice = TestIdentity.random();
     TestIdentity bob = TestIdentity.random();
@@ -98,7 +99,7 @@ class DuplicateRaceIT {
       Verdict.Verified verified = assertInstanceOf(Verdict.Verified.class, verifier.check(frame));
       // Two dispatchers, two commit paths: nothing in this process ties the copies together.
       List<Dispatcher> paths = List.of(path(config, shared),
-          path(config, new Commits(this::storage, mailboxes::publish, Clock.systemUTC(), workers)));
+          path(config, new Commits(this::storage, mailboxes::publish, Clock.systemUTC(), workers, ServerMetrics.off())));
       CyclicBarrier together = new CyclicBarrier(2);
       List<Future<Reply>> answers = new ArrayList<>();
       for (Dispatcher path : paths) {
@@ -141,6 +142,6 @@ class DuplicateRaceIT {
   private static ConnectionSession session() {
     EmbeddedChannel channel = new EmbeddedChannel();
     return new ConnectionSession(channel, InetAddress.getLoopbackAddress(), new SecureRandom(),
-        new OutputMeter(channel, MemoryBudget.output(16 << 20, 64 << 20), Duration.ofSeconds(5)));
+        new OutputMeter(channel, MemoryBudget.output(16 << 20, 64 << 20), Duration.ofSeconds(5), () -> {}));
   }
 }

@@ -45,7 +45,7 @@ class SubscriptionTest {
 
   private final EmbeddedChannel channel = new EmbeddedChannel();
   private final ConnectionSession session = new ConnectionSession(channel, InetAddress.getLoopbackAddress(), new SecureRandom(),
-      new OutputMeter(channel, MemoryBudget.output(16 << 20, 64 << 20), Duration.ofSeconds(5)));
+      new OutputMeter(channel, MemoryBudget.output(16 << 20, 64 << 20), Duration.ofSeconds(5), () -> {}));
   private final Mailbox mailbox = new Mailbox();
   private final Subscription subscription = new Subscription(ALICE, session, mailbox, NOW);
 

@@ -13,6 +13,7 @@ import org.esmp.api.Delivery;
 import org.esmp.api.MessageHandler;
 import org.esmp.api.MessageListener;
 import org.esmp.api.spi.Storage;
+import org.esmp.server.metrics.ServerMetrics;
 
 /**
  * Started plugins without PF4J: extensions that declare what a test gives them, read by
@@ -30,7 +31,7 @@ final class FakePlugins {
 
   static PluginCalls calls(String id) {
     return new PluginCalls(id, 1, Duration.ofSeconds(1), Duration.ofSeconds(1), mock(Timer.class),
-        FakePlugins.class.getClassLoader());
+        FakePlugins.class.getClassLoader(), ServerMetrics.off().plugin(id));
   }
 
   static MessageHandler handler(Set<String> types, Set<String> sessionTypes) {

@@ -13,6 +13,7 @@ import org.esmp.api.Mailboxes;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.data.OwnerOnly;
 import org.esmp.json.ServerJsonCodec;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -28,7 +29,8 @@ class PluginCopiesTest {
     Files.writeString(copies.resolve("1-storage-mapdb.jar"), "left by a killed server");
     Files.writeString(copies.resolve("nested/2-old.jar"), "left by an older layout");
     ServerConfig config = ServerConfig.builder().dataDir(data).pluginsDir(data.resolve("no-plugins")).build();
-    PluginHost host = new PluginHost(config, copies, Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec());
+    PluginHost host = new PluginHost(config, copies, Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec(),
+        ServerMetrics.off());
     try {
       assertTrue(Files.isDirectory(copies));
       try (var left = Files.list(copies)) {

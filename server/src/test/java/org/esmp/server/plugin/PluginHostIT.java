@@ -18,6 +18,7 @@ import java.util.Set;
 import org.esmp.api.Mailboxes;
 import org.esmp.api.spi.Storage;
 import org.esmp.json.ServerJsonCodec;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.testing.ExamplePlugins;
 import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +40,8 @@ class PluginHostIT {
 
   private PluginHost start() {
     host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), data.resolve("plugin-copies"),
-        Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec());
+        Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec(),
+        ServerMetrics.off());
     host.start();
     return host;
   }

@@ -20,6 +20,7 @@ import org.esmp.api.Mailboxes;
 import org.esmp.api.RejectedException;
 import org.esmp.api.json.JsonObject;
 import org.esmp.json.ServerJsonCodec;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.testing.ExamplePlugins;
 import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.Test;
@@ -55,7 +56,8 @@ class PluginReloadLeakIT {
   void fiftyLoadUnloadCyclesLeaveNoClassLoaderReachableAndMetaspaceFlat() throws Exception {
     Path jar = ExamplePlugins.reaction(build.resolve("reaction.jar"));
     PluginHost host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), data.resolve("plugin-copies"),
-        Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec());
+        Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec(),
+        ServerMetrics.off());
     host.start();
     Map<Path, PluginJars.Fingerprint> settling = new HashMap<>();
     Path deployed = plugins.resolve("reaction.jar");

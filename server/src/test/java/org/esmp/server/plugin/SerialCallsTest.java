@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.esmp.server.metrics.ServerMetrics;
 import org.junit.jupiter.api.Test;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +30,7 @@ class SerialCallsTest {
     logger.addAppender(lines);
     HashedWheelTimer timer = new HashedWheelTimer();
     PluginCalls calls = new PluginCalls("slow", 1, Duration.ofSeconds(5), Duration.ofSeconds(5), timer,
-        getClass().getClassLoader());
+        getClass().getClassLoader(), ServerMetrics.off().plugin("slow"));
     try {
       SerialCalls serial = new SerialCalls(calls, "message listener", 10);
       CountDownLatch release = new CountDownLatch(1);

@@ -65,7 +65,7 @@ class OutboxTest {
     channel = new Bootstrap().group(loop).channel(NioSocketChannel.class).handler(new ChannelInitializer<SocketChannel>() {
       @Override
       protected void initChannel(SocketChannel ch) {
-        OutputMeter output = new OutputMeter(ch, budget, Duration.ofSeconds(5));
+        OutputMeter output = new OutputMeter(ch, budget, Duration.ofSeconds(5), () -> {});
         ch.pipeline().addLast(new FlushCounter(), output); // the counter sees each flush that reaches the socket
         meter.complete(output);
       }

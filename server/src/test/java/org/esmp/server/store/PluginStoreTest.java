@@ -21,6 +21,7 @@ import org.esmp.api.MessageId;
 import org.esmp.api.Writes;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.spi.Storage;
+import org.esmp.server.metrics.ServerMetrics;
 import org.junit.jupiter.api.Test;
 
 /** One plugin's store: its own spaces, and kept entries only on a storage that keeps them. */
@@ -31,7 +32,7 @@ class PluginStoreTest {
 
   private static PluginStore store(Storage storage) {
     return new PluginStore("threads", () -> storage,
-        new Commits(() -> storage, (address, cursor, entry) -> {}, Clock.systemUTC(), Runnable::run));
+        new Commits(() -> storage, (address, cursor, entry) -> {}, Clock.systemUTC(), Runnable::run, ServerMetrics.off()));
   }
 
   /** A storage written for API 1.0: it knows nothing of kept entries (a mock answers false). */

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import org.esmp.server.EsmpServer;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.store.Commits;
 
 /** Starts the real server in this JVM, with the plugin jars the build copied for the tests. */
@@ -21,7 +22,7 @@ public final class TestServers {
   public static Commits noCommits() {
     return new Commits(() -> {
       throw new IllegalStateException("this test serves no messages");
-    }, (address, cursor, entry) -> {}, Clock.systemUTC(), Runnable::run);
+    }, (address, cursor, entry) -> {}, Clock.systemUTC(), Runnable::run, ServerMetrics.off());
   }
 
   /** The directory holding the plugin jars (bundled plugins and test plugins), loaded by PF4J. */
