@@ -111,4 +111,42 @@ class EsmpCliTest {
     assertTrue(r.err().startsWith("esmp: cannot connect to 127.0.0.1:" + port + ": "), r.err());
     assertEquals(1, r.err().lines().count(), r.err());
   }
+
+  @Test
+  void badTlsOptionsAreUsageErrors() throws IOException {
+    Path id = dir.resolve("me.json");
+    Identity.create(id, "alice#example.com");
+    Cli.Result shortPin = Cli.run("--tls-pin", "AB:CD", "--identity", id.toString(), "register");
+    assertEquals(2, shortPin.code());
+    assertTrue(shortPin.err().startsWith("--tls-pin: a SHA-256 fingerprint is 32 bytes of hex"), shortPin.err());
+    Cli.Result both = Cli.run("--tls-pin", "00".repeat(32), "--tls-ca", id.toString(), "--identity", id.toString(),
+        "register");
+    assertEquals(2, both.code());
+    assertTrue(both.err().startsWith("--tls-ca and --tls-pin: one or the other"), both.err());
+  }
+
+  @Test
+  void tlsToAPlaintextServerFailsInOneLine() throws Exception {
+    Path id = dir.resolve("me.json");
+    Identity.create(id, "alice#example.com");
+    try (ServerSocket plain = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      // A plaintext server speaks first: its hello is no TLS record.
+      Thread server = new Thread(() -> {
+        try (java.net.Socket s = plain.accept()) {
+          s.getOutputStream().write("{\"type\":\"hello\",\"protocol\":\"esmp/1\"}\n".getBytes());
+          s.getInputStream().read();
+        } catch (IOException ignored) {
+          // the client gave up
+        }
+      });
+      server.start();
+      Cli.Result r = Cli.run("--tls-pin", "00".repeat(32), "--server", "127.0.0.1:" + plain.getLocalPort(),
+          "--identity", id.toString(), "register");
+      assertEquals(1, r.code());
+      assertTrue(r.err().startsWith("esmp: cannot connect to 127.0.0.1:" + plain.getLocalPort() + ": TLS with "), r.err());
+      assertTrue(r.err().contains("does the server have TLS on?"), r.err());
+      assertEquals(1, r.err().lines().count(), r.err());
+      server.join(5_000);
+    }
+  }
 }
