@@ -102,6 +102,18 @@ final class GroupCommitter {
   }
 
   /**
+   * Queues a backup point: once every change queued before it is committed, and before any queued
+   * after it is applied, the commit thread holds checkpoints until {@code resumed} completes and
+   * completes the returned future with what to copy ({@link JournaledVolume#holdCheckpoints}).
+   * {@code resumed} must complete in any case, even when this fails.
+   */
+  CompletableFuture<JournaledVolume.Snapshot> backupPoint(CompletableFuture<Void> resumed) {
+    CompletableFuture<JournaledVolume.Snapshot> future = new CompletableFuture<>();
+    enqueue(new BackupPoint(resumed, future), future);
+    return future;
+  }
+
+  /**
    * Queues a trim ({@link Retention}); the future completes with the number of mailbox entries
    * deleted.
    */
@@ -188,6 +200,7 @@ final class GroupCommitter {
   private void run() {
     ArrayDeque<Retention.Trim> trims = new ArrayDeque<>();
     List<ChangeTask> batch = new ArrayList<>();
+    BackupPoint point = null;
     try {
       boolean stopping = false;
       while (!stopping) {
@@ -197,6 +210,10 @@ final class GroupCommitter {
         while (next != null) {
           if (next == Stop.STOP) {
             stopping = true;
+            break;
+          }
+          if (next instanceof BackupPoint backup) {
+            point = backup; // after the batch so far, before anything queued after it
             break;
           }
           if (next instanceof Retention.Trim trim) {
@@ -213,6 +230,10 @@ final class GroupCommitter {
           queuedChanges.addAndGet(-batch.size());
           writer.commit(batch);
           batch.clear();
+        }
+        if (point != null) {
+          point.take(store.volume());
+          point = null;
         }
         if (!trims.isEmpty() && !stopping && retention.trimChunk(trims.peek())) {
           trims.poll();
@@ -234,12 +255,17 @@ final class GroupCommitter {
       }
       batch.forEach(t -> t.future.completeExceptionally(failure));
       trims.forEach(t -> t.future.completeExceptionally(failure));
+      if (point != null) {
+        point.future.completeExceptionally(failure);
+      }
       // Tasks queued from now on fail in enqueue; those already queued fail here.
       for (Task t; (t = queue.poll()) != null; ) {
         if (t instanceof ChangeTask c) {
           c.future.completeExceptionally(failure);
         } else if (t instanceof Retention.Trim tt) {
           tt.future.completeExceptionally(failure);
+        } else if (t instanceof BackupPoint b) {
+          b.future.completeExceptionally(failure);
         }
       }
     } finally {
@@ -263,7 +289,21 @@ final class GroupCommitter {
   }
 
   /** What the commit thread takes from its queue. */
-  sealed interface Task permits ChangeTask, Retention.Trim, Stop {}
+  sealed interface Task permits ChangeTask, Retention.Trim, BackupPoint, Stop {}
+
+  /** A queued backup point: see {@link #backupPoint}. */
+  private record BackupPoint(CompletableFuture<Void> resumed, CompletableFuture<JournaledVolume.Snapshot> future)
+      implements Task {
+
+    /** On the commit thread, between batches: holds checkpoints and says what to copy. */
+    void take(JournaledVolume volume) {
+      try {
+        future.complete(volume.holdCheckpoints(resumed));
+      } catch (RuntimeException e) {
+        future.completeExceptionally(e);
+      }
+    }
+  }
 
   private enum Stop implements Task {
     STOP
