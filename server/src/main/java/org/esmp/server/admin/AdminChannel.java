@@ -114,6 +114,7 @@ public final class AdminChannel implements AutoCloseable {
     }
     AdminChannel channel = new AdminChannel(socket, server, commands);
     channel.acceptor.start();
+    log.info("Administration channel (esmp-admin) on {}", socket);
     return Optional.of(channel);
   }
 

@@ -139,7 +139,13 @@ public final class BackupWriter {
       }
       return false;
     }
-    return OwnerOnly.createDirectory(dir);
+    try {
+      return OwnerOnly.createDirectory(dir);
+    } catch (java.nio.file.AccessDeniedException e) {
+      throw new BackupException("cannot create " + dir + ": permission denied (the server's user writes the backup)");
+    } catch (IOException e) {
+      throw new BackupException("cannot create " + dir + ": " + e);
+    }
   }
 
   /** {@code dir} with its nearest existing ancestor resolved to its real path (symlinks followed). */

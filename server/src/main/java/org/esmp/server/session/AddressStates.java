@@ -113,7 +113,12 @@ public final class AddressStates {
     return (entry.state().word() + " " + entry.since()).getBytes(StandardCharsets.US_ASCII);
   }
 
-  static Entry decode(String address, byte[] stored) {
+  /**
+   * Reads a stored state.
+   *
+   * @throws IllegalStateException when {@code stored} is not one this server wrote
+   */
+  public static Entry decode(String address, byte[] stored) {
     String text = new String(stored, StandardCharsets.US_ASCII);
     int space = text.indexOf(' ');
     try {
