@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * them together ({@link BatchWriter}), which completes their futures in queue order. A commit costs
  * a disk sync (of the journal, see {@link JournaledVolume}), so batching is where throughput comes
  * from. A trim ({@link Retention}) runs on the same thread in chunks, each its own commit: one chunk
- * after each batch, and one after another while no change is queued.
+ * after each batch, and one after another while no change is queued. A backup point ({@link
+ * #backupPoint}) is taken there too, between two batches: it ends the batch it is queued behind.
  *
  * <p>These fail at once, alone: a change that cannot be encoded (changes are encoded on the
  * caller's thread, see {@link ChangeTask}); a change beyond {@code maxQueued} waiting ones, with a

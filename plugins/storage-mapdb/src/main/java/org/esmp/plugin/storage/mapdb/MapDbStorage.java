@@ -44,6 +44,9 @@ import org.pf4j.Extension;
  * <p>The constructor opens and reads through the whole file, and throws
  * {@link IllegalStateException} naming it when it cannot be opened or is damaged. Thread-safe.
  *
+ * <p><b>Online backup</b> ({@link #backup}): a copy of the store as it was between two group
+ * commits, taken while commits go on; see {@link OnlineBackup}.
+ *
  * <p><b>Failure.</b> When a disk write, a disk sync or a checkpoint fails, or the commit thread
  * breaks, the storage fails for good: {@link #failure()} completes, every commit is refused, and
  * the server exits so that a restart replays the journal. The directory and files are created
