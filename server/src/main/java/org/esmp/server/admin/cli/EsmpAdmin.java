@@ -56,7 +56,7 @@ public final class EsmpAdmin implements Runnable {
 
   @Override
   public void run() {
-    throw new CommandLine.ParameterException(spec.commandLine(), "which command? (see esmp-admin --help)");
+    throw new CommandLine.ParameterException(spec.commandLine(), "which command?");
   }
 
   public static void main(String[] args) {
