@@ -248,6 +248,18 @@ class AdminIT {
     }
   }
 
+  /** A Unix socket's path has at most about 100 bytes: a server on a deeper directory serves without one. */
+  @Test
+  void aDataDirectoryTooDeepForASocketServesWithoutOneAndEsmpAdminSaysWhy() throws Exception {
+    Path deep = data.resolve("d".repeat(60)).resolve("e".repeat(60));
+    try (EsmpServer server = EsmpServer.start(TestServers.config(deep).build());
+        TestClient c = new TestClient(server.port())) {
+      assertTrue(server.adminSocket().isEmpty());
+      authenticate(c, TestIdentity.random(), "alice#example.com");
+      failed(AdminRun.on(deep, "users", "list"), "the path is too long for a Unix socket");
+    }
+  }
+
   @Test
   void saysSoWhenNoServerRunsOnTheDataDirectory(@TempDir Path empty) {
     AdminRun run = AdminRun.on(empty, "users", "list");

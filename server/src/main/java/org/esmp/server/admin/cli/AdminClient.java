@@ -23,6 +23,8 @@ import org.esmp.server.data.DataDirectory;
 final class AdminClient implements AutoCloseable {
 
   private static final ObjectMapper JSON = new ObjectMapper();
+  /** The longest path of a Unix socket, in bytes, less its terminating NUL (Linux: 108; macOS: 104). */
+  private static final int MAX_SOCKET_PATH = 103;
 
   private final SocketChannel channel;
   private final ByteBuffer in = ByteBuffer.allocate(1 << 16);
@@ -39,6 +41,11 @@ final class AdminClient implements AutoCloseable {
    */
   static AdminClient connect(Path dataDir) {
     Path socket = dataDir.toAbsolutePath().resolve(DataDirectory.ADMIN_SOCKET);
+    if (!Files.exists(socket) && socket.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length
+        > MAX_SOCKET_PATH) {
+      throw new AdminFailure("no administration socket at " + socket + ": the path is too long for a Unix socket, so "
+          + "a server there runs without one (see its log); give the data directory a shorter path");
+    }
     if (!Files.exists(socket)) {
       throw new AdminFailure("no server is running on data directory " + dataDir.toAbsolutePath() + " (no "
           + DataDirectory.ADMIN_SOCKET + " there; give the server's --data-dir or --config)");
