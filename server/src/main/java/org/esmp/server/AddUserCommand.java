@@ -17,6 +17,7 @@ import org.esmp.server.data.DataDirectoryInUseException;
 import org.esmp.json.ServerJsonCodec;
 import org.esmp.server.mailbox.MailboxService;
 import org.esmp.server.metrics.ServerMetrics;
+import org.esmp.server.session.AddressStates;
 import org.esmp.server.plugin.PluginHost;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -25,7 +26,9 @@ import picocli.CommandLine.ParentCommand;
 /**
  * {@code esmp-server add-user ADDRESS PUBKEY}: binds a key to an address in the server's storage,
  * creating the address; the way to add people when registration is closed. Runs with the server
- * stopped (the storage is opened by one process at a time), with the same configuration flags.
+ * stopped (the storage is opened by one process at a time), with the same configuration flags;
+ * {@code esmp-admin users add} does the same while it runs. An address the operator removed is
+ * refused, as there.
  */
 @Command(
     name = "add-user",
@@ -89,6 +92,11 @@ final class AddUserCommand implements Callable<Integer> {
         storage = host.storage();
       } catch (IllegalStateException e) {
         System.err.println("esmp-server: " + e.getMessage() + " (a running server holds the store: stop it first)");
+        return 1;
+      }
+      var state = storage.get(AddressStates.SPACE, who.toString()).map(s -> AddressStates.decode(who.toString(), s));
+      if (state.filter(e -> e.state() == AddressStates.State.REMOVED).isPresent()) {
+        System.err.println("esmp-server: " + who + " was removed, and a removed address is not given out again");
         return 1;
       }
       var owner = storage.addressOf(key);

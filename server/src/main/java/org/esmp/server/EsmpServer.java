@@ -1,9 +1,11 @@
 package org.esmp.server;
 
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
@@ -15,6 +17,10 @@ import java.util.function.Consumer;
 import java.util.function.Predicate;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.StorageFailedException;
+import org.esmp.server.admin.AddressAdmin;
+import org.esmp.server.admin.AdminChannel;
+import org.esmp.server.admin.AdminCommands;
+import org.esmp.server.backup.BackupWriter;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.crypto.Ed25519Verifier;
 import org.esmp.server.data.DataDirectory;
@@ -32,6 +38,7 @@ import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.net.NettyServer;
 import org.esmp.server.plugin.PluginHost;
 import org.esmp.server.plugin.PluginWatcher;
+import org.esmp.server.session.AddressStates;
 import org.esmp.server.session.IdentityService;
 import org.esmp.server.session.SessionRegistry;
 import org.esmp.server.tls.ServerTls;
@@ -75,6 +82,8 @@ public final class EsmpServer implements AutoCloseable {
   private final MetricsEndpoint metricsEndpoint;
   /** The types the server answers itself; null until they are known. */
   private final Set<String> coreTypes;
+  /** Empty when the socket could not be made (logged). */
+  private final Optional<AdminChannel> admin;
   /** Set once close() starts: a storage failure from then on is part of stopping, not fatal. */
   private final AtomicBoolean closing = new AtomicBoolean();
   /** What the server is doing while it starts, for {@code /ready}; null once it serves. */
@@ -106,8 +115,10 @@ public final class EsmpServer implements AutoCloseable {
     MailboxService mailboxes = new MailboxService(this::storage, workers);
     Commits commits = new Commits(this::storage, mailboxes::publish, clock, workers, metrics);
     // Its own small key cache: each key_add checks a key seen for the first time.
-    IdentityService identities = new IdentityService(config, this::storage, commits,
-        new SessionRegistry(config.maxConnectionsPerAddress()), new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), metrics);
+    SessionRegistry sessions = new SessionRegistry(config.maxConnectionsPerAddress());
+    AddressStates states = new AddressStates();
+    IdentityService identities = new IdentityService(config, this::storage, commits, sessions, states,
+        new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), metrics);
     Map<String, CoreHandler> core = Map.of(
         "auth", identities::auth,
         "key_add", identities::addKey,
@@ -126,8 +137,11 @@ public final class EsmpServer implements AutoCloseable {
     try {
       plugins.start();
       starting = "starting: opening the ESMP port";
+      if (plugins.registry().storage().isPresent()) {
+        states.load(storage());
+      }
       Predicate<String> sessionTypes = type -> CORE_SESSION_TYPES.contains(type) || plugins.registry().isSessionType(type);
-      this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, listeners, clock, metrics);
+      this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, states, listeners, clock, metrics);
       FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()),
           new Ed25519Verifier(KEY_CACHE_CAPACITY), sessionTypes);
       this.net = new NettyServer(config, tls, verifier, dispatcher, workers, metrics);
@@ -141,6 +155,10 @@ public final class EsmpServer implements AutoCloseable {
       maintenance.scheduleWithFixedDelay(tls::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
     }
     this.watcher = PluginWatcher.start(plugins, config.pluginsDir(), PLUGIN_WATCH_INTERVAL);
+    AddressAdmin users = new AddressAdmin(config, this::storage, commits, identities, sessions, states,
+        new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), clock);
+    this.admin = AdminChannel.open(config.dataDir(),
+        new AdminCommands(users, plugins, new BackupWriter(config, plugins, version(), clock)));
     // The storage stays while the server runs: one subscription. Last, so that a storage already
     // failed finds a whole server to stop.
     plugins.registry().storage().ifPresent(owned -> owned.extension().failure()
@@ -258,6 +276,17 @@ public final class EsmpServer implements AutoCloseable {
     return metricsEndpoint == null ? OptionalInt.empty() : OptionalInt.of(metricsEndpoint.port());
   }
 
+  /** The administration channel's socket; empty when it could not be opened (logged at start). */
+  public Optional<Path> adminSocket() {
+    return admin.map(AdminChannel::socket);
+  }
+
+  /** This server's version, from its jar's manifest; {@code development} outside a jar. */
+  public static String version() {
+    String version = EsmpServer.class.getPackage().getImplementationVersion();
+    return version == null ? "development" : version;
+  }
+
   /** The configuration it runs with. */
   public ServerConfig config() {
     return config;
@@ -269,6 +298,7 @@ public final class EsmpServer implements AutoCloseable {
     if (!closing.compareAndSet(false, true)) {
       return;
     }
+    admin.ifPresent(AdminChannel::close);
     dispatcher.stopping();
     watcher.close();
     net.close();

@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 
 import java.nio.file.Path;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.testing.AdminRun;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
@@ -51,6 +52,17 @@ class AddUserIT {
           "refused while a server holds the data directory");
     }
     assertEquals(0, addUser("bob#example.com", TestIdentity.random().publicKey()), "and accepted once it stopped");
+  }
+
+  @Test
+  void refusesAnAddressRemovedWithEsmpAdmin() throws Exception {
+    TestIdentity dave = TestIdentity.random();
+    assertEquals(0, addUser("dave#example.com", dave.publicKey()));
+    try (EsmpServer server = EsmpServer.start(TestServers.config(data).build())) {
+      assertEquals(0, AdminRun.on(data, "users", "remove", "dave#example.com").code());
+    }
+    assertEquals(1, addUser("dave#example.com", TestIdentity.random().publicKey()), "removed for good");
+    assertEquals(0, addUser("erin#example.com", dave.publicKey()), "its old key is free");
   }
 
   @Test

@@ -100,6 +100,19 @@ public final class InMemoryStorage implements Storage {
   }
 
   @Override
+  public List<Address> addresses(String after, int limit) {
+    synchronized (lock) {
+      TreeSet<String> names = new TreeSet<>();
+      keys.forEach((address, bound) -> {
+        if (!bound.isEmpty()) {
+          names.add(address.toString());
+        }
+      });
+      return names.tailSet(after, false).stream().limit(Math.max(0, limit)).map(Address::parse).toList();
+    }
+  }
+
+  @Override
   public Optional<JsonObject> acceptedAnswer(MessageId id) {
     synchronized (lock) {
       return Optional.ofNullable(accepted.get(id)).map(StorageChange.Accepted::answer);

@@ -1,5 +1,6 @@
 package org.esmp.api.group;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletionStage;
 import org.esmp.api.Reply;
@@ -20,6 +21,18 @@ public interface GroupLedger extends ExtensionPoint {
 
   /** The group's current committed state, if the group exists. */
   Optional<GroupState> group(String groupId);
+
+  /**
+   * The committed states of up to {@code limit} groups whose ids sort after {@code after}
+   * ({@code ""} to start at the first), in id order: for the operator's listing
+   * ({@code esmp-admin groups list}), a page at a time. Read-only (since 1.2).
+   *
+   * @throws UnsupportedOperationException when this ledger cannot list its groups: the default,
+   *     for a ledger written for API 1.1 or earlier
+   */
+  default List<GroupState> groups(String after, int limit) {
+    throw new UnsupportedOperationException("this group ledger cannot list its groups");
+  }
 
   /**
    * Appends the message of {@code request} (which carries a {@code group_id}) to its group's

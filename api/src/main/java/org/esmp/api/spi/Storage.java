@@ -1,5 +1,6 @@
 package org.esmp.api.spi;
 
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -65,6 +66,19 @@ public interface Storage extends ExtensionPoint {
    * {@link StorageChange.Accepted}), if it was.
    */
   Optional<JsonObject> acceptedAnswer(MessageId id);
+
+  /**
+   * Up to {@code limit} addresses that exist (that have a key), in the order of their text
+   * ({@code local#domain}), each sorting after {@code after} ({@code ""} to start at the first):
+   * for the operator's listing ({@code esmp-admin users list}), a page at a time. Committed state
+   * only, as every read (since 1.2).
+   *
+   * @throws UnsupportedOperationException when this storage cannot list addresses: the default,
+   *     for a storage written for API 1.1 or earlier
+   */
+  default List<Address> addresses(String after, int limit) {
+    throw new UnsupportedOperationException("this storage cannot list addresses");
+  }
 
   /** The cursor of the newest entry ever appended to {@code address}'s mailbox; 0 if none. */
   long lastCursor(Address address);
@@ -135,6 +149,36 @@ public interface Storage extends ExtensionPoint {
    */
   default CompletionStage<StorageFailedException> failure() {
     return new CompletableFuture<>();
+  }
+
+  /**
+   * Writes a consistent copy of this storage's files into {@code directory} while the server runs:
+   * the online backup ({@code esmp-admin backup}, since 1.2).
+   *
+   * <p><b>Layout.</b> {@code directory} is empty and laid out as a data directory: the storage
+   * writes its files where it keeps them under the data directory (its subdirectory, named after
+   * its plugin id), so that a storage opened on a data directory holding them finds the store as
+   * it was. The server copies the rest of the data directory beside them, that subdirectory left
+   * out, and describes every file in a manifest.
+   *
+   * <p><b>Consistency.</b> The copy holds every change whose {@link #commit} completed before this
+   * method was called, and is the store as it was between two commits: no part of a change is in it
+   * without the rest. Trims count as changes.
+   *
+   * <p><b>Commits go on</b> while the copy is taken: they may wait a little, but none is refused
+   * or failed because of it.
+   *
+   * <p><b>Threads.</b> Called on a thread of the server's administration, never a worker, and at
+   * most once at a time. The stage completes once every file is written and forced to disk; if it
+   * fails, the server deletes what was written.
+   *
+   * @return fails with {@link UnsupportedOperationException} when this storage cannot take an
+   *     online backup: the default, for a storage written for API 1.1 or earlier (stop the server
+   *     and copy its files instead)
+   */
+  default CompletionStage<Void> backup(Path directory) {
+    return CompletableFuture.failedFuture(
+        new UnsupportedOperationException("this storage cannot take an online backup"));
   }
 
   /** Commits what is pending and closes the store; called once when the server stops. */

@@ -37,6 +37,11 @@ public final class DataDirectory implements AutoCloseable {
 
   /** The lock file, in the data directory. */
   public static final String LOCK_FILE = "server.lock";
+  /**
+   * The running server's administration socket, in the data directory ({@link
+   * org.esmp.server.admin.AdminChannel}); removed when it stops.
+   */
+  public static final String ADMIN_SOCKET = "admin.sock";
   /** The directory of the plugin jars' private copies, in the data directory. */
   public static final String PLUGIN_COPIES = "plugin-copies";
 

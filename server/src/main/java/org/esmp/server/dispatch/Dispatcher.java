@@ -30,6 +30,7 @@ import org.esmp.server.plugin.PluginCallException;
 import org.esmp.server.plugin.PluginCalls;
 import org.esmp.server.plugin.PluginHost;
 import org.esmp.server.plugin.PluginRegistry;
+import org.esmp.server.session.AddressStates;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.store.Commits;
 import org.esmp.server.store.IncomingRequest;
@@ -40,7 +41,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Decides the answer to a verified message: the checks of ESMP/1 section 3 after the signature
- * (duplicates, {@code ts}, type, sender key), the sender address's message rate, then the handler
+ * (duplicates, {@code ts}, type, sender key, and whether the operator disabled the sender's
+ * address), the sender address's message rate, then the handler
  * of its type. Called in arrival order
  * per connection on worker threads; the handler's stage completes whenever the handler is done.
  *
@@ -61,6 +63,7 @@ public final class Dispatcher {
   /** Session types: processed every time, never answered as duplicates (ESMP/1 section 2.2). */
   private final Predicate<String> sessionTypes;
   private final Commits commits;
+  private final AddressStates states;
   /** Failures answered {@code internal} are logged at most once per second each. */
   private final LogLimiter failures = new LogLimiter(log);
   /** Set when the server stops: failures of messages still in flight are expected then. */
@@ -78,11 +81,13 @@ public final class Dispatcher {
    * @param core the types the server answers itself, with their handlers
    * @param sessionTypes whether a type is a session type, the server's or a plugin's
    * @param commits records acknowledged messages that their handler did not record
+   * @param states the addresses the operator disabled or removed: their messages are {@code forbidden}
    * @param metrics counts the refusals of the address message rate
    */
   public Dispatcher(ServerConfig config, PluginHost plugins, Map<String, CoreHandler> core, Predicate<String> sessionTypes,
-      Commits commits, ListenerBus listeners, Clock clock, ServerMetrics metrics) {
+      Commits commits, AddressStates states, ListenerBus listeners, Clock clock, ServerMetrics metrics) {
     this.config = config;
+    this.states = states;
     this.metrics = metrics;
     this.sessionTypes = sessionTypes;
     this.commits = commits;
@@ -220,6 +225,7 @@ public final class Dispatcher {
     }
     Address sender = storage.addressOf(message.senderKey()).orElseThrow(
         () -> new RejectedException(ErrorCode.UNKNOWN_SENDER, "sender_pubkey is bound to no address of this server"));
+    states.check(sender); // disabled by the operator: forbidden, whatever the type
     if (message.fields().has("from")) {
       String from = message.fields().get("from").asString();
       if (!sender.toString().equals(from)) {

@@ -4,11 +4,14 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import org.esmp.api.Delivery;
+import org.esmp.server.session.AddressStates;
 import org.esmp.server.verify.FrameVerifier;
 
 /**
  * Whether a started plugin may join the running ones. A plugin is taken or refused as a whole: it
- * is refused for what is wrong with its own declarations ({@link RunningPlugin#refusals}), for
+ * is refused for an id the server keeps for itself ({@value AddressStates#SERVER_SPACES}: the
+ * server's own key-value spaces are named after it, and a plugin may use the spaces named after its
+ * id), for what is wrong with its own declarations ({@link RunningPlugin#refusals}), for
  * providing a storage while the server runs, for a malformed type name, a type the server answers
  * itself, a type another running plugin declares, or a delivery scope another one delivers.
  *
@@ -34,6 +37,11 @@ final class Admission {
    *     storage while one of {@code running} does too: the server must not start
    */
   String refusal(RunningPlugin candidate, boolean atStart, Collection<RunningPlugin> running) {
+    String reserved = AddressStates.SERVER_SPACES;
+    if (candidate.id().equals(reserved) || candidate.id().startsWith(reserved + ".")) {
+      return "plugin id '" + candidate.id() + "' is the server's own (its spaces are named " + reserved + " and "
+          + reserved + ".*)";
+    }
     if (!candidate.refusals().isEmpty()) {
       return candidate.refusals().get(0);
     }

@@ -149,6 +149,52 @@ public final class PluginHost implements AutoCloseable {
     }
   }
 
+  /**
+   * A jar of the plugins directory as last applied, for the operator ({@code esmp-admin plugins
+   * list}).
+   *
+   * @param jar the jar's file name
+   * @param id the plugin's id; empty when it did not load
+   * @param version the plugin's version; empty when it did not load
+   * @param state whether it runs
+   * @param storage whether it provides the storage
+   */
+  public record PluginStatus(String jar, Optional<String> id, Optional<String> version, State state, boolean storage) {
+
+    /** Whether a jar's plugin runs. */
+    public enum State {
+      /** It runs. */
+      STARTED,
+      /** It did not load or start, or was refused: the log says why. */
+      FAILED,
+      /** The storage, whose jar was removed: it runs until the server stops. */
+      JAR_REMOVED;
+
+      /** The word shown: {@code started}, {@code failed}, {@code jar-removed}. */
+      public String word() {
+        return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+      }
+    }
+  }
+
+  /** Each jar of the plugins directory as last applied, in load order, with its plugin's state. */
+  public List<PluginStatus> status() {
+    synchronized (lock) {
+      return deployed.entrySet().stream().map(e -> {
+        String jar = e.getKey().getFileName().toString();
+        Optional<RunningPlugin> running = e.getValue().running();
+        if (running.isEmpty()) {
+          return new PluginStatus(jar, Optional.empty(), Optional.empty(), PluginStatus.State.FAILED, false);
+        }
+        RunningPlugin plugin = running.get();
+        PluginStatus.State state = e.getValue().fingerprint() == null
+            ? PluginStatus.State.JAR_REMOVED : PluginStatus.State.STARTED;
+        return new PluginStatus(jar, Optional.of(plugin.id()), Optional.of(plugin.version()), state,
+            plugin.storage().isPresent());
+      }).toList();
+    }
+  }
+
   /** Each jar of the plugins directory as last applied (loaded or not), with its fingerprint then. */
   public Map<Path, PluginJars.Fingerprint> applied() {
     synchronized (lock) {

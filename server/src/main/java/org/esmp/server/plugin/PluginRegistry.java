@@ -85,6 +85,17 @@ public record PluginRegistry(
         .filter(type::isInstance).map(type::cast).toList();
   }
 
+  /**
+   * The extensions that are instances of {@code type}, with the plugins providing them, in plugin
+   * load order; never the storage. For the server's own calls into them, through their plugins'
+   * {@link PluginCalls}.
+   */
+  @SuppressWarnings("unchecked")
+  public <T> List<Owned<T>> owned(Class<T> type) {
+    return extensions.stream().filter(e -> !(e.extension() instanceof Storage))
+        .filter(e -> type.isInstance(e.extension())).map(e -> (Owned<T>) (Owned<?>) e).toList();
+  }
+
   /** Whether {@code type} is declared by a running plugin as a session type. */
   public boolean isSessionType(String type) {
     return types.get(type) instanceof Handled handled && handled.session();

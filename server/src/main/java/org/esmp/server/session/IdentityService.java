@@ -41,6 +41,9 @@ import org.esmp.server.tls.ChannelBinding;
  *
  * <p>Registrations are limited per IP and key changes per address, each per hour: past the limit
  * the change is answered {@code rate_limited}. Only changes that pass every other check count.
+ *
+ * <p>An address the operator disabled or removed ({@link AddressStates}) cannot {@code auth}: it is
+ * answered {@code forbidden}, and a removed address is never registered again.
  */
 public final class IdentityService {
 
@@ -51,6 +54,7 @@ public final class IdentityService {
   private final Supplier<Storage> storage;
   private final Commits commits;
   private final SessionRegistry sessions;
+  private final AddressStates states;
   private final Ed25519Verifier keys;
   private CompletableFuture<?> changes = CompletableFuture.completedFuture(null);
   private final TokenBuckets<InetAddress> registrations;
@@ -58,16 +62,18 @@ public final class IdentityService {
   private final ServerMetrics metrics;
 
   /**
+   * @param states the addresses the operator disabled or removed
    * @param keys checks the keys {@code key_add} binds and verifies their proofs
    * @param metrics counts the refusals of the registration, key change and connection limits
    */
   public IdentityService(ServerConfig config, Supplier<Storage> storage, Commits commits, SessionRegistry sessions,
-      Ed25519Verifier keys, ServerMetrics metrics) {
+      AddressStates states, Ed25519Verifier keys, ServerMetrics metrics) {
     this.config = config;
     this.metrics = metrics;
     this.storage = storage;
     this.commits = commits;
     this.sessions = sessions;
+    this.states = states;
     this.keys = keys;
     this.registrations = TokenBuckets.ofServer(
         TokenBuckets.Rate.perHour(config.registrationsPerIpPerHour()));
@@ -87,10 +93,12 @@ public final class IdentityService {
   }
 
   /**
-   * Runs {@code change} after every change queued before it has finished, and again (checks and
-   * all) when its commit conflicts with a change made elsewhere.
+   * Runs {@code change} after every change of identities queued before it has finished, and again
+   * (checks and all) when its commit conflicts with a change made elsewhere: the queue of the
+   * protocol's identity changes, which the operator's changes ({@link
+   * org.esmp.server.admin.AddressAdmin}) join.
    */
-  private synchronized <T> CompletableFuture<T> serialized(Supplier<CompletionStage<T>> change) {
+  public synchronized <T> CompletableFuture<T> serialized(Supplier<CompletionStage<T>> change) {
     CompletableFuture<T> next = changes.handle((ignored, failure) -> null)
         .thenCompose(ignored -> Retries.onConflict(change));
     changes = next;
@@ -146,12 +154,14 @@ public final class IdentityService {
     if (session.address().filter(a -> !a.equals(address)).isPresent()) {
       throw new RejectedException(ErrorCode.FORBIDDEN, "this connection is authenticated as another address");
     }
+    states.check(address);
     Ed25519Key key = message.senderKey();
     Storage store = storage.get();
     if (store.addressOf(key).filter(address::equals).isPresent()) {
       return CompletableFuture.completedFuture(accept(session, address, key, false));
     }
     return serialized(() -> {
+      states.check(address); // again in turn: the operator may have removed it meanwhile
       Optional<Address> owner = store.addressOf(key);
       if (owner.filter(address::equals).isPresent()) {
         return CompletableFuture.completedFuture(accept(session, address, key, false));
@@ -185,6 +195,14 @@ public final class IdentityService {
       metrics.rateLimited(ServerMetrics.RateLimit.CONNECTIONS_PER_ADDRESS);
       return Reply.rateLimited(CONNECTIONS_PER_ADDRESS_RETRY_MS, address + " has " + config.maxConnectionsPerAddress()
           + " authenticated connections, the most this server allows; close one or retry later");
+    }
+    // Again once counted: an operator who disabled the address since the check above closes the
+    // connections it counts after that, so this one is either refused here or closed then.
+    try {
+      states.check(address);
+    } catch (RejectedException e) {
+      session.close();
+      throw e;
     }
     if (!session.authenticate(address, key)) {
       throw new RejectedException(ErrorCode.FORBIDDEN, "this connection is authenticated as another address");

@@ -67,6 +67,20 @@ public final class SessionRegistry {
   }
 
   /**
+   * Closes every connection authenticated as {@code address}: the operator disabled or removed it.
+   *
+   * @return how many were open
+   */
+  public int closeAll(Address address) {
+    Set<ConnectionSession> sessions = byAddress.remove(address);
+    if (sessions == null) {
+      return 0;
+    }
+    sessions.forEach(ConnectionSession::close);
+    return sessions.size();
+  }
+
+  /**
    * Closes every connection that authenticated with {@code key}; {@code requester}, if it is one of
    * them, once it has written its answer to message {@code answering}.
    */

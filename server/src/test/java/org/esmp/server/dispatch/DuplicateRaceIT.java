@@ -36,6 +36,7 @@ import org.esmp.server.limits.MemoryBudget;
 import org.esmp.server.mailbox.MailboxService;
 import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.plugin.PluginHost;
+import org.esmp.server.session.AddressStates;
 import org.esmp.server.session.ConnectionSession;
 import org.esmp.server.session.OutputMeter;
 import org.esmp.server.store.Commits;
@@ -77,7 +78,8 @@ class DuplicateRaceIT {
 
   /** One path into the shared storage: its own mailboxes, commit path and dispatcher. */
   private Dispatcher path(ServerConfig config, Commits commits) {
-    return new Dispatcher(config, host, Map.of(), SESSION_TYPES, commits, new ListenerBus(), Clock.systemUTC(), ServerMetrics.off());
+    return new Dispatcher(config, host, Map.of(), SESSION_TYPES, commits, new AddressStates(), new ListenerBus(),
+        Clock.systemUTC(), ServerMetrics.off());
   }
 
   @Test

@@ -28,6 +28,15 @@ class AdmissionTest {
   }
 
   @Test
+  void refusesThePluginIdsWhoseSpacesAreTheServers() {
+    assertEquals("plugin id 'esmp' is the server's own (its spaces are named esmp and esmp.*)",
+        admission.refusal(plugin("esmp"), true, List.of()));
+    assertEquals("plugin id 'esmp.addresses' is the server's own (its spaces are named esmp and esmp.*)",
+        admission.refusal(plugin("esmp.addresses"), false, List.of()));
+    assertNull(admission.refusal(plugin("esmp-extras"), false, List.of()));
+  }
+
+  @Test
   void givesWhatIsWrongWithItsOwnDeclarationsFirst() {
     RunningPlugin twice = plugin("twice", content("auth"), content("auth"));
     assertEquals("it declares type 'auth' twice", admission.refusal(twice, true, List.of()));

@@ -1,5 +1,6 @@
 package org.esmp.plugins.groupthreads;
 
+import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -28,6 +29,7 @@ import org.esmp.api.ServerContext;
 import org.esmp.api.SignedMessage;
 import org.esmp.api.ConflictException;
 import org.esmp.api.Store;
+import org.esmp.api.Stored;
 import org.esmp.api.Writes;
 import org.esmp.api.group.GroupChange;
 import org.esmp.api.group.GroupLedger;
@@ -153,6 +155,25 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
       return Optional.of(cached.state());
     }
     return stored(groupId).map(Known::state);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: read from the storage, not the cache, a page of space {@value ThreadRecords#GROUPS}.
+   */
+  @Override
+  public List<GroupState> groups(String after, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    // Group ids are [A-Za-z0-9_-]: every one sorts below '~'; NUL is the first key after `after`.
+    List<Stored> page = store().scan(ThreadRecords.GROUPS, after + '\0', "~", limit);
+    List<GroupState> groups = new ArrayList<>(page.size());
+    for (Stored stored : page) {
+      groups.add(ThreadRecords.readState(context.json(), stored.value()));
+    }
+    return groups;
   }
 
   /** The state of {@code groupId} as committed in the storage. */

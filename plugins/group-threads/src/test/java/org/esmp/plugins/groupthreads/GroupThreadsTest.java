@@ -181,6 +181,23 @@ class GroupThreadsTest {
   }
 
   @Test
+  void listsCommittedGroupsInIdOrderAPageAtATime() {
+    create("g-b", ALICE, BOB);
+    create("g-a", BOB);
+    create("g-c", EVE, ALICE);
+    await(threads.append(text(BOB, "g-b", 1).build(), current -> new GroupChange(current.orElseThrow(), List.of(ALICE))));
+
+    assertEquals(List.of("g-a", "g-b"), threads.groups("", 2).stream().map(GroupState::groupId).toList());
+    List<GroupState> rest = threads.groups("g-b", 2);
+    assertEquals(List.of("g-c"), rest.stream().map(GroupState::groupId).toList());
+    assertEquals(List.of(EVE, ALICE), rest.get(0).members());
+    GroupState b = threads.groups("g-a", 1).get(0);
+    assertEquals(2, b.lastSeq(), "the state as committed, its thread's seq included");
+    assertEquals(List.of(), threads.groups("g-c", 10));
+    assertEquals(List.of(), threads.groups("", 0));
+  }
+
+  @Test
   void seqIsGaplessUnderConcurrentAppendsToOneGroup() throws Exception {
     int writers = 8;
     int each = 200;

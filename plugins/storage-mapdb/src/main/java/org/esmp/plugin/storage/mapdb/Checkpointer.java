@@ -144,6 +144,22 @@ final class Checkpointer {
     await(running);
   }
 
+  /**
+   * Keeps checkpoints from starting until {@code resumed} completes, as if a checkpoint ran until
+   * then: for an online backup, which copies the store file while nothing writes into it. A commit
+   * that finds the overlay at {@link #MAX_OVERLAY_PAGES} meanwhile waits for it, as it waits for a
+   * slow checkpoint. Call it once the running checkpoint is over ({@link #awaitRunning}).
+   *
+   * @param resumed completes, normally, once the backup's copy is done; it must not fail (a
+   *     failed checkpoint fails the storage)
+   */
+  void holdUntil(CompletableFuture<Void> resumed) {
+    if (!running.isDone()) {
+      throw new IllegalStateException("a checkpoint is running");
+    }
+    running = resumed;
+  }
+
   /** The running (or last) checkpoint, for {@link #await} without the volume's lock. */
   Future<?> running() {
     return running;

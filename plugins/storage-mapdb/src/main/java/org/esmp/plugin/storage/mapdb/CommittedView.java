@@ -4,9 +4,11 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.NavigableMap;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentSkipListMap;
 import java.util.concurrent.atomic.AtomicLong;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
@@ -32,6 +34,8 @@ final class CommittedView {
 
   final Map<Ed25519Key, Address> addressByKey = new ConcurrentHashMap<>();
   final Map<Address, List<Ed25519Key>> keysByAddress = new ConcurrentHashMap<>();
+  /** The addresses of {@link #keysByAddress} by their text, in its order: for listing them. */
+  final NavigableMap<String, Address> addressesByName = new ConcurrentSkipListMap<>();
   final Map<Address, Mailbox> mailboxes = new ConcurrentHashMap<>();
   final Set<String> pendingIds = ConcurrentHashMap.newKeySet();
   final AtomicLong rollbacks = new AtomicLong();
@@ -88,6 +92,18 @@ final class CommittedView {
     return keysByAddress.getOrDefault(address, List.of());
   }
 
+  /** Up to {@code limit} addresses with keys whose text sorts after {@code after}, in that order. */
+  List<Address> addresses(String after, int limit) {
+    List<Address> page = new ArrayList<>(Math.max(0, Math.min(limit, 1024)));
+    for (Address address : addressesByName.tailMap(after, false).values()) {
+      if (page.size() >= limit) {
+        break;
+      }
+      page.add(address);
+    }
+    return page;
+  }
+
   long lastCursor(Address address) {
     Mailbox mailbox = mailboxes.get(address);
     return mailbox == null ? 0 : mailbox.lastCursor();
@@ -101,8 +117,10 @@ final class CommittedView {
     }
     if (keys.isEmpty()) {
       keysByAddress.remove(address);
+      addressesByName.remove(address.toString());
     } else {
       keysByAddress.put(address, List.copyOf(keys));
+      addressesByName.put(address.toString(), address);
     }
     for (Ed25519Key key : old) {
       if (!keys.contains(key)) {

@@ -21,7 +21,8 @@ import org.slf4j.LoggerFactory;
  * them together ({@link BatchWriter}), which completes their futures in queue order. A commit costs
  * a disk sync (of the journal, see {@link JournaledVolume}), so batching is where throughput comes
  * from. A trim ({@link Retention}) runs on the same thread in chunks, each its own commit: one chunk
- * after each batch, and one after another while no change is queued.
+ * after each batch, and one after another while no change is queued. A backup point ({@link
+ * #backupPoint}) is taken there too, between two batches: it ends the batch it is queued behind.
  *
  * <p>These fail at once, alone: a change that cannot be encoded (changes are encoded on the
  * caller's thread, see {@link ChangeTask}); a change beyond {@code maxQueued} waiting ones, with a
@@ -98,6 +99,18 @@ final class GroupCommitter {
     if (!enqueue(task, future)) {
       queuedChanges.decrementAndGet();
     }
+    return future;
+  }
+
+  /**
+   * Queues a backup point: once every change queued before it is committed, and before any queued
+   * after it is applied, the commit thread holds checkpoints until {@code resumed} completes and
+   * completes the returned future with what to copy ({@link JournaledVolume#holdCheckpoints}).
+   * {@code resumed} must complete in any case, even when this fails.
+   */
+  CompletableFuture<JournaledVolume.Snapshot> backupPoint(CompletableFuture<Void> resumed) {
+    CompletableFuture<JournaledVolume.Snapshot> future = new CompletableFuture<>();
+    enqueue(new BackupPoint(resumed, future), future);
     return future;
   }
 
@@ -188,6 +201,7 @@ final class GroupCommitter {
   private void run() {
     ArrayDeque<Retention.Trim> trims = new ArrayDeque<>();
     List<ChangeTask> batch = new ArrayList<>();
+    BackupPoint point = null;
     try {
       boolean stopping = false;
       while (!stopping) {
@@ -197,6 +211,10 @@ final class GroupCommitter {
         while (next != null) {
           if (next == Stop.STOP) {
             stopping = true;
+            break;
+          }
+          if (next instanceof BackupPoint backup) {
+            point = backup; // after the batch so far, before anything queued after it
             break;
           }
           if (next instanceof Retention.Trim trim) {
@@ -213,6 +231,10 @@ final class GroupCommitter {
           queuedChanges.addAndGet(-batch.size());
           writer.commit(batch);
           batch.clear();
+        }
+        if (point != null) {
+          point.take(store.volume());
+          point = null;
         }
         if (!trims.isEmpty() && !stopping && retention.trimChunk(trims.peek())) {
           trims.poll();
@@ -234,12 +256,17 @@ final class GroupCommitter {
       }
       batch.forEach(t -> t.future.completeExceptionally(failure));
       trims.forEach(t -> t.future.completeExceptionally(failure));
+      if (point != null) {
+        point.future.completeExceptionally(failure);
+      }
       // Tasks queued from now on fail in enqueue; those already queued fail here.
       for (Task t; (t = queue.poll()) != null; ) {
         if (t instanceof ChangeTask c) {
           c.future.completeExceptionally(failure);
         } else if (t instanceof Retention.Trim tt) {
           tt.future.completeExceptionally(failure);
+        } else if (t instanceof BackupPoint b) {
+          b.future.completeExceptionally(failure);
         }
       }
     } finally {
@@ -263,7 +290,21 @@ final class GroupCommitter {
   }
 
   /** What the commit thread takes from its queue. */
-  sealed interface Task permits ChangeTask, Retention.Trim, Stop {}
+  sealed interface Task permits ChangeTask, Retention.Trim, BackupPoint, Stop {}
+
+  /** A queued backup point: see {@link #backupPoint}. */
+  private record BackupPoint(CompletableFuture<Void> resumed, CompletableFuture<JournaledVolume.Snapshot> future)
+      implements Task {
+
+    /** On the commit thread, between batches: holds checkpoints and says what to copy. */
+    void take(JournaledVolume volume) {
+      try {
+        future.complete(volume.holdCheckpoints(resumed));
+      } catch (RuntimeException e) {
+        future.completeExceptionally(e);
+      }
+    }
+  }
 
   private enum Stop implements Task {
     STOP

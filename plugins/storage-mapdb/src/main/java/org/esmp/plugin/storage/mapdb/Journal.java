@@ -111,6 +111,11 @@ final class Journal {
     return generation;
   }
 
+  /** The file of the current generation. */
+  Path currentFile() {
+    return path(generation);
+  }
+
   /** Bytes in the current generation: its complete records. */
   long size() {
     return size;

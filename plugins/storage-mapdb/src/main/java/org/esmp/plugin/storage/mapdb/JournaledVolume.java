@@ -8,6 +8,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Future;
 import org.esmp.api.StorageFailedException;
 import org.mapdb.DataInput2;
@@ -213,6 +214,35 @@ final class JournaledVolume extends Volume {
       running = checkpointer.running();
     }
     checkpointer.await(running);
+  }
+
+  /**
+   * What an online backup copies to have the store as it is now: the store file's first
+   * {@code fileBytes} and the current journal's first {@code journalBytes}. The file holds
+   * everything up to the last checkpoint, the journal every commit since: replaying those records
+   * into that file, as {@link #open} does, gives the store as committed now.
+   */
+  record Snapshot(long fileBytes, Path journal, long journalBytes) {}
+
+  /**
+   * For an online backup, between two commits: waits for the running checkpoint (if any), then
+   * keeps checkpoints from starting until {@code resumed} completes, so that nothing writes into
+   * the store file while the backup copies it, and says what to copy. Commits go on meanwhile,
+   * into the journal and the overlay (at {@link Checkpointer#MAX_OVERLAY_PAGES} they wait for
+   * {@code resumed}).
+   *
+   * @param resumed completes normally once the copy is done
+   * @throws StorageFailedException if the storage failed
+   * @throws IllegalStateException if writes since the last sync are pending
+   */
+  synchronized Snapshot holdCheckpoints(CompletableFuture<Void> resumed) {
+    failure.check();
+    if (overlay.hasUncommitted()) {
+      throw new IllegalStateException("a backup point with uncommitted writes");
+    }
+    checkpointer.awaitRunning();
+    checkpointer.holdUntil(resumed);
+    return new Snapshot(base.length(), journal.currentFile(), journal.size());
   }
 
   /** Test hook: {@code hook} runs on the checkpoint thread before each checkpoint writes into the file. */

@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.Supplier;
 import org.esmp.api.Address;
@@ -43,6 +44,9 @@ import org.pf4j.Extension;
  * <p>The constructor opens and reads through the whole file, and throws
  * {@link IllegalStateException} naming it when it cannot be opened or is damaged. Thread-safe.
  *
+ * <p><b>Online backup</b> ({@link #backup}): a copy of the store as it was between two group
+ * commits, taken while commits go on; see {@link OnlineBackup}.
+ *
  * <p><b>Failure.</b> When a disk write, a disk sync or a checkpoint fails, or the commit thread
  * breaks, the storage fails for good: {@link #failure()} completes, every commit is refused, and
  * the server exits so that a restart replays the journal. The directory and files are created
@@ -61,6 +65,7 @@ public final class MapDbStorage implements Storage {
   private final KeptMessages messages;
   private final CommittedView view;
   private final GroupCommitter committer;
+  private final OnlineBackup backups;
   private final StorageFailure failure = new StorageFailure();
 
   /** Opens (or creates) the store under the server's data directory. */
@@ -95,6 +100,7 @@ public final class MapDbStorage implements Storage {
     }
     messages = new KeptMessages(store);
     committer = new GroupCommitter(store, view, records, failure, MAX_QUEUED);
+    backups = new OnlineBackup(store, committer, records);
     committer.start();
   }
 
@@ -106,6 +112,12 @@ public final class MapDbStorage implements Storage {
   @Override
   public List<Ed25519Key> keysOf(Address address) {
     return view.keysOf(address);
+  }
+
+  /** {@inheritDoc} Answered from memory. */
+  @Override
+  public List<Address> addresses(String after, int limit) {
+    return view.addresses(after, limit);
   }
 
   @Override
@@ -250,6 +262,29 @@ public final class MapDbStorage implements Storage {
     return committer.trim(receivedBefore);
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: {@code <directory>/storage-mapdb/storage.db}, one file with no journal, taken between
+   * two group commits without stopping them, then opened and read through before the stage
+   * completes: see {@link OnlineBackup}. Runs on a thread of its own.
+   */
+  @Override
+  public CompletionStage<Void> backup(Path directory) {
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    Thread thread = new Thread(() -> {
+      try {
+        backups.write(directory);
+        done.complete(null);
+      } catch (Exception | Error e) {
+        done.completeExceptionally(e);
+      }
+    }, "storage-mapdb-backup");
+    thread.setDaemon(true);
+    thread.start();
+    return done;
+  }
+
   /** Commits what is queued, then closes the file. Idempotent. */
   @Override
   public void close() {
@@ -274,6 +309,11 @@ public final class MapDbStorage implements Storage {
   /** Test hook: starts a checkpoint of what is committed; call it while no commit runs. */
   void beginCheckpoint() {
     store.volume().beginCheckpoint();
+  }
+
+  /** Test hook: runs on a backup's thread once its backup point is taken, before it copies. */
+  void afterBackupPoint(Runnable hook) {
+    backups.afterPoint = hook;
   }
 
   /** Test hook: runs on the commit thread between applying a batch and committing it. */

@@ -1,0 +1,131 @@
+package org.esmp.server.session;
+
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import org.esmp.api.Address;
+import org.esmp.api.ErrorCode;
+import org.esmp.api.RejectedException;
+import org.esmp.api.Stored;
+import org.esmp.api.spi.Storage;
+
+/**
+ * Addresses the operator disabled or removed ({@code esmp-admin users disable|remove}), which may
+ * neither {@code auth} nor send: either is answered {@code forbidden}. A disabled address keeps its
+ * keys and its mailbox (messages to it are still delivered) until it is enabled again; a removed
+ * one has no keys left, and stays reserved so that no one registers it again and receives what
+ * was sent to its old owner.
+ *
+ * <p>Kept in the storage, space {@value #SPACE} (key: the address; value: {@code disabled} or
+ * {@code removed}, a space, and the time in ms), changed only through the commits of {@link
+ * org.esmp.server.admin.AddressAdmin}, and held here in memory, loaded once at start ({@link #load}),
+ * so that the check on every message costs a map lookup. Only the server writes the space: the
+ * plugin host refuses a plugin with the id {@value #SERVER_SPACES}, whose spaces these would be.
+ *
+ * <p>Thread-safe.
+ */
+public final class AddressStates {
+
+  /** The plugin id no plugin may take: the server's own spaces are named after it. */
+  public static final String SERVER_SPACES = "esmp";
+  /** The space the states are kept in. */
+  public static final String SPACE = SERVER_SPACES + ".addresses";
+
+  /** What the operator made of an address. */
+  public enum State {
+    /** It may neither auth nor send until enabled; its keys and mailbox stay. */
+    DISABLED,
+    /** Its keys are gone and it cannot be registered again. */
+    REMOVED;
+
+    /** The word stored and shown: {@code disabled}, {@code removed}. */
+    public String word() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+  }
+
+  /** A state and since when, in ms since the epoch. */
+  public record Entry(State state, long since) {}
+
+  /** Addresses read from the storage at a time by {@link #load}. */
+  private static final int LOAD_PAGE = 1000;
+
+  private final Map<Address, Entry> states = new ConcurrentHashMap<>();
+
+  /**
+   * Reads every state from {@code storage}, once, at start.
+   *
+   * @throws IllegalStateException when a stored value is not one this server wrote
+   */
+  public void load(Storage storage) {
+    String from = "";
+    while (true) {
+      List<Stored> page = storage.scan(SPACE, from, "\uffff", LOAD_PAGE);
+      for (Stored stored : page) {
+        states.put(Address.parse(stored.key()), decode(stored.key(), stored.value()));
+      }
+      if (page.size() < LOAD_PAGE) {
+        return;
+      }
+      from = page.get(page.size() - 1).key() + '\0';
+    }
+  }
+
+  /** What the operator made of {@code address}, if anything. */
+  public Optional<Entry> of(Address address) {
+    return Optional.ofNullable(states.get(address));
+  }
+
+  /**
+   * Refuses {@code address} with {@code forbidden} when it is disabled or removed.
+   *
+   * @throws RejectedException {@code forbidden}, saying which
+   */
+  public void check(Address address) {
+    Entry entry = states.get(address);
+    if (entry != null) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, entry.state() == State.DISABLED
+          ? address + " is disabled on this server"
+          : address + " was removed from this server");
+    }
+  }
+
+  /** Every address with a state; a copy. */
+  public Map<Address, Entry> all() {
+    return Map.copyOf(states);
+  }
+
+  /** Records a change the administration committed; called once it is durable. */
+  public void set(Address address, Entry entry) {
+    states.put(address, entry);
+  }
+
+  /** Records that a change the administration committed cleared {@code address}'s state. */
+  public void clear(Address address) {
+    states.remove(address);
+  }
+
+  /** The stored form of {@code entry}: {@code "disabled 1700000000000"}. */
+  public static byte[] encode(Entry entry) {
+    return (entry.state().word() + " " + entry.since()).getBytes(StandardCharsets.US_ASCII);
+  }
+
+  /**
+   * Reads a stored state.
+   *
+   * @throws IllegalStateException when {@code stored} is not one this server wrote
+   */
+  public static Entry decode(String address, byte[] stored) {
+    String text = new String(stored, StandardCharsets.US_ASCII);
+    int space = text.indexOf(' ');
+    try {
+      return new Entry(State.valueOf(text.substring(0, space).toUpperCase(Locale.ROOT)),
+          Long.parseLong(text.substring(space + 1)));
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("space " + SPACE + ": the state of " + address + " is damaged: '" + text + "'", e);
+    }
+  }
+}
