@@ -31,7 +31,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.AfterEach;
@@ -105,7 +110,7 @@ class DistributionIT {
     for (String entry : modes.keySet()) {
       assertTrue(entry.startsWith(name + "/"), "entry outside the top folder: " + entry);
     }
-    for (String required : List.of("bin/esmp-server", "bin/esmp", "lib/client/", "conf/esmp.yaml", "conf/logback.xml",
+    for (String required : List.of("bin/esmp-server", "bin/esmp", "conf/esmp.yaml", "conf/logback.xml",
         "plugins/", "plugins/README.txt", "README.md", "lib/")) {
       assertTrue(modes.containsKey(name + "/" + required), "missing " + required);
     }
@@ -115,11 +120,30 @@ class DistributionIT {
         "lib/ has no esmp-api jar");
     assertEquals(0755, modes.get(name + "/bin/esmp-server") & 0777, "bin/esmp-server mode");
     assertEquals(0755, modes.get(name + "/bin/esmp") & 0777, "bin/esmp mode");
-    assertTrue(modes.keySet().stream().anyMatch(e -> e.matches(".*/lib/client/esmp-client-[^/]+\\.jar")),
-        "lib/client/ has no esmp-client jar");
-    assertTrue(modes.keySet().stream().noneMatch(e -> e.matches(".*/lib/esmp-client-[^/]+\\.jar")),
-        "the client jar is on the server's classpath");
+    assertTrue(modes.keySet().stream().anyMatch(e -> e.matches(".*/lib/esmp-client-[^/]+\\.jar")),
+        "lib/ has no esmp-client jar");
     assertEquals(0644, modes.get(name + "/conf/esmp.yaml") & 0777, "conf/esmp.yaml mode");
+  }
+
+  @Test
+  void carriesOneCopyOfEachJar() throws IOException {
+    Map<String, List<String>> byArtifact = new TreeMap<>();
+    try (Stream<Path> files = Files.walk(home)) {
+      for (Path jar : files.filter(f -> f.getFileName().toString().endsWith(".jar")).toList()) {
+        byArtifact.computeIfAbsent(artifact(jar.getFileName().toString()), a -> new ArrayList<>())
+            .add(home.relativize(jar).toString());
+      }
+    }
+    assertTrue(byArtifact.containsKey("esmp-server") && byArtifact.containsKey("esmp-client"), byArtifact.toString());
+    assertEquals(Map.of(), byArtifact.entrySet().stream().filter(e -> e.getValue().size() > 1)
+        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)), "jars there more than once");
+  }
+
+  /** The artifact of a jar's file name: what comes before "-VERSION.jar", a version starting with a digit. */
+  private static String artifact(String jarName) {
+    Matcher matcher = Pattern.compile("(.+?)-\\d.*\\.jar").matcher(jarName);
+    assertTrue(matcher.matches(), "no version in " + jarName);
+    return matcher.group(1);
   }
 
   @Test
