@@ -2,8 +2,11 @@ package org.esmp.server;
 
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.StringJoiner;
+import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -178,9 +181,25 @@ public final class EsmpServer implements AutoCloseable {
    */
   public static EsmpServer start(ServerConfig config, Consumer<String> onFatal) throws Exception {
     EsmpServer server = new EsmpServer(config, onFatal);
-    log.info("ESMP server listening on {}:{} (domain {}, {} plugins: {})", config.bind(), server.port(),
-        config.domain(), server.plugins.startedPlugins().size(), server.plugins.startedPlugins());
+    log.info(server.startupLine());
     return server;
+  }
+
+  /**
+   * The one line that says what this server serves and from where, e.g. {@code ESMP server
+   * listening on 0.0.0.0:5888; data /var/lib/esmp; domains example.com; registration open; config
+   * /opt/esmp/conf/esmp.yaml; 4 plugins: direct-delivery 0.1.0, ...}.
+   */
+  String startupLine() {
+    Map<String, String> versions = new TreeMap<>(plugins.versions());
+    StringJoiner started = new StringJoiner(", ");
+    versions.forEach((id, version) -> started.add(id + " " + version));
+    return "ESMP server listening on " + config.bind() + ":" + port()
+        + "; data " + config.dataDir().toAbsolutePath()
+        + "; domains " + String.join(", ", config.domains())
+        + "; registration " + config.registration().name().toLowerCase(Locale.ROOT)
+        + "; config " + (config.configFile() == null ? "none (embedded defaults)" : config.configFile())
+        + "; " + versions.size() + " plugins: " + (versions.isEmpty() ? "none" : started);
   }
 
   /** The TCP port the server listens on. */

@@ -68,11 +68,13 @@ public final class Main implements Callable<Integer> {
   @Option(scope = ScopeType.INHERIT, names = "--domain", paramLabel = "NAME", description = "the domain this server serves (default localhost)")
   String domain;
 
-  @Option(scope = ScopeType.INHERIT, names = "--data-dir", paramLabel = "DIR", description = "where durable state lives (default ./data)")
+  @Option(scope = ScopeType.INHERIT, names = "--data-dir", paramLabel = "DIR",
+      description = "where durable state lives (default: data/ in the installation directory; data_dir in esmp.yaml "
+          + "is relative to that directory, this flag to the current one)")
   Path dataDir;
 
   @Option(scope = ScopeType.INHERIT, names = "--plugins-dir", paramLabel = "DIR",
-      description = "where plugin jars are loaded from (default <esmp.home>/plugins, else ./plugins)")
+      description = "where plugin jars are loaded from (default: plugins/ in the installation directory)")
   Path pluginsDir;
 
   @Option(scope = ScopeType.INHERIT, names = "--registration", paramLabel = "open|closed",
@@ -162,19 +164,23 @@ public final class Main implements Callable<Integer> {
     return 1;
   }
 
-  /** Embedded defaults, then the config file, then the flags. */
+  /**
+   * Embedded defaults, then the config file, then the flags. The data and plugins directories come
+   * out absolute: the defaults and relative paths of the config file resolve against the
+   * installation directory ({@value #HOME_PROPERTY}, set by bin/esmp-server; the current directory
+   * without it), relative flags against the current directory, as for any command.
+   */
   ServerConfig resolve() {
     ServerConfig.Builder builder = ServerConfig.builder();
     String home = System.getProperty(HOME_PROPERTY);
-    if (home != null) {
-      builder.pluginsDir(Path.of(home, "plugins"));
-    }
+    Path base = Path.of(home != null ? home : "").toAbsolutePath().normalize();
+    builder.dataDir(base.resolve("data")).pluginsDir(base.resolve("plugins"));
     Path file = config;
-    if (file == null && home != null && Files.isRegularFile(Path.of(home, "conf", "esmp.yaml"))) {
-      file = Path.of(home, "conf", "esmp.yaml");
+    if (file == null && home != null && Files.isRegularFile(base.resolve("conf/esmp.yaml"))) {
+      file = base.resolve("conf/esmp.yaml");
     }
     if (file != null) {
-      ConfigFile.apply(file, builder);
+      ConfigFile.apply(file, builder, base);
     }
     if (port != null) {
       builder.port(port);
@@ -186,10 +192,10 @@ public final class Main implements Callable<Integer> {
       builder.domain(domain);
     }
     if (dataDir != null) {
-      builder.dataDir(dataDir);
+      builder.dataDir(dataDir.toAbsolutePath());
     }
     if (pluginsDir != null) {
-      builder.pluginsDir(pluginsDir);
+      builder.pluginsDir(pluginsDir.toAbsolutePath());
     }
     if (registration != null) {
       builder.registration(ConfigFile.registration("--registration", registration));

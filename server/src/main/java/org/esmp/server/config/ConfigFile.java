@@ -37,8 +37,18 @@ public final class ConfigFile {
 
   private ConfigFile() {}
 
-  /** Applies the settings of {@code file} to {@code builder}. */
+  /** Applies the settings of {@code file} to {@code builder}; relative paths stay as written. */
   public static void apply(Path file, ServerConfig.Builder builder) {
+    apply(file, builder, Path.of(""));
+  }
+
+  /**
+   * Applies the settings of {@code file} to {@code builder}, and records the file there for the
+   * startup line. A relative {@code data_dir} or {@code plugins_dir} resolves against {@code base}
+   * (the installation directory), so that the server finds the same directories whatever directory
+   * it is started from.
+   */
+  public static void apply(Path file, ServerConfig.Builder builder, Path base) {
     JsonNode root;
     try {
       root = new YAMLMapper().readTree(Files.readAllBytes(file));
@@ -47,6 +57,7 @@ public final class ConfigFile {
     } catch (IOException e) {
       throw new ConfigException(file + ": not valid YAML: " + firstLine(e.getMessage()));
     }
+    builder.configFile(file.toAbsolutePath().normalize());
     if (root == null || root.isMissingNode() || root.isNull()) {
       return; // an empty file, or only comments: all defaults
     }
@@ -66,8 +77,8 @@ public final class ConfigFile {
         case "bind" -> builder.bind(text(where, value));
         case "domain" -> builder.domain(text(where, value));
         case "domains" -> builder.domains(textList(where, value));
-        case "data_dir" -> builder.dataDir(Path.of(text(where, value)));
-        case "plugins_dir" -> builder.pluginsDir(Path.of(text(where, value)));
+        case "data_dir" -> builder.dataDir(base.resolve(text(where, value)));
+        case "plugins_dir" -> builder.pluginsDir(base.resolve(text(where, value)));
         case "max_frame" -> builder.maxFrame(integer(where, value));
         case "max_depth" -> builder.maxDepth(integer(where, value));
         case "ts_skew_seconds" -> builder.tsSkew(Duration.ofSeconds(integer(where, value)));

@@ -66,6 +66,8 @@ import org.esmp.api.Address;
  *     back, before it is closed
  * @param inputTotalBytes bytes read and not yet answered (and started lines), for all connections
  *     together, before each is held to its equal share of this (the server stops reading it)
+ * @param configFile the configuration file these settings were read from, absolute, for the
+ *     startup line; null when none was (embedded defaults and flags alone)
  */
 public record ServerConfig(
     String bind,
@@ -104,7 +106,8 @@ public record ServerConfig(
     long outputConnectionBytes,
     long outputTotalBytes,
     Duration outputGrace,
-    long inputTotalBytes) {
+    long inputTotalBytes,
+    Path configFile) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
@@ -299,6 +302,7 @@ public record ServerConfig(
     private long outputTotalBytes = 64L * 1024 * 1024;
     private Duration outputGrace = Duration.ofSeconds(5);
     private long inputTotalBytes = 2L * 1024 * 1024;
+    private Path configFile;
 
     private Builder() {}
 
@@ -494,6 +498,12 @@ public record ServerConfig(
       return this;
     }
 
+    /** The file the settings were read from ({@link ConfigFile#apply} sets it). */
+    public Builder configFile(Path value) {
+      configFile = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
@@ -504,7 +514,7 @@ public record ServerConfig(
           firstMessageTimeout, lineTimeout, idleUnsyncedTimeout, ipFramesPerSecond, ipFramesBurst,
           ipBytesPerSecond, ipBytesBurst, addressMessagesPerSecond, addressMessagesBurst,
           registrationsPerIpPerHour, keyChangesPerAddressPerHour, maxConnectionsPerAddress,
-          outputConnectionBytes, outputTotalBytes, outputGrace, inputTotalBytes);
+          outputConnectionBytes, outputTotalBytes, outputGrace, inputTotalBytes, configFile);
     }
   }
 }
