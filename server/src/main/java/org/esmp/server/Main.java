@@ -22,7 +22,8 @@ import picocli.CommandLine.ScopeType;
  * flags), starts the server and runs until stopped. Exit codes:
  *
  * <ul>
- *   <li>0: stopped (SIGTERM, SIGINT);
+ *   <li>143 or 130: stopped by SIGTERM or SIGINT (the JVM's own code, 128 + the signal; the
+ *       shutdown hook closes the server first);
  *   <li>1: the server could not start (one line on stderr);
  *   <li>2: bad configuration (one line on stderr);
  *   <li>3: out of memory, from the JVM itself ({@code bin/esmp-server} runs it with
