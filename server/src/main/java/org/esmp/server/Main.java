@@ -83,7 +83,7 @@ public final class Main implements Callable<Integer> {
   String registration;
 
   @Option(scope = ScopeType.INHERIT, names = "--config", paramLabel = "FILE",
-      description = "YAML settings (default <esmp.home>/conf/esmp.yaml when it exists)")
+      description = "YAML settings (default: conf/esmp.yaml in the installation directory, when it exists)")
   Path config;
 
   public static void main(String[] args) {
