@@ -39,6 +39,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
+import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.AfterEach;
@@ -145,6 +146,16 @@ class DistributionIT {
     assertTrue(byArtifact.containsKey("esmp-server") && byArtifact.containsKey("esmp-client"), byArtifact.toString());
     assertEquals(Map.of(), byArtifact.entrySet().stream().filter(e -> e.getValue().size() > 1)
         .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)), "jars there more than once");
+
+    // bin/esmp runs the client jar, whose manifest names its libraries: each must be that very file in lib/.
+    Path client = home.resolve(byArtifact.get("esmp-client").get(0));
+    try (JarFile jar = new JarFile(client.toFile())) {
+      String classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
+      assertNotNull(classPath, "no Class-Path in " + client);
+      for (String entry : classPath.trim().split("\\s+")) {
+        assertTrue(Files.isRegularFile(client.resolveSibling(entry)), "the client needs lib/" + entry + ", not there");
+      }
+    }
 
     Path storage = home.resolve(byArtifact.get("esmp-storage-mapdb").get(0));
     assertTrue(storage.startsWith(home.resolve("plugins")), storage.toString());
@@ -258,6 +269,7 @@ class DistributionIT {
     esmp("--server", address, "--identity", work.resolve("alice.json").toString(), "send", "--to", "alice#localhost", body);
     esmp("--server", address, "--identity", work.resolve("alice.json").toString(), "listen", "--count", "1", "--timeout", "30");
     assertTrue(Files.readString(work.resolve("esmp.out"), UTF_8).contains(body), "the message went through");
+    awaitLine(logs.resolve("esmp.log"), "ESMP server listening");
     stop(server);
 
     String file = Files.readString(logs.resolve("esmp.log"), UTF_8);
@@ -275,15 +287,19 @@ class DistributionIT {
   void theLogLevelComesFromTheEnvironment() throws Exception {
     int port = ServerProcesses.freePort();
     Path logs = work.resolve("logs");
+    // A data directory open to other users: one WARN line at start, before the plugins are loaded
+    // (an INFO line each) and before the server listens.
+    Path data = Files.createDirectory(work.resolve("data"), PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rwxr-xr-x")));
     Process server = launch(launcher(), Map.of("ESMP_LOG_DIR", logs.toString(), "ESMP_LOG_LEVEL", "WARN"),
-        "--bind", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", work.resolve("data").toString());
+        "--bind", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", data.toString());
     connectWhenListening(server, port).close();
     List<String> jvm = jvmArguments(server);
     assertTrue(jvm.contains("-Desmp.log.level=WARN"), jvm.toString());
     stop(server);
 
     String file = Files.readString(logs.resolve("esmp.log"), UTF_8);
-    assertFalse(file.contains("ESMP server listening"), "an INFO line at level WARN:\n" + file);
+    assertTrue(file.contains(" WARN ") && file.contains("is accessible to other users"), "no WARN line:\n" + file);
     assertFalse(file.contains(" INFO "), "an INFO line at level WARN:\n" + file);
   }
 
@@ -293,6 +309,8 @@ class DistributionIT {
     try {
       Process server = launch(launcher(), "--bind", "127.0.0.1", "--port", Integer.toString(port));
       connectWhenListening(server, port).close();
+      // The line follows the bind: wait for it in the default log file, HOME/logs/esmp.log.
+      awaitLine(home.resolve("logs/esmp.log"), "ESMP server listening");
       stop(server);
 
       assertTrue(Files.isDirectory(home.resolve("data/storage-mapdb")), "no store in " + home.resolve("data") + output());
@@ -375,6 +393,15 @@ class DistributionIT {
     assertTrue(client.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "esmp " + args[args.length - 1] + " still running");
     assertEquals(0, client.exitValue(), "esmp " + String.join(" ", args)
         + ServerProcesses.contents(work, List.of("esmp.out", "esmp.err", "stdout.txt", "stderr.txt")));
+  }
+
+  /** Waits up to {@link #START_TIMEOUT} for {@code file} to hold {@code text}. */
+  private void awaitLine(Path file, String text) throws Exception {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (!(Files.exists(file) && Files.readString(file, UTF_8).contains(text))) {
+      assertTrue(System.nanoTime() < deadline, "no '" + text + "' in " + file + output());
+      Thread.sleep(100);
+    }
   }
 
   /** Stops the server with SIGTERM and waits for it to exit. */
