@@ -26,12 +26,20 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.EnumSet;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+import java.util.jar.JarFile;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.AfterEach;
@@ -105,8 +113,8 @@ class DistributionIT {
     for (String entry : modes.keySet()) {
       assertTrue(entry.startsWith(name + "/"), "entry outside the top folder: " + entry);
     }
-    for (String required : List.of("bin/esmp-server", "bin/esmp", "lib/client/", "conf/esmp.yaml", "conf/logback.xml",
-        "plugins/", "plugins/README.txt", "README.md", "lib/")) {
+    for (String required : List.of("bin/esmp-server", "bin/esmp", "conf/esmp.yaml", "conf/logback.xml",
+        "plugins/", "plugins/README.txt", "README.md", "lib/", "systemd/esmp.service", "docs/OPERATIONS.md")) {
       assertTrue(modes.containsKey(name + "/" + required), "missing " + required);
     }
     assertTrue(modes.keySet().stream().anyMatch(e -> e.matches(".*/lib/esmp-server-[^/]+\\.jar")),
@@ -115,11 +123,50 @@ class DistributionIT {
         "lib/ has no esmp-api jar");
     assertEquals(0755, modes.get(name + "/bin/esmp-server") & 0777, "bin/esmp-server mode");
     assertEquals(0755, modes.get(name + "/bin/esmp") & 0777, "bin/esmp mode");
-    assertTrue(modes.keySet().stream().anyMatch(e -> e.matches(".*/lib/client/esmp-client-[^/]+\\.jar")),
-        "lib/client/ has no esmp-client jar");
-    assertTrue(modes.keySet().stream().noneMatch(e -> e.matches(".*/lib/esmp-client-[^/]+\\.jar")),
-        "the client jar is on the server's classpath");
+    assertTrue(modes.keySet().stream().anyMatch(e -> e.matches(".*/lib/esmp-client-[^/]+\\.jar")),
+        "lib/ has no esmp-client jar");
     assertEquals(0644, modes.get(name + "/conf/esmp.yaml") & 0777, "conf/esmp.yaml mode");
+  }
+
+  /**
+   * The storage plugin bundles MapDB shrunk to what it uses (ProGuard): 2.6 MB; 17 MB with all of
+   * MapDB's libraries.
+   */
+  private static final long STORAGE_PLUGIN_MAX_BYTES = 4L * 1024 * 1024;
+
+  @Test
+  void carriesOneCopyOfEachJarAndALeanStoragePlugin() throws IOException {
+    Map<String, List<String>> byArtifact = new TreeMap<>();
+    try (Stream<Path> files = Files.walk(home)) {
+      for (Path jar : files.filter(f -> f.getFileName().toString().endsWith(".jar")).toList()) {
+        byArtifact.computeIfAbsent(artifact(jar.getFileName().toString()), a -> new ArrayList<>())
+            .add(home.relativize(jar).toString());
+      }
+    }
+    assertTrue(byArtifact.containsKey("esmp-server") && byArtifact.containsKey("esmp-client"), byArtifact.toString());
+    assertEquals(Map.of(), byArtifact.entrySet().stream().filter(e -> e.getValue().size() > 1)
+        .collect(Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)), "jars there more than once");
+
+    // bin/esmp runs the client jar, whose manifest names its libraries: each must be that very file in lib/.
+    Path client = home.resolve(byArtifact.get("esmp-client").get(0));
+    try (JarFile jar = new JarFile(client.toFile())) {
+      String classPath = jar.getManifest().getMainAttributes().getValue("Class-Path");
+      assertNotNull(classPath, "no Class-Path in " + client);
+      for (String entry : classPath.trim().split("\\s+")) {
+        assertTrue(Files.isRegularFile(client.resolveSibling(entry)), "the client needs lib/" + entry + ", not there");
+      }
+    }
+
+    Path storage = home.resolve(byArtifact.get("esmp-storage-mapdb").get(0));
+    assertTrue(storage.startsWith(home.resolve("plugins")), storage.toString());
+    assertTrue(Files.size(storage) < STORAGE_PLUGIN_MAX_BYTES, storage + ": " + Files.size(storage) + " bytes");
+  }
+
+  /** The artifact of a jar's file name: what comes before "-VERSION.jar", a version starting with a digit. */
+  private static String artifact(String jarName) {
+    Matcher matcher = Pattern.compile("(.+?)-\\d.*\\.jar").matcher(jarName);
+    assertTrue(matcher.matches(), "no version in " + jarName);
+    return matcher.group(1);
   }
 
   @Test
@@ -206,6 +253,175 @@ class DistributionIT {
         "--version printed nothing" + output());
   }
 
+  @Test
+  void logsToTheConsoleAndToTheLogFileNeverAMessageBody() throws Exception {
+    int port = ServerProcesses.freePort();
+    Path logs = work.resolve("logs");
+    Path data = work.resolve("data-dir");
+    Process server = launch(launcher(), Map.of("ESMP_LOG_DIR", logs.toString()),
+        "--bind", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", data.toString());
+    connectWhenListening(server, port).close();
+
+    String body = "body-" + UUID.randomUUID();
+    String address = "localhost:" + port;
+    esmp("--server", address, "--identity", work.resolve("alice.json").toString(), "keygen", "alice#localhost");
+    esmp("--server", address, "--identity", work.resolve("alice.json").toString(), "register");
+    esmp("--server", address, "--identity", work.resolve("alice.json").toString(), "send", "--to", "alice#localhost", body);
+    esmp("--server", address, "--identity", work.resolve("alice.json").toString(), "listen", "--count", "1", "--timeout", "30");
+    assertTrue(Files.readString(work.resolve("esmp.out"), UTF_8).contains(body), "the message went through");
+    awaitLine(logs.resolve("esmp.log"), "ESMP server listening");
+    stop(server);
+
+    String file = Files.readString(logs.resolve("esmp.log"), UTF_8);
+    String console = Files.readString(work.resolve("stdout.txt"), UTF_8);
+    String startup = "ESMP server listening on 127.0.0.1:" + port + "; data " + data + "; domains localhost; "
+        + "registration open; TLS off; metrics off; config " + home.resolve("conf/esmp.yaml") + "; ";
+    assertTrue(file.contains(startup), "no startup line in esmp.log:\n" + file);
+    assertTrue(console.contains(startup), "no startup line on the console" + output());
+    assertTrue(file.contains("ESMP server stopped"), file);
+    assertFalse(file.contains(body), "a message body in the log file:\n" + file);
+    assertFalse(console.contains(body), "a message body on the console" + output());
+  }
+
+  @Test
+  void theLogLevelComesFromTheEnvironment() throws Exception {
+    int port = ServerProcesses.freePort();
+    Path logs = work.resolve("logs");
+    // A data directory open to other users: one WARN line at start, before the plugins are loaded
+    // (an INFO line each) and before the server listens.
+    Path data = Files.createDirectory(work.resolve("data"), PosixFilePermissions.asFileAttribute(
+        PosixFilePermissions.fromString("rwxr-xr-x")));
+    Process server = launch(launcher(), Map.of("ESMP_LOG_DIR", logs.toString(), "ESMP_LOG_LEVEL", "WARN"),
+        "--bind", "127.0.0.1", "--port", Integer.toString(port), "--data-dir", data.toString());
+    connectWhenListening(server, port).close();
+    List<String> jvm = jvmArguments(server);
+    assertTrue(jvm.contains("-Desmp.log.level=WARN"), jvm.toString());
+    stop(server);
+
+    String file = Files.readString(logs.resolve("esmp.log"), UTF_8);
+    assertTrue(file.contains(" WARN ") && file.contains("is accessible to other users"), "no WARN line:\n" + file);
+    assertFalse(file.contains(" INFO "), "an INFO line at level WARN:\n" + file);
+  }
+
+  @Test
+  void keepsItsDataAndLogsInTheInstallationDirectoryWhereverItStarts() throws Exception {
+    int port = ServerProcesses.freePort();
+    try {
+      Process server = launch(launcher(), "--bind", "127.0.0.1", "--port", Integer.toString(port));
+      connectWhenListening(server, port).close();
+      // The line follows the bind: wait for it in the default log file, HOME/logs/esmp.log.
+      awaitLine(home.resolve("logs/esmp.log"), "ESMP server listening");
+      stop(server);
+
+      assertTrue(Files.isDirectory(home.resolve("data/storage-mapdb")), "no store in " + home.resolve("data") + output());
+      assertFalse(Files.exists(work.resolve("data")), "data in the directory it was started from");
+      assertTrue(Files.readString(home.resolve("logs/esmp.log"), UTF_8).contains("; data " + home.resolve("data") + ";"),
+          "the startup line names HOME/data" + output());
+    } finally {
+      deleteTree(home.resolve("data"));
+      deleteTree(home.resolve("logs"));
+    }
+  }
+
+  @Test
+  void shipsASystemdUnitThatRestartsOnFailureAsAnUnprivilegedUser() throws IOException {
+    Map<String, List<String>> unit = unitSettings(home.resolve("systemd/esmp.service"));
+    assertEquals(List.of("/opt/esmp/bin/esmp-server --data-dir /var/lib/esmp"), unit.get("ExecStart"));
+    assertEquals(List.of("esmp"), unit.get("User"));
+    assertEquals(List.of("on-failure"), unit.get("Restart"));
+    assertEquals(List.of("2"), unit.get("RestartPreventExitStatus"), "a bad setting is not restarted forever");
+    assertEquals(List.of("143"), unit.get("SuccessExitStatus"), "the JVM's exit code after SIGTERM is a clean stop");
+    assertEquals(List.of("65536"), unit.get("LimitNOFILE"));
+    assertEquals(List.of("ESMP_LOG_DIR=/var/log/esmp"), unit.get("Environment"));
+    assertEquals(List.of("esmp"), unit.get("StateDirectory"));
+    assertEquals(List.of("esmp"), unit.get("LogsDirectory"));
+    assertEquals(List.of(""), unit.get("CapabilityBoundingSet"), "no capability at all");
+    for (String hardening : List.of("NoNewPrivileges", "ProtectHome", "PrivateTmp", "PrivateDevices",
+        "ProtectKernelTunables", "ProtectKernelModules", "ProtectControlGroups", "RestrictSUIDSGID")) {
+      assertEquals(List.of("yes"), unit.get(hardening), hardening);
+    }
+    assertEquals(List.of("strict"), unit.get("ProtectSystem"));
+    assertEquals(0644, modes.get(name + "/systemd/esmp.service") & 0777, "unit mode");
+  }
+
+  @Test
+  void theSystemdUnitPassesSystemdAnalyzeVerify() throws Exception {
+    Path analyze = Stream.of(System.getenv("PATH").split(":")).map(d -> Path.of(d, "systemd-analyze"))
+        .filter(Files::isExecutable).findFirst().orElse(null);
+    assumeTrue(analyze != null, "systemd-analyze is not installed");
+    // The unit names /opt/esmp; verify checks that ExecStart is there, so point it at this copy.
+    String text = Files.readString(home.resolve("systemd/esmp.service"), UTF_8)
+        .replace("/opt/esmp/bin/esmp-server", launcher().toString());
+    Path unit = Files.writeString(work.resolve("esmp.service"), text);
+    Process verify = new ProcessBuilder(analyze.toString(), "verify", unit.toString())
+        .redirectErrorStream(true).redirectOutput(work.resolve("verify.txt").toFile()).start();
+    started.add(verify);
+    assertTrue(verify.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "systemd-analyze verify did not end");
+    String said = Files.readString(work.resolve("verify.txt"), UTF_8);
+    assertEquals(0, verify.exitValue(), said);
+    assertFalse(said.contains("esmp.service"), "systemd-analyze has remarks on the unit:\n" + said);
+  }
+
+  /** Each key of a systemd unit file to its values, in order (a key may be repeated). */
+  private static Map<String, List<String>> unitSettings(Path file) throws IOException {
+    Map<String, List<String>> settings = new HashMap<>();
+    for (String line : Files.readAllLines(file, UTF_8)) {
+      String trimmed = line.strip();
+      if (trimmed.isEmpty() || trimmed.startsWith("#") || trimmed.startsWith("[")) {
+        continue;
+      }
+      int equals = trimmed.indexOf('=');
+      assertTrue(equals > 0, "not key=value: " + line);
+      settings.computeIfAbsent(trimmed.substring(0, equals), k -> new ArrayList<>()).add(trimmed.substring(equals + 1));
+    }
+    return settings;
+  }
+
+  /** Runs bin/esmp with {@code args} to its end, which must be exit code 0; its output in esmp.out. */
+  private void esmp(String... args) throws Exception {
+    List<String> command = new ArrayList<>();
+    command.add(home.resolve("bin/esmp").toString());
+    command.addAll(List.of(args));
+    ProcessBuilder builder = new ProcessBuilder(command).directory(work.toFile())
+        .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+        .redirectOutput(work.resolve("esmp.out").toFile())
+        .redirectError(work.resolve("esmp.err").toFile());
+    builder.environment().put("JAVA_HOME", System.getProperty("java.home"));
+    builder.environment().remove("JAVA_OPTS");
+    Process client = builder.start();
+    started.add(client);
+    assertTrue(client.waitFor(START_TIMEOUT.toSeconds(), TimeUnit.SECONDS), "esmp " + args[args.length - 1] + " still running");
+    assertEquals(0, client.exitValue(), "esmp " + String.join(" ", args)
+        + ServerProcesses.contents(work, List.of("esmp.out", "esmp.err", "stdout.txt", "stderr.txt")));
+  }
+
+  /** Waits up to {@link #START_TIMEOUT} for {@code file} to hold {@code text}. */
+  private void awaitLine(Path file, String text) throws Exception {
+    long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
+    while (!(Files.exists(file) && Files.readString(file, UTF_8).contains(text))) {
+      assertTrue(System.nanoTime() < deadline, "no '" + text + "' in " + file + output());
+      Thread.sleep(100);
+    }
+  }
+
+  /** Stops the server with SIGTERM and waits for it to exit. */
+  private void stop(Process server) throws InterruptedException {
+    server.destroy();
+    assertTrue(server.waitFor(EXIT_TIMEOUT.toSeconds(), TimeUnit.SECONDS),
+        "server still running " + EXIT_TIMEOUT + " after SIGTERM" + output());
+  }
+
+  private static void deleteTree(Path root) throws IOException {
+    if (!Files.exists(root)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(root)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(path);
+      }
+    }
+  }
+
   private Path launcher() {
     return home.resolve("bin/esmp-server");
   }
@@ -244,6 +460,8 @@ class DistributionIT {
     builder.environment().remove("JAVA_OPTS");
     builder.environment().remove("ESMP_HEAP");
     builder.environment().remove("ESMP_DIRECT_MEMORY");
+    builder.environment().remove("ESMP_LOG_DIR");
+    builder.environment().remove("ESMP_LOG_LEVEL");
     builder.environment().putAll(environment);
     Process process = builder.start();
     started.add(process);

@@ -203,6 +203,9 @@ class WalkthroughIT {
     env.put("JAVA_HOME", System.getProperty("java.home"));
     env.put("PATH", home.resolve("bin") + ":" + System.getenv("PATH"));
     env.remove("JAVA_OPTS");
+    env.remove("ESMP_LOG_LEVEL");
+    // The server's log file goes with the test's files, not into the build's distribution folder.
+    env.put("ESMP_LOG_DIR", work.resolve("logs").toString());
   }
 
   private String output(String name) {

@@ -1,12 +1,16 @@
 package org.esmp.server;
 
 import java.nio.file.Path;
+import java.security.cert.X509Certificate;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Map;
 import java.util.OptionalInt;
 import java.util.Optional;
 import java.util.Set;
+import java.util.StringJoiner;
+import java.util.TreeMap;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -261,9 +265,38 @@ public final class EsmpServer implements AutoCloseable {
    */
   public static EsmpServer start(ServerConfig config, Consumer<String> onFatal) throws Exception {
     EsmpServer server = new EsmpServer(config, onFatal);
-    log.info("ESMP server listening on {}:{} (domain {}, {} plugins: {})", config.bind(), server.port(),
-        config.domain(), server.plugins.startedPlugins().size(), server.plugins.startedPlugins());
+    log.info(server.startupLine());
     return server;
+  }
+
+  /**
+   * The one line that says what this server serves and from where, e.g. {@code ESMP server
+   * listening on 0.0.0.0:5888; data /var/lib/esmp; domains example.com; registration open; TLS
+   * required (CN=example.com until 2027-02-28T12:00:00Z); metrics 127.0.0.1:9100; config
+   * /opt/esmp/conf/esmp.yaml; 4 plugins: direct-delivery 0.1.0, ...}.
+   */
+  String startupLine() {
+    Map<String, String> versions = new TreeMap<>(plugins.versions());
+    StringJoiner started = new StringJoiner(", ");
+    versions.forEach((id, version) -> started.add(id + " " + version));
+    return "ESMP server listening on " + config.bind() + ":" + port()
+        + "; data " + config.dataDir().toAbsolutePath()
+        + "; domains " + String.join(", ", config.domains())
+        + "; registration " + config.registration().name().toLowerCase(Locale.ROOT)
+        + "; " + tlsPart()
+        + "; metrics " + metricsPort().stream().mapToObj(p -> config.metrics().bind() + ":" + p).findFirst().orElse("off")
+        + "; config " + (config.configFile() == null ? "none (embedded defaults)" : config.configFile())
+        + "; " + versions.size() + " plugins: " + (versions.isEmpty() ? "none" : started);
+  }
+
+  /** TLS on or off, for the startup line: required or beside plaintext, and whose certificate until when. */
+  private String tlsPart() {
+    if (tls == null) {
+      return "TLS off";
+    }
+    X509Certificate served = tls.certificate();
+    return "TLS " + (config.tls().required() ? "required" : "optional (plaintext too)") + " ("
+        + served.getSubjectX500Principal().getName() + " until " + served.getNotAfter().toInstant() + ")";
   }
 
   /** The TCP port the server listens on. */

@@ -23,7 +23,8 @@ import picocli.CommandLine.ScopeType;
  * flags), starts the server and runs until stopped. Exit codes:
  *
  * <ul>
- *   <li>0: stopped (SIGTERM, SIGINT);
+ *   <li>143 or 130: stopped by SIGTERM or SIGINT (the JVM's own code, 128 + the signal; the
+ *       shutdown hook closes the server first);
  *   <li>1: the server could not start (one line on stderr);
  *   <li>2: bad configuration (one line on stderr);
  *   <li>3: out of memory, from the JVM itself ({@code bin/esmp-server} runs it with
@@ -69,11 +70,13 @@ public final class Main implements Callable<Integer> {
   @Option(scope = ScopeType.INHERIT, names = "--domain", paramLabel = "NAME", description = "the domain this server serves (default localhost)")
   String domain;
 
-  @Option(scope = ScopeType.INHERIT, names = "--data-dir", paramLabel = "DIR", description = "where durable state lives (default ./data)")
+  @Option(scope = ScopeType.INHERIT, names = "--data-dir", paramLabel = "DIR",
+      description = "where durable state lives (default: data/ in the installation directory; data_dir in esmp.yaml "
+          + "is relative to that directory, this flag to the current one)")
   Path dataDir;
 
   @Option(scope = ScopeType.INHERIT, names = "--plugins-dir", paramLabel = "DIR",
-      description = "where plugin jars are loaded from (default <esmp.home>/plugins, else ./plugins)")
+      description = "where plugin jars are loaded from (default: plugins/ in the installation directory)")
   Path pluginsDir;
 
   @Option(scope = ScopeType.INHERIT, names = "--registration", paramLabel = "open|closed",
@@ -93,7 +96,7 @@ public final class Main implements Callable<Integer> {
   Integer metricsPort;
 
   @Option(scope = ScopeType.INHERIT, names = "--config", paramLabel = "FILE",
-      description = "YAML settings (default <esmp.home>/conf/esmp.yaml when it exists)")
+      description = "YAML settings (default: conf/esmp.yaml in the installation directory, when it exists)")
   Path config;
 
   public static void main(String[] args) {
@@ -177,19 +180,23 @@ public final class Main implements Callable<Integer> {
     return 1;
   }
 
-  /** Embedded defaults, then the config file, then the flags. */
+  /**
+   * Embedded defaults, then the config file, then the flags. The data and plugins directories come
+   * out absolute: the defaults and relative paths of the config file resolve against the
+   * installation directory ({@value #HOME_PROPERTY}, set by bin/esmp-server; the current directory
+   * without it), relative flags against the current directory, as for any command.
+   */
   ServerConfig resolve() {
     ServerConfig.Builder builder = ServerConfig.builder();
     String home = System.getProperty(HOME_PROPERTY);
-    if (home != null) {
-      builder.pluginsDir(Path.of(home, "plugins"));
-    }
+    Path base = Path.of(home != null ? home : "").toAbsolutePath().normalize();
+    builder.dataDir(base.resolve("data")).pluginsDir(base.resolve("plugins"));
     Path file = config;
-    if (file == null && home != null && Files.isRegularFile(Path.of(home, "conf", "esmp.yaml"))) {
-      file = Path.of(home, "conf", "esmp.yaml");
+    if (file == null && home != null && Files.isRegularFile(base.resolve("conf/esmp.yaml"))) {
+      file = base.resolve("conf/esmp.yaml");
     }
     if (file != null) {
-      ConfigFile.apply(file, builder);
+      ConfigFile.apply(file, builder, base);
     }
     if (port != null) {
       builder.port(port);
@@ -201,10 +208,10 @@ public final class Main implements Callable<Integer> {
       builder.domain(domain);
     }
     if (dataDir != null) {
-      builder.dataDir(dataDir);
+      builder.dataDir(dataDir.toAbsolutePath());
     }
     if (pluginsDir != null) {
-      builder.pluginsDir(pluginsDir);
+      builder.pluginsDir(pluginsDir.toAbsolutePath());
     }
     if (registration != null) {
       builder.registration(ConfigFile.registration("--registration", registration));

@@ -6,7 +6,9 @@ import static org.esmp.server.testing.Frames.auth;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.testing.AdminRun;
@@ -74,5 +76,20 @@ class AddUserIT {
         TestIdentity.random().publicKey(), "--plugins-dir", TestServers.pluginsDir().toString(), "--domain",
         "example.com"}));
     assertEquals(1, addUser("erin#example.com", key), "the key was bound to carol by the first call");
+  }
+
+  @Test
+  void findsTheServersDataDirectoryInTheInstallationDirectoryWhereverItRuns() throws Exception {
+    // bin/esmp-server sets esmp.home: without --data-dir, add-user uses the server's default, HOME/data.
+    Path home = data.resolve("home");
+    System.setProperty(Main.HOME_PROPERTY, home.toString());
+    try {
+      assertEquals(0, Main.run(new String[] {"add-user", "frank#example.com", TestIdentity.random().publicKey(),
+          "--domain", "example.com", "--plugins-dir", TestServers.pluginsDir().toString()}));
+    } finally {
+      System.clearProperty(Main.HOME_PROPERTY);
+    }
+    assertTrue(Files.isDirectory(home.resolve("data/storage-mapdb")), "no store in " + home.resolve("data"));
+    assertFalse(Files.exists(Path.of("data")), "a data directory in the current directory");
   }
 }

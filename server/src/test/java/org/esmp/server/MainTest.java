@@ -2,6 +2,7 @@ package org.esmp.server;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -66,6 +67,56 @@ class MainTest {
     // Never over an existing pair.
     assertEquals(1, Main.run(new String[] {"tls-selfsigned", "--domain", "example.com", "--out", out.toString()}));
     assertEquals(pair.chain(), PemKeyPair.read(cert, key).chain());
+  }
+
+  @Test
+  void theDefaultDataDirectoryIsInTheInstallationDirectoryWhateverTheCurrentOne() throws Exception {
+    Path home = Files.createDirectories(dir.resolve("home"));
+    ServerConfig config = withHome(home, List.of());
+    assertEquals(home.resolve("data"), config.dataDir());
+    assertEquals(home.resolve("plugins"), config.pluginsDir());
+    assertTrue(config.dataDir().isAbsolute());
+    assertNull(config.configFile(), "no conf/esmp.yaml there");
+  }
+
+  @Test
+  void relativePathsInTheConfigFileResolveAgainstTheInstallationDirectory() throws Exception {
+    Path home = Files.createDirectories(dir.resolve("home"));
+    Files.createDirectories(home.resolve("conf"));
+    Files.writeString(home.resolve("conf/esmp.yaml"), "data_dir: store\nplugins_dir: more/plugins\n");
+    ServerConfig config = withHome(home, List.of());
+    assertEquals(home.resolve("store"), config.dataDir());
+    assertEquals(home.resolve("more/plugins"), config.pluginsDir());
+    assertEquals(home.resolve("conf/esmp.yaml"), config.configFile());
+
+    Files.writeString(home.resolve("conf/esmp.yaml"), "data_dir: /var/lib/esmp\n");
+    assertEquals(Path.of("/var/lib/esmp"), withHome(home, List.of()).dataDir(), "an absolute one stays");
+  }
+
+  @Test
+  void relativeFlagsResolveAgainstTheCurrentDirectory() throws Exception {
+    Path home = Files.createDirectories(dir.resolve("home"));
+    ServerConfig config = withHome(home, List.of("--data-dir", "here", "--plugins-dir", "there"));
+    assertEquals(Path.of("here").toAbsolutePath(), config.dataDir());
+    assertEquals(Path.of("there").toAbsolutePath(), config.pluginsDir());
+  }
+
+  @Test
+  void withoutAnInstallationDirectoryTheCurrentDirectoryIsTheBase() {
+    assertNull(System.getProperty(Main.HOME_PROPERTY), "the tests run without bin/esmp-server");
+    ServerConfig config = Main.resolve(List.of());
+    assertEquals(Path.of("data").toAbsolutePath(), config.dataDir());
+    assertEquals(Path.of("plugins").toAbsolutePath(), config.pluginsDir());
+  }
+
+  /** Resolves {@code args} as bin/esmp-server of an installation in {@code home} would. */
+  private static ServerConfig withHome(Path home, List<String> args) {
+    System.setProperty(Main.HOME_PROPERTY, home.toString());
+    try {
+      return Main.resolve(args);
+    } finally {
+      System.clearProperty(Main.HOME_PROPERTY);
+    }
   }
 
   @Test

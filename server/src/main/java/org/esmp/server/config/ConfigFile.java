@@ -41,8 +41,18 @@ public final class ConfigFile {
 
   private ConfigFile() {}
 
-  /** Applies the settings of {@code file} to {@code builder}. */
+  /** Applies the settings of {@code file} to {@code builder}; relative paths stay as written. */
   public static void apply(Path file, ServerConfig.Builder builder) {
+    apply(file, builder, Path.of(""));
+  }
+
+  /**
+   * Applies the settings of {@code file} to {@code builder}, and records the file there for the
+   * startup line. A relative {@code data_dir} or {@code plugins_dir} resolves against {@code base}
+   * (the installation directory), so that the server finds the same directories whatever directory
+   * it is started from.
+   */
+  public static void apply(Path file, ServerConfig.Builder builder, Path base) {
     JsonNode root;
     try {
       root = new YAMLMapper().readTree(Files.readAllBytes(file));
@@ -51,6 +61,7 @@ public final class ConfigFile {
     } catch (IOException e) {
       throw new ConfigException(file + ": not valid YAML: " + firstLine(e.getMessage()));
     }
+    builder.configFile(file.toAbsolutePath().normalize());
     if (root == null || root.isMissingNode() || root.isNull()) {
       return; // an empty file, or only comments: all defaults
     }
@@ -70,8 +81,8 @@ public final class ConfigFile {
         case "bind" -> builder.bind(text(where, value));
         case "domain" -> builder.domain(text(where, value));
         case "domains" -> builder.domains(textList(where, value));
-        case "data_dir" -> builder.dataDir(Path.of(text(where, value)));
-        case "plugins_dir" -> builder.pluginsDir(Path.of(text(where, value)));
+        case "data_dir" -> builder.dataDir(base.resolve(text(where, value)));
+        case "plugins_dir" -> builder.pluginsDir(base.resolve(text(where, value)));
         case "max_frame" -> builder.maxFrame(integer(where, value));
         case "max_depth" -> builder.maxDepth(integer(where, value));
         case "ts_skew_seconds" -> builder.tsSkew(Duration.ofSeconds(integer(where, value)));
@@ -104,8 +115,8 @@ public final class ConfigFile {
         case "output_total_bytes" -> builder.outputTotalBytes(wholeLong(where, value));
         case "output_grace_seconds" -> builder.outputGrace(Duration.ofSeconds(integer(where, value)));
         case "input_total_bytes" -> builder.inputTotalBytes(wholeLong(where, value));
-        case "tls_cert" -> builder.tlsCert(Path.of(text(where, value)));
-        case "tls_key" -> builder.tlsKey(Path.of(text(where, value)));
+        case "tls_cert" -> builder.tlsCert(base.resolve(text(where, value)));
+        case "tls_key" -> builder.tlsKey(base.resolve(text(where, value)));
         case "require_tls" -> builder.requireTls(bool(where, value));
         case "tls_reload_seconds" -> builder.tlsReloadInterval(Duration.ofSeconds(integer(where, value)));
         case "tls_detect_millis" -> builder.tlsDetectTimeout(Duration.ofMillis(integer(where, value)));

@@ -69,6 +69,8 @@ import org.esmp.api.Address;
  * @param tls TLS on the same port: {@link Tls#OFF} unless a certificate and key are configured
  * @param metrics the metrics port (Prometheus {@code /metrics}, {@code /health}, {@code /ready}):
  *     off unless configured
+ * @param configFile the configuration file these settings were read from, absolute, for the
+ *     startup line; null when none was (embedded defaults and flags alone)
  */
 public record ServerConfig(
     String bind,
@@ -109,7 +111,8 @@ public record ServerConfig(
     Duration outputGrace,
     long inputTotalBytes,
     Tls tls,
-    Metrics metrics) {
+    Metrics metrics,
+    Path configFile) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
   public static final Set<String> DEFAULT_RESERVED_NAMES = Set.of(
@@ -382,6 +385,7 @@ public record ServerConfig(
     /** Null: no metrics port. */
     private Integer metricsPort;
     private String metricsBind = DEFAULT_METRICS_BIND;
+    private Path configFile;
 
     private Builder() {}
 
@@ -629,6 +633,12 @@ public record ServerConfig(
       return this;
     }
 
+    /** The file the settings were read from ({@link ConfigFile#apply} sets it). */
+    public Builder configFile(Path value) {
+      configFile = value;
+      return this;
+    }
+
     public ServerConfig build() {
       return new ServerConfig(
           bind, port, domain, domains, dataDir, pluginsDir, maxFrame, maxDepth, tsSkew,
@@ -642,7 +652,8 @@ public record ServerConfig(
           outputConnectionBytes, outputTotalBytes, outputGrace, inputTotalBytes,
           new Tls(tlsCert, tlsKey, requireTls != null ? requireTls : tlsCert != null, tlsReloadInterval,
               tlsDetectTimeout),
-          metricsPort == null ? new Metrics(false, 0, metricsBind) : new Metrics(true, metricsPort, metricsBind));
+          metricsPort == null ? new Metrics(false, 0, metricsBind) : new Metrics(true, metricsPort, metricsBind),
+          configFile);
     }
   }
 }

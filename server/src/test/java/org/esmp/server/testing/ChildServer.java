@@ -21,7 +21,7 @@ import org.esmp.server.Main;
  */
 public final class ChildServer implements AutoCloseable {
 
-  private static final Pattern LISTENING = Pattern.compile("ESMP server listening on .*, (\\d+) plugins: ");
+  private static final Pattern LISTENING = Pattern.compile("ESMP server listening on .*; (\\d+) plugins: ");
 
   private final Process process;
   private final int port;
