@@ -44,14 +44,25 @@ class WalkthroughIT {
   private final List<Process> started = new ArrayList<>();
   private int commands;
 
+  /** The options the walkthrough's {@code esmp} lines get, beside {@code --server}: TLS's. */
+  private String clientOptions = "";
+
   @BeforeEach
-  void startServer() throws Exception {
+  void findTheDistribution() throws Exception {
     home = Paths.get(System.getProperty("esmp.dist.dir"));
     readme = Files.readString(Paths.get(System.getProperty("esmp.readme")), UTF_8);
     assertTrue(Files.isExecutable(home.resolve("bin/esmp")), "no bin/esmp in " + home);
     port = ServerProcesses.freePort();
-    ProcessBuilder builder = new ProcessBuilder(home.resolve("bin/esmp-server").toString(),
-        "--port", Integer.toString(port), "--data-dir", work.resolve("data").toString())
+  }
+
+  /**
+   * Starts the README's server line ({@code esmp-server ...}, from the PATH, as the walkthrough's
+   * terminals have it) on a free port with its data in the test's directory.
+   */
+  private void startServer(String line) throws Exception {
+    assertTrue(line.equals("esmp-server") || readme.contains(line), "README.md does not show: " + line);
+    ProcessBuilder builder = new ProcessBuilder("sh", "-c",
+        line + " --port " + port + " --data-dir " + work.resolve("data"))
         .directory(work.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
         .redirectOutput(work.resolve("server.out").toFile())
@@ -75,6 +86,35 @@ class WalkthroughIT {
 
   @Test
   void twoPeopleRegisterSendReceiveAndUseAGroup() throws Exception {
+    startServer("esmp-server");
+    walkthrough();
+  }
+
+  @Test
+  void theSameOverTls() throws Exception {
+    List<String> made = run("esmp-server tls-selfsigned --domain localhost --out tls");
+    assertTrue(made.get(0).startsWith("wrote " + work.resolve("tls/localhost.crt")), made.toString());
+    startServer("esmp-server --tls-cert tls/localhost.crt --tls-key tls/localhost.key");
+    String tls = "--tls-ca tls/localhost.crt";
+    assertInReadme("esmp " + tls + " --identity alice.json register");
+
+    // Plaintext is refused, in the words the README shows.
+    run("esmp --identity alice.json keygen alice#localhost");
+    Process plain = start("esmp --identity alice.json register", "plaintext");
+    assertTrue(plain.waitFor(COMMAND_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
+    assertEquals(1, plain.exitValue(), output("plaintext"));
+    String refused = Files.readString(work.resolve("plaintext.err"), UTF_8).strip();
+    assertEquals("esmp: cannot connect to localhost:" + port + ": localhost:" + port + " refused the connection: "
+        + "forbidden: this server requires TLS: connect with TLS on the same port (esmp --tls)", refused);
+    assertInReadme(refused.replace(Integer.toString(port), "5888"));
+    Files.delete(work.resolve("alice.json"));
+
+    clientOptions = tls + " ";
+    walkthrough();
+  }
+
+  /** The walkthrough's command lines, as the README prints them, with {@link #clientOptions}. */
+  private void walkthrough() throws Exception {
     // Alice, terminal 1
     List<String> keygen = run("esmp --identity alice.json keygen alice#localhost");
     assertEquals(List.of("alice#localhost: new key " + publicKey("alice.json")
@@ -164,8 +204,9 @@ class WalkthroughIT {
 
   private Process start(Map<String, String> env, String line, String name) throws IOException {
     assertInReadme(line);
-    assertTrue(line.startsWith("esmp "), line);
-    String withServer = "esmp --server localhost:" + port + " " + line.substring("esmp ".length());
+    assertTrue(line.startsWith("esmp ") || line.startsWith("esmp-server "), line);
+    String withServer = line.startsWith("esmp-server ") ? line
+        : "esmp --server localhost:" + port + " " + clientOptions + line.substring("esmp ".length());
     ProcessBuilder builder = new ProcessBuilder("sh", "-c", withServer)
         .directory(work.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
