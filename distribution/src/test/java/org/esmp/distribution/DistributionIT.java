@@ -348,7 +348,7 @@ class DistributionIT {
   void theSystemdUnitPassesSystemdAnalyzeVerify() throws Exception {
     Path analyze = Stream.of(System.getenv("PATH").split(":")).map(d -> Path.of(d, "systemd-analyze"))
         .filter(Files::isExecutable).findFirst().orElse(null);
-    assumeTrue(analyze != null, "systemd-analyze is not installed");
+    assertNotNull(analyze, "systemd-analyze is not installed (.ci/run installs Debian's systemd where it is missing)");
     // The unit names /opt/esmp; verify checks that ExecStart is there, so point it at this copy.
     String text = Files.readString(home.resolve("systemd/esmp.service"), UTF_8)
         .replace("/opt/esmp/bin/esmp-server", launcher().toString());

@@ -180,7 +180,9 @@ class IsolationIT {
       JsonNode echo = alice.send(message("echo", JsonObject.builder().put("text", "hi").build()));
       long roundTripMs = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - took);
       assertEquals("echo", echo.path("type").asText(), echo.toString());
-      assertTrue(roundTripMs < 100, "served on at once: " + roundTripMs + " ms");
+      // Not held behind the listener, whose every call takes the whole call timeout: a message
+      // waiting for it would take at least that. (How fast it is served belongs to the benchmarks.)
+      assertTrue(roundTripMs < TIMEOUT.toMillis(), "served on while the listener hangs: " + roundTripMs + " ms");
       assertEquals(count, bobsMailbox().size(), "every message delivered");
     } finally {
       logger.detachAppender(lines);
