@@ -19,8 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code bin/esmp-admin} of the built distribution, as real processes beside a real {@code
- * bin/esmp-server}: it finds the server's data directory as the server does (here the default
- * {@code ./data} of the working directory), adds a user, takes an online backup, restores it into a
+ * bin/esmp-server}: it finds the server's data directory as the server does (the installation's
+ * {@code data/} by default, here {@code data_dir} of the settings file both are given), adds a user, takes an online backup, restores it into a
  * new directory, and a second server started there has the user.
  */
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -50,25 +50,28 @@ class AdminScriptIT {
 
   @Test
   void addsAUserTakesABackupAndRestoresItForASecondServer() throws Exception {
+    // Without flags, the installation's data/, as the server's default.
     Result none = run("esmp-admin", "users", "list");
     assertEquals(1, none.code(), none.toString());
-    assertEquals(List.of("esmp-admin: no server is running on data directory " + work.resolve("data")
+    assertEquals(List.of("esmp-admin: no server is running on data directory " + home.resolve("data").toAbsolutePath()
         + " (no admin.sock there; give the server's --data-dir or --config)"), none.err());
 
+    // The server and esmp-admin given the same settings file find the same data directory.
+    Files.writeString(work.resolve("esmp.yaml"), "data_dir: " + work.resolve("data") + "\n");
     int port = ServerProcesses.freePort();
     Process first = server(port, null);
     ServerProcesses.connectWhenListening(first, port, START_TIMEOUT, () -> output("server-" + port)).close();
 
     assertEquals(0, run("esmp", "--identity", "alice.json", "keygen", "alice#localhost").code());
     String key = JSON.readTree(work.resolve("alice.json").toFile()).path("public_key").asText();
-    Result added = run("esmp-admin", "users", "add", "alice#localhost", "--key", key);
+    Result added = run("esmp-admin", "--config", "esmp.yaml", "users", "add", "alice#localhost", "--key", key);
     assertEquals(new Result(0, List.of("added alice#localhost"), List.of()), added);
-    Result listed = run("esmp-admin", "users", "list");
+    Result listed = run("esmp-admin", "--config", "esmp.yaml", "users", "list");
     assertEquals(0, listed.code(), listed.toString());
     assertEquals(1, listed.out().size(), listed.toString());
     assertTrue(listed.out().get(0).matches("alice#localhost +active +1 key"), listed.toString());
 
-    Result backup = run("esmp-admin", "backup", "backup");
+    Result backup = run("esmp-admin", "--config", "esmp.yaml", "backup", "backup");
     assertEquals(0, backup.code(), backup.toString());
     assertTrue(backup.out().get(0).startsWith("backup written to " + work.resolve("backup") + ": "), backup.toString());
     Result refused = run("esmp-admin", "restore", "backup", "--data-dir", "data");
@@ -92,6 +95,9 @@ class AdminScriptIT {
     if (dataDir != null) {
       command.add("--data-dir");
       command.add(dataDir.toString());
+    } else {
+      command.add("--config");
+      command.add(work.resolve("esmp.yaml").toString());
     }
     Process process = new ProcessBuilder(command).directory(work.toFile())
         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))

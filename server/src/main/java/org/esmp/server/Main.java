@@ -2,7 +2,6 @@ package org.esmp.server;
 
 import java.io.PrintWriter;
 import java.net.BindException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -187,17 +186,7 @@ public final class Main implements Callable<Integer> {
    * without it), relative flags against the current directory, as for any command.
    */
   ServerConfig resolve() {
-    ServerConfig.Builder builder = ServerConfig.builder();
-    String home = System.getProperty(HOME_PROPERTY);
-    Path base = Path.of(home != null ? home : "").toAbsolutePath().normalize();
-    builder.dataDir(base.resolve("data")).pluginsDir(base.resolve("plugins"));
-    Path file = config;
-    if (file == null && home != null && Files.isRegularFile(base.resolve("conf/esmp.yaml"))) {
-      file = base.resolve("conf/esmp.yaml");
-    }
-    if (file != null) {
-      ConfigFile.apply(file, builder, base);
-    }
+    ServerConfig.Builder builder = ConfigFile.installation(System.getProperty(HOME_PROPERTY), config);
     if (port != null) {
       builder.port(port);
     }

@@ -41,6 +41,26 @@ public final class ConfigFile {
 
   private ConfigFile() {}
 
+  /**
+   * The start of every command's configuration: the embedded defaults of an installation in {@code
+   * home} (its {@code data/} and {@code plugins/}; null: the current directory's), then the
+   * settings of {@code file}, or of {@code <home>/conf/esmp.yaml} when no file is given and that
+   * exists. The server and {@code esmp-admin} find the same data directory this way.
+   */
+  public static ServerConfig.Builder installation(String home, Path file) {
+    ServerConfig.Builder builder = ServerConfig.builder();
+    Path base = Path.of(home != null ? home : "").toAbsolutePath().normalize();
+    builder.dataDir(base.resolve("data")).pluginsDir(base.resolve("plugins"));
+    Path settings = file;
+    if (settings == null && home != null && Files.isRegularFile(base.resolve("conf/esmp.yaml"))) {
+      settings = base.resolve("conf/esmp.yaml");
+    }
+    if (settings != null) {
+      apply(settings, builder, base);
+    }
+    return builder;
+  }
+
   /** Applies the settings of {@code file} to {@code builder}; relative paths stay as written. */
   public static void apply(Path file, ServerConfig.Builder builder) {
     apply(file, builder, Path.of(""));

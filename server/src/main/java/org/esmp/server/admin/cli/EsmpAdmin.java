@@ -4,13 +4,11 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 
 import java.io.OutputStreamWriter;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import org.esmp.server.EsmpServer;
 import org.esmp.server.backup.BackupException;
 import org.esmp.server.config.ConfigException;
 import org.esmp.server.config.ConfigFile;
-import org.esmp.server.config.ServerConfig;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -26,7 +24,7 @@ import picocli.CommandLine.Spec;
  *
  * <p>The data directory is found as the server finds it: {@code --data-dir}, else {@code data_dir}
  * of {@code --config FILE} (or of {@code <esmp.home>/conf/esmp.yaml}, in the distribution), else
- * {@code ./data}. Exit codes: 0 done, 1 failed (one {@code esmp-admin: ...} line on stderr), 2 bad
+ * {@code data/} of the installation ({@code ./data} outside one). Exit codes: 0 done, 1 failed (one {@code esmp-admin: ...} line on stderr), 2 bad
  * usage or configuration.
  *
  * <p>One command line at a time; {@link #run} builds its own command objects, so tests call it
@@ -45,7 +43,7 @@ public final class EsmpAdmin implements Runnable {
   static final String HOME_PROPERTY = "esmp.home";
 
   @Option(names = "--data-dir", paramLabel = "DIR", scope = ScopeType.INHERIT,
-      description = "the server's data directory (default: data_dir of the configuration, else ./data)")
+      description = "the server's data directory (default: data_dir of the configuration, else data/ of the installation)")
   Path dataDir;
 
   @Option(names = "--config", paramLabel = "FILE", scope = ScopeType.INHERIT,
@@ -101,18 +99,9 @@ public final class EsmpAdmin implements Runnable {
    */
   Path dataDir() {
     if (dataDir != null) {
-      return dataDir;
+      return dataDir.toAbsolutePath();
     }
-    ServerConfig.Builder builder = ServerConfig.builder();
-    Path file = config;
-    String home = System.getProperty(HOME_PROPERTY);
-    if (file == null && home != null && Files.isRegularFile(Path.of(home, "conf", "esmp.yaml"))) {
-      file = Path.of(home, "conf", "esmp.yaml");
-    }
-    if (file != null) {
-      ConfigFile.apply(file, builder);
-    }
-    return builder.build().dataDir();
+    return ConfigFile.installation(System.getProperty(HOME_PROPERTY), config).build().dataDir();
   }
 
   /** A connection to the server running on the data directory. */
