@@ -1,5 +1,6 @@
 package org.esmp.server;
 
+import java.io.IOException;
 import java.nio.file.Path;
 import java.security.cert.X509Certificate;
 import java.time.Clock;
@@ -45,6 +46,7 @@ import org.esmp.server.plugin.PluginWatcher;
 import org.esmp.server.session.AddressStates;
 import org.esmp.server.session.IdentityService;
 import org.esmp.server.session.SessionRegistry;
+import org.esmp.server.federation.ServerKey;
 import org.esmp.server.tls.ServerTls;
 import org.esmp.server.verify.FrameVerifier;
 import org.slf4j.Logger;
@@ -80,6 +82,7 @@ public final class EsmpServer implements AutoCloseable {
   private final NettyServer net;
   /** Null when the port is plaintext only. */
   private final ServerTls tls;
+  private final ServerKey serverKey;
   private final PluginWatcher watcher;
   private final ServerMetrics metrics;
   /** The metrics port; null when it is off. */
@@ -101,6 +104,12 @@ public final class EsmpServer implements AutoCloseable {
     // A certificate that cannot be used is a bad setting: found before anything opens.
     this.tls = config.tls().enabled() ? ServerTls.load(config.tls()) : null;
     this.data = DataDirectory.open(config.dataDir());
+    try {
+      this.serverKey = ServerKey.loadOrCreate(data.path()); // made on first start, announced in hello
+    } catch (IOException e) {
+      data.close();
+      throw e;
+    }
     // The metrics port listens before the plugins and the storage start: /ready says 503 meanwhile.
     this.metrics = config.metrics().enabled() ? ServerMetrics.prometheus(this::declares) : ServerMetrics.off();
     metrics.gauge("esmp.ready", "1 when /ready answers 200, else 0", () -> notReady() == null ? 1 : 0);
@@ -148,7 +157,7 @@ public final class EsmpServer implements AutoCloseable {
       this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, states, listeners, clock, metrics);
       FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()),
           new Ed25519Verifier(KEY_CACHE_CAPACITY), sessionTypes);
-      this.net = new NettyServer(config, tls, verifier, dispatcher, workers, metrics);
+      this.net = new NettyServer(config, tls, serverKey.publicKeyBase64(), verifier, dispatcher, workers, metrics);
     } catch (Exception | Error e) {
       stopParts();
       throw e;
@@ -302,6 +311,11 @@ public final class EsmpServer implements AutoCloseable {
   /** The TCP port the server listens on. */
   public int port() {
     return net.port();
+  }
+
+  /** The server's public key, base64, as {@code hello} announces it. */
+  public String serverKey() {
+    return serverKey.publicKeyBase64();
   }
 
   /** The port the metrics endpoint listens on; empty when it is off. */

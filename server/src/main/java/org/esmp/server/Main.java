@@ -1,7 +1,9 @@
 package org.esmp.server;
 
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.BindException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -9,6 +11,9 @@ import java.util.concurrent.CountDownLatch;
 import org.esmp.server.config.ConfigException;
 import org.esmp.server.config.ConfigFile;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.data.DataDirectory;
+import org.esmp.server.data.DataDirectoryInUseException;
+import org.esmp.server.federation.ServerKey;
 import org.esmp.server.metrics.MetricsEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -94,6 +99,10 @@ public final class Main implements Callable<Integer> {
           + "0 or absent: off")
   Integer metricsPort;
 
+  @Option(names = "--print-server-key",
+      description = "print this server's public key (base64; made in the data directory if it has none yet) and exit")
+  boolean printServerKey;
+
   @Option(scope = ScopeType.INHERIT, names = "--config", paramLabel = "FILE",
       description = "YAML settings (default: conf/esmp.yaml in the installation directory, when it exists)")
   Path config;
@@ -128,6 +137,14 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     ServerConfig serverConfig = resolve();
+    if (printServerKey) {
+      try {
+        System.out.println(serverKey(serverConfig.dataDir()).publicKeyBase64());
+        return 0;
+      } catch (IOException e) {
+        return startFailed("cannot read the server key: " + e.getMessage(), e);
+      }
+    }
     EsmpServer server;
     try {
       server = EsmpServer.start(serverConfig, Main::exitAfterStorageFailure);
@@ -147,6 +164,22 @@ public final class Main implements Callable<Integer> {
     }, "esmp-shutdown"));
     stopped.await();
     return 0;
+  }
+
+  /**
+   * The server key of the data directory {@code dir}: read when it is there, else made there, under
+   * the directory's lock. A server starting on it at the same moment makes it first, then this reads it.
+   */
+  private static ServerKey serverKey(Path dir) throws IOException {
+    Path file = dir.resolve(ServerKey.FILE);
+    if (Files.exists(file)) {
+      return ServerKey.read(file);
+    }
+    try (DataDirectory data = DataDirectory.open(dir)) {
+      return ServerKey.loadOrCreate(data.path());
+    } catch (DataDirectoryInUseException running) {
+      return ServerKey.read(file); // the running server made it when it started
+    }
   }
 
   /**

@@ -35,6 +35,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
+import org.esmp.server.federation.ServerKey;
 import org.esmp.server.testing.AdminRun;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
@@ -144,14 +145,16 @@ class BackupRestoreIT {
     }
 
     try (Stream<Path> files = Files.list(backup)) {
-      assertEquals(Set.of("manifest.json", "storage-mapdb"),
+      assertEquals(Set.of("manifest.json", "storage-mapdb", ServerKey.FILE),
           Set.copyOf(files.map(f -> f.getFileName().toString()).toList()),
-          "no lock, no plugin copies, no socket: only the store and the manifest");
+          "no lock, no plugin copies, no socket: only the store, the server's key and the manifest");
     }
     AdminRun restored = AdminRun.run("restore", backup.toString(), "--data-dir", dataB.toString());
     assertEquals(0, restored.code(), restored.toString());
 
     try (EsmpServer b = TestServers.start(dataB)) {
+      assertEquals(ServerKey.read(dataA.resolve(ServerKey.FILE)).publicKeyBase64(), b.serverKey(),
+          "the restored server is the same server to its peers");
       assertEquals(usersOnA, AdminRun.on(dataB, "users", "list").lines(), "the same users, keys and states");
 
       Set<String> allAckedIds = new HashSet<>();

@@ -120,6 +120,23 @@ class MainTest {
   }
 
   @Test
+  void printServerKeyPrintsTheKeyHelloAnnouncesAndExits() throws Exception {
+    Path data = dir.resolve("data");
+    java.io.ByteArrayOutputStream printed = new java.io.ByteArrayOutputStream();
+    java.io.PrintStream stdout = System.out;
+    System.setOut(new java.io.PrintStream(printed, true, java.nio.charset.StandardCharsets.UTF_8));
+    try {
+      assertEquals(0, Main.run(new String[] {"--data-dir", data.toString(), "--print-server-key"}));
+      assertEquals(0, Main.run(new String[] {"--data-dir", data.toString(), "--print-server-key"}));
+    } finally {
+      System.setOut(stdout);
+    }
+    String key = org.esmp.server.federation.ServerKey.read(data.resolve("server.key")).publicKeyBase64();
+    assertEquals(key + "\n" + key + "\n", printed.toString(java.nio.charset.StandardCharsets.UTF_8),
+        "made once, in the data directory, and printed alone");
+  }
+
+  @Test
   void badFlagValueExitsWithCodeTwo() {
     assertEquals(2, Main.run(new String[] {"--port", "notanumber"}));
     assertEquals(2, Main.run(new String[] {"--domain", "Not A Domain"}));

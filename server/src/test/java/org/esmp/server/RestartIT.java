@@ -105,9 +105,11 @@ class RestartIT {
     TestIdentity bob = TestIdentity.random();
     String resend;
     String firstId;
+    String serverKey;
     try (EsmpServer server = TestServers.start(data);
         TestClient a = new TestClient(server.port());
         TestClient b = new TestClient(server.port())) {
+      serverKey = a.hello().path("server_key").asText();
       assertTrue(authenticate(a, alice, "alice#example.com").path("registered").asBoolean());
       assertTrue(authenticate(b, bob, "bob#example.com").path("registered").asBoolean());
       resend = alice.frame(text("before the restart", "bob#example.com"));
@@ -118,6 +120,7 @@ class RestartIT {
     try (EsmpServer server = TestServers.start(data);
         TestClient a = new TestClient(server.port());
         TestClient b = new TestClient(server.port())) {
+      assertEquals(serverKey, a.hello().path("server_key").asText(), "the server's own key kept: peers know it by it");
       assertFalse(authenticate(a, alice, "alice#example.com").path("registered").asBoolean(), "identity kept");
       assertFalse(authenticate(b, bob, "bob#example.com").path("registered").asBoolean());
 

@@ -59,6 +59,8 @@ class ServerIT extends SharedServerTest {
       assertEquals("example.com", hello.path("domain").asText());
       assertEquals("example.com", hello.path("domains").path(0).asText());
       assertEquals(65536, hello.path("max_frame").asInt());
+      assertEquals(server.serverKey(), hello.path("server_key").asText(), "the server's key (section 8)");
+      assertEquals(hello.path("server_key"), b.hello().path("server_key"));
       assertEquals(32, Base64.getDecoder().decode(hello.path("challenge").asText()).length);
       assertFalse(hello.path("challenge").asText().equals(b.hello().path("challenge").asText()));
     }

@@ -19,7 +19,6 @@ import javax.net.ssl.SSLException;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.MessageId;
 import org.esmp.api.Reply;
-import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonNull;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonString;
@@ -67,6 +66,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private static final CompletableFuture<Void> DONE = CompletableFuture.completedFuture(null);
 
   private final ServerConfig config;
+  private final Hello hello;
   private final FrameVerifier verifier;
   private final Dispatcher dispatcher;
   private final Workers workers;
@@ -102,8 +102,10 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   private int linesRead;
 
   FrameHandler(ServerConfig config, FrameVerifier verifier, Dispatcher dispatcher, Workers workers,
-      TokenBuckets<InetAddress> ipRates, MemoryBudget input, ConnectionSession session, ServerMetrics metrics) {
+      TokenBuckets<InetAddress> ipRates, MemoryBudget input, ConnectionSession session, Hello hello,
+      ServerMetrics metrics) {
     this.config = config;
+    this.hello = hello;
     this.awaitsTransport = config.tls().enabled();
     this.metrics = metrics;
     this.ipRates = ipRates;
@@ -144,15 +146,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
         return;
       }
     }
-    JsonObject hello = JsonObject.builder()
-        .put("type", "hello")
-        .put("protocol", "esmp/1")
-        .put("domain", config.domain())
-        .put("domains", JsonArray.ofStrings(config.domains()))
-        .put("challenge", session.challenge())
-        .put("max_frame", config.maxFrame())
-        .build();
-    session.push(hello);
+    session.push(hello.frame(session.challenge()));
     deadlines = new ConnectionDeadlines(config, channel, () -> framesPaused, session::synced);
     deadlines.start();
   }

@@ -34,10 +34,11 @@ public final class NettyServer implements AutoCloseable {
    * Binds and starts accepting connections.
    *
    * @param tls TLS beside plaintext on the port, or null for plaintext only
+   * @param serverKey the server's public key, base64, for {@code hello}
    * @throws java.io.IOException (sneakily, from Netty) when the port cannot be bound
    */
-  public NettyServer(ServerConfig config, ServerTls tls, FrameVerifier verifier, Dispatcher dispatcher,
-      Workers workers, ServerMetrics metrics) throws InterruptedException {
+  public NettyServer(ServerConfig config, ServerTls tls, String serverKey, FrameVerifier verifier,
+      Dispatcher dispatcher, Workers workers, ServerMetrics metrics) throws InterruptedException {
     ServerBootstrap bootstrap = new ServerBootstrap()
         .group(boss, io)
         .channel(NioServerSocketChannel.class)
@@ -48,7 +49,7 @@ public final class NettyServer implements AutoCloseable {
         // Reads of at most 16 KiB: a connection held back by the input budget is stopped after the
         // read that took it over, so this is what it can take beyond its share.
         .childOption(ChannelOption.RCVBUF_ALLOCATOR, new AdaptiveRecvByteBufAllocator(64, 2048, MAX_READ))
-        .childHandler(new ServerInitializer(config, tls, verifier, dispatcher, workers,
+        .childHandler(new ServerInitializer(config, tls, serverKey, verifier, dispatcher, workers,
             new ConnectionLimits(config.maxConnections(), config.maxConnectionsPerIp()), metrics));
     try {
       listener = bootstrap.bind(config.bind(), config.port()).sync().channel();

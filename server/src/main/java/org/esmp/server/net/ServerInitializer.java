@@ -36,15 +36,17 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
   private final ConnectionLimits limits;
   /** Null when the port is plaintext only. */
   private final ServerTls tls;
+  private final Hello hello;
   private final SecureRandom random = new SecureRandom();
   private final TokenBuckets<InetAddress> ipRates;
   private final MemoryBudget input;
   private final MemoryBudget output;
   private final ServerMetrics metrics;
 
-  ServerInitializer(ServerConfig config, ServerTls tls, FrameVerifier verifier, Dispatcher dispatcher,
-      Workers workers, ConnectionLimits limits, ServerMetrics metrics) {
+  ServerInitializer(ServerConfig config, ServerTls tls, String serverKey, FrameVerifier verifier,
+      Dispatcher dispatcher, Workers workers, ConnectionLimits limits, ServerMetrics metrics) {
     this.config = config;
+    this.hello = new Hello(config, serverKey);
     this.tls = tls;
     this.verifier = verifier;
     this.dispatcher = dispatcher;
@@ -102,6 +104,6 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       pipeline.addLast("idle", new IdleStateHandler(0, 0, ping, TimeUnit.MILLISECONDS));
     }
     ConnectionSession session = new ConnectionSession(channel, ip, random, meter);
-    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, ipRates, input, session, metrics));
+    pipeline.addLast("esmp", new FrameHandler(config, verifier, dispatcher, workers, ipRates, input, session, hello, metrics));
   }
 }
