@@ -119,11 +119,14 @@ public final class Tls {
   }
 
   /**
-   * Wraps a connected socket in TLS and completes the handshake.
+   * Wraps a connected socket in TLS and completes the handshake, for clients that speak the
+   * protocol themselves (the load tool): the binding goes into their {@code auth} body as {@code
+   * tls_server_end_point}.
    *
    * @return the TLS socket and its channel binding
+   * @throws SSLException when the handshake fails (the socket is closed)
    */
-  Secured secure(Socket plain, String host, int port) throws IOException {
+  public Secured secure(Socket plain, String host, int port) throws IOException {
     SSLSocket socket = (SSLSocket) context.getSocketFactory().createSocket(plain, host, port, true);
     SSLParameters parameters = socket.getSSLParameters();
     parameters.setProtocols(PROTOCOLS);
@@ -156,8 +159,12 @@ public final class Tls {
     }
   }
 
-  /** A socket after its TLS handshake, and its {@code tls-server-end-point} channel binding in base64. */
-  record Secured(SSLSocket socket, String binding) {}
+  /**
+   * A socket after its TLS handshake, and its {@code tls-server-end-point} channel binding.
+   *
+   * @param binding base64, as {@code auth} carries it
+   */
+  public record Secured(SSLSocket socket, String binding) {}
 
   /** Trusts one leaf certificate by fingerprint. */
   private static final class PinnedTrust extends X509ExtendedTrustManager {

@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import org.esmp.client.Tls;
 import org.esmp.load.net.FrameSigner;
 import org.esmp.load.net.Hello;
 import org.esmp.load.net.LoadException;
@@ -75,6 +76,14 @@ public final class LoadTool implements Callable<Integer> {
   @Option(names = "--port", paramLabel = "PORT", defaultValue = "5888",
       description = "server port (default: ${DEFAULT-VALUE})")
   int port;
+
+  @Option(names = "--tls-pin", paramLabel = "SHA256",
+      description = "speak TLS, trusting only the server certificate with this SHA-256 fingerprint")
+  String tlsPin;
+
+  @Option(names = "--tls-ca", paramLabel = "FILE",
+      description = "speak TLS, trusting the certificates in this PEM file (host name checked)")
+  Path tlsCa;
 
   @Option(names = "--domain", paramLabel = "DOMAIN", defaultValue = "example.com",
       description = "domain of the addresses to register; the server must serve it (default: ${DEFAULT-VALUE})")
@@ -211,7 +220,8 @@ public final class LoadTool implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Settings settings = settings();
-    Target target = new Target(host, port, domain, 5_000);
+    Target target = new Target(host, port, domain, 5_000,
+        tlsPin != null ? Tls.pinned(tlsPin) : tlsCa != null ? Tls.trusting(tlsCa) : null);
     Hello hello;
     try {
       hello = ServerSession.hello(target, settings.timeoutMillis());

@@ -9,9 +9,11 @@ import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.esmp.server.EsmpServer;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.tls.SelfSigned;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -72,6 +74,33 @@ class LoadToolIT {
       assertEquals(report.at("/openssl/available").asBoolean(),
           report.at("/openssl/verify_per_second_one_core").isNumber(), said);
       assertTrue(out.toString().contains("== disk:"), said);
+    }
+  }
+
+  /** Over TLS (the server requires it): the connections handshake, and auth carries their binding. */
+  @Test
+  @Timeout(120)
+  void runsTheDirectScenarioOverTls() throws Exception {
+    SelfSigned pair = SelfSigned.create("example.com", Duration.ofDays(30));
+    pair.write(output.resolve("cert.pem"), output.resolve("key.pem"));
+    ServerConfig tls = ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com").dataDir(data)
+        .pluginsDir(config().pluginsDir()).maxConnectionsPerIp(1_000).ipFramesPerSecond(UNLIMITED)
+        .ipFramesBurst(UNLIMITED).ipBytesPerSecond(UNLIMITED).ipBytesBurst(UNLIMITED)
+        .addressMessagesPerSecond(UNLIMITED).addressMessagesBurst(UNLIMITED).registrationsPerIpPerHour(UNLIMITED)
+        .tls(output.resolve("cert.pem"), output.resolve("key.pem")).build();
+    try (EsmpServer server = EsmpServer.start(tls)) {
+      Path json = output.resolve("report.json");
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      int code = LoadTool.run(new PrintWriter(out), new PrintWriter(err), "--port", Integer.toString(server.port()),
+          "--tls-pin", pair.fingerprint(), "--scenario", "direct", "--connections", "2", "--messages", "200",
+          "--warmup-messages", "50", "--openssl-seconds", "1", "--jcmd=false", "--json", json.toString());
+      String said = "\n--- stdout ---\n" + out + "\n--- stderr ---\n" + err;
+      assertEquals(0, code, said);
+      JsonNode report = new ObjectMapper().readTree(Files.readString(json));
+      assertTrue(report.at("/scenarios/0/failure").isNull(), said);
+      assertEquals(200, metric(report, "direct", "acked"), said);
+      assertEquals(200, metric(report, "direct", "delivered"), said);
     }
   }
 

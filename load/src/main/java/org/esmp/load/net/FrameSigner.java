@@ -22,13 +22,19 @@ public final class FrameSigner {
   private static final String SIGNATURE_PLACEHOLDER = "A".repeat(86) + "==";
   private static final String PUBKEY_PLACEHOLDER = "A".repeat(43) + "=";
 
-  /** {@code auth} (ESMP-1 §4) for the challenge and domain of the server's {@code hello}. */
-  public SignedFrame auth(LoadIdentity who, String challenge, String helloDomain) {
+  /**
+   * {@code auth} (ESMP-1 §4) for the challenge and domain of the server's {@code hello}, with the
+   * connection's TLS channel binding when it is TLS ({@code tlsBinding}; null on plaintext).
+   */
+  public SignedFrame auth(LoadIdentity who, String challenge, String helloDomain, String tlsBinding) {
     ObjectNode message = message("auth");
     ObjectNode body = message.putObject("body");
     body.put("address", who.address());
     body.put("challenge", challenge);
     body.put("domain", helloDomain);
+    if (tlsBinding != null) {
+      body.put("tls_server_end_point", tlsBinding); // the connection's TLS channel binding
+    }
     message.put("ts", System.currentTimeMillis()); // distinct ids for pipelined session messages
     return sign(message, who);
   }

@@ -46,7 +46,8 @@ public final class ServerSession implements AutoCloseable {
    */
   public static ServerSession open(Target target, LoadIdentity identity, FrameSigner signer, boolean sync,
       int setupTimeoutMillis) throws IOException, LoadException {
-    Socket socket = target.connect();
+    Target.Connection connection = target.connect();
+    Socket socket = connection.socket();
     ServerSession session = new ServerSession(socket, identity);
     try {
       socket.setSoTimeout(setupTimeoutMillis);
@@ -55,7 +56,7 @@ public final class ServerSession implements AutoCloseable {
         throw new LoadException("the server at " + target + " serves " + session.hello.domains() + ", not "
             + target.domain() + ": pass --domain " + session.hello.domain());
       }
-      session.call(signer.auth(identity, session.hello.challenge(), session.hello.domain()),
+      session.call(signer.auth(identity, session.hello.challenge(), session.hello.domain(), connection.tlsBinding()),
           RefusedException.Stage.AUTH);
       if (sync) {
         session.call(signer.sync(identity), RefusedException.Stage.SYNC);
@@ -77,7 +78,7 @@ public final class ServerSession implements AutoCloseable {
    * and what it serves, before any load.
    */
   public static Hello hello(Target target, int timeoutMillis) throws IOException, LoadException {
-    try (Socket socket = target.connect()) {
+    try (Socket socket = target.connect().socket()) {
       socket.setSoTimeout(timeoutMillis);
       return new ServerSession(socket, null).readHello();
     } catch (SocketTimeoutException e) {

@@ -45,7 +45,7 @@ class FrameSignerTest {
 
   @Test
   void authEchoesTheChallengeAndTheHelloDomain() throws Exception {
-    JsonNode auth = JSON.readTree(signer.auth(alice, "Y2hhbGxlbmdl", "example.com").line());
+    JsonNode auth = JSON.readTree(signer.auth(alice, "Y2hhbGxlbmdl", "example.com", null).line());
 
     assertEquals("auth", auth.get("type").asText());
     assertEquals("load-abc-d0#example.com", auth.at("/body/address").asText());
