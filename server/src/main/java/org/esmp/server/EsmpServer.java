@@ -113,6 +113,10 @@ public final class EsmpServer implements AutoCloseable {
     // The metrics port listens before the plugins and the storage start: /ready says 503 meanwhile.
     this.metrics = config.metrics().enabled() ? ServerMetrics.prometheus(this::declares) : ServerMetrics.off();
     metrics.gauge("esmp.ready", "1 when /ready answers 200, else 0", () -> notReady() == null ? 1 : 0);
+    if (tls != null) {
+      metrics.gauge("esmp.tls.certificate.expiry.seconds", "Seconds until the certificate served to new TLS connections expires",
+          () -> (tls.certificate().getNotAfter().getTime() - System.currentTimeMillis()) / 1000.0);
+    }
     try {
       this.metricsEndpoint = config.metrics().enabled()
           ? MetricsEndpoint.start(config.metrics(), metrics, this::notReady) : null;

@@ -262,6 +262,44 @@ class TlsIT {
     }
   }
 
+  @Test
+  void theMetricsCountTransportsAndTellTheCertificatesExpiry() throws Exception {
+    SelfSigned pair = pair("a");
+    try (EsmpServer server = start(config().metricsOnAnyPort())) {
+      try (TestClient tls = TestClient.overTls(server.port(), trusting(pair.certificate()))) {
+        assertEquals("hello", tls.hello().path("type").asText());
+      }
+      try (Socket plain = new Socket()) {
+        plain.connect(new InetSocketAddress("127.0.0.1", server.port()), 5_000);
+        plain.setSoTimeout(10_000);
+        plain.getOutputStream().write("{}\n".getBytes(UTF_8));
+        assertEquals("forbidden", JSON.readTree(new BufferedReader(new InputStreamReader(plain.getInputStream(), UTF_8))
+            .readLine()).path("code").asText());
+      }
+      String other = SelfSigned.create("example.com", Duration.ofDays(1)).fingerprint();
+      assertThrows(SSLException.class, () -> EsmpClient.builder(Identity.inMemory("a#example.com", SigningKey.generate()))
+          .server("127.0.0.1", server.port()).tls(Tls.pinned(other)).connect());
+
+      String url = "http://127.0.0.1:" + server.metricsPort().orElseThrow() + "/metrics";
+      java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      String metrics;
+      do { // the failed handshake is counted once the server has read the client's alert
+        metrics = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url)).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+      } while (!metrics.contains("esmp_connections_transport_total{transport=\"tls_failed\"} 1.0")
+          && System.nanoTime() < deadline);
+      assertTrue(metrics.contains("esmp_connections_transport_total{transport=\"tls\"} 1.0"), metrics);
+      assertTrue(metrics.contains("esmp_connections_transport_total{transport=\"plaintext_refused\"} 1.0"), metrics);
+      assertTrue(metrics.contains("esmp_connections_transport_total{transport=\"tls_failed\"} 1.0"), metrics);
+      assertTrue(metrics.contains("esmp_connections_transport_total{transport=\"plaintext\"} 0.0"), metrics);
+      double expiry = metrics.lines().filter(l -> l.startsWith("esmp_tls_certificate_expiry_seconds "))
+          .mapToDouble(l -> Double.parseDouble(l.substring(l.indexOf(' ') + 1))).findFirst().orElseThrow();
+      double expected = (pair.certificate().getNotAfter().getTime() - System.currentTimeMillis()) / 1000.0;
+      assertTrue(Math.abs(expiry - expected) < 60, expiry + " s, expected about " + expected);
+    }
+  }
+
   private static String awaitServed(int port, String expected) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     String seen = servedFingerprint(port);

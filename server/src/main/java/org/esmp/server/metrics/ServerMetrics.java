@@ -69,6 +69,7 @@ public final class ServerMetrics implements AutoCloseable {
   /** The error counters by wire code: built once, read-only after. */
   private final Map<String, Counter> errorsByCode;
   private final Map<RateLimit, Counter> rateLimited = new EnumMap<>(RateLimit.class);
+  private final Map<Transport, Counter> transports = new EnumMap<>(Transport.class);
   private final Timer verify;
   private final Timer commit;
   private final Counter accepted;
@@ -77,6 +78,29 @@ public final class ServerMetrics implements AutoCloseable {
   private final Map<String, PluginMeters> plugins = new ConcurrentHashMap<>();
 
   /** The limits whose refusals {@code esmp_rate_limited_total} counts, by label. */
+  /** How a connection's transport turned out (ESMP/1 section 1). */
+  public enum Transport {
+    /** A TLS handshake completed. */
+    TLS("tls"),
+    /** A TLS handshake failed (the client did not trust the certificate, an old version, a timeout...). */
+    TLS_FAILED("tls_failed"),
+    /** A plaintext connection served. */
+    PLAINTEXT("plaintext"),
+    /** A plaintext connection refused because the server requires TLS. */
+    PLAINTEXT_REFUSED("plaintext_refused");
+
+    private final String label;
+
+    Transport(String label) {
+      this.label = label;
+    }
+
+    /** The label value. */
+    public String label() {
+      return label;
+    }
+  }
+
   public enum RateLimit {
     /** {@code ip_frames_*} and {@code ip_bytes_*}: frames refused before they were verified. */
     IP_FRAMES("ip_frames"),
@@ -161,6 +185,10 @@ public final class ServerMetrics implements AutoCloseable {
       rateLimited.put(limit, Counter.builder("esmp.rate.limited").tag("limit", limit.label())
           .description("Frames, messages and connections refused by a rate or connection limit").register(registry));
     }
+    for (Transport transport : Transport.values()) {
+      transports.put(transport, Counter.builder("esmp.connections.transport").tag("transport", transport.label())
+          .description("Connections by how their transport turned out: TLS or plaintext, served or refused").register(registry));
+    }
     verify = Timer.builder("esmp.verify").serviceLevelObjectives(VERIFY_BUCKETS)
         .description("Time to parse, canonicalize and verify the signature of one frame").register(registry);
     commit = Timer.builder("esmp.commit").serviceLevelObjectives(COMMIT_BUCKETS)
@@ -238,6 +266,11 @@ public final class ServerMetrics implements AutoCloseable {
   /** One refusal by {@code limit}. */
   public void rateLimited(RateLimit limit) {
     rateLimited.get(limit).increment();
+  }
+
+  /** A connection's transport turned out as {@code transport}. */
+  public void transport(Transport transport) {
+    transports.get(transport).increment();
   }
 
   /** A connection was accepted. */

@@ -137,6 +137,7 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     }
     started = true;
     SslHandler tls = channel.pipeline().get(SslHandler.class);
+    metrics.transport(tls != null ? ServerMetrics.Transport.TLS : ServerMetrics.Transport.PLAINTEXT);
     if (tls != null) {
       try {
         session.bindTls(ChannelBinding.of(tls.engine()));
@@ -367,6 +368,9 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     if (event == TlsDetector.PLAINTEXT
         || event instanceof SslHandshakeCompletionEvent handshake && handshake.isSuccess()) {
       start();
+    } else if (event instanceof SslHandshakeCompletionEvent failed) {
+      metrics.transport(ServerMetrics.Transport.TLS_FAILED);
+      log.debug("Connection {}: TLS handshake failed: {}", session, failed.cause().toString());
     } else if (event instanceof IdleStateEvent) {
       if (started) {
         session.push(PING);

@@ -94,7 +94,7 @@ final class ServerInitializer extends ChannelInitializer<SocketChannel> {
       metrics.connectionClosed();
     });
     if (tls != null) {
-      pipeline.addLast("detect", new TlsDetector(tls, config));
+      pipeline.addLast("detect", new TlsDetector(tls, config, metrics));
     }
     OutputMeter meter = new OutputMeter(channel, output, config.outputGrace(), metrics::outputClosed);
     pipeline.addLast("meter", meter);

@@ -14,6 +14,7 @@ import org.esmp.api.json.JsonNull;
 import org.esmp.api.json.JsonObject;
 import org.esmp.json.JsonWriter;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.tls.ServerTls;
 
 /**
@@ -42,12 +43,14 @@ final class TlsDetector extends ByteToMessageDecoder {
 
   private final ServerTls tls;
   private final ServerConfig config;
+  private final ServerMetrics metrics;
   private ScheduledFuture<?> silence;
   private boolean decided;
 
-  TlsDetector(ServerTls tls, ServerConfig config) {
+  TlsDetector(ServerTls tls, ServerConfig config, ServerMetrics metrics) {
     this.tls = tls;
     this.config = config;
+    this.metrics = metrics;
   }
 
   @Override
@@ -90,6 +93,8 @@ final class TlsDetector extends ByteToMessageDecoder {
     decided = true;
     silence.cancel(false);
     if (config.tls().required()) {
+      metrics.transport(ServerMetrics.Transport.PLAINTEXT_REFUSED);
+      metrics.error(ErrorCode.FORBIDDEN.wire());
       JsonObject error = JsonObject.builder()
           .put("type", "error")
           .put("re", JsonNull.INSTANCE)
