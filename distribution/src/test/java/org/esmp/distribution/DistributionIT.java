@@ -306,6 +306,8 @@ class DistributionIT {
   @Test
   void keepsItsDataAndLogsInTheInstallationDirectoryWhereverItStarts() throws Exception {
     int port = ServerProcesses.freePort();
+    // Another test's server may have logged there: the line waited for below must be this server's.
+    deleteTree(home.resolve("logs"));
     try {
       Process server = launch(launcher(), "--bind", "127.0.0.1", "--port", Integer.toString(port));
       connectWhenListening(server, port).close();
