@@ -120,6 +120,7 @@ class TlsIT {
    * few seconds: the server's frames. openssl is installed by .ci/run where it is missing.
    */
   private static List<String> openssl(int port, String... options) throws Exception {
+    assertTrue(onPath("openssl"), "openssl is not installed (apt-get install openssl; .ci/run does where it is missing)");
     List<String> command = new java.util.ArrayList<>(List.of("openssl", "s_client", "-quiet",
         "-connect", "127.0.0.1:" + port));
     command.addAll(List.of(options));
@@ -145,6 +146,11 @@ class TlsIT {
     } finally {
       process.destroyForcibly();
     }
+  }
+
+  private static boolean onPath(String program) {
+    return java.util.stream.Stream.of(System.getenv("PATH").split(":"))
+        .anyMatch(dir -> Files.isExecutable(Path.of(dir, program)));
   }
 
   @Test

@@ -49,6 +49,9 @@ class PemKeyPairTest {
 
   /** Runs openssl in the test directory (.ci/run installs it where it is missing). */
   private void openssl(String... args) throws Exception {
+    assertTrue(java.util.stream.Stream.of(System.getenv("PATH").split(":"))
+            .anyMatch(d -> Files.isExecutable(Path.of(d, "openssl"))),
+        "openssl is not installed (apt-get install openssl; .ci/run does where it is missing)");
     java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("openssl"));
     command.addAll(java.util.List.of(args));
     Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
