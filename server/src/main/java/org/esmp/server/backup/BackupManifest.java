@@ -7,19 +7,16 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Set;
 import org.esmp.server.data.OwnerOnly;
 
 /**
@@ -132,13 +129,9 @@ public record BackupManifest(String serverVersion, Instant createdAt, List<Strin
     byte[] bytes = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
     Path partial = directory.resolve(FILE + ".partial");
     Files.deleteIfExists(partial);
-    try (FileChannel out = FileChannel.open(partial, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-        OwnerOnly.file(partial))) {
-      out.write(java.nio.ByteBuffer.wrap(bytes));
-      out.force(true);
-    }
+    OwnerOnly.writeForced(partial, bytes);
     Files.move(partial, directory.resolve(FILE), StandardCopyOption.ATOMIC_MOVE);
-    syncDirectory(directory);
+    OwnerOnly.syncDirectory(directory);
   }
 
   /**
@@ -194,12 +187,5 @@ public record BackupManifest(String serverVersion, Instant createdAt, List<Strin
       throw new BackupException(FILE + " has no " + name);
     }
     return value;
-  }
-
-  /** Forces {@code directory}, so that names created in it survive a power loss. */
-  static void syncDirectory(Path directory) throws IOException {
-    try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
-      channel.force(true);
-    }
   }
 }

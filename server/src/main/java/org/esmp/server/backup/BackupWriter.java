@@ -1,16 +1,12 @@
 package org.esmp.server.backup;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.channels.Channels;
-import java.nio.channels.FileChannel;
 import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Clock;
 import java.time.Instant;
@@ -186,7 +182,7 @@ public final class BackupWriter {
           return FileVisitResult.CONTINUE;
         }
         try {
-          copyForced(file, dir.resolve(relative.toString()));
+          OwnerOnly.copyForced(file, dir.resolve(relative.toString()));
         } catch (NoSuchFileException e) {
           log.info("Backup: {} was deleted while it was being copied; left out", file);
         }
@@ -206,20 +202,10 @@ public final class BackupWriter {
         if (e != null) {
           throw e;
         }
-        BackupManifest.syncDirectory(dir.resolve(data.relativize(directory).toString()));
+        OwnerOnly.syncDirectory(dir.resolve(data.relativize(directory).toString()));
         return FileVisitResult.CONTINUE;
       }
     });
-  }
-
-  /** Copies {@code source} to the new owner-only file {@code target}, forced to disk. */
-  static void copyForced(Path source, Path target) throws IOException {
-    try (InputStream in = Files.newInputStream(source);
-        FileChannel out = FileChannel.open(target, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-            OwnerOnly.file(target))) {
-      in.transferTo(Channels.newOutputStream(out));
-      out.force(true);
-    }
   }
 
   /** Deletes what a failed backup wrote: the files, and the directory itself if it was created. */

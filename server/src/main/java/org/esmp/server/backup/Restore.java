@@ -8,7 +8,6 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.util.ArrayList;
@@ -74,7 +73,7 @@ public final class Restore {
         copyChecked(backup, target, file, written);
       }
       for (Path directory : directories(target, written)) {
-        BackupManifest.syncDirectory(directory);
+        OwnerOnly.syncDirectory(directory);
       }
     } catch (IOException | RuntimeException e) {
       undo(written);
@@ -167,8 +166,7 @@ public final class Restore {
     MessageDigest digest = BackupManifest.newDigest();
     long bytes;
     try (InputStream in = new DigestInputStream(Files.newInputStream(source), digest);
-        FileChannel out = FileChannel.open(copy, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE),
-            OwnerOnly.file(copy))) {
+        FileChannel out = OwnerOnly.create(copy)) {
       written.add(copy);
       OutputStream stream = Channels.newOutputStream(out);
       bytes = in.transferTo(stream);

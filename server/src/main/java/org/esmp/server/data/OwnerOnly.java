@@ -2,10 +2,9 @@ package org.esmp.server.data;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
+import java.nio.ByteBuffer;
 import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,21 +75,55 @@ public final class OwnerOnly {
       throw e;
     }
     if (parent != null) {
-      try (FileChannel directory = FileChannel.open(parent, StandardOpenOption.READ)) {
-        directory.force(true);
-      }
+      syncDirectory(parent);
     }
     return true;
   }
 
+  /** Forces {@code directory} to disk, so that names created in it survive a power loss. */
+  public static void syncDirectory(Path directory) throws IOException {
+    try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
+  }
+
+  /**
+   * Opens the new owner-only file {@code target} for writing; it must not exist.
+   *
+   * @throws FileAlreadyExistsException when it does
+   */
+  public static FileChannel create(Path target) throws IOException {
+    return FileChannel.open(target, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), file(target));
+  }
+
+  /** Writes {@code bytes} to the new owner-only file {@code target}, forced to disk. */
+  public static void writeForced(Path target, byte[] bytes) throws IOException {
+    try (FileChannel out = create(target)) {
+      ByteBuffer buffer = ByteBuffer.wrap(bytes);
+      while (buffer.hasRemaining()) {
+        out.write(buffer);
+      }
+      out.force(true);
+    }
+  }
+
+  /** Copies {@code source} to the new owner-only file {@code target}, forced to disk. */
+  public static void copyForced(Path source, Path target) throws IOException {
+    copy(source, target, true);
+  }
+
+  private static void copy(Path source, Path target, boolean forced) throws IOException {
+    try (InputStream in = Files.newInputStream(source); FileChannel out = create(target)) {
+      in.transferTo(Channels.newOutputStream(out));
+      if (forced) {
+        out.force(true);
+      }
+    }
+  }
+
   /** Copies {@code source} to the new owner-only file {@code target}, which must not exist. */
   public static void copy(Path source, Path target) throws IOException {
-    try (SeekableByteChannel channel = Files.newByteChannel(target,
-            EnumSet.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE), file(target));
-        OutputStream out = Channels.newOutputStream(channel);
-        InputStream in = Files.newInputStream(source)) {
-      in.transferTo(out);
-    }
+    copy(source, target, false);
   }
 
   /**

@@ -1,17 +1,13 @@
 package org.esmp.server.federation;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Set;
 import org.bouncycastle.math.ec.rfc8032.Ed25519;
 import org.esmp.server.data.OwnerOnly;
 
@@ -82,20 +78,15 @@ public final class ServerKey {
   private static void write(Path file, byte[] seed) throws IOException {
     Path partial = file.resolveSibling(FILE + ".new");
     Files.deleteIfExists(partial);
-    try (FileChannel out = FileChannel.open(partial, Set.of(StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.WRITE), OwnerOnly.file(partial))) {
-      out.write(ByteBuffer.wrap((Base64.getEncoder().encodeToString(seed) + "\n")
-          .getBytes(StandardCharsets.US_ASCII)));
-      out.force(true);
-    }
+    OwnerOnly.writeForced(partial, (Base64.getEncoder().encodeToString(seed) + "\n").getBytes(StandardCharsets.US_ASCII));
     try {
       // A link fails when the name exists: the key is never replaced, and never seen half written.
       Files.createLink(file, partial);
     } finally {
       Files.deleteIfExists(partial);
     }
-    try (FileChannel dir = FileChannel.open(file.getParent(), StandardOpenOption.READ)) {
-      dir.force(true);
+    try {
+      OwnerOnly.syncDirectory(file.getParent());
     } catch (IOException ignored) {
       // not every system syncs a directory; the file itself is on disk
     }
