@@ -38,6 +38,11 @@ final class RefusedConnectionHandler extends ChannelInboundHandlerAdapter {
         .put("retry_after_ms", RETRY_AFTER_MS)
         .put("message", message)
         .build();
+    sendAndClose(ctx, error);
+  }
+
+  /** Writes {@code error} as the connection's only line, then closes it once written. */
+  static void sendAndClose(ChannelHandlerContext ctx, JsonObject error) {
     ctx.writeAndFlush(Unpooled.wrappedBuffer(JsonWriter.write(error), new byte[] {'\n'}))
         .addListener(ChannelFutureListener.CLOSE);
   }

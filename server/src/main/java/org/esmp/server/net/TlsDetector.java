@@ -1,8 +1,6 @@
 package org.esmp.server.net;
 
 import io.netty.buffer.ByteBuf;
-import io.netty.buffer.Unpooled;
-import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.ssl.SslHandler;
@@ -12,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.json.JsonNull;
 import org.esmp.api.json.JsonObject;
-import org.esmp.json.JsonWriter;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.tls.ServerTls;
@@ -101,8 +98,7 @@ final class TlsDetector extends ByteToMessageDecoder {
           .put("code", ErrorCode.FORBIDDEN.wire())
           .put("message", "this server requires TLS: connect with TLS on the same port (esmp --tls)")
           .build();
-      ctx.writeAndFlush(Unpooled.wrappedBuffer(JsonWriter.write(error), new byte[] {'\n'}))
-          .addListener(ChannelFutureListener.CLOSE);
+      RefusedConnectionHandler.sendAndClose(ctx, error);
       return;
     }
     ctx.fireUserEventTriggered(PLAINTEXT); // hello first, then the bytes read so far
