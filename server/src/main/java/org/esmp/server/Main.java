@@ -51,8 +51,6 @@ import picocli.CommandLine.ScopeType;
     description = "Serves ESMP/1 on TCP. Settings come from the embedded defaults, then the config file, then these flags.")
 public final class Main implements Callable<Integer> {
 
-  /** System property naming the installation folder; bin/esmp-server sets it. */
-  static final String HOME_PROPERTY = "esmp.home";
 
   private static final Logger log = LoggerFactory.getLogger(Main.class);
 
@@ -215,11 +213,11 @@ public final class Main implements Callable<Integer> {
   /**
    * Embedded defaults, then the config file, then the flags. The data and plugins directories come
    * out absolute: the defaults and relative paths of the config file resolve against the
-   * installation directory ({@value #HOME_PROPERTY}, set by bin/esmp-server; the current directory
+   * installation directory ({@value ConfigFile#HOME_PROPERTY}, set by bin/esmp-server; the current directory
    * without it), relative flags against the current directory, as for any command.
    */
   ServerConfig resolve() {
-    ServerConfig.Builder builder = ConfigFile.installation(System.getProperty(HOME_PROPERTY), config);
+    ServerConfig.Builder builder = ConfigFile.installation(System.getProperty(ConfigFile.HOME_PROPERTY), config);
     if (port != null) {
       builder.port(port);
     }

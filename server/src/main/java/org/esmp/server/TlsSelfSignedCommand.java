@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.esmp.server.config.ConfigException;
+import org.esmp.server.config.ConfigFile;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.tls.SelfSigned;
 import picocli.CommandLine.Command;
@@ -47,7 +48,7 @@ final class TlsSelfSignedCommand implements Callable<Integer> {
     }
     Path dir = out;
     if (dir == null) {
-      String home = System.getProperty(Main.HOME_PROPERTY);
+      String home = System.getProperty(ConfigFile.HOME_PROPERTY);
       dir = home != null ? Path.of(home, "conf", "tls") : Path.of("tls");
     }
     Files.createDirectories(dir);

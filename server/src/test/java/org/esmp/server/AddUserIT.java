@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.esmp.server.config.ConfigFile;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.testing.AdminRun;
 import org.esmp.server.testing.TestClient;
@@ -82,12 +83,12 @@ class AddUserIT {
   void findsTheServersDataDirectoryInTheInstallationDirectoryWhereverItRuns() throws Exception {
     // bin/esmp-server sets esmp.home: without --data-dir, add-user uses the server's default, HOME/data.
     Path home = data.resolve("home");
-    System.setProperty(Main.HOME_PROPERTY, home.toString());
+    System.setProperty(ConfigFile.HOME_PROPERTY, home.toString());
     try {
       assertEquals(0, Main.run(new String[] {"add-user", "frank#example.com", TestIdentity.random().publicKey(),
           "--domain", "example.com", "--plugins-dir", TestServers.pluginsDir().toString()}));
     } finally {
-      System.clearProperty(Main.HOME_PROPERTY);
+      System.clearProperty(ConfigFile.HOME_PROPERTY);
     }
     assertTrue(Files.isDirectory(home.resolve("data/storage-mapdb")), "no store in " + home.resolve("data"));
     assertFalse(Files.exists(Path.of("data")), "a data directory in the current directory");

@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
 import org.esmp.server.config.ConfigException;
+import org.esmp.server.config.ConfigFile;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.data.OwnerOnly;
 import org.esmp.server.tls.PemKeyPair;
@@ -103,7 +104,7 @@ class MainTest {
 
   @Test
   void withoutAnInstallationDirectoryTheCurrentDirectoryIsTheBase() {
-    assertNull(System.getProperty(Main.HOME_PROPERTY), "the tests run without bin/esmp-server");
+    assertNull(System.getProperty(ConfigFile.HOME_PROPERTY), "the tests run without bin/esmp-server");
     ServerConfig config = Main.resolve(List.of());
     assertEquals(Path.of("data").toAbsolutePath(), config.dataDir());
     assertEquals(Path.of("plugins").toAbsolutePath(), config.pluginsDir());
@@ -111,11 +112,11 @@ class MainTest {
 
   /** Resolves {@code args} as bin/esmp-server of an installation in {@code home} would. */
   private static ServerConfig withHome(Path home, List<String> args) {
-    System.setProperty(Main.HOME_PROPERTY, home.toString());
+    System.setProperty(ConfigFile.HOME_PROPERTY, home.toString());
     try {
       return Main.resolve(args);
     } finally {
-      System.clearProperty(Main.HOME_PROPERTY);
+      System.clearProperty(ConfigFile.HOME_PROPERTY);
     }
   }
 

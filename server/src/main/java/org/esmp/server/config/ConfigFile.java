@@ -39,6 +39,9 @@ public final class ConfigFile {
           // The metrics port (ServerConfig.Metrics).
           "metrics_port", "metrics_bind");
 
+  /** System property naming the installation folder; bin/esmp-server and bin/esmp-admin set it. */
+  public static final String HOME_PROPERTY = "esmp.home";
+
   private ConfigFile() {}
 
   /**

@@ -39,9 +39,6 @@ import picocli.CommandLine.Spec;
         RestoreCommand.class})
 public final class EsmpAdmin implements Runnable {
 
-  /** The system property naming the installation folder; bin/esmp-admin sets it, as bin/esmp-server does. */
-  static final String HOME_PROPERTY = "esmp.home";
-
   @Option(names = "--data-dir", paramLabel = "DIR", scope = ScopeType.INHERIT,
       description = "the server's data directory (default: data_dir of the configuration, else data/ of the installation)")
   Path dataDir;
@@ -101,7 +98,7 @@ public final class EsmpAdmin implements Runnable {
     if (dataDir != null) {
       return dataDir.toAbsolutePath();
     }
-    return ConfigFile.installation(System.getProperty(HOME_PROPERTY), config).build().dataDir();
+    return ConfigFile.installation(System.getProperty(ConfigFile.HOME_PROPERTY), config).build().dataDir();
   }
 
   /** A connection to the server running on the data directory. */
