@@ -131,11 +131,11 @@ public final class EsmpServer implements AutoCloseable {
     this.maintenance = Executors.newSingleThreadScheduledExecutor(daemonThreads("esmp-maintenance"));
     MailboxService mailboxes = new MailboxService(this::storage, workers);
     Commits commits = new Commits(this::storage, mailboxes::publish, clock, workers, metrics);
-    // Its own small key cache: each key_add checks a key seen for the first time.
+    // Its own small key cache, for key_add and esmp-admin users add: each checks a key seen for the first time.
+    Ed25519Verifier newKeys = new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY);
     SessionRegistry sessions = new SessionRegistry(config.maxConnectionsPerAddress());
     AddressStates states = new AddressStates();
-    IdentityService identities = new IdentityService(config, this::storage, commits, sessions, states,
-        new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), metrics);
+    IdentityService identities = new IdentityService(config, this::storage, commits, sessions, states, newKeys, metrics);
     Map<String, CoreHandler> core = Map.of(
         "auth", identities::auth,
         "key_add", identities::addKey,
@@ -172,8 +172,7 @@ public final class EsmpServer implements AutoCloseable {
       maintenance.scheduleWithFixedDelay(tls::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
     }
     this.watcher = PluginWatcher.start(plugins, config.pluginsDir(), PLUGIN_WATCH_INTERVAL);
-    AddressAdmin users = new AddressAdmin(config, this::storage, commits, identities, sessions, states,
-        new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY), clock);
+    AddressAdmin users = new AddressAdmin(config, this::storage, commits, identities, sessions, states, newKeys, clock);
     this.admin = AdminChannel.open(config.dataDir(),
         new AdminCommands(users, plugins, new BackupWriter(config, plugins, version(), clock)));
     // The storage stays while the server runs: one subscription. Last, so that a storage already

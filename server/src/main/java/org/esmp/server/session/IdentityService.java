@@ -117,7 +117,7 @@ public final class IdentityService {
     }
     if (expected.isPresent() && given.isEmpty()) {
       throw new RejectedException(ErrorCode.FORBIDDEN, "auth on a TLS connection must carry "
-          + ChannelBinding.FIELD + ", the connection's tls-server-end-point channel binding (RFC 5929)");
+          + ChannelBinding.FIELD + ", the connection's " + ChannelBinding.TYPE + " channel binding (RFC 5929)");
     }
     if (expected.isEmpty() && given.isPresent()) {
       throw new RejectedException(ErrorCode.FORBIDDEN, ChannelBinding.FIELD
