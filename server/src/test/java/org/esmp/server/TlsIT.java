@@ -34,6 +34,7 @@ import org.esmp.client.SigningKey;
 import org.esmp.client.Tls;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.testing.Frames;
+import org.esmp.server.testing.Programs;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
@@ -120,7 +121,7 @@ class TlsIT {
    * few seconds: the server's frames. openssl is installed by .ci/run where it is missing.
    */
   private static List<String> openssl(int port, String... options) throws Exception {
-    assertTrue(onPath("openssl"), "openssl is not installed (apt-get install openssl; .ci/run does where it is missing)");
+    Programs.requireOpenssl();
     List<String> command = new java.util.ArrayList<>(List.of("openssl", "s_client", "-quiet",
         "-connect", "127.0.0.1:" + port));
     command.addAll(List.of(options));
@@ -146,11 +147,6 @@ class TlsIT {
     } finally {
       process.destroyForcibly();
     }
-  }
-
-  private static boolean onPath(String program) {
-    return java.util.stream.Stream.of(System.getenv("PATH").split(":"))
-        .anyMatch(dir -> Files.isExecutable(Path.of(dir, program)));
   }
 
   @Test

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import org.esmp.server.testing.Programs;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -49,9 +50,7 @@ class PemKeyPairTest {
 
   /** Runs openssl in the test directory (.ci/run installs it where it is missing). */
   private void openssl(String... args) throws Exception {
-    assertTrue(java.util.stream.Stream.of(System.getenv("PATH").split(":"))
-            .anyMatch(d -> Files.isExecutable(Path.of(d, "openssl"))),
-        "openssl is not installed (apt-get install openssl; .ci/run does where it is missing)");
+    Programs.requireOpenssl();
     java.util.List<String> command = new java.util.ArrayList<>(java.util.List.of("openssl"));
     command.addAll(java.util.List.of(args));
     Process process = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
