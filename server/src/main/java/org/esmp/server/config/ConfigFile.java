@@ -64,14 +64,10 @@ public final class ConfigFile {
     return builder;
   }
 
-  /** Applies the settings of {@code file} to {@code builder}; relative paths stay as written. */
-  public static void apply(Path file, ServerConfig.Builder builder) {
-    apply(file, builder, Path.of(""));
-  }
-
   /**
    * Applies the settings of {@code file} to {@code builder}, and records the file there for the
-   * startup line. A relative {@code data_dir} or {@code plugins_dir} resolves against {@code base}
+   * startup line. A relative {@code data_dir}, {@code plugins_dir}, {@code tls_cert} or {@code
+   * tls_key} resolves against {@code base}
    * (the installation directory), so that the server finds the same directories whatever directory
    * it is started from.
    */

@@ -23,7 +23,7 @@ class ConfigFileTest {
     Path file = dir.resolve("esmp.yaml");
     Files.writeString(file, yaml);
     ServerConfig.Builder builder = ServerConfig.builder();
-    ConfigFile.apply(file, builder);
+    ConfigFile.apply(file, builder, Path.of(""));
     return builder.build();
   }
 
@@ -259,7 +259,7 @@ class ConfigFileTest {
   @Test
   void refusesAMissingFile() {
     ConfigException e = assertThrows(ConfigException.class,
-        () -> ConfigFile.apply(dir.resolve("nope.yaml"), ServerConfig.builder()));
+        () -> ConfigFile.apply(dir.resolve("nope.yaml"), ServerConfig.builder(), Path.of("")));
     assertTrue(e.getMessage().contains("no such file"), e.getMessage());
   }
 
