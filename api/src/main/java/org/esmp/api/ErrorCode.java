@@ -34,6 +34,11 @@ public enum ErrorCode {
   NOT_MEMBER("not_member"),
   /** The sender is sending too fast. */
   RATE_LIMITED("rate_limited"),
+  /**
+   * The server of another domain that the message needs could not be reached (ESMP/1 section 8);
+   * a retry is safe (since 1.3).
+   */
+  PEER_UNAVAILABLE("peer_unavailable"),
   /** The server failed; the message was not accepted. */
   INTERNAL("internal");
 

@@ -68,4 +68,24 @@ public interface ServerContext {
   default int maxGroupMembers() {
     return 1000;
   }
+
+  /**
+   * Whether messages for {@code address}, of a domain this server does not serve, go to that
+   * domain's server (ESMP/1 section 8): true while a {@link org.esmp.api.federation.Relay} runs.
+   * A delivery appends such an address's entries as it does a local mailbox's; the server keeps
+   * them for the relay, which sends them on (since 1.3).
+   */
+  default boolean relays(Address address) {
+    return false;
+  }
+
+  /**
+   * What the server offers a federation plugin: its server key, its peers' endpoints, and the
+   * entries kept for addresses of other domains (since 1.3).
+   *
+   * @throws UnsupportedOperationException on a server older than 1.3
+   */
+  default org.esmp.api.federation.Federation federation() {
+    throw new UnsupportedOperationException("federation needs a server with plugin API 1.3");
+  }
 }
