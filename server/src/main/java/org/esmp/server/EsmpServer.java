@@ -206,6 +206,8 @@ public final class EsmpServer implements AutoCloseable {
       throw e;
     }
     maintenance.scheduleWithFixedDelay(() -> trim(clock), 1, 60, TimeUnit.MINUTES);
+    metrics.outboxes(relays::outboxes);
+    maintenance.scheduleWithFixedDelay(metrics::refreshPeers, 15, 15, TimeUnit.SECONDS);
     if (tls != null) {
       long reload = config.tls().reloadInterval().toMillis();
       maintenance.scheduleWithFixedDelay(tls::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
