@@ -78,11 +78,11 @@ final class OutboxCursors {
     return position;
   }
 
-  /** Entries waiting: newer than the sent cursor (those retention trimmed still counted). */
+  /** Entries waiting: not answered nor passed yet (those retention trimmed still counted). */
   long depth() {
     long depth = 0;
     for (Position position : positions.values()) {
-      depth += Math.max(0, position.last - position.sent);
+      depth += Math.max(0, position.last - position.answered);
     }
     return depth;
   }
