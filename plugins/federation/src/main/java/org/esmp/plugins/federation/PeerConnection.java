@@ -25,7 +25,7 @@ final class PeerConnection implements AutoCloseable {
   /** How the connection is carried. */
   enum Transport {
     TLS("TLS"),
-    PLAINTEXT("plaintext (the key is pinned)");
+    PLAINTEXT("plaintext");
 
     private final String text;
 

@@ -44,8 +44,8 @@ final class PeerStatus {
     lastError = text;
     if (failure instanceof PeerException.KeyRefused) {
       log.error("Federation with {} REFUSED: {}. Nothing is relayed to {} until the operator checks this "
-          + "server's key (pin it with peers: key, or remove the remembered one); next try in {} s",
-          domain, text, domain, retryInMillis / 1000);
+          + "server's key (pin it with peers: key, or remove the remembered one); next try in {} ms",
+          domain, text, domain, retryInMillis);
     } else if (!text.equals(lastLogged)) {
       log.warn("Federation with {} failed: {}; retrying in {} ms{}", domain, text, retryInMillis,
           depth > 0 ? " (" + depth + " waiting)" : "");

@@ -12,6 +12,7 @@ import java.util.Base64;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import javax.net.ssl.SSLContext;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
@@ -19,7 +20,7 @@ import org.esmp.api.testkit.TestFederation;
 import org.esmp.api.testkit.TestJsonCodec;
 
 /**
- * Another domain's server for the tests, on a real {@link ServerSocket}, plaintext: sends {@code
+ * Another domain's server for the tests, on a real {@link ServerSocket}, plaintext or TLS: sends {@code
  * hello} with its {@code server_key}, answers a valid server {@code auth} with {@code ack}, and
  * answers each {@code relay} as its {@link Script} says, keeping every relay it read. A line that is
  * not JSON (a TLS ClientHello, say) ends the connection, as the real server's would.
@@ -54,6 +55,7 @@ final class FakePeer implements AutoCloseable {
   private volatile TestFederation verifier;
   private final Ed25519Key key = Ed25519Key.of(TestFederation.raw(TestFederation.newKeyPair().getPublic()));
   private final ServerSocket listener;
+  private volatile String expectedBinding;
   private final TestJsonCodec json = new TestJsonCodec();
   private final List<Received> received = new CopyOnWriteArrayList<>();
   private final List<Socket> sockets = new CopyOnWriteArrayList<>();
@@ -65,9 +67,19 @@ final class FakePeer implements AutoCloseable {
    * @param server the domain of the server that relays to it, as its {@code auth} must say
    */
   FakePeer(String domain, String server) throws IOException {
+    this(domain, server, new ServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+  }
+
+  /** A peer that speaks TLS only, presenting the certificate of {@code tls}. */
+  FakePeer(String domain, String server, SSLContext tls, String binding) throws IOException {
+    this(domain, server, tls.getServerSocketFactory().createServerSocket(0, 50, InetAddress.getLoopbackAddress()));
+    this.expectedBinding = binding;
+  }
+
+  private FakePeer(String domain, String server, ServerSocket listener) {
     this.domain = domain;
     this.server = server;
-    this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    this.listener = listener;
     Thread acceptor = new Thread(this::accept, "fake-peer-" + domain);
     acceptor.setDaemon(true);
     acceptor.start();
@@ -147,7 +159,8 @@ final class FakePeer implements AutoCloseable {
           JsonObject body = frame.get("body").asObject();
           boolean ok = body.string("server").orElse("").equals(server)
               && body.string("challenge").orElse("").equals(challenge)
-              && body.string("domain").orElse("").equals(domain);
+              && body.string("domain").orElse("").equals(domain)
+              && body.string("tls_server_end_point").equals(java.util.Optional.ofNullable(expectedBinding));
           if (ok && connection == 0) {
             connection = connections.incrementAndGet();
           }

@@ -265,4 +265,23 @@ class FederationRelayTest {
     assertEquals(2, sent(BOB));
     assertEquals(1, sent(CAROL));
   }
+
+  @Test
+  void closeStopsEveryThreadAndConnectionPromptly() throws Exception {
+    FederationRelay relay = relayToPeer(settings());
+    federation.append(BOB, entry(ALICE, NOW));
+    relay.appended(Set.of(PEER));
+    await("connected and sent", () -> sent(BOB) == 1);
+    TestRequest lookup = TestRequest.builder("lookup", ALICE).sessionType().build();
+    peer.script((frame, connection, index) -> null); // never answers, drops
+    long started = System.nanoTime();
+
+    relay.close();
+    assertTrue(System.nanoTime() - started < TimeUnit.SECONDS.toNanos(2), "close is prompt");
+    await("no federation thread is left", () -> Thread.getAllStackTraces().keySet().stream()
+        .noneMatch(t -> t.isAlive() && t.getName().startsWith("federation")));
+    ExecutionException failed = org.junit.jupiter.api.Assertions.assertThrows(ExecutionException.class,
+        () -> relay.forward(lookup, PEER).toCompletableFuture().get(1, TimeUnit.SECONDS));
+    assertEquals(ErrorCode.PEER_UNAVAILABLE, ((RejectedException) failed.getCause()).code());
+  }
 }
