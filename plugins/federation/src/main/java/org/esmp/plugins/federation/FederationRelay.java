@@ -152,6 +152,7 @@ public final class FederationRelay implements Relay, AutoCloseable {
     timer.shutdownNow();
     keys.shutdownNow();
     connector.close();
+    peers.values().forEach(PeerOutbox::stop); // all at once, then wait for each
     peers.values().forEach(PeerOutbox::close);
     learning.values().forEach(k -> k.completeExceptionally(
         new RejectedException(ErrorCode.PEER_UNAVAILABLE, "federation is stopping")));

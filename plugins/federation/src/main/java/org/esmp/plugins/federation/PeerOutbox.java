@@ -471,9 +471,8 @@ final class PeerOutbox implements AutoCloseable {
     return new RejectedException(ErrorCode.PEER_UNAVAILABLE, why);
   }
 
-  /** Stops the thread and closes the connection; waits a little for the thread to end. */
-  @Override
-  public void close() {
+  /** Tells the thread to stop and closes the connection, without waiting: see {@link #close}. */
+  void stop() {
     synchronized (lock) {
       closed = true;
       lock.notifyAll();
@@ -483,6 +482,12 @@ final class PeerOutbox implements AutoCloseable {
       open.close();
     }
     thread.interrupt();
+  }
+
+  /** Stops the thread and closes the connection; waits a little for the thread to end. */
+  @Override
+  public void close() {
+    stop();
     try {
       thread.join(JOIN_MILLIS);
     } catch (InterruptedException e) {
