@@ -37,6 +37,8 @@ final class PeerOutbox implements AutoCloseable {
   private static final long STATUS_MILLIS = 60_000;
   private static final long JOIN_MILLIS = 5_000;
   private static final int DEFAULT_MAX_FRAME = 65_536;
+  /** What a relay may add to the peer's {@code max_frame}: its own fields around the message. */
+  private static final int RELAY_OVERHEAD = 4096;
 
   /** A message to forward and the answer its sender waits for. */
   record Forward(Request request, CompletableFuture<Reply> answer) {}
@@ -228,8 +230,10 @@ final class PeerOutbox implements AutoCloseable {
       throw e;
     }
     connection = opened.connection();
-    maxFrame = opened.hello().get("max_frame") instanceof JsonNumber n && n.longValue() > 0
-        ? (int) Math.min(Integer.MAX_VALUE, n.longValue()) : DEFAULT_MAX_FRAME;
+    // A server's connection may send a relay of up to max_frame + 4,096 bytes: the message it
+    // carries may be max_frame long (docs/PROTOCOL.md, relay).
+    maxFrame = (opened.hello().get("max_frame") instanceof JsonNumber n && n.longValue() > 0
+        ? (int) Math.min(Integer.MAX_VALUE - RELAY_OVERHEAD, n.longValue()) : DEFAULT_MAX_FRAME) + RELAY_OVERHEAD;
     log.info("Federation with {}: connected to {} over {}, {}", domain, opened.connection().endpoint(),
         opened.connection().transport(), opened.trust());
   }
@@ -306,7 +310,7 @@ final class PeerOutbox implements AutoCloseable {
         byte[] bytes = json.write(frame.fields());
         if (bytes.length > maxFrame) {
           forward.answer().completeExceptionally(new RejectedException(ErrorCode.FRAME_TOO_LARGE,
-              "relayed, the message would be longer than " + domain + "'s max_frame of " + maxFrame + " bytes"));
+              "relayed, the message would be longer than the " + maxFrame + " bytes " + domain + " takes in a relay"));
           continue;
         }
         open.write(bytes);
