@@ -36,6 +36,8 @@ public final class FederationRelay implements Relay, AutoCloseable {
 
   private static final Logger log = LoggerFactory.getLogger(FederationRelay.class);
   private static final long SWEEP_SECONDS = 60;
+  /** How long the first sweep waits for the storage before it says so. */
+  private static final int STORAGE_WAIT_LOG_SECONDS = 30;
 
   private final Federation federation;
   private final PeerTrust trust;
@@ -46,6 +48,9 @@ public final class FederationRelay implements Relay, AutoCloseable {
   private final ScheduledExecutorService timer;
   private final ExecutorService keys;
   private volatile boolean closed;
+  /** Seconds the first sweep waited for the storage; on the timer's thread only. */
+  private int startWaited;
+
 
   public FederationRelay(ServerContext context) {
     this.federation = context.federation();
@@ -62,19 +67,42 @@ public final class FederationRelay implements Relay, AutoCloseable {
         new Notices(context));
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("federation-timer"));
     this.keys = Executors.newCachedThreadPool(daemon("federation-keys"));
-    timer.scheduleWithFixedDelay(this::sweepAll, 0, SWEEP_SECONDS, TimeUnit.SECONDS);
+    timer.execute(this::firstSweep);
   }
 
-  /** Every outbox at start and each minute: apply its bounds, log its state, send what waits. */
-  private void sweepAll() {
+  /**
+   * The sweep at start, once the storage is there (plugins start in any order: it may come after
+   * this one): what waited across a restart goes at once. Then every minute.
+   */
+  private void firstSweep() {
+    if (closed) {
+      return;
+    }
+    if (!sweepAll(startWaited >= STORAGE_WAIT_LOG_SECONDS)) {
+      startWaited++;
+      timer.schedule(this::firstSweep, 1, TimeUnit.SECONDS);
+      return;
+    }
+    timer.scheduleWithFixedDelay(() -> sweepAll(true), SWEEP_SECONDS, SWEEP_SECONDS, TimeUnit.SECONDS);
+  }
+
+  /**
+   * Every outbox: apply its bounds, log its state, send what waits. Whether the outbox could be
+   * listed; a failure is logged when {@code logFailure}.
+   */
+  private boolean sweepAll(boolean logFailure) {
     try {
       for (String domain : federation.outboxDomains()) {
         PeerOutbox peer = peer(domain);
         peer.sweepSoon();
         peer.flush();
       }
+      return true;
     } catch (RuntimeException e) {
-      log.warn("Federation: could not list the outbox: {}", e.toString());
+      if (logFailure) {
+        log.warn("Federation: could not list the outbox: {}", e.toString());
+      }
+      return false;
     }
   }
 
