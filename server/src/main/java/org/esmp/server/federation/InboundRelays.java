@@ -3,10 +3,13 @@ package org.esmp.server.federation;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
@@ -172,15 +175,23 @@ public final class InboundRelays {
     });
   }
 
+  /**
+   * Delivers to each distinct address of the relay's {@code to}: into its mailbox once (each
+   * recipient in a commit of its own, recorded under {@link #deliveryId}), {@code rejected} when it
+   * does not exist. Answer: {@code ack}, {@code "duplicate":true} when every recipient had it
+   * already; {@code unknown_recipient} when none exists.
+   */
   private CompletionStage<Reply> deliver(SignedMessage relay, SignedMessage message, Address from,
       ConnectionSession.Peer peer, long receivedAt) {
-    List<Address> to = relay.to();
-    if (to.size() != 1) {
-      throw new RejectedException(ErrorCode.BAD_FIELD, "a delivery relay names one address in to");
+    Set<Address> to = new LinkedHashSet<>(relay.to());
+    for (Address recipient : to) {
+      if (!config.serves(recipient.domain())) {
+        throw new RejectedException(ErrorCode.BAD_FIELD, "this server does not serve " + recipient.domain());
+      }
     }
-    Address recipient = to.get(0);
-    if (!config.serves(recipient.domain())) {
-      throw new RejectedException(ErrorCode.BAD_FIELD, "this server does not serve " + recipient.domain());
+    if (to.size() > config.maxRecipients()) {
+      throw new RejectedException(ErrorCode.TOO_MANY_RECIPIENTS,
+          to.size() + " distinct recipients; at most " + config.maxRecipients());
     }
     Optional<String> groupId = relay.groupId();
     OptionalLong seq = seq(relay.fields().get("seq"));
@@ -188,32 +199,53 @@ public final class InboundRelays {
       throw new RejectedException(ErrorCode.BAD_FIELD, "a thread entry's relay has group_id and seq, a direct one neither");
     }
     Storage store = storage.get();
-    MessageId once = deliveryId(message.id(), recipient);
-    if (store.acceptedAnswer(once).isPresent()) {
-      return CompletableFuture.completedFuture(duplicate());
-    }
-    if (store.keysOf(recipient).isEmpty()) {
-      throw new RejectedException(ErrorCode.UNKNOWN_RECIPIENT, recipient + " does not exist");
-    }
     MailboxEntry entry = new MailboxEntry(0, message.id(), from, receivedAt, message.fields(), groupId, seq);
+    JsonObject.Builder rejected = JsonObject.builder();
+    List<CompletableFuture<Boolean>> stored = new ArrayList<>();
+    for (Address recipient : to) {
+      MessageId once = deliveryId(message.id(), recipient);
+      if (store.acceptedAnswer(once).isPresent()) {
+        stored.add(CompletableFuture.completedFuture(false));
+      } else if (store.keysOf(recipient).isEmpty()) {
+        rejected.put(recipient.toString(), ErrorCode.UNKNOWN_RECIPIENT.wire());
+      } else {
+        stored.add(store(recipient, entry, once, groupId, peer, receivedAt));
+      }
+    }
+    JsonObject rejections = rejected.build();
+    if (stored.isEmpty()) {
+      throw new RejectedException(ErrorCode.UNKNOWN_RECIPIENT, "no recipient exists");
+    }
+    return CompletableFuture.allOf(stored.toArray(CompletableFuture[]::new)).thenApply(done -> {
+      boolean anyNew = stored.stream().anyMatch(CompletableFuture::join);
+      JsonObject.Builder ack = JsonObject.builder();
+      if (!anyNew) {
+        ack.put("duplicate", true);
+      }
+      if (!rejections.isEmpty()) {
+        ack.put("rejected", rejections);
+      }
+      return Reply.ack(ack.build());
+    });
+  }
+
+  /** Stores {@code entry} for {@code recipient} once; completes with whether this call stored it. */
+  private CompletableFuture<Boolean> store(Address recipient, MailboxEntry entry, MessageId once,
+      Optional<String> groupId, ConnectionSession.Peer peer, long receivedAt) {
     StorageChange.Builder change = StorageChange.builder().append(recipient, entry)
         .accept(once, receivedAt, JsonObject.empty());
     groupId.ifPresent(group -> homes.record(change, group, peer.domain()));
     return commits.commitServerChange(change).handle((cursors, failure) -> {
       if (failure == null) {
         groupId.ifPresent(group -> homes.recorded(group, peer.domain()));
-        return Reply.ack();
+        return true;
       }
       Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
       if (cause instanceof DuplicateException) {
-        return duplicate();
+        return false;
       }
       throw failure instanceof CompletionException completion ? completion : new CompletionException(cause);
-    });
-  }
-
-  private static Reply duplicate() {
-    return Reply.ack(JsonObject.builder().put("duplicate", true).build());
+    }).toCompletableFuture();
   }
 
   private static OptionalLong seq(JsonValue value) {
