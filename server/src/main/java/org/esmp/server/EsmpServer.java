@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.StringJoiner;
 import java.util.TreeMap;
+import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ThreadFactory;
@@ -20,6 +21,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import java.util.function.Predicate;
+import org.esmp.api.Address;
+import org.esmp.api.Reply;
+import org.esmp.api.Request;
+import org.esmp.api.json.JsonObject;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.StorageFailedException;
 import org.esmp.server.admin.AddressAdmin;
@@ -42,10 +47,19 @@ import org.esmp.server.metrics.MetricsEndpoint;
 import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.net.NettyServer;
 import org.esmp.server.plugin.PluginHost;
+import org.esmp.server.plugin.PluginRegistry;
 import org.esmp.server.plugin.PluginWatcher;
 import org.esmp.server.session.AddressStates;
 import org.esmp.server.session.IdentityService;
 import org.esmp.server.session.SessionRegistry;
+import org.esmp.server.federation.CoreFederation;
+import org.esmp.server.federation.GroupHomes;
+import org.esmp.server.federation.InboundRelays;
+import org.esmp.server.federation.OutboxIndex;
+import org.esmp.server.federation.PeerAuth;
+import org.esmp.server.federation.PeerEndpoints;
+import org.esmp.server.federation.RelayedSession;
+import org.esmp.server.federation.Relays;
 import org.esmp.server.federation.ServerKey;
 import org.esmp.server.tls.ServerTls;
 import org.esmp.server.verify.FrameVerifier;
@@ -68,7 +82,7 @@ public final class EsmpServer implements AutoCloseable {
    * The session types the server answers itself (ESMP/1 section 7): processed every time, never
    * answered as duplicates, {@code ts} optional. Plugins declare theirs (MessageHandler.sessionTypes).
    */
-  private static final Set<String> CORE_SESSION_TYPES = Set.of("auth", "sync", "lookup");
+  private static final Set<String> CORE_SESSION_TYPES = Set.of("auth", "sync", "lookup", Dispatcher.RELAY);
   /** How often the plugins directory is looked at for jars added, replaced or removed. */
   private static final Duration PLUGIN_WATCH_INTERVAL = Duration.ofSeconds(1);
 
@@ -130,22 +144,36 @@ public final class EsmpServer implements AutoCloseable {
     this.workers = new Workers(config.verifyThreads());
     this.maintenance = Executors.newSingleThreadScheduledExecutor(daemonThreads("esmp-maintenance"));
     MailboxService mailboxes = new MailboxService(this::storage, workers);
-    Commits commits = new Commits(this::storage, mailboxes::publish, clock, workers, metrics);
+    Relays relays = new Relays(this::registry);
+    Commits commits = new Commits(this::storage, mailboxes::publish, clock, workers, metrics,
+        new OutboxIndex(config::serves, relays::appended));
     // Its own small key cache, for key_add and esmp-admin users add: each checks a key seen for the first time.
     Ed25519Verifier newKeys = new Ed25519Verifier(PROOF_KEY_CACHE_CAPACITY);
     SessionRegistry sessions = new SessionRegistry(config.maxConnectionsPerAddress());
     AddressStates states = new AddressStates();
     IdentityService identities = new IdentityService(config, this::storage, commits, sessions, states, newKeys, metrics);
+    GroupHomes homes = new GroupHomes(this::storage);
+    PeerAuth peerAuth = new PeerAuth(config, relays);
+    // Checks what the server signs as itself, and the messages relays carry.
+    FrameVerifier relayed = new FrameVerifier(new FrameParser(config.maxDepth()), new Ed25519Verifier(KEY_CACHE_CAPACITY),
+        type -> true);
+    InboundRelays inbound = new InboundRelays(config, this::storage, commits, relayed, homes,
+        (message, from, peer, session, receivedAt) -> dispatcher().dispatchRelayed(message, from, peer.domain(),
+            new RelayedSession(session, from), session, receivedAt));
     Map<String, CoreHandler> core = Map.of(
-        "auth", identities::auth,
+        "auth", (request, session) -> PeerAuth.isPeerAuth(request) ? peerAuth.auth(request, session)
+            : identities.auth(request, session),
         "key_add", identities::addKey,
         "key_revoke", identities::revokeKey,
-        "lookup", identities::lookup,
-        "sync", mailboxes::sync);
+        "lookup", (request, session) -> remoteLookup(request, relays).orElseGet(() -> identities.lookup(request, session)),
+        "sync", mailboxes::sync,
+        Dispatcher.RELAY, inbound::relay);
     this.coreTypes = core.keySet();
     try {
       this.plugins = new PluginHost(config, data.pluginCopies(), core.keySet(), commits,
-          new ServerMailboxes(commits, mailboxes), new ServerJsonCodec(), metrics);
+          new ServerMailboxes(commits, mailboxes), new ServerJsonCodec(), metrics,
+          new CoreFederation(config.peering(), serverKey, PeerEndpoints.withSystemDns(config.peering()), this::storage,
+              relayed));
     } catch (RuntimeException e) {
       closeMetrics();
       data.close();
@@ -158,7 +186,18 @@ public final class EsmpServer implements AutoCloseable {
         states.load(storage());
       }
       Predicate<String> sessionTypes = type -> CORE_SESSION_TYPES.contains(type) || plugins.registry().isSessionType(type);
-      this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, states, listeners, clock, metrics);
+      this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, states, listeners, clock, metrics,
+          new Dispatcher.Routing() {
+            @Override
+            public Optional<String> homeOf(String groupId) {
+              return relays.active() ? homes.homeOf(groupId) : Optional.empty();
+            }
+
+            @Override
+            public CompletionStage<Reply> forward(Request request, String domain) {
+              return relays.forward(request, domain);
+            }
+          });
       FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()),
           new Ed25519Verifier(KEY_CACHE_CAPACITY), sessionTypes);
       this.net = new NettyServer(config, tls, serverKey.publicKeyBase64(), verifier, dispatcher, workers, metrics);
@@ -167,6 +206,8 @@ public final class EsmpServer implements AutoCloseable {
       throw e;
     }
     maintenance.scheduleWithFixedDelay(() -> trim(clock), 1, 60, TimeUnit.MINUTES);
+    metrics.outboxes(relays::outboxes);
+    maintenance.scheduleWithFixedDelay(metrics::refreshPeers, 15, 15, TimeUnit.SECONDS);
     if (tls != null) {
       long reload = config.tls().reloadInterval().toMillis();
       maintenance.scheduleWithFixedDelay(tls::reloadIfChanged, reload, reload, TimeUnit.MILLISECONDS);
@@ -232,6 +273,32 @@ public final class EsmpServer implements AutoCloseable {
 
   private Storage storage() {
     return plugins.storage();
+  }
+
+  private PluginRegistry registry() {
+    return plugins.registry();
+  }
+
+  /** The dispatcher, for the relays that hand it messages once it exists. */
+  private Dispatcher dispatcher() {
+    return dispatcher;
+  }
+
+  /**
+   * The answer to a {@code lookup} of an address of another domain, from that domain's server
+   * (ESMP/1 section 4), when a relay runs and a local client asked; empty when this server answers.
+   */
+  private Optional<CompletionStage<Reply>> remoteLookup(Request request, Relays relays) {
+    if (request.peer().isPresent() || !relays.active()) {
+      return Optional.empty(); // a peer's lookup is for an address here; never passed on again
+    }
+    JsonObject body = request.message().body().asObject();
+    String address = body == null ? null : body.string("address").orElse(null);
+    if (address == null || !Address.isValid(address)) {
+      return Optional.empty(); // refused by the local lookup, with the reason
+    }
+    String domain = Address.parse(address).domain();
+    return config.serves(domain) ? Optional.empty() : Optional.of(relays.forward(request, domain));
   }
 
   /** Retention: deletes mailbox entries older than the configured period. */

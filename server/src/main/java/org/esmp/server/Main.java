@@ -5,6 +5,7 @@ import java.io.PrintWriter;
 import java.net.BindException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -92,6 +93,12 @@ public final class Main implements Callable<Integer> {
   @Option(scope = ScopeType.INHERIT, names = "--tls-key", paramLabel = "FILE",
       description = "PEM private key of --tls-cert")
   Path tlsKey;
+
+  @Option(scope = ScopeType.INHERIT, names = "--peer", paramLabel = "DOMAIN=HOST:PORT[:KEY]",
+      description = "the server of another domain (repeatable), with its server key (base64, from its "
+          + "--print-server-key) to pin it; over a peers entry of the same domain")
+  List<String> peers = new ArrayList<>();
+
   @Option(scope = ScopeType.INHERIT, names = "--metrics-port", paramLabel = "N",
       description = "HTTP port for /metrics (Prometheus), /health and /ready, on metrics_bind (127.0.0.1); "
           + "0 or absent: off")
@@ -241,6 +248,9 @@ public final class Main implements Callable<Integer> {
     }
     if (tlsKey != null) {
       builder.tlsKey(tlsKey);
+    }
+    for (String peer : peers) {
+      builder.peer(ServerConfig.Peer.parse(peer));
     }
     if (metricsPort != null) {
       builder.metricsPort(metricsPort);

@@ -12,6 +12,7 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -37,7 +38,11 @@ public final class ConfigFile {
           // TLS (ServerConfig.Tls).
           "tls_cert", "tls_key", "require_tls", "tls_reload_seconds", "tls_detect_millis",
           // The metrics port (ServerConfig.Metrics).
-          "metrics_port", "metrics_bind");
+          "metrics_port", "metrics_bind",
+          // Federation (ServerConfig.Peering).
+          "peers", "federation_connect_seconds", "federation_answer_seconds", "federation_retry_max_seconds",
+          "outbox_max_messages", "outbox_max_age_hours", "federation_tls_trust", "peer_messages_per_second",
+          "peer_messages_burst");
 
   /** System property naming the installation folder; bin/esmp-server and bin/esmp-admin set it. */
   public static final String HOME_PROPERTY = "esmp.home";
@@ -141,6 +146,15 @@ public final class ConfigFile {
         case "tls_detect_millis" -> builder.tlsDetectTimeout(Duration.ofMillis(integer(where, value)));
         case "metrics_port" -> builder.metricsPort(integer(where, value));
         case "metrics_bind" -> builder.metricsBind(text(where, value));
+        case "peers" -> peers(where, value).forEach(builder::peer);
+        case "federation_connect_seconds" -> builder.federationConnectTimeout(Duration.ofSeconds(integer(where, value)));
+        case "federation_answer_seconds" -> builder.federationAnswerTimeout(Duration.ofSeconds(integer(where, value)));
+        case "federation_retry_max_seconds" -> builder.federationRetryMax(Duration.ofSeconds(integer(where, value)));
+        case "outbox_max_messages" -> builder.outboxMaxMessages(integer(where, value));
+        case "outbox_max_age_hours" -> builder.outboxMaxAge(Duration.ofHours(integer(where, value)));
+        case "federation_tls_trust" -> builder.federationTlsTrust(base.resolve(text(where, value)));
+        case "peer_messages_per_second" -> builder.peerMessagesPerSecond(integer(where, value));
+        case "peer_messages_burst" -> builder.peerMessagesBurst(integer(where, value));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }
@@ -197,6 +211,40 @@ public final class ConfigFile {
       items.add(text(where, item));
     }
     return items;
+  }
+
+  /**
+   * {@code peers}: a list of {@code {domain, host, port, key?}}, {@code key} the peer's server key
+   * (a pin).
+   */
+  private static List<ServerConfig.Peer> peers(String where, JsonNode value) {
+    if (!value.isArray()) {
+      throw new ConfigException(where + " must be a list of {domain, host, port, key}");
+    }
+    List<ServerConfig.Peer> peers = new ArrayList<>();
+    for (JsonNode item : value) {
+      if (!item.isObject()) {
+        throw new ConfigException(where + " must be a list of {domain, host, port, key}, got '" + item + "'");
+      }
+      for (var names = item.fieldNames(); names.hasNext(); ) {
+        String name = names.next();
+        if (!Set.of("domain", "host", "port", "key").contains(name)) {
+          throw new ConfigException(where + ": unknown setting '" + name + "' of a peer (known: domain, host, port, key)");
+        }
+      }
+      String domain = item.has("domain") ? text(where + ".domain", item.get("domain")) : null;
+      if (domain == null || !item.has("host") || !item.has("port")) {
+        throw new ConfigException(where + ": every peer needs domain, host and port");
+      }
+      if (peers.stream().anyMatch(p -> p.domain().equals(domain))) {
+        throw new ConfigException(where + ": " + domain + " is configured twice");
+      }
+      peers.add(new ServerConfig.Peer(domain, text(where + " " + domain + ".host", item.get("host")),
+          integer(where + " " + domain + ".port", item.get("port")),
+          item.has("key") ? Optional.of(ServerConfig.Peer.key(domain, text(where + " " + domain + ".key", item.get("key"))))
+              : Optional.empty()));
+    }
+    return peers;
   }
 
   private static List<String> sorted(Set<String> keys) {

@@ -2,12 +2,16 @@ package org.esmp.server.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import org.esmp.api.Address;
+import org.esmp.api.Ed25519Key;
 
 /**
  * The server's whole configuration, validated once at start and passed down by constructors.
@@ -67,6 +71,7 @@ import org.esmp.api.Address;
  * @param inputTotalBytes bytes read and not yet answered (and started lines), for all connections
  *     together, before each is held to its equal share of this (the server stops reading it)
  * @param tls TLS on the same port: {@link Tls#OFF} unless a certificate and key are configured
+ * @param peering federation with other domains' servers (ESMP/1 section 8)
  * @param metrics the metrics port (Prometheus {@code /metrics}, {@code /health}, {@code /ready}):
  *     off unless configured
  * @param configFile the configuration file these settings were read from, absolute, for the
@@ -112,6 +117,7 @@ public record ServerConfig(
     long inputTotalBytes,
     Tls tls,
     Metrics metrics,
+    Peering peering,
     Path configFile) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
@@ -273,6 +279,17 @@ public record ServerConfig(
       throw new ConfigException("input_total_bytes must be 4 x max_frame (" + 4L * maxFrame + ") to " + MAX_BUDGET
           + ", got " + inputTotalBytes);
     }
+    Objects.requireNonNull(peering, "peering");
+    for (Peer peer : peering.peers()) {
+      if (domains.contains(peer.domain())) {
+        throw new ConfigException("peers: " + peer.domain() + " is a domain of this server, not a peer's");
+      }
+    }
+    if (peering.outboxMaxAge().compareTo(retention) >= 0) {
+      throw new ConfigException("outbox_max_age_hours must be shorter than retention_days (an entry that waited too "
+          + "long must still be there to be told of), got " + peering.outboxMaxAge().toHours() + " h and "
+          + retention.toDays() + " days");
+    }
     Objects.requireNonNull(metrics, "metrics");
     if (metrics.enabled() && metrics.port() != 0 && metrics.port() == port) {
       throw new ConfigException("metrics_port must differ from port (" + port + ")");
@@ -298,6 +315,126 @@ public record ServerConfig(
       if (bind == null || bind.isBlank()) {
         throw new ConfigException("metrics_bind must be a non-empty address");
       }
+    }
+  }
+
+  /**
+   * A peer the operator configured ({@code peers} in esmp.yaml, {@code --peer}).
+   *
+   * @param domain the domain its server serves
+   * @param host its host name or address
+   * @param port its port
+   * @param pin its server key, when pinned: the only key trusted for it, and plaintext allowed
+   */
+  public record Peer(String domain, String host, int port, Optional<Ed25519Key> pin) {
+
+    /** Checks the domain, host and port. */
+    public Peer {
+      if (domain == null || !Address.isDomain(domain)) {
+        throw new ConfigException("a peer's domain must be a lowercase DNS name, got '" + domain + "'");
+      }
+      if (host == null || host.isBlank()) {
+        throw new ConfigException("peer " + domain + " needs a host");
+      }
+      if (port < 1 || port > 65535) {
+        throw new ConfigException("peer " + domain + ": port must be 1-65535, got " + port);
+      }
+      Objects.requireNonNull(pin, "pin");
+    }
+
+    /**
+     * A peer as {@code --peer} writes it: {@code DOMAIN=HOST:PORT[:BASE64KEY]}, an IPv6 host in
+     * brackets.
+     */
+    public static Peer parse(String text) {
+      int equals = text.indexOf('=');
+      if (equals < 1) {
+        throw new ConfigException("--peer must be DOMAIN=HOST:PORT[:BASE64KEY], got '" + text + "'");
+      }
+      String domain = text.substring(0, equals);
+      String rest = text.substring(equals + 1);
+      String host;
+      if (rest.startsWith("[")) {
+        int close = rest.indexOf(']');
+        if (close < 0) {
+          throw new ConfigException("--peer " + domain + ": an IPv6 host needs its closing ']', got '" + rest + "'");
+        }
+        host = rest.substring(1, close);
+        rest = rest.substring(close + 1);
+        if (!rest.startsWith(":")) {
+          throw new ConfigException("--peer " + domain + ": a port must follow the host, got '" + text + "'");
+        }
+        rest = rest.substring(1);
+      } else {
+        int colon = rest.indexOf(':');
+        if (colon < 0) {
+          throw new ConfigException("--peer must be DOMAIN=HOST:PORT[:BASE64KEY], got '" + text + "'");
+        }
+        host = rest.substring(0, colon);
+        rest = rest.substring(colon + 1);
+      }
+      int colon = rest.indexOf(':');
+      String port = colon < 0 ? rest : rest.substring(0, colon);
+      Optional<Ed25519Key> pin = colon < 0 ? Optional.empty() : Optional.of(key(domain, rest.substring(colon + 1)));
+      try {
+        return new Peer(domain, host, Integer.parseInt(port), pin);
+      } catch (NumberFormatException e) {
+        throw new ConfigException("--peer " + domain + ": port must be a number, got '" + port + "'");
+      }
+    }
+
+    /** A pinned server key, as {@code --print-server-key} prints it. */
+    public static Ed25519Key key(String domain, String base64) {
+      try {
+        return Ed25519Key.fromBase64(base64);
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("peer " + domain + ": key must be a server key as --print-server-key prints it "
+            + "(the standard base64 of 32 bytes), got '" + base64 + "'");
+      }
+    }
+  }
+
+  /**
+   * Federation with other domains' servers (ESMP/1 section 8).
+   *
+   * @param peers the peers configured, by domain
+   * @param connectTimeout connecting to a peer, TLS and its {@code hello} included
+   * @param answerTimeout a peer's answer to a relay; a forwarded message past it is
+   *     {@code peer_unavailable}
+   * @param retryMax the longest wait between attempts to reach a peer
+   * @param outboxMaxMessages most entries waiting for one domain
+   * @param outboxMaxAge how long an entry may wait before it becomes a {@code delivery_failed} notice
+   * @param tlsTrust PEM certificates trusted for peers' TLS besides the system's; null: none
+   * @param peerMessagesPerSecond relays one peer may send per second, counted after verification
+   * @param peerMessagesBurst most relays one peer may send at once
+   */
+  public record Peering(List<Peer> peers, Duration connectTimeout, Duration answerTimeout, Duration retryMax,
+      int outboxMaxMessages, Duration outboxMaxAge, Path tlsTrust, int peerMessagesPerSecond, int peerMessagesBurst) {
+
+    /** Checks every value. */
+    public Peering {
+      Set<String> seen = new HashSet<>();
+      for (Peer peer : peers) {
+        if (!seen.add(peer.domain())) {
+          throw new ConfigException("peers: " + peer.domain() + " is configured twice");
+        }
+      }
+      peers = List.copyOf(peers);
+      requireDeadline("federation_connect_seconds", connectTimeout);
+      requireDeadline("federation_answer_seconds", answerTimeout);
+      requireDeadline("federation_retry_max_seconds", retryMax);
+      positive("outbox_max_messages", outboxMaxMessages);
+      Objects.requireNonNull(outboxMaxAge, "outbox_max_age_hours");
+      if (outboxMaxAge.toMinutes() < 1) {
+        throw new ConfigException("outbox_max_age_hours must be at least 1");
+      }
+      positive("peer_messages_per_second", peerMessagesPerSecond);
+      positive("peer_messages_burst", peerMessagesBurst);
+    }
+
+    /** The peer configured for {@code domain}, if any. */
+    public Optional<Peer> peer(String domain) {
+      return peers.stream().filter(p -> p.domain().equals(domain)).findFirst();
     }
   }
 
@@ -382,6 +519,16 @@ public record ServerConfig(
     private Boolean requireTls;
     private Duration tlsReloadInterval = Tls.OFF.reloadInterval();
     private Duration tlsDetectTimeout = Tls.OFF.detectTimeout();
+    private final List<Peer> peers = new ArrayList<>();
+    private Duration federationConnectTimeout = Duration.ofSeconds(10);
+    private Duration federationAnswerTimeout = Duration.ofSeconds(30);
+    private Duration federationRetryMax = Duration.ofMinutes(5);
+    private int outboxMaxMessages = 100_000;
+    /** Unset: 7 days, or half the retention if that is shorter. */
+    private Duration outboxMaxAge;
+    private Path federationTlsTrust;
+    private int peerMessagesPerSecond = 1000;
+    private int peerMessagesBurst = 2000;
     /** Null: no metrics port. */
     private Integer metricsPort;
     private String metricsBind = DEFAULT_METRICS_BIND;
@@ -633,6 +780,53 @@ public record ServerConfig(
       return this;
     }
 
+    /** A configured peer; one of a domain already configured replaces it (a flag over the file). */
+    public Builder peer(Peer value) {
+      peers.removeIf(p -> p.domain().equals(value.domain()));
+      peers.add(value);
+      return this;
+    }
+
+    public Builder federationConnectTimeout(Duration value) {
+      federationConnectTimeout = value;
+      return this;
+    }
+
+    public Builder federationAnswerTimeout(Duration value) {
+      federationAnswerTimeout = value;
+      return this;
+    }
+
+    public Builder federationRetryMax(Duration value) {
+      federationRetryMax = value;
+      return this;
+    }
+
+    public Builder outboxMaxMessages(int value) {
+      outboxMaxMessages = value;
+      return this;
+    }
+
+    public Builder outboxMaxAge(Duration value) {
+      outboxMaxAge = value;
+      return this;
+    }
+
+    public Builder federationTlsTrust(Path value) {
+      federationTlsTrust = value;
+      return this;
+    }
+
+    public Builder peerMessagesPerSecond(int value) {
+      peerMessagesPerSecond = value;
+      return this;
+    }
+
+    public Builder peerMessagesBurst(int value) {
+      peerMessagesBurst = value;
+      return this;
+    }
+
     /** The file the settings were read from ({@link ConfigFile#apply} sets it). */
     public Builder configFile(Path value) {
       configFile = value;
@@ -653,6 +847,10 @@ public record ServerConfig(
           new Tls(tlsCert, tlsKey, requireTls != null ? requireTls : tlsCert != null, tlsReloadInterval,
               tlsDetectTimeout),
           metricsPort == null ? new Metrics(false, 0, metricsBind) : new Metrics(true, metricsPort, metricsBind),
+          new Peering(peers, federationConnectTimeout, federationAnswerTimeout, federationRetryMax, outboxMaxMessages,
+              outboxMaxAge != null ? outboxMaxAge
+                  : retention.dividedBy(2).compareTo(Duration.ofDays(7)) < 0 ? retention.dividedBy(2) : Duration.ofDays(7),
+              federationTlsTrust, peerMessagesPerSecond, peerMessagesBurst),
           configFile);
     }
   }

@@ -17,6 +17,7 @@ import org.esmp.api.MessageId;
 import org.esmp.api.RejectedException;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
+import org.esmp.api.Session;
 import org.esmp.api.SignedMessage;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.StorageFailedException;
@@ -24,6 +25,7 @@ import org.esmp.api.json.JsonObject;
 import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.federation.InboundRelays;
 import org.esmp.server.limits.TokenBuckets;
 import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.plugin.PluginCallException;
@@ -55,6 +57,9 @@ public final class Dispatcher {
 
   private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
+  /** The type of a frame from another server carrying a message (ESMP/1 section 8). */
+  public static final String RELAY = "relay";
+
   private final ServerConfig config;
   private final PluginHost plugins;
   private final Map<String, CoreHandler> core;
@@ -76,6 +81,20 @@ public final class Dispatcher {
    */
   private final TokenBuckets<Address> addressRates;
   private final ServerMetrics metrics;
+  /** Where a message for a group whose home is another server goes; null: no federation. */
+  private final Routing routing;
+
+  /**
+   * How a message of a local sender reaches another server (ESMP/1 section 8): a message for a group
+   * whose home is there goes to that home, whose answer is the answer.
+   */
+  public interface Routing {
+    /** The domain of the server that is {@code groupId}'s home, when that is another server. */
+    Optional<String> homeOf(String groupId);
+
+    /** Sends {@code request} to the server of {@code domain}; completes with its answer. */
+    CompletionStage<Reply> forward(Request request, String domain);
+  }
 
   /**
    * @param core the types the server answers itself, with their handlers
@@ -86,6 +105,16 @@ public final class Dispatcher {
    */
   public Dispatcher(ServerConfig config, PluginHost plugins, Map<String, CoreHandler> core, Predicate<String> sessionTypes,
       Commits commits, AddressStates states, ListenerBus listeners, Clock clock, ServerMetrics metrics) {
+    this(config, plugins, core, sessionTypes, commits, states, listeners, clock, metrics, null);
+  }
+
+  /**
+   * @param routing where messages for groups whose home is another server go; null: nowhere (no
+   *     federation)
+   */
+  public Dispatcher(ServerConfig config, PluginHost plugins, Map<String, CoreHandler> core, Predicate<String> sessionTypes,
+      Commits commits, AddressStates states, ListenerBus listeners, Clock clock, ServerMetrics metrics, Routing routing) {
+    this.routing = routing;
     this.config = config;
     this.states = states;
     this.metrics = metrics;
@@ -109,8 +138,57 @@ public final class Dispatcher {
     }
     SignedMessage message = ((Verdict.Verified) verdict).message();
     PluginRegistry registry = plugins.registry();
+    return deduplicated(message, registry, () -> process(message, session, receivedAt, registry));
+  }
+
+  /**
+   * Dispatches {@code message}, relayed by the server {@code peer} on behalf of {@code from}, its
+   * sender there (ESMP/1 section 8): as a message of {@code from}'s, the key bound on the peer's word,
+   * its {@code ts} checked by the peer when it accepted it; deduplicated by its id as any message.
+   * Only what a remote sender may ask of this server comes so: a group's messages and system events
+   * (this server being the group's home), {@code history}, {@code group_info} and {@code lookup}.
+   *
+   * @param relayed the sender's connection as plugins see it
+   * @param connection the peer's connection it came on
+   */
+  public CompletionStage<Reply> dispatchRelayed(SignedMessage message, Address from, String peer, Session relayed,
+      ConnectionSession connection, long receivedAt) {
+    PluginRegistry registry = plugins.registry();
+    return deduplicated(message, registry, () -> {
+      IncomingRequest request = null;
+      Dispatched dispatched;
+      try {
+        checkRelayed(message, registry);
+        request = new IncomingRequest(message, Optional.of(from), relayed, receivedAt, deduplicated(message, registry),
+            Optional.of(peer));
+        dispatched = handle(request, connection, registry);
+      } catch (RuntimeException | LinkageError e) {
+        dispatched = Dispatched.now(CompletableFuture.failedFuture(e));
+      }
+      return answered(message, request, dispatched, registry);
+    }).reply();
+  }
+
+  /** The types a remote sender's server may forward here, checked as the type check of a local message. */
+  private void checkRelayed(SignedMessage message, PluginRegistry registry) {
+    String type = message.type();
+    if (!core.containsKey(type) && !registry.types().containsKey(type)) {
+      throw new RejectedException(ErrorCode.UNSUPPORTED_TYPE, "no installed plugin declares type '" + type + "'");
+    }
+    boolean forGroup = message.groupId().isPresent() && !core.containsKey(type);
+    if (!forGroup && !type.equals("lookup")) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, "a server forwards only group traffic and lookup here; "
+          + type + (message.groupId().isPresent() ? "" : " without group_id") + " is not for this server to answer");
+    }
+  }
+
+  /**
+   * {@code process}'s dispatch, deduplicated: one copy of a message at a time on this server, and a
+   * resend of an accepted message answered from its record.
+   */
+  private Dispatched deduplicated(SignedMessage message, PluginRegistry registry, java.util.function.Supplier<Dispatched> process) {
     if (sessionTypes.test(message.type()) || registry.storage().isEmpty()) {
-      return process(message, session, receivedAt, registry);
+      return process.get();
     }
     // The fast path of dedupe: one copy at a time on this server, and a resend of an accepted
     // message answered from its record. The storage's insert-if-absent of the record decides
@@ -125,7 +203,7 @@ public final class Dispatcher {
       Optional<JsonObject> accepted = storage.acceptedAnswer(message.id());
       Dispatched dispatched = accepted.isPresent()
           ? Dispatched.now(CompletableFuture.completedFuture(asDuplicate(Reply.ack(accepted.get()))))
-          : process(message, session, receivedAt, registry);
+          : process.get();
       dispatched.reply().whenComplete((r, failure) -> {
         inFlight.remove(message.id(), mine);
         if (failure != null) {
@@ -161,7 +239,7 @@ public final class Dispatcher {
     Dispatched dispatched;
     IncomingRequest request = null;
     try {
-      Optional<Address> sender = checkSender(message, registry);
+      Optional<Address> sender = checkSender(message, session, registry);
       request = new IncomingRequest(message, sender, session, receivedAt, deduplicated(message, registry));
       long wait = sender.isPresent() ? addressRates.take(sender.get(), 1) : 0;
       if (wait > 0) {
@@ -174,6 +252,12 @@ public final class Dispatcher {
     } catch (RuntimeException | LinkageError e) {
       dispatched = Dispatched.now(CompletableFuture.failedFuture(e));
     }
+    return answered(message, request, dispatched, registry);
+  }
+
+  /** {@code dispatched}, its answer recorded when it is to be, checked, and published to the listeners. */
+  private Dispatched answered(SignedMessage message, IncomingRequest request, Dispatched dispatched,
+      PluginRegistry registry) {
     IncomingRequest answered = request;
     CompletionStage<Reply> reply = dispatched.reply().thenCompose(r -> recorded(answered, r)).handle((r, failure) -> {
       Reply outcome = failure == null ? checked(message, r, registry) : failureReply(message, failure, registry);
@@ -209,7 +293,7 @@ public final class Dispatcher {
    * Checks {@code ts}, the type and the sender's key, in the spec's order. Only a session type can
    * come without {@code ts}: the {@link FrameVerifier} refused any other without one.
    */
-  private Optional<Address> checkSender(SignedMessage message, PluginRegistry registry) {
+  private Optional<Address> checkSender(SignedMessage message, ConnectionSession session, PluginRegistry registry) {
     if (message.ts().isPresent()
         && Math.abs(clock.millis() - message.ts().getAsLong()) > config.tsSkew().toMillis()) {
       throw new RejectedException(ErrorCode.STALE, "ts is more than " + config.tsSkew().toSeconds()
@@ -222,6 +306,10 @@ public final class Dispatcher {
     Storage storage = storage(registry);
     if (type.equals("auth")) {
       return Optional.empty(); // the key may not be bound yet: auth is how it gets bound
+    }
+    if (type.equals(RELAY)) {
+      InboundRelays.checkSender(message, session); // another server's: signed with its key
+      return Optional.empty();
     }
     Address sender = storage.addressOf(message.senderKey()).orElseThrow(
         () -> new RejectedException(ErrorCode.UNKNOWN_SENDER, "sender_pubkey is bound to no address of this server"));
@@ -237,6 +325,10 @@ public final class Dispatcher {
 
   private Dispatched handle(Request request, ConnectionSession session, PluginRegistry registry) {
     SignedMessage message = request.message();
+    Optional<String> home = remoteHome(request);
+    if (home.isPresent()) {
+      return Dispatched.now(routing.forward(request, home.get()));
+    }
     CoreHandler coreHandler = core.get(message.type());
     if (coreHandler != null) {
       return Dispatched.now(coreHandler.handle(request, session));
@@ -254,6 +346,30 @@ public final class Dispatcher {
     CompletionStage<Void> handed = delivered.handle((d, failure) -> d == null ? CompletableFuture.<Void>completedFuture(null) : d.handed())
         .thenCompose(stage -> stage);
     return new Dispatched(handed, delivered.thenCompose(Dispatched::reply));
+  }
+
+  /**
+   * The domain of the other server that is the home of the group {@code request} is for, when it is
+   * a local sender's message for such a group: it goes there (ESMP/1 section 8). A session type
+   * ({@code history}, {@code group_info}) needs {@code auth} as the sender here first: the home
+   * takes this server's word for it.
+   */
+  private Optional<String> remoteHome(Request request) {
+    SignedMessage message = request.message();
+    if (routing == null || request.peer().isPresent() || message.groupId().isEmpty() || core.containsKey(message.type())
+        || message.type().equals("group_created")) {
+      return Optional.empty();
+    }
+    Optional<String> home = routing.homeOf(message.groupId().get());
+    if (home.isPresent() && sessionTypes.test(message.type())) {
+      Address connection = request.session().address().orElseThrow(() -> new RejectedException(
+          ErrorCode.AUTH_REQUIRED, message.type() + " needs auth on this connection"));
+      if (!Optional.of(connection).equals(request.sender())) {
+        throw new RejectedException(ErrorCode.FORBIDDEN,
+            message.type() + " must be signed by a key of the connection's address");
+      }
+    }
+    return home;
   }
 
   /** Hands a content message whose body was accepted to the delivery of its scope. */

@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
+import org.esmp.api.Ed25519Key;
 import org.bouncycastle.math.ec.rfc8032.Ed25519;
 import org.esmp.server.data.OwnerOnly;
 
@@ -90,6 +91,18 @@ public final class ServerKey {
     } catch (IOException ignored) {
       // not every system syncs a directory; the file itself is on disk
     }
+  }
+
+  /** The public key. */
+  public Ed25519Key publicKey() {
+    return Ed25519Key.of(publicKey.clone());
+  }
+
+  /** The Ed25519 signature of {@code message} under this key. */
+  public byte[] sign(byte[] message) {
+    byte[] signature = new byte[Ed25519.SIGNATURE_SIZE];
+    Ed25519.sign(seed, 0, message, 0, message.length, signature, 0);
+    return signature;
   }
 
   /** The public key, standard base64, as {@code hello} carries it. */

@@ -17,12 +17,14 @@ import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.Reply;
+import org.esmp.api.federation.Relay;
 import org.esmp.api.json.JsonBoolean;
 import org.esmp.api.json.JsonString;
 import org.esmp.api.json.JsonValue;
@@ -158,6 +160,12 @@ public final class ServerMetrics implements AutoCloseable {
     return new ServerMetrics(registry, null, knownTypes);
   }
 
+  /** Peers with gauges of their own, at most {@value #MAX_PEERS_METERED}. */
+  private static final int MAX_PEERS_METERED = 1000;
+
+  private volatile Supplier<Map<String, Relay.OutboxStatus>> outboxes = Map::of;
+  private final Set<String> peersMetered = ConcurrentHashMap.newKeySet();
+
   private ServerMetrics(MeterRegistry registry, PrometheusMeterRegistry prometheus, Predicate<String> knownTypes) {
     this.registry = registry;
     this.prometheus = prometheus;
@@ -199,9 +207,36 @@ public final class ServerMetrics implements AutoCloseable {
     outputCloses = Counter.builder("esmp.output.closes")
         .description("Connections closed for staying over their share of the output budget for the grace")
         .register(registry);
-    // Nothing queues for other servers until federation exists: the gauge is there to alert on.
-    Gauge.builder("esmp.federation.outbox.depth", () -> 0)
-        .description("Messages waiting to be sent to other servers; 0 until federation exists").register(registry);
+    Gauge.builder("esmp.federation.outbox.depth", () -> outboxes.get().values().stream()
+            .mapToLong(Relay.OutboxStatus::depth).sum())
+        .description("Messages waiting to be sent to other servers, all peers together").register(registry);
+  }
+
+  /**
+   * Where the federation plugin's outboxes are read: the total {@code esmp_federation_outbox_depth},
+   * and per peer {@code esmp_federation_peer_outbox_depth} and {@code
+   * esmp_federation_peer_last_success_seconds} once {@link #refreshPeers} saw the peer.
+   */
+  public void outboxes(Supplier<Map<String, Relay.OutboxStatus>> status) {
+    outboxes = status;
+  }
+
+  /** Adds the per-peer gauges of peers that appeared since the last call (from a maintenance thread). */
+  public void refreshPeers() {
+    for (String peer : outboxes.get().keySet()) {
+      if (peersMetered.size() < MAX_PEERS_METERED && peersMetered.add(peer)) {
+        Gauge.builder("esmp.federation.peer.outbox.depth", () -> status(peer).depth()).tag("peer", peer)
+            .description("Messages waiting to be sent to this peer").register(registry);
+        Gauge.builder("esmp.federation.peer.last.success.seconds", () -> status(peer).lastSuccessMillis() / 1000.0)
+            .tag("peer", peer).description("When a relay to this peer last succeeded, Unix seconds; 0 if never")
+            .register(registry);
+      }
+    }
+  }
+
+  private Relay.OutboxStatus status(String peer) {
+    Relay.OutboxStatus status = outboxes.get().get(peer);
+    return status != null ? status : new Relay.OutboxStatus(0, 0, "");
   }
 
   /**

@@ -186,7 +186,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
     framesRead++;
     inFlight++;
     inFlightBytes += frame.length;
-    long wait = ipRates.take(session.remoteIp(), 1, frame.length);
+    // Another server's connection is limited per server, after verification (InboundRelays).
+    long wait = session.peer().isPresent() ? 0 : ipRates.take(session.remoteIp(), 1, frame.length);
     if (wait > 0) {
       metrics.rateLimited(ServerMetrics.RateLimit.IP_FRAMES);
       answer(CompletableFuture.completedFuture(null), CompletableFuture.completedFuture(Reply.rateLimited(wait,

@@ -4,6 +4,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.Predicate;
 import org.esmp.api.Address;
@@ -11,6 +12,7 @@ import org.esmp.api.JsonCodec;
 import org.esmp.api.Mailboxes;
 import org.esmp.api.ServerContext;
 import org.esmp.api.Store;
+import org.esmp.api.federation.Federation;
 import org.esmp.server.config.ServerConfig;
 import org.pf4j.ExtensionPoint;
 
@@ -23,14 +25,20 @@ final class CoreContext implements ServerContext {
   private final Mailboxes mailboxes;
   private final JsonCodec json;
   private final Function<Class<?>, List<?>> extensions;
+  private final Federation federation;
+  private final BooleanSupplier relaying;
 
   /**
    * @param store the plugin's own store
    * @param hasMailbox whether an address exists on this server, looked up on each call
    * @param extensions the running plugins' extensions of a type, the storage left out
+   * @param federation the server's services for federation
+   * @param relaying whether a relay (federation plugin) runs now
    */
   CoreContext(ServerConfig config, Store store, Predicate<Address> hasMailbox, Mailboxes mailboxes, JsonCodec json,
-      Function<Class<?>, List<?>> extensions) {
+      Function<Class<?>, List<?>> extensions, Federation federation, BooleanSupplier relaying) {
+    this.federation = federation;
+    this.relaying = relaying;
     this.config = config;
     this.store = store;
     this.hasMailbox = hasMailbox;
@@ -88,5 +96,18 @@ final class CoreContext implements ServerContext {
   @Override
   public boolean hasMailbox(Address address) {
     return config.serves(address.domain()) && hasMailbox.test(address);
+  }
+
+  @Override
+  public boolean relays(Address address) {
+    return !config.serves(address.domain()) && relaying.getAsBoolean();
+  }
+
+  @Override
+  public Federation federation() {
+    if (federation == null) {
+      throw new UnsupportedOperationException("this server runs without federation");
+    }
+    return federation;
   }
 }

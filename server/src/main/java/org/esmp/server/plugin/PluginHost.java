@@ -14,6 +14,8 @@ import java.util.function.Function;
 import org.esmp.api.JsonCodec;
 import org.esmp.api.Mailboxes;
 import org.esmp.api.ServerContext;
+import org.esmp.api.federation.Federation;
+import org.esmp.api.federation.Relay;
 import org.esmp.api.spi.Storage;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.metrics.ServerMetrics;
@@ -83,12 +85,21 @@ public final class PluginHost implements AutoCloseable {
    */
   public PluginHost(ServerConfig config, Path copies, Set<String> coreTypes, Commits commits, Mailboxes mailboxes,
       JsonCodec json, ServerMetrics metrics) {
+    this(config, copies, coreTypes, commits, mailboxes, json, metrics, null);
+  }
+
+  /**
+   * @param federation the server's services for a federation plugin; null: none (tests, commands)
+   */
+  public PluginHost(ServerConfig config, Path copies, Set<String> coreTypes, Commits commits, Mailboxes mailboxes,
+      JsonCodec json, ServerMetrics metrics, Federation federation) {
     this.config = config;
     this.admission = new Admission(coreTypes);
     Function<String, ServerContext> contexts = pluginId -> new CoreContext(config,
         new PluginStore(pluginId, this::storage, commits),
         address -> registry.storage().map(s -> !s.extension().keysOf(address).isEmpty()).orElse(false),
-        mailboxes, json, type -> registry.extensionsOf(type));
+        mailboxes, json, type -> registry.extensionsOf(type), federation,
+        () -> federation != null && !registry.owned(Relay.class).isEmpty());
     this.loader = new PluginLoader(config, copies, contexts, metrics);
   }
 

@@ -7,6 +7,7 @@ import java.net.InetAddress;
 import java.security.SecureRandom;
 import java.util.Base64;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.esmp.api.Address;
@@ -50,6 +51,10 @@ public final class ConnectionSession implements Session {
   private volatile MessageId lastAnswer;
   /** The base64 TLS channel binding an {@code auth} must carry; null on a plaintext connection. */
   private volatile String tlsBinding;
+  /** Set once the connection authenticated as another server. */
+  private volatile Peer peer;
+  private volatile boolean relaysHeld;
+  private volatile long relaysHeldUntil;
   /** Whether the connection synced (see {@link #markSynced}). */
   private volatile boolean synced;
   private final OutputMeter output;
@@ -108,11 +113,54 @@ public final class ConnectionSession implements Session {
    * @return {@code false} when it is already authenticated as another address
    */
   public synchronized boolean authenticate(Address address, Ed25519Key key) {
+    if (peer != null) {
+      return false;
+    }
     if (identity != null && !identity.address().equals(address)) {
       return false;
     }
     identity = new Identity(address, key);
     return true;
+  }
+
+  /**
+   * The other server this connection authenticated as, with its server key (ESMP/1 section 8).
+   *
+   * @param domain the domain it authenticated as
+   * @param key its server key
+   */
+  public record Peer(String domain, Ed25519Key key) {}
+
+  /**
+   * Marks the connection as another server's, authenticated as {@code peer}.
+   *
+   * @return {@code false} when it is already authenticated as an address or another server
+   */
+  public synchronized boolean authenticatePeer(Peer peer) {
+    if (identity != null || this.peer != null && !this.peer.equals(peer)) {
+      return false;
+    }
+    this.peer = peer;
+    return true;
+  }
+
+  /** The server this connection authenticated as, if it did. */
+  public Optional<Peer> peer() {
+    return Optional.ofNullable(peer);
+  }
+
+  /**
+   * Refuses every later relay on this connection until it closes: a relay was refused for a while
+   * ({@code rate_limited}), and those behind it must not overtake it (the peer resends them in order).
+   */
+  public void holdRelays(long retryAfterMillis) {
+    relaysHeldUntil = System.currentTimeMillis() + retryAfterMillis;
+    relaysHeld = true;
+  }
+
+  /** Whether relays on this connection are refused since one was; with the wait left, at least 1 ms. */
+  public OptionalLong relaysHeld() {
+    return relaysHeld ? OptionalLong.of(Math.max(1, relaysHeldUntil - System.currentTimeMillis())) : OptionalLong.empty();
   }
 
   /** Runs {@code action} once the connection is closed (at once if it already is). */

@@ -105,31 +105,6 @@ public final class IdentityService {
     return next;
   }
 
-  /**
-   * The {@code auth} of a TLS connection names its channel binding, so an {@code auth} relayed from
-   * another connection fails here; one on plaintext names none, so a relay that strips TLS fails too.
-   */
-  private static void checkTlsBinding(JsonObject body, ConnectionSession session) {
-    Optional<String> expected = session.tlsBinding();
-    Optional<String> given = body.string(ChannelBinding.FIELD);
-    if (body.has(ChannelBinding.FIELD) && given.isEmpty()) {
-      throw new RejectedException(ErrorCode.BAD_FIELD, ChannelBinding.FIELD + " must be a base64 string");
-    }
-    if (expected.isPresent() && given.isEmpty()) {
-      throw new RejectedException(ErrorCode.FORBIDDEN, "auth on a TLS connection must carry "
-          + ChannelBinding.FIELD + ", the connection's " + ChannelBinding.TYPE + " channel binding (RFC 5929)");
-    }
-    if (expected.isEmpty() && given.isPresent()) {
-      throw new RejectedException(ErrorCode.FORBIDDEN, ChannelBinding.FIELD
-          + " on a connection that is not TLS here: something between the client and this server took TLS off");
-    }
-    if (expected.isPresent() && !MessageDigest.isEqual(expected.get().getBytes(StandardCharsets.US_ASCII),
-        given.get().getBytes(StandardCharsets.US_ASCII))) {
-      throw new RejectedException(ErrorCode.FORBIDDEN, ChannelBinding.FIELD
-          + " is not this connection's: the auth was made for a TLS connection with another certificate");
-    }
-  }
-
   /** {@code auth}: proves the key answers this connection's challenge; may register the address. */
   public CompletionStage<Reply> auth(Request request, ConnectionSession session) {
     SignedMessage message = request.message();
@@ -147,7 +122,7 @@ public final class IdentityService {
     if (!domain.equals(config.domain())) {
       throw new RejectedException(ErrorCode.FORBIDDEN, "domain is not the one this connection's hello sent");
     }
-    checkTlsBinding(body, session);
+    ChannelBinding.check(body, session.tlsBinding());
     if (!config.serves(address.domain())) {
       throw new RejectedException(ErrorCode.FORBIDDEN, "this server does not serve " + address.domain());
     }

@@ -16,6 +16,7 @@ import org.esmp.api.Request;
 import org.esmp.api.Writes;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.spi.StorageChange;
+import org.esmp.server.federation.OutboxIndex;
 import org.esmp.server.mailbox.EncodedEntry;
 import org.esmp.server.metrics.ServerMetrics;
 
@@ -41,6 +42,7 @@ public final class Commits {
   private final Clock clock;
   private final Executor workers;
   private final ServerMetrics metrics;
+  private final OutboxIndex outbox;
 
   /** Where an entry just committed goes live: to the connections following its mailbox. */
   @FunctionalInterface
@@ -60,6 +62,16 @@ public final class Commits {
    * @param metrics where the commit latency is recorded
    */
   public Commits(Supplier<Storage> storage, Publisher publish, Clock clock, Executor workers, ServerMetrics metrics) {
+    this(storage, publish, clock, workers, metrics, OutboxIndex.NONE);
+  }
+
+  /**
+   * A commit path that also records, in each commit, which addresses of other domains it appended
+   * to ({@link OutboxIndex}), and tells the relay once the commit is durable.
+   */
+  public Commits(Supplier<Storage> storage, Publisher publish, Clock clock, Executor workers, ServerMetrics metrics,
+      OutboxIndex outbox) {
+    this.outbox = outbox;
     this.storage = storage;
     this.clock = clock;
     this.workers = workers;
@@ -128,7 +140,8 @@ public final class Commits {
    * lanes, in commit order; the pushes and everything after the storage's answer, success or
    * failure, run on the workers: the storage's own thread only commits and completes.
    */
-  private CompletionStage<List<Long>> commit(StorageChange change) {
+  private CompletionStage<List<Long>> commit(StorageChange asked) {
+    StorageChange change = outbox.indexed(asked);
     CompletableFuture<List<Long>> done = new CompletableFuture<>();
     long start = System.nanoTime();
     storage.get().commit(change).whenComplete((cursors, failure) -> {
@@ -145,6 +158,7 @@ public final class Commits {
           done.completeExceptionally(failure instanceof CompletionException && failure.getCause() != null
               ? failure.getCause() : failure);
         } else {
+          outbox.committed(change);
           done.complete(cursors);
         }
       });

@@ -21,6 +21,7 @@ public final class IncomingRequest implements Request {
   private final Session session;
   private final long receivedAt;
   private final boolean deduplicated;
+  private final Optional<String> peer;
   /** Set once a commit recorded the message as accepted. */
   private volatile boolean recorded;
 
@@ -30,6 +31,15 @@ public final class IncomingRequest implements Request {
    */
   public IncomingRequest(SignedMessage message, Optional<Address> sender, Session session, long receivedAt,
       boolean deduplicated) {
+    this(message, sender, session, receivedAt, deduplicated, Optional.empty());
+  }
+
+  /**
+   * @param peer the domain of the server that relayed the message on its sender's behalf, if one did
+   */
+  public IncomingRequest(SignedMessage message, Optional<Address> sender, Session session, long receivedAt,
+      boolean deduplicated, Optional<String> peer) {
+    this.peer = Objects.requireNonNull(peer, "peer");
     this.message = Objects.requireNonNull(message, "message");
     this.sender = Objects.requireNonNull(sender, "sender");
     this.session = Objects.requireNonNull(session, "session");
@@ -55,6 +65,11 @@ public final class IncomingRequest implements Request {
   @Override
   public long receivedAt() {
     return receivedAt;
+  }
+
+  @Override
+  public Optional<String> peer() {
+    return peer;
   }
 
   /** Whether the type is deduplicated: an acknowledged message is recorded as accepted. */

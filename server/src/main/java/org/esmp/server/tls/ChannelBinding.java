@@ -1,13 +1,18 @@
 package org.esmp.server.tls;
 
+import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.cert.Certificate;
 import java.security.cert.X509Certificate;
 import java.util.Base64;
 import java.util.Locale;
+import java.util.Optional;
 import javax.net.ssl.SSLEngine;
 import javax.net.ssl.SSLException;
+import org.esmp.api.ErrorCode;
+import org.esmp.api.RejectedException;
+import org.esmp.api.json.JsonObject;
 
 /**
  * What binds an {@code auth} to the TLS connection it was made for: the {@code
@@ -53,6 +58,32 @@ public final class ChannelBinding {
       return MessageDigest.getInstance(hash).digest(certificate.getEncoded());
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException("cannot hash a certificate: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Checks the binding an {@code auth} body names against {@code expected}, the connection's (empty
+   * on plaintext): the {@code auth} of a TLS connection names its channel binding, so an {@code auth}
+   * relayed from another connection fails here; one on plaintext names none, so a relay that strips
+   * TLS fails too. Refuses with {@code bad_field} or {@code forbidden}.
+   */
+  public static void check(JsonObject body, Optional<String> expected) {
+    Optional<String> given = body.string(FIELD);
+    if (body.has(FIELD) && given.isEmpty()) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, FIELD + " must be a base64 string");
+    }
+    if (expected.isPresent() && given.isEmpty()) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, "auth on a TLS connection must carry "
+          + FIELD + ", the connection's " + TYPE + " channel binding (RFC 5929)");
+    }
+    if (expected.isEmpty() && given.isPresent()) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, FIELD
+          + " on a connection that is not TLS here: something between the client and this server took TLS off");
+    }
+    if (expected.isPresent() && !MessageDigest.isEqual(expected.get().getBytes(StandardCharsets.US_ASCII),
+        given.get().getBytes(StandardCharsets.US_ASCII))) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, FIELD
+          + " is not this connection's: the auth was made for a TLS connection with another certificate");
     }
   }
 }

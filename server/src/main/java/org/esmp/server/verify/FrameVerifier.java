@@ -63,7 +63,14 @@ public final class FrameVerifier {
     } catch (BadJsonException e) {
       return new Verdict.Refused(null, ErrorCode.BAD_JSON, e.getMessage());
     }
+    return check(message);
+  }
 
+  /**
+   * Checks {@code message}, a message object already parsed by the strict parser: one carried in a
+   * frame, as a {@code relay} carries the message it relays (ESMP/1 section 8).
+   */
+  public Verdict check(JsonObject message) {
     // The id needs only a usable key, so that even a message with a bad field gets an answer
     // its sender can match.
     Ed25519Key key = parseKey(message.get(SENDER_PUBKEY));

@@ -248,7 +248,8 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     // The message is stored once, for the thread and every member's mailbox entry.
     writes.keep(ThreadRecords.THREAD, threadKey, entry).put(ThreadRecords.GROUPS, groupId, next.stored());
     for (Address recipient : new LinkedHashSet<>(change.recipients())) {
-      if (context.hasMailbox(recipient)) {
+      // A member of another domain gets it through its server: kept in the outbox, relayed.
+      if (context.hasMailbox(recipient) || context.relays(recipient)) {
         writes.append(recipient, entry);
       }
     }

@@ -1,0 +1,212 @@
+package org.esmp.server.federation;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.CompletionStage;
+import java.util.function.Supplier;
+import org.esmp.api.Address;
+import org.esmp.api.DuplicateException;
+import org.esmp.api.ErrorCode;
+import org.esmp.api.MailboxEntry;
+import org.esmp.api.MessageId;
+import org.esmp.api.RejectedException;
+import org.esmp.api.Reply;
+import org.esmp.api.Request;
+import org.esmp.api.SignedMessage;
+import org.esmp.api.json.JsonNumber;
+import org.esmp.api.json.JsonObject;
+import org.esmp.api.json.JsonValue;
+import org.esmp.api.spi.Storage;
+import org.esmp.api.spi.StorageChange;
+import org.esmp.server.config.ServerConfig;
+import org.esmp.server.limits.TokenBuckets;
+import org.esmp.server.session.ConnectionSession;
+import org.esmp.server.store.Commits;
+import org.esmp.server.verify.FrameVerifier;
+import org.esmp.server.verify.Verdict;
+
+/**
+ * {@code relay} frames from another server (ESMP/1 section 8), on a connection that authenticated
+ * as that server ({@link PeerAuth}); the dispatcher checked that the frame is signed by its key.
+ * Then, in order: the peer's rate (once a relay is refused for it, every later one on the connection
+ * is too, so that none overtakes it), {@code from} of a domain the peer serves, the relayed message's
+ * own checks (signature first), and its {@code from} field if it has one. Then one of two kinds:
+ *
+ * <ul>
+ *   <li>a <b>delivery</b> ({@code to} names one address here, with {@code group_id} and {@code seq}
+ *       for a thread entry): the entry goes into that mailbox, once: a repeat of the same message for
+ *       the same address is answered as a duplicate. A thread entry also tells this server the
+ *       group's home;
+ *   <li>a <b>forward</b> ({@code to} empty): the relayed message is processed as one from
+ *       {@code from}, and its answer is the relay's.
+ * </ul>
+ */
+public final class InboundRelays {
+
+  /** Processes a forwarded message as one from {@code from}, sent by {@code peer}; completes with its answer. */
+  @FunctionalInterface
+  public interface Forwarded {
+    CompletionStage<Reply> process(SignedMessage message, Address from, ConnectionSession.Peer peer,
+        ConnectionSession session, long receivedAt);
+  }
+
+  private final ServerConfig config;
+  private final Supplier<Storage> storage;
+  private final Commits commits;
+  private final FrameVerifier verifier;
+  private final GroupHomes homes;
+  private final Forwarded forwarded;
+  private final TokenBuckets<String> peerRates;
+
+  public InboundRelays(ServerConfig config, Supplier<Storage> storage, Commits commits, FrameVerifier verifier,
+      GroupHomes homes, Forwarded forwarded) {
+    this.config = config;
+    this.storage = storage;
+    this.commits = commits;
+    this.verifier = verifier;
+    this.homes = homes;
+    this.forwarded = forwarded;
+    this.peerRates = TokenBuckets.ofServer(TokenBuckets.Rate.perSecond(
+        config.peering().peerMessagesPerSecond(), config.peering().peerMessagesBurst()));
+  }
+
+  /**
+   * Checks the sender of a {@code relay}: a server authenticated on this connection, signing with its
+   * key. Called by the dispatcher where it checks a client's key.
+   */
+  public static ConnectionSession.Peer checkSender(SignedMessage relay, ConnectionSession session) {
+    ConnectionSession.Peer peer = session.peer().orElseThrow(() -> new RejectedException(ErrorCode.AUTH_REQUIRED,
+        "relay needs a server's auth on this connection"));
+    if (!peer.key().equals(relay.senderKey())) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, "a relay must be signed by the key of the server "
+          + peer.domain() + " this connection authenticated as");
+    }
+    return peer;
+  }
+
+  /** Answers one {@code relay}. */
+  public CompletionStage<Reply> relay(Request request, ConnectionSession session) {
+    ConnectionSession.Peer peer = checkSender(request.message(), session);
+    OptionalLong held = session.relaysHeld();
+    if (held.isPresent()) {
+      return CompletableFuture.completedFuture(Reply.rateLimited(held.getAsLong(),
+          "a relay before this one on the connection was refused: reconnect and send again from it"));
+    }
+    long wait = peerRates.take(peer.domain(), 1);
+    if (wait > 0) {
+      session.holdRelays(wait);
+      return CompletableFuture.completedFuture(Reply.rateLimited(wait, "too many relays from " + peer.domain()
+          + "; retry after " + wait + " ms, from this relay on"));
+    }
+    SignedMessage relay = request.message();
+    JsonObject fields = relay.fields();
+    String fromText = fields.string("from").orElseThrow(
+        () -> new RejectedException(ErrorCode.BAD_FIELD, "relay needs from, the sender's address"));
+    if (!Address.isValid(fromText)) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "relay from is not an address");
+    }
+    Address from = Address.parse(fromText);
+    if (!serves(peer, from.domain())) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, peer.domain() + " does not serve " + from.domain()
+          + ": it cannot relay for " + from);
+    }
+    if (!(fields.get("message") instanceof JsonObject inner)) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "relay needs message, the signed message relayed");
+    }
+    Verdict verdict = verifier.check(inner);
+    if (verdict instanceof Verdict.Refused refused) {
+      return CompletableFuture.completedFuture(Reply.error(refused.code(), "the relayed message: " + refused.reason()));
+    }
+    SignedMessage message = ((Verdict.Verified) verdict).message();
+    if (message.fields().has("from") && !fromText.equals(message.fields().get("from").asString())) {
+      throw new RejectedException(ErrorCode.FORBIDDEN, "the relayed message's from is not the relay's from");
+    }
+    if (relay.to().isEmpty()) {
+      return forwarded.process(message, from, peer, session, request.receivedAt());
+    }
+    return deliver(relay, message, from, peer, request.receivedAt());
+  }
+
+  /** Whether {@code peer} serves {@code domain}: its own, or one configured with the same pinned key. */
+  private boolean serves(ConnectionSession.Peer peer, String domain) {
+    if (domain.equals(peer.domain())) {
+      return true;
+    }
+    return config.peering().peer(domain).flatMap(ServerConfig.Peer::pin).filter(peer.key()::equals).isPresent();
+  }
+
+  private CompletionStage<Reply> deliver(SignedMessage relay, SignedMessage message, Address from,
+      ConnectionSession.Peer peer, long receivedAt) {
+    List<Address> to = relay.to();
+    if (to.size() != 1) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "a delivery relay names one address in to");
+    }
+    Address recipient = to.get(0);
+    if (!config.serves(recipient.domain())) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "this server does not serve " + recipient.domain());
+    }
+    Optional<String> groupId = relay.groupId();
+    OptionalLong seq = seq(relay.fields().get("seq"));
+    if (groupId.isPresent() != seq.isPresent()) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "a thread entry's relay has group_id and seq, a direct one neither");
+    }
+    Storage store = storage.get();
+    MessageId once = deliveryId(message.id(), recipient);
+    if (store.acceptedAnswer(once).isPresent()) {
+      return CompletableFuture.completedFuture(duplicate());
+    }
+    if (store.keysOf(recipient).isEmpty()) {
+      throw new RejectedException(ErrorCode.UNKNOWN_RECIPIENT, recipient + " does not exist");
+    }
+    MailboxEntry entry = new MailboxEntry(0, message.id(), from, receivedAt, message.fields(), groupId, seq);
+    StorageChange.Builder change = StorageChange.builder().append(recipient, entry)
+        .accept(once, receivedAt, JsonObject.empty());
+    groupId.ifPresent(group -> homes.record(change, group, peer.domain()));
+    return commits.commitServerChange(change).handle((cursors, failure) -> {
+      if (failure == null) {
+        groupId.ifPresent(group -> homes.recorded(group, peer.domain()));
+        return Reply.ack();
+      }
+      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+      if (cause instanceof DuplicateException) {
+        return duplicate();
+      }
+      throw failure instanceof CompletionException completion ? completion : new CompletionException(cause);
+    });
+  }
+
+  private static Reply duplicate() {
+    return Reply.ack(JsonObject.builder().put("duplicate", true).build());
+  }
+
+  private static OptionalLong seq(JsonValue value) {
+    if (value == null) {
+      return OptionalLong.empty();
+    }
+    if (!(value instanceof JsonNumber number) || !number.isSafeInteger() || number.longValue() < 1) {
+      throw new RejectedException(ErrorCode.BAD_FIELD, "seq must be a whole number from 1");
+    }
+    return OptionalLong.of(number.longValue());
+  }
+
+  /**
+   * The id under which a relayed message's delivery to {@code recipient} is recorded: one per
+   * message and recipient, so a resend is stored once and another recipient of it still gets it.
+   */
+  static MessageId deliveryId(MessageId message, Address recipient) {
+    try {
+      MessageDigest sha = MessageDigest.getInstance("SHA-256");
+      byte[] digest = sha.digest(("esmp-relayed\n" + message.hex() + "\n" + recipient).getBytes(StandardCharsets.UTF_8));
+      return new MessageId(HexFormat.of().formatHex(digest));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK has no SHA-256", e);
+    }
+  }
+}
