@@ -30,10 +30,14 @@ final class FederationFrames {
         .put("domain", connection.hello().path("domain").asText()).build());
   }
 
-  /** A {@code relay} of the signed {@code message} from {@code from} to {@code to} (empty: a forward). */
+  /**
+   * A {@code relay} of the signed {@code message} from {@code from} to {@code to} (empty: a forward).
+   * With an empty {@code body}, as the federation plugin sends it: the server requires one of every
+   * signed frame (ESMP/1 section 2), though section 8 and the design show the relay without.
+   */
   static JsonObject relay(List<String> to, String from, JsonObject message) {
     return JsonObject.builder().put("type", "relay").put("to", JsonArray.ofStrings(to)).put("from", from)
-        .put("message", message).put("ts", Frames.now()).build();
+        .put("message", message).put("body", JsonObject.empty()).put("ts", Frames.now()).build();
   }
 
   /** A message of {@code type} in group {@code group}. */
