@@ -347,6 +347,63 @@ class FederationIT {
   }
 
   /**
+   * Thread entries of a group whose home is the peer: each delivered with its group_id and seq, the
+   * group's home recorded from the first and the entries after it still delivered.
+   */
+  @Test
+  void deliversAPeersThreadEntriesInTurn() throws Exception {
+    TestUser alice = a.register("member");
+    TestIdentity eve = TestIdentity.random();
+    String group = java.util.UUID.randomUUID().toString();
+    try (TestClient peer = new TestClient(a.port())) {
+      assertAck(peer.call(fakeKey.frame(serverAuth(peer, "fake.example"))));
+      List<String> sent = new ArrayList<>();
+      JsonObject created = eve.sign(FederationFrames.groupMessage("group_created", group, JsonObject.builder()
+          .put("members", org.esmp.api.json.JsonArray.ofStrings(List.of(alice.address()))).build()));
+      for (int seq = 1; seq <= 3; seq++) {
+        JsonObject entry = seq == 1 ? created : eve.sign(FederationFrames.groupText(group, "post " + seq));
+        JsonObject frame = relay(List.of(alice.address()), "eve#fake.example", entry).toBuilder()
+            .put("group_id", group).put("seq", seq).build();
+        JsonNode answer = peer.call(fakeKey.frame(frame));
+        assertAck(answer);
+        assertFalse(answer.path("duplicate").asBoolean(), answer.toString());
+        sent.add(TestIdentity.id(entry));
+      }
+      List<JsonNode> mailbox = a.mailbox(alice);
+      assertEquals(sent, ids(mailbox));
+      assertEquals(List.of(1L, 2L, 3L), mailbox.stream().map(e -> e.path("seq").asLong()).toList());
+      assertEquals(List.of(group, group, group), mailbox.stream().map(e -> e.path("group_id").asText()).toList());
+    }
+  }
+
+  /**
+   * The home of a group relays every thread entry, whoever posted it (ESMP/1 section 8, Groups): an
+   * entry whose {@code from} is a member of a third domain comes from the home, not from that
+   * member's server, and is delivered.
+   */
+  @Test
+  void deliversAThreadEntryOfAThirdDomainsMemberFromTheGroupsHome() throws Exception {
+    TestUser alice = a.register("member");
+    TestIdentity eve = TestIdentity.random();
+    TestIdentity bob = TestIdentity.random();
+    String group = java.util.UUID.randomUUID().toString();
+    try (TestClient peer = new TestClient(a.port())) {
+      assertAck(peer.call(fakeKey.frame(serverAuth(peer, "fake.example"))));
+      JsonObject created = eve.sign(FederationFrames.groupMessage("group_created", group, JsonObject.builder()
+          .put("members", org.esmp.api.json.JsonArray.ofStrings(List.of(alice.address(), "bob#b.example"))).build()));
+      JsonObject post = bob.sign(FederationFrames.groupText(group, "bob's post, relayed by the home"));
+      assertAck(peer.call(fakeKey.frame(relay(List.of(alice.address()), "eve#fake.example", created).toBuilder()
+          .put("group_id", group).put("seq", 1).build())));
+      JsonNode answer = peer.call(fakeKey.frame(relay(List.of(alice.address()), "bob#b.example", post).toBuilder()
+          .put("group_id", group).put("seq", 2).build()));
+      assertAck(answer);
+      List<JsonNode> mailbox = a.mailbox(alice);
+      assertEquals(List.of(TestIdentity.id(created), TestIdentity.id(post)), ids(mailbox));
+      assertEquals("bob#b.example", mailbox.get(1).path("from").asText());
+    }
+  }
+
+  /**
    * federation-wire: a delivery relay's {@code to} lists addresses of this server; each existing one
    * gets the entry, the others are {@code rejected} as {@code unknown_recipient} (as ESMP/1 section 8:
    * "carrying rejected per recipient").
