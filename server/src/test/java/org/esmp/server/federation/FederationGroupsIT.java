@@ -18,6 +18,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.UUID;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
@@ -33,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * A group whose members are on three servers in child JVMs (a.example, its home; b.example;
  * c.example), each pinning the other two (ESMP/1 section 8, Groups): every thread entry reaches
  * every member's server with the seq the home gave it, remote members post, read the history and
- * the group's state through their own server, and a removed member stops receiving.
+ * the group's state through their own server, and a removed member stops receiving. Each test makes
+ * its own group on the same three servers.
  */
 class FederationGroupsIT {
 
@@ -105,81 +107,116 @@ class FederationGroupsIT {
     return answer.path("seq").asLong();
   }
 
-  @Test
-  void aGroupAcrossThreeServersKeepsOneGaplessThread() throws Exception {
+  /** A group of alice (a.example, the home), bob (b.example) and carol (c.example); its thread so far. */
+  private record Trio(TestUser alice, TestUser bob, TestUser carol, String group, List<String> thread) {}
+
+  /** Creates the group and waits until bob's and carol's servers have its first entry (they learn its home from it). */
+  private static Trio createGroup() throws Exception {
     TestUser alice = a.register("alice");
     TestUser bob = b.register("bob");
     TestUser carol = c.register("carol");
     String group = UUID.randomUUID().toString();
     List<String> thread = new ArrayList<>();
-
     JsonNode created = alice.send(groupMessage("group_created", group, JsonObject.builder().put("name", "three servers")
         .put("members", JsonArray.ofStrings(List.of(bob.address(), carol.address()))).build()));
     assertEquals(1, seq(created), created.toString());
     thread.add(created.path("re").asText());
-    // The remote members' servers learn the group's home from its first entry.
     assertEquals(seqs(thread), awaitThread(b, bob, group, 1));
     assertEquals(seqs(thread), awaitThread(c, carol, group, 1));
+    return new Trio(alice, bob, carol, group, thread);
+  }
 
-    JsonNode fromA = alice.send(groupText(group, "from a"));
+  @Test
+  void postsFromEachServerReachEveryMemberWithTheSameSeqs() throws Exception {
+    Trio trio = createGroup();
+    List<String> thread = trio.thread();
+    JsonNode fromA = trio.alice().send(groupText(trio.group(), "from a"));
     assertEquals(2, seq(fromA), fromA.toString());
     thread.add(fromA.path("re").asText());
-    JsonNode fromB = bob.send(groupText(group, "from b"));
+    JsonNode fromB = trio.bob().send(groupText(trio.group(), "from b"));
     assertEquals(3, seq(fromB), "bob's post, answered by the home through b.example: " + fromB);
     thread.add(fromB.path("re").asText());
-    JsonNode fromC = carol.send(groupText(group, "from c"));
+    JsonNode fromC = trio.carol().send(groupText(trio.group(), "from c"));
     assertEquals(4, seq(fromC), fromC.toString());
     thread.add(fromC.path("re").asText());
 
-    for (var member : List.of(Map.entry(a, alice), Map.entry(b, bob), Map.entry(c, carol))) {
-      assertEquals(seqs(thread), awaitThread(member.getKey(), member.getValue(), group, 4),
+    for (var member : List.of(Map.entry(a, trio.alice()), Map.entry(b, trio.bob()), Map.entry(c, trio.carol()))) {
+      assertEquals(seqs(thread), awaitThread(member.getKey(), member.getValue(), trio.group(), 4),
           "the same thread, seq for seq, at " + member.getKey().domain());
     }
-    List<JsonNode> bobs = b.mailbox(bob);
-    assertEquals(carol.address(), bobs.get(3).path("from").asText());
-    assertEquals(carol.key().publicKey(), verify(bobs.get(3)), "carol's own signature reaches bob");
+    List<JsonNode> bobs = b.mailbox(trio.bob());
+    assertEquals(4, bobs.size(), bobs.toString());
+    assertEquals(trio.carol().address(), bobs.get(3).path("from").asText());
+    assertEquals(trio.carol().key().publicKey(), verify(bobs.get(3)), "carol's own signature reaches bob");
+    assertEquals(trio.bob().address(), bobs.get(2).path("from").asText());
+    assertEquals(List.of(), a.mailbox(trio.alice()).stream().filter(e -> !trio.group().equals(e.path("group_id").asText())).toList(),
+        "no delivery_failed notice at the home");
+  }
 
-    // A remote member's history, from the home through b.example: newest first.
-    JsonNode history = bob.send(groupMessage("history", group, JsonObject.builder().put("limit", 10).build()));
-    assertEquals("history", history.path("type").asText(), history.toString());
-    assertEquals(group, history.path("group_id").asText());
-    assertFalse(history.path("more").asBoolean());
+  @Test
+  void aRemoteMemberReadsTheHistoryAndTheGroupThroughItsOwnServer() throws Exception {
+    Trio trio = createGroup();
+    List<String> thread = trio.thread();
+    for (int i = 2; i <= 3; i++) {
+      JsonNode post = trio.alice().send(groupText(trio.group(), "post " + i));
+      assertEquals(i, seq(post), post.toString());
+      thread.add(post.path("re").asText());
+    }
+    JsonNode fromB = trio.bob().send(groupText(trio.group(), "from b"));
+    assertEquals(4, seq(fromB), "bob's post, answered by the home through b.example: " + fromB);
+    thread.add(fromB.path("re").asText());
+
+    // Newest first, from the home; in two pages.
+    JsonNode page = trio.bob().send(groupMessage("history", trio.group(), JsonObject.builder().put("limit", 3).build()));
+    assertEquals("history", page.path("type").asText(), page.toString());
+    assertEquals(trio.group(), page.path("group_id").asText());
+    assertEquals(true, page.path("more").asBoolean(), page.toString());
     List<JsonNode> entries = new ArrayList<>();
-    history.path("entries").forEach(entries::add);
+    page.path("entries").forEach(entries::add);
+    JsonNode rest = trio.bob().send(groupMessage("history", trio.group(), JsonObject.builder().put("limit", 3)
+        .put("before", entries.get(entries.size() - 1).path("seq").asLong()).build()));
+    assertFalse(rest.path("more").asBoolean(), rest.toString());
+    rest.path("entries").forEach(entries::add);
     assertEquals(List.of(4L, 3L, 2L, 1L), entries.stream().map(e -> e.path("seq").asLong()).toList());
     assertEquals(List.of(thread.get(3), thread.get(2), thread.get(1), thread.get(0)), ids(entries));
     entries.forEach(FederationFrames::verify);
+    assertEquals(trio.bob().address(), entries.get(0).path("from").asText());
 
-    // Removing a remote member: carol gets the event, then nothing more of the group.
-    JsonNode removed = alice.send(groupMessage("removed", group, JsonObject.builder().put("member", carol.address()).build()));
-    assertEquals(5, seq(removed), removed.toString());
-    thread.add(removed.path("re").asText());
-    assertEquals(seqs(thread), awaitThread(c, carol, group, 5), "carol is told she was removed");
-    assertError(carol.send(groupText(group, "still here?")), "not_member");
-    assertError(carol.send(groupMessage("history", group, JsonObject.builder().build())), "not_member");
-
-    JsonNode afterA = alice.send(groupText(group, "after carol, from a"));
-    assertEquals(6, seq(afterA), afterA.toString());
-    thread.add(afterA.path("re").asText());
-    JsonNode afterB = bob.send(groupText(group, "after carol, from b"));
-    assertEquals(7, seq(afterB), afterB.toString());
-    thread.add(afterB.path("re").asText());
-
-    assertEquals(seqs(thread), awaitThread(a, alice, group, 7));
-    assertEquals(seqs(thread), awaitThread(b, bob, group, 7));
-    // A direct message to carol, sent after the posts: once it is there, so would they be.
-    String marker = assertAck(alice.send(text("after the group", carol.address()))).path("re").asText();
-    List<JsonNode> carols = Await.until("alice's direct message at carol", ARRIVAL, () -> c.mailbox(carol),
-        box -> ids(box).contains(marker), FederationGroupsIT::logs);
-    assertEquals(seqs(thread.subList(0, 5)), thread(carols, group), "nothing of the group after her removal");
-    assertEquals(6, carols.size(), "her five entries of the group and the direct message: " + carols);
-
-    JsonNode info = bob.send(groupMessage("group_info", group, JsonObject.builder().build()));
+    JsonNode info = trio.carol().send(groupMessage("group_info", trio.group(), JsonObject.builder().build()));
     assertEquals("group", info.path("type").asText(), info.toString());
-    assertEquals(java.util.Set.of(alice.address(), bob.address()), java.util.Set.copyOf(strings(info.path("members"))),
-        info.toString());
-    assertEquals(2, info.path("members").size(), info.toString());
-    assertEquals(List.of(alice.address()), strings(info.path("admins")));
-    assertEquals(7, info.path("seq").asLong());
+    assertEquals(Set.of(trio.alice().address(), trio.bob().address(), trio.carol().address()),
+        Set.copyOf(strings(info.path("members"))), info.toString());
+    assertEquals(3, info.path("members").size(), info.toString());
+    assertEquals(List.of(trio.alice().address()), strings(info.path("admins")));
+    assertEquals("three servers", info.path("name").asText());
+    assertEquals(4, info.path("seq").asLong());
+  }
+
+  @Test
+  void aRemovedRemoteMemberStopsReceiving() throws Exception {
+    Trio trio = createGroup();
+    List<String> thread = trio.thread();
+    JsonNode before = trio.alice().send(groupText(trio.group(), "before the removal"));
+    assertEquals(2, seq(before), before.toString());
+    thread.add(before.path("re").asText());
+    JsonNode removed = trio.alice().send(groupMessage("removed", trio.group(),
+        JsonObject.builder().put("member", trio.carol().address()).build()));
+    assertEquals(3, seq(removed), removed.toString());
+    thread.add(removed.path("re").asText());
+    assertEquals(seqs(thread), awaitThread(c, trio.carol(), trio.group(), 3), "carol is told she was removed");
+    assertError(trio.carol().send(groupText(trio.group(), "still here?")), "not_member");
+    assertError(trio.carol().send(groupMessage("history", trio.group(), JsonObject.builder().build())), "not_member");
+
+    JsonNode after = trio.alice().send(groupText(trio.group(), "after the removal"));
+    assertEquals(4, seq(after), after.toString());
+    thread.add(after.path("re").asText());
+    assertEquals(seqs(thread), awaitThread(a, trio.alice(), trio.group(), 4));
+    assertEquals(seqs(thread), awaitThread(b, trio.bob(), trio.group(), 4));
+    // A direct message to carol, sent after the post: once it is there, so would the post be.
+    String marker = assertAck(trio.alice().send(text("after the group", trio.carol().address()))).path("re").asText();
+    List<JsonNode> carols = Await.until("alice's direct message at carol", ARRIVAL, () -> c.mailbox(trio.carol()),
+        box -> ids(box).contains(marker), FederationGroupsIT::logs);
+    assertEquals(seqs(thread.subList(0, 3)), thread(carols, trio.group()), "nothing of the group after her removal");
+    assertEquals(4, carols.size(), "three entries of the group and the direct message: " + carols);
   }
 }
