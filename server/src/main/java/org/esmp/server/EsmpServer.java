@@ -157,7 +157,7 @@ public final class EsmpServer implements AutoCloseable {
     // Checks what the server signs as itself, and the messages relays carry.
     FrameVerifier relayed = new FrameVerifier(new FrameParser(config.maxDepth()), new Ed25519Verifier(KEY_CACHE_CAPACITY),
         type -> true);
-    InboundRelays inbound = new InboundRelays(config, this::storage, commits, relayed, homes,
+    InboundRelays inbound = new InboundRelays(config, this::storage, commits, relayed, homes, relays,
         (message, from, peer, session, receivedAt) -> dispatcher().dispatchRelayed(message, from, peer.domain(),
             new RelayedSession(session, from), session, receivedAt));
     Map<String, CoreHandler> core = Map.of(

@@ -23,6 +23,7 @@ import org.esmp.api.SignedMessage;
 import org.esmp.api.Store;
 import org.esmp.api.Stored;
 import org.esmp.api.Writes;
+import org.esmp.api.federation.Federation;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.spi.StorageChange;
 import org.pf4j.ExtensionPoint;
@@ -65,6 +66,7 @@ public final class TestContext implements ServerContext {
   private final long acceptedAt;
   private final Store store = new TestStore();
   private final Mailboxes mailboxes = new TestMailboxes();
+  private final Federation federation;
   private final List<Pushed> pushed = new CopyOnWriteArrayList<>();
   private final List<Live> live = new CopyOnWriteArrayList<>();
 
@@ -79,6 +81,7 @@ public final class TestContext implements ServerContext {
     this.maxRecipients = b.maxRecipients;
     this.maxGroupMembers = b.maxGroupMembers;
     this.acceptedAt = b.acceptedAt;
+    this.federation = b.federation;
   }
 
   /** A context for the plugin {@code pluginId}, serving {@code example.com}, over a new storage. */
@@ -164,6 +167,25 @@ public final class TestContext implements ServerContext {
   @Override
   public int maxGroupMembers() {
     return maxGroupMembers;
+  }
+
+  /** True for an address of a domain not served here when a {@link Builder#federation} was given. */
+  @Override
+  public boolean relays(Address address) {
+    return federation != null && !domains.contains(address.domain());
+  }
+
+  /**
+   * The federation given to {@link Builder#federation}.
+   *
+   * @throws UnsupportedOperationException when none was, as a server older than API 1.3 does
+   */
+  @Override
+  public Federation federation() {
+    if (federation == null) {
+      throw new UnsupportedOperationException("no federation: give one with TestContext.Builder.federation");
+    }
+    return federation;
   }
 
   private CompletionStage<List<Long>> commit(Request request, Writes writes, Reply answer) {
@@ -289,6 +311,7 @@ public final class TestContext implements ServerContext {
     private int maxRecipients = 100;
     private int maxGroupMembers = 1000;
     private long acceptedAt = 1_764_000_000_000L;
+    private Federation federation;
 
     private Builder(String pluginId) {
       this.pluginId = Objects.requireNonNull(pluginId, "pluginId");
@@ -331,6 +354,12 @@ public final class TestContext implements ServerContext {
 
     public Builder maxGroupMembers(int max) {
       maxGroupMembers = max;
+      return this;
+    }
+
+    /** The server's federation services, such as a {@link TestFederation} (since 1.3). */
+    public Builder federation(Federation value) {
+      federation = Objects.requireNonNull(value, "federation");
       return this;
     }
 

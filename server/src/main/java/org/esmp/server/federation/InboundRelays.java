@@ -64,9 +64,11 @@ public final class InboundRelays {
   private final GroupHomes homes;
   private final Forwarded forwarded;
   private final TokenBuckets<String> peerRates;
+  private final Relays relays;
 
   public InboundRelays(ServerConfig config, Supplier<Storage> storage, Commits commits, FrameVerifier verifier,
-      GroupHomes homes, Forwarded forwarded) {
+      GroupHomes homes, Relays relays, Forwarded forwarded) {
+    this.relays = relays;
     this.config = config;
     this.storage = storage;
     this.commits = commits;
@@ -113,33 +115,61 @@ public final class InboundRelays {
       throw new RejectedException(ErrorCode.BAD_FIELD, "relay from is not an address");
     }
     Address from = Address.parse(fromText);
-    if (!serves(peer, from.domain())) {
-      throw new RejectedException(ErrorCode.FORBIDDEN, peer.domain() + " does not serve " + from.domain()
-          + ": it cannot relay for " + from);
-    }
     if (!(fields.get("message") instanceof JsonObject inner)) {
       throw new RejectedException(ErrorCode.BAD_FIELD, "relay needs message, the signed message relayed");
     }
-    Verdict verdict = verifier.check(inner);
-    if (verdict instanceof Verdict.Refused refused) {
-      return CompletableFuture.completedFuture(Reply.error(refused.code(), "the relayed message: " + refused.reason()));
+    boolean threadEntry = !relay.to().isEmpty() && relay.groupId().isPresent();
+    CompletionStage<Void> vouched;
+    if (threadEntry) {
+      // A group's home relays its thread, whoever of any domain wrote the entry: it vouches for it.
+      String group = relay.groupId().get();
+      Optional<String> home = homes.homeOf(group);
+      if (home.isPresent() && !home.get().equals(peer.domain())) {
+        throw new RejectedException(ErrorCode.FORBIDDEN, "the home of group " + group + " is " + home.get()
+            + ", not " + peer.domain());
+      }
+      vouched = CompletableFuture.completedFuture(null);
+    } else {
+      vouched = checkServes(peer, from);
     }
-    SignedMessage message = ((Verdict.Verified) verdict).message();
-    if (message.fields().has("from") && !fromText.equals(message.fields().get("from").asString())) {
-      throw new RejectedException(ErrorCode.FORBIDDEN, "the relayed message's from is not the relay's from");
-    }
-    if (relay.to().isEmpty()) {
-      return forwarded.process(message, from, peer, session, request.receivedAt());
-    }
-    return deliver(relay, message, from, peer, request.receivedAt());
+    return vouched.thenCompose(ok -> {
+      Verdict verdict = verifier.check(inner);
+      if (verdict instanceof Verdict.Refused refused) {
+        return CompletableFuture.completedFuture(Reply.error(refused.code(), "the relayed message: " + refused.reason()));
+      }
+      SignedMessage message = ((Verdict.Verified) verdict).message();
+      if (message.fields().has("from") && !fromText.equals(message.fields().get("from").asString())) {
+        throw new RejectedException(ErrorCode.FORBIDDEN, "the relayed message's from is not the relay's from");
+      }
+      if (relay.to().isEmpty()) {
+        return forwarded.process(message, from, peer, session, request.receivedAt());
+      }
+      return deliver(relay, message, from, peer, request.receivedAt());
+    });
   }
 
-  /** Whether {@code peer} serves {@code domain}: its own, or one configured with the same pinned key. */
-  private boolean serves(ConnectionSession.Peer peer, String domain) {
-    if (domain.equals(peer.domain())) {
-      return true;
+  /**
+   * Completes when {@code peer} serves {@code from}'s domain: the one it authenticated as, one
+   * configured with the same pinned key, or one whose trusted key (asked of the relay: pinned,
+   * remembered or learned from that domain's endpoint) is the peer's. Else fails {@code forbidden}.
+   */
+  private CompletionStage<Void> checkServes(ConnectionSession.Peer peer, Address from) {
+    String domain = from.domain();
+    if (domain.equals(peer.domain())
+        || config.peering().peer(domain).flatMap(ServerConfig.Peer::pin).filter(peer.key()::equals).isPresent()) {
+      return CompletableFuture.completedFuture(null);
     }
-    return config.peering().peer(domain).flatMap(ServerConfig.Peer::pin).filter(peer.key()::equals).isPresent();
+    RejectedException refused = new RejectedException(ErrorCode.FORBIDDEN, peer.domain() + " does not serve "
+        + domain + ": it cannot relay for " + from);
+    if (config.serves(domain)) {
+      return CompletableFuture.failedFuture(refused);
+    }
+    return relays.peerKey(domain).handle((key, failure) -> {
+      if (failure != null || !peer.key().equals(key)) {
+        throw refused;
+      }
+      return null;
+    });
   }
 
   private CompletionStage<Reply> deliver(SignedMessage relay, SignedMessage message, Address from,

@@ -59,6 +59,12 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   /** Frames of one connection read but not yet answered, at most. */
   static final int MAX_IN_FLIGHT = 256;
 
+  /**
+   * What a connection authenticated as another server may send beyond {@code max_frame} in one
+   * line: a relay's own fields around the message it carries.
+   */
+  static final int RELAY_OVERHEAD = 4096;
+
   /** How soon a connection held back by the input budget, with nothing in flight, is looked at again. */
   private static final long RECHECK_MILLIS = 100;
 
@@ -96,6 +102,8 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
   /** Whether hello waits for {@link TlsDetector} (a server with TLS). */
   private final boolean awaitsTransport;
   private boolean started;
+  /** Whether lines are accepted up to a relay's length: once the connection is another server's. */
+  private boolean peerLines;
   private boolean closed;
   /** Frames, and lines of any kind, completed by the read being handled. */
   private int framesRead;
@@ -165,6 +173,11 @@ final class FrameHandler extends ChannelInboundHandlerAdapter {
       }
       framesRead = 0;
       linesRead = 0;
+      if (!peerLines && session.peer().isPresent()) {
+        // A relay wraps a message of up to max_frame bytes (ESMP/1 section 8).
+        lines.allow(config.maxFrame() + RELAY_OVERHEAD);
+        peerLines = true;
+      }
       if (!lines.feed(bytes, this::frame)) {
         lines.clear();
         refuseTooLarge();

@@ -19,7 +19,7 @@ final class Lines {
 
   private static final byte[] NONE = new byte[0];
 
-  private final int maxLine;
+  private int maxLine;
   /** The started line: {@code partial[0..partialLength)}. */
   private byte[] partial = NONE;
   private int partialLength;
@@ -27,6 +27,11 @@ final class Lines {
   /** @param maxLine the longest line accepted, line ending not counted */
   Lines(int maxLine) {
     this.maxLine = maxLine;
+  }
+
+  /** Accepts lines up to {@code maxLine} from now on (another server's connection: relays wrap a frame). */
+  void allow(int maxLine) {
+    this.maxLine = Math.max(this.maxLine, maxLine);
   }
 
   /**
