@@ -41,6 +41,33 @@ public final class ChildServer implements AutoCloseable {
     return new Builder(data, logFile);
   }
 
+  /** A TCP port of 127.0.0.1 free now, for a server whose peers must know its port before it starts. */
+  public static int freePort() throws IOException {
+    try (ServerSocket probe = new ServerSocket(0)) {
+      return probe.getLocalPort();
+    }
+  }
+
+  /**
+   * The server key of the data directory {@code data}, made there if it has none, as {@code
+   * esmp-server --data-dir DATA --print-server-key} prints it (in a child JVM, as an operator runs
+   * it before the first start to tell the peers).
+   */
+  public static String printServerKey(Path data) throws IOException, InterruptedException {
+    Files.createDirectories(data);
+    Process process = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "--data-dir", data.toString(), "--print-server-key")
+        .redirectErrorStream(true).start();
+    String output = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+    if (!process.waitFor(60, TimeUnit.SECONDS) || process.exitValue() != 0) {
+      process.destroyForcibly();
+      return fail("--print-server-key failed: " + output);
+    }
+    String[] lines = output.strip().split("\n");
+    return lines[lines.length - 1].strip();
+  }
+
   /** Waits until it serves (a connection gets the hello) for up to 60 s, failing if it exits; its port. */
   public int port() throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
@@ -120,6 +147,9 @@ public final class ChildServer implements AutoCloseable {
     private List<String> prefix = List.of();
     private Supplier<String> output;
     private String settings = "";
+    private String domain = "example.com";
+    private int port;
+    private Path pluginsDir;
 
     private Builder(Path data, Path logFile) {
       this.data = data;
@@ -144,18 +174,39 @@ public final class ChildServer implements AutoCloseable {
       return this;
     }
 
+    /** The domain it serves ({@code --domain}); example.com by default. */
+    public Builder domain(String domain) {
+      this.domain = domain;
+      return this;
+    }
+
+    /**
+     * The port it listens on, chosen before the start (e.g. by {@link ChildServer#freePort}) so that
+     * its peers can be told it, and kept across restarts; a free one by default.
+     */
+    public Builder port(int port) {
+      this.port = port;
+      return this;
+    }
+
+    /** The plugin jars it loads; {@link TestServers#pluginsDir} by default. */
+    public Builder pluginsDir(Path pluginsDir) {
+      this.pluginsDir = pluginsDir;
+      return this;
+    }
+
     /** What a failure to start shows of the run; {@link ChildServer#log} by default. */
     public Builder output(Supplier<String> output) {
       this.output = output;
       return this;
     }
 
-    /** Starts it on a free port; returns at once ({@link ChildServer#port} waits until it serves). */
+    /**
+     * Starts it on its port (a free one if none was given); returns at once ({@link ChildServer#port}
+     * waits until it serves).
+     */
     public ChildServer start() throws IOException {
-      int port;
-      try (ServerSocket probe = new ServerSocket(0)) {
-        port = probe.getLocalPort();
-      }
+      int port = this.port != 0 ? this.port : freePort();
       // Next to the log file: the data directory's contents are the server's own.
       Path config = logFile.resolveSibling(logFile.getFileName() + ".esmp.yaml");
       Files.writeString(config, TestServers.UNTHROTTLED_YAML + settings);
@@ -165,8 +216,9 @@ public final class ChildServer implements AutoCloseable {
       command.add("-XX:+ExitOnOutOfMemoryError"); // as bin/esmp-server: running out is an exit, not a limp
       command.addAll(jvmArgs);
       command.addAll(List.of("-cp", System.getProperty("java.class.path"), Main.class.getName(),
-          "--bind", "127.0.0.1", "--port", Integer.toString(port), "--domain", "example.com",
-          "--config", config.toString(), "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString()));
+          "--bind", "127.0.0.1", "--port", Integer.toString(port), "--domain", domain,
+          "--config", config.toString(), "--data-dir", data.toString(),
+          "--plugins-dir", (pluginsDir != null ? pluginsDir : TestServers.pluginsDir()).toString()));
       ProcessBuilder builder = new ProcessBuilder(command);
       builder.redirectErrorStream(true);
       builder.redirectOutput(logFile.toFile());

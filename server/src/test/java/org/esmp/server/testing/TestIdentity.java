@@ -52,6 +52,21 @@ public final class TestIdentity {
     return Base64.getEncoder().encodeToString(signer.generateSignature());
   }
 
+  /**
+   * The message id of {@code signed} (ESMP/1 section 2.1): lowercase hex SHA-256 of its raw {@code
+   * sender_pubkey} followed by its signing bytes; the {@code re} of its answer.
+   */
+  public static String id(JsonObject signed) {
+    try {
+      java.security.MessageDigest sha = java.security.MessageDigest.getInstance("SHA-256");
+      sha.update(Base64.getDecoder().decode(signed.string("sender_pubkey").orElseThrow()));
+      sha.update(JsonWriter.canonicalWithout(signed, "signature", "sender_pubkey"));
+      return HexFormat.of().formatHex(sha.digest());
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
   /** Signs {@code unsigned} and returns the frame line, without its newline. */
   public String frame(JsonObject unsigned) {
     return new String(JsonWriter.write(sign(unsigned)), java.nio.charset.StandardCharsets.UTF_8);

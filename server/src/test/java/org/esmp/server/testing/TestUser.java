@@ -25,7 +25,12 @@ public record TestUser(String address, TestIdentity key, TestClient client) {
 
   /** Registers a fresh {@code nameN#example.com} with a new key on a new connection to {@code port}. */
   public static TestUser register(int port, String name) throws Exception {
-    String address = name + NAMES.incrementAndGet() + "#example.com";
+    return register(port, name, "example.com");
+  }
+
+  /** Registers a fresh {@code nameN#domain} with a new key on a new connection to {@code port}, which serves {@code domain}. */
+  public static TestUser register(int port, String name, String domain) throws Exception {
+    String address = name + NAMES.incrementAndGet() + "#" + domain;
     TestIdentity key = TestIdentity.random();
     TestClient client = new TestClient(port);
     assertTrue(Frames.authenticate(client, key, address).path("registered").asBoolean(), address + " is new");
