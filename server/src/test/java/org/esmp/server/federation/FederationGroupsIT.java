@@ -10,6 +10,7 @@ import static org.esmp.server.testing.Frames.assertError;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -183,7 +184,7 @@ class FederationGroupsIT {
     assertEquals(trio.bob().address(), entries.get(0).path("from").asText());
 
     JsonNode info = trio.carol().send(groupMessage("group_info", trio.group(), JsonObject.builder().build()));
-    assertEquals("group", info.path("type").asText(), info.toString());
+    assertEquals("group", info.path("type").asText(), info.toString() + logs());
     assertEquals(Set.of(trio.alice().address(), trio.bob().address(), trio.carol().address()),
         Set.copyOf(strings(info.path("members"))), info.toString());
     assertEquals(3, info.path("members").size(), info.toString());
@@ -218,5 +219,27 @@ class FederationGroupsIT {
         box -> ids(box).contains(marker), FederationGroupsIT::logs);
     assertEquals(seqs(thread.subList(0, 3)), thread(carols, trio.group()), "nothing of the group after her removal");
     assertEquals(4, carols.size(), "three entries of the group and the direct message: " + carols);
+  }
+
+  @Test
+  void aMembersMessageIsPeerUnavailableWhileTheHomeIsDownAndTheSameFrameGoesThroughLater() throws Exception {
+    Trio trio = createGroup();
+    String post = trio.bob().key().frame(groupText(trio.group(), "while the home is down"));
+    a.stop();
+    try {
+      assertError(trio.bob().client().call(post), "peer_unavailable");
+      assertError(trio.bob().send(groupMessage("history", trio.group(), JsonObject.builder().build())),
+          "peer_unavailable");
+    } finally {
+      a.start();
+    }
+    // The same frame again, once the home serves: accepted once, with the next seq.
+    JsonNode accepted = Await.until("the home to take bob's post again", ARRIVAL,
+        () -> trio.bob().client().call(post), answer -> answer.path("type").asText().equals("ack"),
+        FederationGroupsIT::logs);
+    assertEquals(2, seq(accepted), accepted.toString());
+    JsonNode again = trio.bob().client().call(post);
+    assertEquals(2, again.path("seq").asLong(), again.toString());
+    assertTrue(again.path("duplicate").asBoolean(), "a resend is a duplicate: " + again);
   }
 }

@@ -7,10 +7,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.Reply;
+import org.esmp.api.federation.Relay;
 import org.esmp.api.json.JsonObject;
 import org.junit.jupiter.api.Test;
 
@@ -116,5 +119,27 @@ class ServerMetricsTest {
     assertTrue(off.registry().getMeters().stream().allMatch(m -> m.measure().iterator().next().getValue() == 0
         || m.getId().getName().equals("esmp.federation.outbox.depth")), "no-op meters");
     assertEquals("", off.scrape());
+  }
+
+  @Test
+  void outboxesAreGaugedInTotalAndPerPeerOnceSeen() {
+    Map<String, Relay.OutboxStatus> status = new ConcurrentHashMap<>();
+    metrics.outboxes(() -> status);
+    assertEquals(0, registry.get("esmp.federation.outbox.depth").gauge().value());
+
+    status.put("b.example", new Relay.OutboxStatus(7, 5_000, ""));
+    status.put("c.example", new Relay.OutboxStatus(3, 0, "refused"));
+    assertEquals(10, registry.get("esmp.federation.outbox.depth").gauge().value());
+    assertNull(registry.find("esmp.federation.peer.outbox.depth").gauge(), "no per-peer gauge before a refresh");
+
+    metrics.refreshPeers();
+    assertEquals(7, registry.get("esmp.federation.peer.outbox.depth").tag("peer", "b.example").gauge().value());
+    assertEquals(5, registry.get("esmp.federation.peer.last.success.seconds").tag("peer", "b.example").gauge().value());
+    status.put("b.example", new Relay.OutboxStatus(0, 9_000, ""));
+    assertEquals(0, registry.get("esmp.federation.peer.outbox.depth").tag("peer", "b.example").gauge().value(),
+        "read when scraped");
+    status.remove("c.example");
+    assertEquals(0, registry.get("esmp.federation.peer.outbox.depth").tag("peer", "c.example").gauge().value(),
+        "a peer gone from the outboxes reads 0");
   }
 }

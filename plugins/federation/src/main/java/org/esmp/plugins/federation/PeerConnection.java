@@ -102,6 +102,30 @@ final class PeerConnection implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the peer closed this connection (or it broke), looked at without waiting: for a
+   * connection that idled, before it is used again.
+   */
+  boolean closedByPeer() {
+    try {
+      if (in.available() > 0) {
+        return false;
+      }
+      socket.setSoTimeout(1);
+      in.mark(1);
+      int next = in.read();
+      if (next < 0) {
+        return true;
+      }
+      in.reset();
+      return false;
+    } catch (SocketTimeoutException quiet) {
+      return false;
+    } catch (IOException broken) {
+      return true;
+    }
+  }
+
   /** Whether a frame may be read without waiting: more of it arrived already. */
   boolean hasBuffered() {
     try {

@@ -251,13 +251,23 @@ final class PeerOutbox implements AutoCloseable {
           closeConnection();
           return;
         }
+        if (connection.closedByPeer()) {
+          // The peer closed it while it idled (it restarted, say): a new one, not a failure.
+          log.debug("Federation with {}: the idle connection was closed by the peer; connecting again", domain);
+          closeConnection();
+          return;
+        }
         continue;
       }
-      Pending pending = inFlight.poll();
+      // Taken off only once answered: a failure meanwhile finds it there, and fails a forward at once.
+      Pending pending = inFlight.peek();
       if (pending instanceof TooLarge tooLarge) {
+        inFlight.poll();
         refuse(tooLarge.outgoing(), ErrorCode.FRAME_TOO_LARGE.wire());
       } else {
-        answered(pending, readAnswer());
+        JsonObject answer = readAnswer();
+        inFlight.poll();
+        answered(pending, answer);
       }
       if (inFlight.isEmpty() || !connection.hasBuffered() || cursors.uncommitted() >= OutboxCursors.PAGE) {
         cursors.commit();
