@@ -18,9 +18,11 @@ import org.esmp.api.DuplicateException;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.RejectedException;
 import org.esmp.api.Reply;
+import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.testkit.InMemoryStorage;
 import org.esmp.api.testkit.TestContext;
+import org.esmp.api.testkit.TestFederation;
 import org.esmp.api.testkit.TestRequest;
 import org.junit.jupiter.api.Test;
 
@@ -56,6 +58,24 @@ class DirectDeliveryTest {
     assertEquals(List.of(), context.storage().mailbox(CAROL));
     assertTrue(request.recorded(), "recorded as accepted in the same commit");
     assertEquals(1, context.pushed().size());
+  }
+
+  @Test
+  void withFederationAnotherDomainsAddressIsRelayedThroughItsMailboxHere() throws Exception {
+    InMemoryStorage storage = new InMemoryStorage();
+    TestContext federated = TestContext.builder("direct-delivery").domains("example.com").storage(storage)
+        .federation(TestFederation.builder(storage).build()).build();
+    federated.register(BOB);
+    TestRequest request = text(BOB, CAROL).cc(DAVE).build();
+    Reply ack = await(new DirectDelivery(federated).deliver(request, false));
+    assertEquals(JsonObject.builder().put("rejected", JsonObject.builder().put(CAROL.toString(), "unknown_recipient").build())
+        .put("relayed", JsonArray.ofStrings(List.of(DAVE.toString()))).build(), ack.fields());
+    assertEquals(request.message().id(), storage.mailbox(DAVE).get(0).id(), "kept for the relay, in the same commit");
+    assertEquals(request.message().id(), storage.mailbox(BOB).get(0).id());
+
+    TestRequest onlyRemote = text(DAVE).build();
+    assertEquals(JsonObject.builder().put("relayed", JsonArray.ofStrings(List.of(DAVE.toString()))).build(),
+        await(new DirectDelivery(federated).deliver(onlyRemote, false)).fields(), "no local recipient is needed");
   }
 
   @Test
