@@ -24,6 +24,7 @@ import java.util.function.Predicate;
 import org.esmp.api.Address;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
+import org.esmp.api.group.GroupLedger;
 import org.esmp.api.json.JsonObject;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.StorageFailedException;
@@ -157,7 +158,7 @@ public final class EsmpServer implements AutoCloseable {
     // Checks what the server signs as itself, and the messages relays carry.
     FrameVerifier relayed = new FrameVerifier(new FrameParser(config.maxDepth()), new Ed25519Verifier(KEY_CACHE_CAPACITY),
         type -> true);
-    InboundRelays inbound = new InboundRelays(config, this::storage, commits, relayed, homes, relays,
+    InboundRelays inbound = new InboundRelays(config, this::storage, commits, relayed, homes, relays, this::hasGroup,
         (message, from, peer, session, receivedAt) -> dispatcher().dispatchRelayed(message, from, peer.domain(),
             new RelayedSession(session, from), session, receivedAt));
     Map<String, CoreHandler> core = Map.of(
@@ -277,6 +278,11 @@ public final class EsmpServer implements AutoCloseable {
 
   private PluginRegistry registry() {
     return plugins.registry();
+  }
+
+  /** Whether the group ledger (group-threads) has {@code groupId}: the group lives here. */
+  private boolean hasGroup(String groupId) {
+    return registry().extensionsOf(GroupLedger.class).stream().anyMatch(ledger -> ledger.group(groupId).isPresent());
   }
 
   /** The dispatcher, for the relays that hand it messages once it exists. */

@@ -13,6 +13,7 @@ import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
+import java.util.function.Predicate;
 import java.util.function.Supplier;
 import org.esmp.api.Address;
 import org.esmp.api.DuplicateException;
@@ -68,10 +69,16 @@ public final class InboundRelays {
   private final Forwarded forwarded;
   private final TokenBuckets<String> peerRates;
   private final Relays relays;
+  private final Predicate<String> localGroup;
 
+  /**
+   * @param localGroup whether a group lives on this server: another server's thread entries for it
+   *     are refused
+   */
   public InboundRelays(ServerConfig config, Supplier<Storage> storage, Commits commits, FrameVerifier verifier,
-      GroupHomes homes, Relays relays, Forwarded forwarded) {
+      GroupHomes homes, Relays relays, Predicate<String> localGroup, Forwarded forwarded) {
     this.relays = relays;
+    this.localGroup = localGroup;
     this.config = config;
     this.storage = storage;
     this.commits = commits;
@@ -126,6 +133,9 @@ public final class InboundRelays {
     if (threadEntry) {
       // A group's home relays its thread, whoever of any domain wrote the entry: it vouches for it.
       String group = relay.groupId().get();
+      if (localGroup.test(group)) {
+        throw new RejectedException(ErrorCode.FORBIDDEN, "group " + group + " lives on this server");
+      }
       Optional<String> home = homes.homeOf(group);
       if (home.isPresent() && !home.get().equals(peer.domain())) {
         throw new RejectedException(ErrorCode.FORBIDDEN, "the home of group " + group + " is " + home.get()

@@ -404,6 +404,28 @@ class FederationIT {
   }
 
   /**
+   * A peer cannot pass itself off as the home of a group that lives here: its entries would make
+   * this server forward the group's traffic to it.
+   */
+  @Test
+  void refusesThreadEntriesOfAGroupThatLivesHere() throws Exception {
+    TestUser alice = a.register("owner");
+    TestIdentity eve = TestIdentity.random();
+    String local = java.util.UUID.randomUUID().toString();
+    assertEquals(1, assertAck(alice.send(FederationFrames.groupMessage("group_created", local, JsonObject.builder().build())))
+        .path("seq").asLong());
+    try (TestClient peer = new TestClient(a.port())) {
+      assertAck(peer.call(fakeKey.frame(serverAuth(peer, "fake.example"))));
+      JsonObject fakePost = eve.sign(FederationFrames.groupText(local, "the home is mine now"));
+      assertError(peer.call(fakeKey.frame(relay(List.of(alice.address()), "eve#fake.example", fakePost).toBuilder()
+          .put("group_id", local).put("seq", 2).build())), "forbidden");
+      assertEquals(List.of(), ids(a.mailbox(alice)).stream().filter(TestIdentity.id(fakePost)::equals).toList());
+      // Still this server's group: alice's next post is appended here, seq 2.
+      assertEquals(2, assertAck(alice.send(FederationFrames.groupText(local, "still mine"))).path("seq").asLong());
+    }
+  }
+
+  /**
    * federation-wire: a delivery relay's {@code to} lists addresses of this server; each existing one
    * gets the entry, the others are {@code rejected} as {@code unknown_recipient} (as ESMP/1 section 8:
    * "carrying rejected per recipient").
