@@ -404,6 +404,47 @@ class FederationIT {
   }
 
   /**
+   * A peer is limited like a client, per server after verification; once a relay is refused, the
+   * ones behind it on that connection are too, so that none overtakes it; on a new connection,
+   * after the wait, relays go through again.
+   */
+  @Test
+  void aPeerOverItsRateIsRefusedFromThatRelayOnUntilItReconnects() throws Exception {
+    try (FederatedServer d = FederatedServer.create("d.example", dir)) {
+      d.peer(fake.domain(), fake.port(), fakeKey.publicKey())
+          .settings("peer_messages_per_second: 1\npeer_messages_burst: 2\n").start();
+      TestUser dora = d.register("dora");
+      TestIdentity eve = TestIdentity.random();
+      List<JsonObject> messages = new ArrayList<>();
+      for (int i = 0; i < 4; i++) {
+        messages.add(eve.sign(text("burst " + i, dora.address())));
+      }
+      try (TestClient peer = new TestClient(d.port())) {
+        assertAck(peer.call(fakeKey.frame(serverAuth(peer, "fake.example"))));
+        for (JsonObject message : messages) {
+          peer.send(fakeKey.frame(relay(List.of(dora.address()), "eve#fake.example", message)));
+        }
+        assertAck(peer.read());
+        assertAck(peer.read());
+        JsonNode limited = peer.read();
+        assertError(limited, "rate_limited");
+        assertTrue(limited.path("retry_after_ms").asLong() > 0, limited.toString());
+        assertError(peer.read(), "rate_limited");
+        Thread.sleep(limited.path("retry_after_ms").asLong() + 100);
+        // The wait is over, but this connection stays held: the peer must resend in order elsewhere.
+        assertError(peer.call(fakeKey.frame(relay(List.of(dora.address()), "eve#fake.example", messages.get(2)))),
+            "rate_limited");
+      }
+      try (TestClient peer = new TestClient(d.port())) {
+        assertAck(peer.call(fakeKey.frame(serverAuth(peer, "fake.example"))));
+        assertAck(peer.call(fakeKey.frame(relay(List.of(dora.address()), "eve#fake.example", messages.get(2)))));
+      }
+      assertEquals(List.of(TestIdentity.id(messages.get(0)), TestIdentity.id(messages.get(1)),
+          TestIdentity.id(messages.get(2))), ids(d.mailbox(dora)), "in order, the refused ones not stored");
+    }
+  }
+
+  /**
    * A peer cannot pass itself off as the home of a group that lives here: its entries would make
    * this server forward the group's traffic to it.
    */
