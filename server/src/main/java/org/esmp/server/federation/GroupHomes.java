@@ -49,8 +49,10 @@ public final class GroupHomes {
     }
   }
 
-  /** After a commit with {@link #record}: remembered. */
+  /** After a commit with {@link #record}: remembered (while fewer than {@value #REMEMBERED} are). */
   public void recorded(String groupId, String domain) {
-    known.put(groupId, domain);
+    if (known.size() < REMEMBERED || known.containsKey(groupId)) {
+      known.put(groupId, domain);
+    }
   }
 }
