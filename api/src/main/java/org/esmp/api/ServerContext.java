@@ -2,6 +2,7 @@ package org.esmp.api;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import org.pf4j.ExtensionPoint;
 
@@ -67,6 +68,16 @@ public interface ServerContext {
    */
   default int maxGroupMembers() {
     return 1000;
+  }
+
+  /**
+   * This plugin's own settings, from the operator: the members of its entry under {@code
+   * plugin_settings} in esmp.yaml (keyed by plugin id), each value as text, and those the server's
+   * flags set for it (such as {@code --jdbc-url} for {@code storage-postgres}). Empty when none
+   * (since 1.3).
+   */
+  default Map<String, String> settings() {
+    return Map.of();
   }
 
   /**

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -67,6 +68,7 @@ public final class TestContext implements ServerContext {
   private final Store store = new TestStore();
   private final Mailboxes mailboxes = new TestMailboxes();
   private final Federation federation;
+  private final Map<String, String> settings;
   private final List<Pushed> pushed = new CopyOnWriteArrayList<>();
   private final List<Live> live = new CopyOnWriteArrayList<>();
 
@@ -82,6 +84,7 @@ public final class TestContext implements ServerContext {
     this.maxGroupMembers = b.maxGroupMembers;
     this.acceptedAt = b.acceptedAt;
     this.federation = b.federation;
+    this.settings = Map.copyOf(b.settings);
   }
 
   /** A context for the plugin {@code pluginId}, serving {@code example.com}, over a new storage. */
@@ -173,6 +176,12 @@ public final class TestContext implements ServerContext {
   @Override
   public boolean relays(Address address) {
     return federation != null && !domains.contains(address.domain());
+  }
+
+  /** The settings given to {@link Builder#settings}; none by default. */
+  @Override
+  public Map<String, String> settings() {
+    return settings;
   }
 
   /**
@@ -312,6 +321,7 @@ public final class TestContext implements ServerContext {
     private int maxGroupMembers = 1000;
     private long acceptedAt = 1_764_000_000_000L;
     private Federation federation;
+    private Map<String, String> settings = Map.of();
 
     private Builder(String pluginId) {
       this.pluginId = Objects.requireNonNull(pluginId, "pluginId");
@@ -358,6 +368,12 @@ public final class TestContext implements ServerContext {
     }
 
     /** The server's federation services, such as a {@link TestFederation} (since 1.3). */
+    /** The plugin's settings, as {@link ServerContext#settings()} gives them. */
+    public Builder settings(Map<String, String> value) {
+      settings = Map.copyOf(value);
+      return this;
+    }
+
     public Builder federation(Federation value) {
       federation = Objects.requireNonNull(value, "federation");
       return this;
