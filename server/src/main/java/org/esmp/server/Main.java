@@ -99,6 +99,22 @@ public final class Main implements Callable<Integer> {
           + "--print-server-key) to pin it; over a peers entry of the same domain")
   List<String> peers = new ArrayList<>();
 
+  @Option(scope = ScopeType.INHERIT, names = "--storage", paramLabel = "NAME",
+      description = "the storage plugin to run, storage-NAME: mapdb (this machine's disk) or postgres (a "
+          + "PostgreSQL database, shared by the servers of a cluster); default: the one installed")
+  String storage;
+
+  @Option(scope = ScopeType.INHERIT, names = "--jdbc-url", paramLabel = "URL",
+      description = "with --storage postgres: the database, e.g. jdbc:postgresql://db1,db2/esmp?targetServerType=primary")
+  String jdbcUrl;
+
+  @Option(scope = ScopeType.INHERIT, names = "--db-user", paramLabel = "USER", description = "with --storage postgres: the database user")
+  String dbUser;
+
+  @Option(scope = ScopeType.INHERIT, names = "--db-password-file", paramLabel = "FILE",
+      description = "with --storage postgres: a file holding the database user's password")
+  Path dbPasswordFile;
+
   @Option(scope = ScopeType.INHERIT, names = "--metrics-port", paramLabel = "N",
       description = "HTTP port for /metrics (Prometheus), /health and /ready, on metrics_bind (127.0.0.1); "
           + "0 or absent: off")
@@ -251,6 +267,18 @@ public final class Main implements Callable<Integer> {
     }
     for (String peer : peers) {
       builder.peer(ServerConfig.Peer.parse(peer));
+    }
+    if (storage != null) {
+      builder.storage(storage);
+    }
+    if (jdbcUrl != null) {
+      builder.pluginSetting(ServerConfig.POSTGRES_PLUGIN, "jdbc_url", jdbcUrl);
+    }
+    if (dbUser != null) {
+      builder.pluginSetting(ServerConfig.POSTGRES_PLUGIN, "user", dbUser);
+    }
+    if (dbPasswordFile != null) {
+      builder.pluginSetting(ServerConfig.POSTGRES_PLUGIN, "password_file", dbPasswordFile.toAbsolutePath().toString());
     }
     if (metricsPort != null) {
       builder.metricsPort(metricsPort);

@@ -10,6 +10,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.esmp.server.config.ConfigException;
 import org.esmp.server.config.ConfigFile;
 import org.esmp.server.config.ServerConfig;
@@ -42,6 +44,25 @@ class MainTest {
     assertEquals(Path.of("/etc/esmp/privkey.pem"), config.tls().key());
     assertTrue(config.tls().required());
     assertThrows(ConfigException.class, () -> Main.resolve(List.of("--tls-cert", "/etc/esmp/fullchain.pem")));
+  }
+
+  @Test
+  void storageAndDatabaseFlagsOverTheFileBecomeThePostgresPluginsSettings() throws Exception {
+    Path file = dir.resolve("esmp.yaml");
+    Files.writeString(file, "storage: mapdb\njdbc_url: jdbc:postgresql://old/esmp\ndb_pool_size: 4\n"
+        + "db_password_file: secret.txt\nplugin_settings:\n  my-plugin: {colour: blue, size: 3}\n");
+    ServerConfig config = Main.resolve(List.of("--config", file.toString(), "--storage", "postgres",
+        "--jdbc-url", "jdbc:postgresql://db1,db2/esmp?targetServerType=primary", "--db-user", "esmp"));
+    assertEquals(Optional.of("storage-postgres"), config.storagePlugin());
+    assertEquals(Map.of("jdbc_url", "jdbc:postgresql://db1,db2/esmp?targetServerType=primary", "user", "esmp",
+        "pool_size", "4", "password_file", Path.of("").toAbsolutePath().resolve("secret.txt").toString()),
+        config.settingsOf("storage-postgres"));
+    assertEquals(Map.of("colour", "blue", "size", "3"), config.settingsOf("my-plugin"));
+    assertEquals(Map.of(), config.settingsOf("nobody"));
+    assertEquals(dir.resolve("pw").toAbsolutePath().toString(), Main.resolve(List.of("--storage", "postgres",
+        "--db-password-file", dir.resolve("pw").toString())).settingsOf("storage-postgres").get("password_file"));
+    assertThrows(ConfigException.class, () -> Main.resolve(List.of("--storage", "Postgres!")));
+    assertEquals(Optional.empty(), Main.resolve(List.of()).storagePlugin(), "none chosen: the one installed");
   }
 
   @Test

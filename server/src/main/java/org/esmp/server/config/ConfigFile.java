@@ -42,7 +42,9 @@ public final class ConfigFile {
           // Federation (ServerConfig.Peering).
           "peers", "federation_connect_seconds", "federation_answer_seconds", "federation_retry_max_seconds",
           "outbox_max_messages", "outbox_max_age_hours", "federation_tls_trust", "peer_messages_per_second",
-          "peer_messages_burst");
+          "peer_messages_burst",
+          // The storage, and plugins' own settings.
+          "storage", "plugin_settings", "jdbc_url", "db_user", "db_password_file", "db_pool_size");
 
   /** System property naming the installation folder; bin/esmp-server and bin/esmp-admin set it. */
   public static final String HOME_PROPERTY = "esmp.home";
@@ -155,6 +157,14 @@ public final class ConfigFile {
         case "federation_tls_trust" -> builder.federationTlsTrust(base.resolve(text(where, value)));
         case "peer_messages_per_second" -> builder.peerMessagesPerSecond(integer(where, value));
         case "peer_messages_burst" -> builder.peerMessagesBurst(integer(where, value));
+        case "storage" -> builder.storage(text(where, value));
+        case "plugin_settings" -> pluginSettings(where, value, builder);
+        case "jdbc_url" -> builder.pluginSetting(ServerConfig.POSTGRES_PLUGIN, "jdbc_url", text(where, value));
+        case "db_user" -> builder.pluginSetting(ServerConfig.POSTGRES_PLUGIN, "user", text(where, value));
+        case "db_password_file" ->
+            builder.pluginSetting(ServerConfig.POSTGRES_PLUGIN, "password_file", base.resolve(text(where, value)).toString());
+        case "db_pool_size" ->
+            builder.pluginSetting(ServerConfig.POSTGRES_PLUGIN, "pool_size", Integer.toString(integer(where, value)));
         default -> throw new ConfigException(
             file + ": unknown setting '" + key + "' (known: " + String.join(", ", sorted(KEYS)) + ")");
       }
@@ -211,6 +221,27 @@ public final class ConfigFile {
       items.add(text(where, item));
     }
     return items;
+  }
+
+  /**
+   * {@code plugin_settings}: for each plugin id, a map of its settings, each a single value (kept
+   * as text).
+   */
+  private static void pluginSettings(String where, JsonNode value, ServerConfig.Builder builder) {
+    if (!value.isObject()) {
+      throw new ConfigException(where + " must map plugin ids to their settings, e.g. {my-plugin: {key: value}}");
+    }
+    for (var plugins = value.fields(); plugins.hasNext(); ) {
+      var plugin = plugins.next();
+      if (!plugin.getValue().isObject()) {
+        throw new ConfigException(where + "." + plugin.getKey() + " must be a map of settings");
+      }
+      for (var settings = plugin.getValue().fields(); settings.hasNext(); ) {
+        var setting = settings.next();
+        builder.pluginSetting(plugin.getKey(), setting.getKey(),
+            text(where + "." + plugin.getKey() + "." + setting.getKey(), setting.getValue()));
+      }
+    }
   }
 
   /**

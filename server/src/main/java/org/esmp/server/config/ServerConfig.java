@@ -4,12 +4,16 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 
@@ -72,6 +76,10 @@ import org.esmp.api.Ed25519Key;
  *     together, before each is held to its equal share of this (the server stops reading it)
  * @param tls TLS on the same port: {@link Tls#OFF} unless a certificate and key are configured
  * @param peering federation with other domains' servers (ESMP/1 section 8)
+ * @param storage which storage plugin runs: the one with id {@code storage-<storage>} ({@code
+ *     mapdb}, {@code postgres}); null: whichever one is installed
+ * @param pluginSettings each plugin's own settings by plugin id ({@code plugin_settings}, and the
+ *     database flags for {@code storage-postgres}), as {@code ServerContext.settings()} gives them
  * @param metrics the metrics port (Prometheus {@code /metrics}, {@code /health}, {@code /ready}):
  *     off unless configured
  * @param configFile the configuration file these settings were read from, absolute, for the
@@ -118,6 +126,8 @@ public record ServerConfig(
     Tls tls,
     Metrics metrics,
     Peering peering,
+    String storage,
+    Map<String, Map<String, String>> pluginSettings,
     Path configFile) {
 
   /** The local parts reserved by default (ESMP/1 section 4). */
@@ -290,6 +300,13 @@ public record ServerConfig(
           + "long must still be there to be told of), got " + peering.outboxMaxAge().toHours() + " h and "
           + retention.toDays() + " days");
     }
+    if (storage != null && !storage.matches("[a-z0-9][a-z0-9-]{0,63}")) {
+      throw new ConfigException("storage must be the name of a storage plugin (storage-NAME), such as mapdb or "
+          + "postgres; got '" + storage + "'");
+    }
+    Map<String, Map<String, String>> settings = new TreeMap<>();
+    pluginSettings.forEach((plugin, values) -> settings.put(plugin, Map.copyOf(values)));
+    pluginSettings = Collections.unmodifiableMap(settings);
     Objects.requireNonNull(metrics, "metrics");
     if (metrics.enabled() && metrics.port() != 0 && metrics.port() == port) {
       throw new ConfigException("metrics_port must differ from port (" + port + ")");
@@ -458,6 +475,24 @@ public record ServerConfig(
     }
   }
 
+  /**
+   * The plugin the database settings are for ({@code jdbc_url}, {@code db_user}, {@code
+   * db_password_file}, {@code db_pool_size}; {@code --jdbc-url}, {@code --db-user}, {@code
+   * --db-password-file}): the storage on PostgreSQL, as its settings {@code jdbc_url}, {@code
+   * user}, {@code password_file} and {@code pool_size}.
+   */
+  public static final String POSTGRES_PLUGIN = "storage-postgres";
+
+  /** The id of the storage plugin that runs, when one is chosen: {@code storage-<storage>}. */
+  public Optional<String> storagePlugin() {
+    return Optional.ofNullable(storage).map(name -> "storage-" + name);
+  }
+
+  /** The settings of plugin {@code pluginId}; empty when it has none. */
+  public Map<String, String> settingsOf(String pluginId) {
+    return pluginSettings.getOrDefault(pluginId, Map.of());
+  }
+
   /** Whether {@code auth} may not register an address with this local part. */
   public boolean reserves(String localPart) {
     return reservedNames.contains(localPart);
@@ -529,6 +564,9 @@ public record ServerConfig(
     private Path federationTlsTrust;
     private int peerMessagesPerSecond = 1000;
     private int peerMessagesBurst = 2000;
+    /** Null: whichever storage plugin is installed. */
+    private String storage;
+    private final Map<String, Map<String, String>> pluginSettings = new LinkedHashMap<>();
     /** Null: no metrics port. */
     private Integer metricsPort;
     private String metricsBind = DEFAULT_METRICS_BIND;
@@ -827,6 +865,18 @@ public record ServerConfig(
       return this;
     }
 
+    /** The storage plugin to run: {@code storage-<value>} ({@code storage}, {@code --storage}). */
+    public Builder storage(String value) {
+      storage = value;
+      return this;
+    }
+
+    /** Sets {@code key} of plugin {@code pluginId}'s settings, replacing what was there. */
+    public Builder pluginSetting(String pluginId, String key, String value) {
+      pluginSettings.computeIfAbsent(pluginId, id -> new LinkedHashMap<>()).put(key, value);
+      return this;
+    }
+
     /** The file the settings were read from ({@link ConfigFile#apply} sets it). */
     public Builder configFile(Path value) {
       configFile = value;
@@ -851,7 +901,7 @@ public record ServerConfig(
               outboxMaxAge != null ? outboxMaxAge
                   : retention.dividedBy(2).compareTo(Duration.ofDays(7)) < 0 ? retention.dividedBy(2) : Duration.ofDays(7),
               federationTlsTrust, peerMessagesPerSecond, peerMessagesBurst),
-          configFile);
+          storage, pluginSettings, configFile);
     }
   }
 }

@@ -3,6 +3,7 @@ package org.esmp.server.plugin;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.BooleanSupplier;
 import java.util.function.Function;
@@ -26,17 +27,20 @@ final class CoreContext implements ServerContext {
   private final JsonCodec json;
   private final Function<Class<?>, List<?>> extensions;
   private final Federation federation;
+  private final String pluginId;
   private final BooleanSupplier relaying;
 
   /**
+   * @param pluginId the plugin's id, whose settings it gets
    * @param store the plugin's own store
    * @param hasMailbox whether an address exists on this server, looked up on each call
    * @param extensions the running plugins' extensions of a type, the storage left out
    * @param federation the server's services for federation
    * @param relaying whether a relay (federation plugin) runs now
    */
-  CoreContext(ServerConfig config, Store store, Predicate<Address> hasMailbox, Mailboxes mailboxes, JsonCodec json,
-      Function<Class<?>, List<?>> extensions, Federation federation, BooleanSupplier relaying) {
+  CoreContext(String pluginId, ServerConfig config, Store store, Predicate<Address> hasMailbox, Mailboxes mailboxes,
+      JsonCodec json, Function<Class<?>, List<?>> extensions, Federation federation, BooleanSupplier relaying) {
+    this.pluginId = pluginId;
     this.federation = federation;
     this.relaying = relaying;
     this.config = config;
@@ -96,6 +100,11 @@ final class CoreContext implements ServerContext {
   @Override
   public boolean hasMailbox(Address address) {
     return config.serves(address.domain()) && hasMailbox.test(address);
+  }
+
+  @Override
+  public Map<String, String> settings() {
+    return config.settingsOf(pluginId);
   }
 
   @Override

@@ -17,6 +17,7 @@ import org.esmp.api.ServerContext;
 import org.esmp.api.federation.Federation;
 import org.esmp.api.federation.Relay;
 import org.esmp.api.spi.Storage;
+import org.esmp.server.config.ConfigException;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.metrics.ServerMetrics;
 import org.esmp.server.store.Commits;
@@ -95,7 +96,7 @@ public final class PluginHost implements AutoCloseable {
       JsonCodec json, ServerMetrics metrics, Federation federation) {
     this.config = config;
     this.admission = new Admission(coreTypes);
-    Function<String, ServerContext> contexts = pluginId -> new CoreContext(config,
+    Function<String, ServerContext> contexts = pluginId -> new CoreContext(pluginId, config,
         new PluginStore(pluginId, this::storage, commits),
         address -> registry.storage().map(s -> !s.extension().keysOf(address).isEmpty()).orElse(false),
         mailboxes, json, type -> registry.extensionsOf(type), federation,
@@ -132,7 +133,13 @@ public final class PluginHost implements AutoCloseable {
         running.ifPresent(r -> logLoaded(r, jar.getKey()));
         deployed.put(jar.getKey(), new Deployed(jar.getValue(), running));
       }
-      if (Admission.storages(running()).isEmpty()) {
+      List<String> storages = Admission.storages(running());
+      Optional<String> chosen = config.storagePlugin();
+      if (chosen.isPresent() && !storages.contains(chosen.get())) {
+        throw new ConfigException("storage " + chosen.get().substring("storage-".length()) + " is configured, but no "
+            + "plugin " + chosen.get() + " started from " + root.toAbsolutePath() + " (its log lines above say why)");
+      }
+      if (storages.isEmpty()) {
         log.warn("No storage plugin installed: auth and every message from a registered sender are answered 'internal'");
       }
       publish();

@@ -124,6 +124,15 @@ final class PluginLoader implements AutoCloseable {
       return Optional.empty();
     }
     String version = wrapper.getDescriptor().getVersion();
+    Optional<String> chosen = config.storagePlugin();
+    if (chosen.isPresent() && !chosen.get().equals(id) && providesStorage(id, wrapper)) {
+      // Not even started: a storage opens its store when created.
+      log.info("Plugin {} {} from {} provides a storage, but the storage configured is {}: not started", id, version,
+          name, chosen.get());
+      manager.unloadCopy(copy);
+      deleteQuietly(copy);
+      return Optional.empty();
+    }
     PluginCalls calls = new PluginCalls(id, threadsPerPlugin, config.pluginTimeout(), config.pluginAnswerTimeout(), timer,
         wrapper.getPluginClassLoader(), metrics.plugin(id));
     try {
@@ -146,6 +155,23 @@ final class PluginLoader implements AutoCloseable {
       stop(id, calls, copy);
       return Optional.empty();
     }
+  }
+
+  /**
+   * Whether the loaded, not yet started plugin {@code id} has an extension that is a {@link
+   * Storage}: read from its extension index, its classes loaded but not initialized.
+   */
+  private boolean providesStorage(String id, PluginWrapper wrapper) {
+    for (String name : manager.getExtensionClassNames(id)) {
+      try {
+        if (Storage.class.isAssignableFrom(Class.forName(name, false, wrapper.getPluginClassLoader()))) {
+          return true;
+        }
+      } catch (ClassNotFoundException | LinkageError e) {
+        // a class that cannot load is reported when the plugin starts
+      }
+    }
+    return false;
   }
 
   /** Creates each extension of a started plugin and reads what it declares; on the plugin's thread. */

@@ -16,9 +16,9 @@ import org.pf4j.ExtensionPoint;
 /**
  * The session type {@code probe}: tries, through the API, to reach what belongs to the server or to
  * other plugins, and answers {@code {"type":"probe","storages":N,"foreign_read":R,"foreign_write":W,
- * "own":O}}: how many storages {@link ServerContext#extensions} handed out, what reading and
- * writing another plugin's space did ({@code "refused"} or {@code "allowed"}), and whether a value
- * of its own space read back after a commit ({@code "kept"}).
+ * "own":O,"settings":{...}}}: how many storages {@link ServerContext#extensions} handed out, what
+ * reading and writing another plugin's space did ({@code "refused"} or {@code "allowed"}), whether a
+ * value of its own space read back after a commit ({@code "kept"}), and the plugin's settings.
  */
 @Extension
 public class ProbeHandler implements MessageHandler {
@@ -62,6 +62,13 @@ public class ProbeHandler implements MessageHandler {
         .put("foreign_read", foreignRead)
         .put("foreign_write", write)
         .put("own", kept)
+        .put("settings", settings())
         .build()));
+  }
+
+  private JsonObject settings() {
+    JsonObject.Builder settings = JsonObject.builder();
+    context.settings().forEach(settings::put);
+    return settings.build();
   }
 }
