@@ -185,6 +185,7 @@ public final class EsmpServer implements AutoCloseable {
       starting = "starting: opening the ESMP port";
       if (plugins.registry().storage().isPresent()) {
         states.load(storage());
+        storage().watch(mailboxes.watcher()); // a storage shared by a cluster: other servers' appends
       }
       Predicate<String> sessionTypes = type -> CORE_SESSION_TYPES.contains(type) || plugins.registry().isSessionType(type);
       this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, states, listeners, clock, metrics,

@@ -183,4 +183,11 @@ public interface Storage extends ExtensionPoint {
 
   /** Commits what is pending and closes the store; called once when the server stops. */
   default void close() {}
+
+  /**
+   * For a storage several servers share (a cluster): tells {@code watcher} of the mailbox appends
+   * the other servers commit, from now until the storage closes (since 1.3). Called once, after the
+   * storage opened. A storage of one server has nothing to tell: the default does nothing.
+   */
+  default void watch(MailboxWatcher watcher) {}
 }

@@ -15,6 +15,7 @@ import org.esmp.api.RejectedException;
 import org.esmp.api.Reply;
 import org.esmp.api.Request;
 import org.esmp.api.SignedMessage;
+import org.esmp.api.spi.MailboxWatcher;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.json.JsonNumber;
 import org.esmp.api.json.JsonObject;
@@ -74,6 +75,36 @@ public final class MailboxService {
         subscription.session.close();
       }
     }
+  }
+
+  /**
+   * What a storage shared with other servers calls with their appends: each connection here that
+   * follows such a mailbox reads it from the storage up to the hinted cursor; after missed hints,
+   * every followed mailbox is read up to its last cursor.
+   */
+  public MailboxWatcher watcher() {
+    return new MailboxWatcher() {
+      @Override
+      public void appended(Address address, long cursor) {
+        for (Subscription subscription : subscriptions.getOrDefault(address, Set.of())) {
+          subscription.hint(cursor);
+        }
+      }
+
+      @Override
+      public void missed() {
+        workers.execute(() -> subscriptions.forEach((address, following) -> {
+          long last;
+          try {
+            last = storage.get().lastCursor(address);
+          } catch (RuntimeException e) {
+            log.warn("Reading the last cursor of {} after missed notices failed: {}", address, e.toString());
+            return;
+          }
+          following.forEach(subscription -> subscription.hint(last));
+        }));
+      }
+    };
   }
 
   /**

@@ -124,6 +124,24 @@ final class Subscription {
     }
   }
 
+  /**
+   * Entries up to {@code cursor} were committed elsewhere (another server of a cluster): read from
+   * the storage, as for an offer that came early.
+   */
+  void hint(long cursor) {
+    synchronized (this) {
+      if (stopped || cursor <= lastSent) {
+        return;
+      }
+      target = Math.max(target, cursor);
+      if (reading || paused) {
+        return;
+      }
+      reading = true;
+    }
+    workers.execute(this::readPage);
+  }
+
   /** The connection drained: reads what was offered meanwhile. */
   private void resume() {
     synchronized (this) {

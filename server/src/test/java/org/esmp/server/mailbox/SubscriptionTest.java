@@ -81,6 +81,21 @@ class SubscriptionTest {
   }
 
   @Test
+  void aHintOfEntriesCommittedElsewhereIsReadFromTheStorageInOrder() throws Exception {
+    subscription.start(0, 0);
+    mailbox.append(3); // another server of the cluster committed them: no offer here
+    subscription.hint(3);
+    assertEquals(List.of(1L, 2L, 3L), sentCursors());
+    subscription.hint(2); // a stale hint costs nothing
+    assertEquals(List.of(), sentCursors());
+    int reads = mailbox.reads.get();
+    subscription.hint(3);
+    assertEquals(reads, mailbox.reads.get(), "a hint of what was sent reads nothing");
+    offer(mailbox.append(1).get(0)); // a local commit after them goes out as before
+    assertEquals(List.of(4L), sentCursors());
+  }
+
+  @Test
   void entriesGoneFromTheStorageAreSkipped() throws Exception {
     mailbox.append(6);
     mailbox.entries.remove(2L); // past retention
