@@ -2,9 +2,13 @@ package org.esmp.plugins.federation;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ConcurrentHashMap;
@@ -53,6 +57,11 @@ public final class FederationRelay implements Relay, AutoCloseable {
 
 
   public FederationRelay(ServerContext context) {
+    this(context, OutboxLease.TTL_MILLIS);
+  }
+
+  /** @param leaseMillis how long an outbox's lease lasts unrenewed (tests shorten it) */
+  FederationRelay(ServerContext context, long leaseMillis) {
     this.federation = context.federation();
     PeerTls tls;
     try {
@@ -64,7 +73,7 @@ public final class FederationRelay implements Relay, AutoCloseable {
     this.trust = new PeerTrust(federation, context.store());
     this.connector = new PeerConnector(context.domain(), federation, tls, trust, frames, context.json());
     this.parts = new FederationParts(federation, context.store(), context.json(), connector, frames,
-        new Notices(context));
+        new Notices(context), leaseHolder(context.dataDirectory()), leaseMillis);
     this.timer = Executors.newSingleThreadScheduledExecutor(daemon("federation-timer"));
     this.keys = Executors.newCachedThreadPool(daemon("federation-keys"));
     timer.execute(this::firstSweep);
@@ -104,6 +113,39 @@ public final class FederationRelay implements Relay, AutoCloseable {
       }
       return false;
     }
+  }
+
+  /**
+   * This server's name in the outbox leases it holds: kept in {@code federation/lease-holder} of the
+   * data directory, so that the same server restarted (after a crash, say) holds its leases again at
+   * once instead of waiting for them to run out; a random one without a data directory.
+   */
+  static String leaseHolder(Path dataDirectory) {
+    if (dataDirectory == null) {
+      return UUID.randomUUID().toString();
+    }
+    Path file = dataDirectory.resolve("federation").resolve("lease-holder");
+    try {
+      if (Files.isRegularFile(file)) {
+        String name = Files.readString(file, StandardCharsets.US_ASCII).strip();
+        if (!name.isEmpty() && !name.contains(" ")) {
+          return name;
+        }
+      }
+      Files.createDirectories(file.getParent());
+      String name = UUID.randomUUID().toString();
+      Files.writeString(file, name + "\n", StandardCharsets.US_ASCII);
+      return name;
+    } catch (IOException e) {
+      log.warn("Federation: cannot keep this server's lease name in {} ({}); a crash will delay its outboxes by up to "
+          + "{} s", file, e.toString(), OutboxLease.TTL_MILLIS / 1000);
+      return UUID.randomUUID().toString();
+    }
+  }
+
+  /** This server's name in the outbox leases it holds. */
+  String leaseHolder() {
+    return parts.leaseHolder();
   }
 
   private PeerOutbox peer(String domain) {

@@ -198,6 +198,18 @@ final class OutboxCursors {
   }
 
   /**
+   * Forgets every position, so that the next {@link #refresh} reads the sent cursors from the store
+   * again: another server of a cluster may have sent meanwhile (nothing of this one is in flight).
+   */
+  void reload() {
+    positions.clear();
+    toCommit.clear();
+    notices.clear();
+    order = List.of();
+    next = 0;
+  }
+
+  /**
    * The connection is gone: what is not committed is forgotten, and every address is sent again
    * from its sent cursor, in order.
    */

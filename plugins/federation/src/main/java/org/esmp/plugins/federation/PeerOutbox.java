@@ -64,6 +64,7 @@ final class PeerOutbox implements AutoCloseable {
   private final OutboxSweep sweep;
   private final PeerStatus status;
   private final Backoff backoff;
+  private final OutboxLease lease;
   private final long answerTimeoutMillis;
   private final Thread thread;
 
@@ -93,6 +94,7 @@ final class PeerOutbox implements AutoCloseable {
     this.sweep = new OutboxSweep(domain, parts.federation(), parts.notices());
     this.status = new PeerStatus(domain);
     this.backoff = new Backoff(parts.federation().settings().retryMax());
+    this.lease = new OutboxLease(domain, parts.store(), parts.leaseHolder(), parts.leaseMillis());
     this.answerTimeoutMillis = parts.federation().settings().answerTimeout().toMillis();
     this.thread = new Thread(this::run, "federation-" + domain);
     thread.setDaemon(true);
@@ -196,6 +198,10 @@ final class PeerOutbox implements AutoCloseable {
   private void sweep() throws PeerException {
     long now = System.currentTimeMillis();
     cursors.refresh();
+    if (!holdLease(now)) {
+      status.depth(cursors.depth());
+      return; // the server holding the lease applies the bounds, once
+    }
     sweep.sweep(cursors, now);
     status.depth(cursors.depth());
     if (now - lastStatus >= STATUS_MILLIS - 1_000) {
@@ -206,13 +212,39 @@ final class PeerOutbox implements AutoCloseable {
 
   private void send() throws PeerException {
     refresh();
+    boolean mine = holdLease(System.currentTimeMillis());
     if (connection == null) {
-      if (!cursors.hasUnwritten() && !hasForwards()) {
+      if (!(mine && cursors.hasUnwritten()) && !hasForwards()) {
+        standByIfNotMine(mine);
         return;
       }
       connect();
     }
     pump();
+  }
+
+  /**
+   * Whether this server may send the outbox now ({@link OutboxLease}); when it just took the lease,
+   * the sent cursors are read again first: another server may have sent until then.
+   */
+  private boolean holdLease(long now) {
+    boolean mine = lease.held(now);
+    if (mine && lease.gained()) {
+      cursors.reload();
+      refresh();
+    }
+    return mine;
+  }
+
+  /** Another server sends this outbox: look again once its lease may have run out. */
+  private void standByIfNotMine(boolean mine) {
+    if (mine || !cursors.hasUnwritten()) {
+      return;
+    }
+    retryAt = System.currentTimeMillis() + Math.min(OutboxLease.RENEW_MILLIS, Math.max(100, lease.ttlMillis() / 3));
+    synchronized (lock) {
+      work = true;
+    }
   }
 
   private void refresh() {
@@ -242,10 +274,14 @@ final class PeerOutbox implements AutoCloseable {
   private void pump() throws PeerException {
     while (!closed) {
       takeWork();
-      fill();
+      boolean mine = fill();
       if (inFlight.isEmpty()) {
         cursors.commit();
         status.depth(cursors.depth());
+        if (!mine && cursors.hasUnwritten()) {
+          standByIfNotMine(false);
+          return;
+        }
         if (!awaitWhileIdle()) {
           log.debug("Federation with {}: closing the idle connection", domain);
           closeConnection();
@@ -298,8 +334,12 @@ final class PeerOutbox implements AutoCloseable {
     }
   }
 
-  /** Writes forwards, then outbox entries, until {@value #WINDOW} are in flight. */
-  private void fill() throws PeerException {
+  /**
+   * Writes forwards, then outbox entries (when this server holds the outbox's lease), until
+   * {@value #WINDOW} are in flight; whether it holds the lease.
+   */
+  private boolean fill() throws PeerException {
+    boolean mine;
     long now = System.currentTimeMillis();
     PeerConnection open = connection;
     try {
@@ -327,7 +367,8 @@ final class PeerOutbox implements AutoCloseable {
         inFlight.add(new Forwarded(frame.id().hex(), forward));
       }
       int free = WINDOW - inFlight.size();
-      if (free > 0) {
+      mine = holdLease(now);
+      if (free > 0 && mine) {
         for (OutboxCursors.Outgoing outgoing : cursors.next(free)) {
           SignedMessage frame = frames.delivery(outgoing.recipient(), outgoing.entry(), now);
           byte[] bytes = json.write(frame.fields());
@@ -345,6 +386,7 @@ final class PeerOutbox implements AutoCloseable {
     } catch (java.io.IOException e) {
       throw new PeerException(open.endpoint() + ": writing failed: " + e.getMessage(), e);
     }
+    return mine;
   }
 
   private JsonObject readAnswer() throws PeerException {

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,6 +30,7 @@ import org.esmp.api.testkit.TestFederation;
 import org.esmp.api.testkit.TestRequest;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The plugin against a fake peer on a real socket: what it sends, in which order, what it resends
@@ -41,6 +43,8 @@ class FederationRelayTest {
   private static final Address CAROL = Address.parse("carol#b.example");
   private static final String PEER = "b.example";
   private static final long NOW = System.currentTimeMillis();
+
+  @TempDir Path data;
 
   private final InMemoryStorage storage = new InMemoryStorage();
   private final List<AutoCloseable> closing = new ArrayList<>();
@@ -68,7 +72,8 @@ class FederationRelayTest {
 
   private FederationRelay start(TestFederation built) {
     federation = built;
-    context = TestContext.builder("federation").domains("a.example").storage(storage).federation(built).build();
+    context = TestContext.builder("federation").domains("a.example").storage(storage).dataDirectory(data.resolve("a"))
+        .federation(built).build();
     context.register(ALICE);
     FederationRelay relay = new FederationRelay(context);
     closing.add(relay);
@@ -125,6 +130,62 @@ class FederationRelayTest {
     assertEquals(List.of(), storage.mailbox(ALICE), "no notice when everything arrives");
     assertEquals(0, relay.outboxes().get(PEER).depth());
     assertTrue(relay.outboxes().get(PEER).lastSuccessMillis() > 0);
+  }
+
+  /**
+   * Two servers of a cluster on one storage: only the one holding the outbox's lease sends it, so
+   * each entry goes once and in order; when that one stops, the other takes over from the sent
+   * cursors once the lease ran out.
+   */
+  @Test
+  void twoServersOnOneStorageSendTheOutboxOnceAndTheOtherTakesOver() throws Exception {
+    FederationRelay unused = relayToPeer(settings()); // sets up the peer, the federation and the context
+    closing.remove(unused);
+    unused.close();
+    FederationRelay holder = new FederationRelay(context, 600);
+    closing.add(holder);
+    // Another server of the cluster: its own data directory, so its own name in the leases.
+    TestContext second = TestContext.builder("federation").domains("a.example").storage(storage)
+        .dataDirectory(data.resolve("second")).federation(federation).build();
+    FederationRelay other = new FederationRelay(second, 600);
+    closing.add(other);
+    for (int i = 0; i < 20; i++) {
+      federation.append(BOB, entry(ALICE, NOW));
+    }
+    holder.appended(Set.of(PEER));
+    other.appended(Set.of(PEER));
+    await("all twenty answered", () -> sent(BOB) == 20);
+    List<String> texts = peer.received().stream()
+        .map(r -> r.message().get("body").asObject().string("text").orElseThrow()).toList();
+    List<String> expected = new ArrayList<>();
+    for (int i = 1; i <= 20; i++) {
+      expected.add("message " + i);
+    }
+    assertEquals(expected, texts, "each entry once, in order, from one of the two");
+
+    String sender = storage.get(OutboxLease.SPACE, PEER).map(b -> new String(b, StandardCharsets.US_ASCII))
+        .orElseThrow().split(" ")[0];
+    FederationRelay stopping = sender.equals(holder.leaseHolder()) ? holder : other;
+    FederationRelay staying = stopping == holder ? other : holder;
+    closing.remove(stopping);
+    stopping.close();
+    for (int i = 0; i < 5; i++) {
+      federation.append(BOB, entry(ALICE, NOW));
+    }
+    staying.appended(Set.of(PEER));
+    await("the other server sent the next five", () -> sent(BOB) == 25);
+    texts = peer.received().stream().map(r -> r.message().get("body").asObject().string("text").orElseThrow()).toList();
+    for (int i = 21; i <= 25; i++) {
+      expected.add("message " + i);
+    }
+    assertEquals(expected, texts, "nothing twice across the takeover");
+  }
+
+  @Test
+  void aServerKeepsItsNameInTheLeasesAcrossRestarts() {
+    String name = FederationRelay.leaseHolder(data.resolve("node"));
+    assertEquals(name, FederationRelay.leaseHolder(data.resolve("node")), "read back from its data directory");
+    assertTrue(!name.equals(FederationRelay.leaseHolder(data.resolve("other-node"))), "another server, another name");
   }
 
   @Test

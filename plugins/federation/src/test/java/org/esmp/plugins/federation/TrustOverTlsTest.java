@@ -66,7 +66,7 @@ class TrustOverTlsTest {
         .build();
     peer.verifier(federation);
     TestContext context = TestContext.builder("federation").domains("a.example").storage(storage)
-        .federation(federation).build();
+        .dataDirectory(directory.resolve("data")).federation(federation).build();
     context.register(ALICE);
     federation.append(BOB, MailboxEntry.direct(new MessageId("a".repeat(64)), ALICE, System.currentTimeMillis(),
         JsonObject.builder().put("type", "text").put("body", JsonObject.empty()).build()));
