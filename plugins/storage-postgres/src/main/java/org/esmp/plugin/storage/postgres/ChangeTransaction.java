@@ -1,0 +1,435 @@
+package org.esmp.plugin.storage.postgres;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import org.esmp.api.Address;
+import org.esmp.api.ConflictException;
+import org.esmp.api.DuplicateException;
+import org.esmp.api.Ed25519Key;
+import org.esmp.api.MailboxEntry;
+import org.esmp.api.Writes;
+import org.esmp.api.spi.StorageChange;
+
+/**
+ * One {@link StorageChange} as one PostgreSQL transaction, correct with writers on several servers
+ * at once (READ COMMITTED, each statement seeing what was committed before it began). Made on a
+ * commit thread, which encodes the change once; {@link #apply} may then run more than once, each
+ * time on a fresh transaction (a deadlock or serialization failure is retried).
+ *
+ * <p><b>Conditions hold at commit</b> because of the locks taken before they are read, each kind
+ * in one order on every server:
+ *
+ * <ol>
+ *   <li>the accepted id: {@code INSERT … ON CONFLICT DO NOTHING} waits for a transaction inserting
+ *       the same id, and inserts nothing once it committed: {@link DuplicateException} with the
+ *       recorded answer;
+ *   <li>advisory transaction locks ({@link Keys}), in ascending order: each plugin key expected,
+ *       put or kept, each address whose keys are expected, bound or unbound, each key bound or
+ *       unbound. Every change that could make an expectation false holds the same lock (a put of a
+ *       key expected absent), or the row lock below (a delete of a key expected present);
+ *   <li>the rows of expected plugin keys, {@code FOR UPDATE};
+ *   <li>messages kept once, then mailbox counters: {@code INSERT … ON CONFLICT DO UPDATE …
+ *       RETURNING} in address order, held until commit, so cursors are gapless 1, 2, 3 … per
+ *       address whichever server appends.
+ * </ol>
+ *
+ * A failed condition throws {@link ConflictException}; the caller rolls back, so nothing is
+ * applied.
+ */
+final class ChangeTransaction {
+
+  private static final HexFormat HEX = HexFormat.of();
+
+  final StorageChange change;
+  private final Entries entries;
+  private final long[] locks;
+  /** The message each append carries, in order. */
+  private final Message[] appended;
+  /** The message each keep carries, in order. */
+  private final Message[] kept;
+  /** Messages carried more than once, by id: kept once if the stored copy (if any) is the same. */
+  private final List<Message> shared;
+  /** The state each plugin key touched ends in: a value, a kept entry (its index), or deleted. */
+  private final TreeMap<SpaceKey, Object> finalValues = new TreeMap<>();
+
+  ChangeTransaction(StorageChange change, Entries entries) {
+    this.change = change;
+    this.entries = entries;
+    Writes writes = change.writes();
+    TreeSet<Long> lockSet = new TreeSet<>();
+    writes.expectations().forEach(e -> lockSet.add(Keys.valueLock(e.space(), e.key())));
+    writes.puts().forEach(p -> lockSet.add(Keys.valueLock(p.space(), p.key())));
+    writes.keeps().forEach(k -> lockSet.add(Keys.valueLock(k.space(), k.key())));
+    change.expectedKeys().forEach(e -> lockSet.add(Keys.addressLock(e.address())));
+    for (List<StorageChange.KeyBinding> bindings : List.of(change.bindKeys(), change.unbindKeys())) {
+      for (StorageChange.KeyBinding binding : bindings) {
+        lockSet.add(Keys.addressLock(binding.address()));
+        lockSet.add(Keys.keyLock(binding.key()));
+      }
+    }
+    locks = lockSet.stream().mapToLong(Long::longValue).toArray();
+
+    Map<String, List<Message>> byId = new LinkedHashMap<>();
+    appended = new Message[writes.appends().size()];
+    for (int i = 0; i < appended.length; i++) {
+      appended[i] = message(byId, writes.appends().get(i).entry());
+    }
+    kept = new Message[writes.keeps().size()];
+    for (int i = 0; i < kept.length; i++) {
+      kept[i] = message(byId, writes.keeps().get(i).entry().withCursor(0));
+    }
+    shared = new ArrayList<>();
+    for (List<Message> sameId : byId.values()) {
+      // One message per id is kept once: a second entry of the same id with other fields (a
+      // plugin's doing) is stored whole.
+      sameId.stream().filter(m -> m.references > 1).findFirst().ifPresent(shared::add);
+    }
+    shared.sort((a, b) -> Arrays.compareUnsigned(a.id, b.id));
+
+    writes.deletes().forEach(d -> finalValues.put(new SpaceKey(d.space(), d.key()), Deleted.INSTANCE));
+    writes.puts().forEach(p -> finalValues.put(new SpaceKey(p.space(), p.key()), p.value()));
+    for (int i = 0; i < kept.length; i++) {
+      Writes.Keep keep = writes.keeps().get(i);
+      finalValues.put(new SpaceKey(keep.space(), keep.key()), i);
+    }
+  }
+
+  private Message message(Map<String, List<Message>> byId, MailboxEntry entry) {
+    byte[] whole = entries.encode(entry.withCursor(0));
+    List<Message> sameId = byId.computeIfAbsent(entry.id().hex(), id -> new ArrayList<>(1));
+    for (Message m : sameId) {
+      if (Arrays.equals(m.whole, whole)) {
+        m.references++;
+        return m;
+      }
+    }
+    Message m = new Message(Keys.id(entry.id()), whole);
+    sameId.add(m);
+    return m;
+  }
+
+  /**
+   * Applies the change in {@code connection}'s open transaction (auto-commit off), the caller
+   * commits; returns the cursors of its appends, in order.
+   *
+   * @throws ConflictException or {@link DuplicateException} when a condition does not hold: the
+   *     caller rolls back
+   */
+  List<Long> apply(Connection connection) throws SQLException {
+    if (change.accepted().isPresent()) {
+      recordAccepted(connection, change.accepted().get());
+    }
+    if (locks.length > 0) {
+      try (PreparedStatement lock =
+          connection.prepareStatement("SELECT count(pg_advisory_xact_lock(l)) FROM unnest(?::bigint[]) AS t(l)")) {
+        lock.setArray(1, connection.createArrayOf("bigint", Arrays.stream(locks).boxed().toArray()));
+        lock.executeQuery().close();
+      }
+    }
+    checkExpectations(connection);
+    checkKeys(connection);
+    writeKeys(connection);
+    for (Message message : shared) {
+      message.keptOnce = keepOnce(connection, message);
+    }
+    writeValues(connection);
+    return append(connection);
+  }
+
+  private void recordAccepted(Connection connection, StorageChange.Accepted accepted) throws SQLException {
+    byte[] id = Keys.id(accepted.id());
+    while (true) {
+      try (PreparedStatement insert = connection.prepareStatement(
+          "INSERT INTO accepted (id, accepted_at, answer) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING")) {
+        insert.setBytes(1, id);
+        insert.setLong(2, accepted.acceptedAt());
+        insert.setBytes(3, entries.answer(accepted.answer()));
+        if (insert.executeUpdate() == 1) {
+          return;
+        }
+      }
+      try (PreparedStatement select = connection.prepareStatement("SELECT answer FROM accepted WHERE id = ?")) {
+        select.setBytes(1, id);
+        try (ResultSet rows = select.executeQuery()) {
+          if (rows.next()) {
+            throw new DuplicateException(accepted.id(), entries.answer(rows.getBytes(1)));
+          }
+        }
+      }
+      // The record was trimmed between the two statements: insert again.
+    }
+  }
+
+  private void checkExpectations(Connection connection) throws SQLException {
+    List<Writes.Expect> expectations = change.writes().expectations();
+    if (expectations.isEmpty()) {
+      return;
+    }
+    Map<SpaceKey, byte[]> current = new HashMap<>();
+    try (PreparedStatement select = connection.prepareStatement(
+        "SELECT space, key, value FROM key_values WHERE (space, key) IN (SELECT * FROM unnest(?::text[], ?::bytea[]))"
+            + " ORDER BY space, key FOR UPDATE")) {
+      select.setArray(1, connection.createArrayOf("text", expectations.stream().map(Writes.Expect::space).toArray()));
+      select.setArray(2, connection.createArrayOf("bytea", expectations.stream().map(e -> Keys.key(e.key())).toArray(byte[][]::new)));
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          byte[] value = rows.getBytes(3);
+          // A kept entry is a value that equals no bytes (see Writes.Keep).
+          current.put(new SpaceKey(rows.getString(1), Keys.key(rows.getBytes(2))), value == null ? KEPT_ENTRY : value);
+        }
+      }
+    }
+    for (Writes.Expect expect : expectations) {
+      byte[] value = current.get(new SpaceKey(expect.space(), expect.key()));
+      boolean holds = expect.value().isEmpty()
+          ? value == null
+          : value != null && value != KEPT_ENTRY && Arrays.equals(value, expect.value().get());
+      if (!holds) {
+        throw new ConflictException("the value of " + expect.space() + " " + expect.key() + " changed");
+      }
+    }
+  }
+
+  /** Stands for a kept entry among values read: equal to no expected bytes. */
+  private static final byte[] KEPT_ENTRY = new byte[0];
+
+  private void checkKeys(Connection connection) throws SQLException {
+    for (StorageChange.KeysExpected expected : change.expectedKeys()) {
+      if (!keysOf(connection, expected.address()).equals(expected.keys())) {
+        throw new ConflictException("the keys of " + expected.address() + " changed");
+      }
+    }
+    for (StorageChange.KeyBinding bind : change.bindKeys()) {
+      Optional<Address> owner = ownerOf(connection, bind.key());
+      if (owner.isPresent() && !owner.get().equals(bind.address())
+          && !change.unbindKeys().contains(new StorageChange.KeyBinding(owner.get(), bind.key()))) {
+        throw new ConflictException("the key is bound to another address");
+      }
+    }
+  }
+
+  static List<Ed25519Key> keysOf(Connection connection, Address address) throws SQLException {
+    try (PreparedStatement select =
+        connection.prepareStatement("SELECT key FROM identities WHERE address = ? ORDER BY bound")) {
+      select.setString(1, address.toString());
+      List<Ed25519Key> keys = new ArrayList<>();
+      try (ResultSet rows = select.executeQuery()) {
+        while (rows.next()) {
+          keys.add(Ed25519Key.of(rows.getBytes(1)));
+        }
+      }
+      return keys;
+    }
+  }
+
+  static Optional<Address> ownerOf(Connection connection, Ed25519Key key) throws SQLException {
+    try (PreparedStatement select = connection.prepareStatement("SELECT address FROM identities WHERE key = ?")) {
+      select.setBytes(1, key.bytes());
+      try (ResultSet rows = select.executeQuery()) {
+        return rows.next() ? Optional.of(Address.parse(rows.getString(1))) : Optional.empty();
+      }
+    }
+  }
+
+  /** Unbinds, then binds (so that one change can move a key); binding a key again does nothing. */
+  private void writeKeys(Connection connection) throws SQLException {
+    if (!change.unbindKeys().isEmpty()) {
+      try (PreparedStatement delete =
+          connection.prepareStatement("DELETE FROM identities WHERE address = ? AND key = ?")) {
+        for (StorageChange.KeyBinding unbind : change.unbindKeys()) {
+          delete.setString(1, unbind.address().toString());
+          delete.setBytes(2, unbind.key().bytes());
+          delete.addBatch();
+        }
+        delete.executeBatch();
+      }
+    }
+    for (StorageChange.KeyBinding bind : change.bindKeys()) {
+      // One at a time: each gets its place in the address's order as it is bound.
+      try (PreparedStatement insert = connection.prepareStatement(
+          "INSERT INTO identities (key, address) VALUES (?, ?) ON CONFLICT (key) DO NOTHING")) {
+        insert.setBytes(1, bind.key().bytes());
+        insert.setString(2, bind.address().toString());
+        insert.executeUpdate();
+      }
+    }
+  }
+
+  /**
+   * Keeps {@code message} once for its references, or adds them to the copy kept already; false
+   * when a different message is kept under its id (its entries are then stored whole).
+   */
+  private static boolean keepOnce(Connection connection, Message message) throws SQLException {
+    try (PreparedStatement upsert = connection.prepareStatement(
+        "INSERT INTO messages (id, entry, refs) VALUES (?, ?, ?) ON CONFLICT (id) DO UPDATE"
+            + " SET refs = messages.refs + excluded.refs WHERE messages.entry = excluded.entry RETURNING refs")) {
+      upsert.setBytes(1, message.id);
+      upsert.setBytes(2, message.whole);
+      upsert.setLong(3, message.references);
+      try (ResultSet rows = upsert.executeQuery()) {
+        return rows.next();
+      }
+    }
+  }
+
+  /**
+   * Deletes every plugin key the change touches (releasing the messages their kept entries referred
+   * to), then inserts the values and kept entries they end with.
+   */
+  private void writeValues(Connection connection) throws SQLException {
+    if (finalValues.isEmpty()) {
+      return;
+    }
+    List<byte[]> released = new ArrayList<>();
+    try (PreparedStatement delete = connection.prepareStatement(
+        "DELETE FROM key_values WHERE (space, key) IN (SELECT * FROM unnest(?::text[], ?::bytea[]))"
+            + " RETURNING message_id")) {
+      delete.setArray(1, connection.createArrayOf("text", finalValues.keySet().stream().map(SpaceKey::space).toArray()));
+      delete.setArray(2, connection.createArrayOf("bytea",
+          finalValues.keySet().stream().map(k -> Keys.key(k.key())).toArray(byte[][]::new)));
+      try (ResultSet rows = delete.executeQuery()) {
+        while (rows.next()) {
+          byte[] id = rows.getBytes(1);
+          if (id != null) {
+            released.add(id);
+          }
+        }
+      }
+    }
+    try (PreparedStatement insert = connection.prepareStatement(
+        "INSERT INTO key_values (space, key, value, entry, message_id) VALUES (?, ?, ?, ?, ?)")) {
+      int rows = 0;
+      for (Map.Entry<SpaceKey, Object> e : finalValues.entrySet()) {
+        if (e.getValue() instanceof Deleted) {
+          continue;
+        }
+        insert.setString(1, e.getKey().space());
+        insert.setBytes(2, Keys.key(e.getKey().key()));
+        if (e.getValue() instanceof byte[] value) {
+          insert.setBytes(3, value);
+          insert.setBytes(4, null);
+          insert.setBytes(5, null);
+        } else {
+          Message message = kept[(Integer) e.getValue()];
+          insert.setBytes(3, null);
+          insert.setBytes(4, message.keptOnce ? null : message.whole);
+          insert.setBytes(5, message.keptOnce ? message.id : null);
+        }
+        insert.addBatch();
+        rows++;
+      }
+      if (rows > 0) {
+        insert.executeBatch();
+      }
+    }
+    release(connection, released);
+  }
+
+  /**
+   * One reference less to each message of {@code ids} (an id may come more than once); a message
+   * goes with its last reference. Run after the references are gone, and after this transaction's
+   * own references were added.
+   */
+  static void release(Connection connection, List<byte[]> ids) throws SQLException {
+    if (ids.isEmpty()) {
+      return;
+    }
+    Map<String, Integer> counts = new TreeMap<>();
+    ids.forEach(id -> counts.merge(HEX.formatHex(id), 1, Integer::sum));
+    Array idArray = connection.createArrayOf("bytea", counts.keySet().stream().map(HEX::parseHex).toArray(byte[][]::new));
+    try (PreparedStatement update = connection.prepareStatement(
+        "UPDATE messages m SET refs = m.refs - r.n FROM unnest(?::bytea[], ?::bigint[]) AS r(id, n) WHERE m.id = r.id")) {
+      update.setArray(1, idArray);
+      update.setArray(2, connection.createArrayOf("bigint", counts.values().stream().map(Integer::longValue).toArray()));
+      update.executeUpdate();
+    }
+    try (PreparedStatement delete =
+        connection.prepareStatement("DELETE FROM messages WHERE id = ANY (?::bytea[]) AND refs <= 0")) {
+      delete.setArray(1, idArray);
+      delete.executeUpdate();
+    }
+  }
+
+  /** Advances each mailbox's counter by its appends, in address order, and inserts the entries. */
+  private List<Long> append(Connection connection) throws SQLException {
+    List<Writes.Append> appends = change.writes().appends();
+    if (appends.isEmpty()) {
+      return List.of();
+    }
+    TreeMap<String, Long> counts = new TreeMap<>();
+    appends.forEach(a -> counts.merge(a.address().toString(), 1L, Long::sum));
+    Map<String, Long> next = new HashMap<>();
+    try (PreparedStatement advance = connection.prepareStatement(
+        "INSERT INTO mailboxes (address, last_cursor) SELECT a, n FROM unnest(?::text[], ?::bigint[]) AS t(a, n)"
+            + " ORDER BY a ON CONFLICT (address) DO UPDATE SET last_cursor = mailboxes.last_cursor + excluded.last_cursor"
+            + " RETURNING address, last_cursor")) {
+      advance.setArray(1, connection.createArrayOf("text", counts.keySet().toArray()));
+      advance.setArray(2, connection.createArrayOf("bigint", counts.values().toArray()));
+      try (ResultSet rows = advance.executeQuery()) {
+        while (rows.next()) {
+          String address = rows.getString(1);
+          next.put(address, rows.getLong(2) - counts.get(address) + 1);
+        }
+      }
+    }
+    List<Long> cursors = new ArrayList<>(appends.size());
+    try (PreparedStatement insert = connection.prepareStatement(
+        "INSERT INTO mailbox_entries (address, cursor, received_at, entry, message_id) VALUES (?, ?, ?, ?, ?)")) {
+      for (int i = 0; i < appends.size(); i++) {
+        Writes.Append append = appends.get(i);
+        String address = append.address().toString();
+        long cursor = next.merge(address, 1L, Long::sum) - 1;
+        Message message = appended[i];
+        insert.setString(1, address);
+        insert.setLong(2, cursor);
+        insert.setLong(3, append.entry().receivedAt());
+        insert.setBytes(4, message.keptOnce ? null : message.whole);
+        insert.setBytes(5, message.keptOnce ? message.id : null);
+        insert.addBatch();
+        cursors.add(cursor);
+      }
+      insert.executeBatch();
+    }
+    return cursors;
+  }
+
+  /** A plugin key: its space and key. Ordered by space, then key (String order). */
+  record SpaceKey(String space, String key) implements Comparable<SpaceKey> {
+    @Override
+    public int compareTo(SpaceKey other) {
+      int bySpace = space.compareTo(other.space);
+      return bySpace != 0 ? bySpace : key.compareTo(other.key);
+    }
+  }
+
+  private enum Deleted {
+    INSTANCE
+  }
+
+  /** One message of the change, encoded whole; kept once when several entries carry it. */
+  private static final class Message {
+    final byte[] id;
+    final byte[] whole;
+    int references = 1;
+    /** Whether its entries refer to the copy in {@code messages}; decided in each attempt. */
+    boolean keptOnce;
+
+    Message(byte[] id, byte[] whole) {
+      this.id = id;
+      this.whole = whole;
+    }
+  }
+}

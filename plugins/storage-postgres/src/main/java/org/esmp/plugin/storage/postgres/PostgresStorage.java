@@ -1,0 +1,331 @@
+package org.esmp.plugin.storage.postgres;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.esmp.api.Address;
+import org.esmp.api.Ed25519Key;
+import org.esmp.api.MailboxEntry;
+import org.esmp.api.MessageId;
+import org.esmp.api.ServerContext;
+import org.esmp.api.StorageFailedException;
+import org.esmp.api.Stored;
+import org.esmp.api.json.JsonObject;
+import org.esmp.api.spi.Storage;
+import org.esmp.api.spi.StorageChange;
+import org.pf4j.Extension;
+import org.postgresql.ds.PGSimpleDataSource;
+
+/**
+ * {@link Storage} on a PostgreSQL database, shared by every server of a domain (a cluster): the
+ * database holds all durable state, the servers none of their own.
+ *
+ * <p><b>Settings</b> ({@link ServerContext#settings()}): {@code jdbc_url} (required), {@code user},
+ * {@code password_file}, {@code pool_size}; see {@link Settings}. The constructor checks them,
+ * connects, and creates or migrates the tables ({@link Schema}); it throws {@link
+ * IllegalStateException} saying what is wrong, and the server does not start.
+ *
+ * <p><b>Commits</b>: one {@link StorageChange}, one transaction, its conditions checked under locks
+ * that make them hold at commit with writers on several servers ({@link ChangeTransaction}); run on
+ * the plugin's commit threads ({@link Committer}), {@code commit} never blocks its caller. Durable
+ * as PostgreSQL makes a commit durable: keep {@code synchronous_commit} on (and a synchronous
+ * standby, for a failover to lose nothing acknowledged).
+ *
+ * <p><b>Reads</b> query the database on the caller's thread, through a pool of their own so that
+ * commits waiting for locks never hold them up; they see committed data only.
+ *
+ * <p><b>Failure.</b> A database unreachable for a while (a failover) fails commits meanwhile and
+ * they succeed again after; {@link #failure()} completes only for what waiting does not heal
+ * (corrupted data, the plugin's tables gone).
+ *
+ * <p>Thread-safe.
+ */
+@Extension
+public final class PostgresStorage implements Storage {
+
+  private final Entries entries;
+  private final HikariDataSource writes;
+  private final HikariDataSource reads;
+  private final Committer committer;
+  private final Retention retention;
+  private final ExecutorService trims = Executors.newSingleThreadExecutor(Committer.threads("storage-postgres-trim"));
+
+  /** Connects to the database the settings name, and creates or migrates its tables. */
+  public PostgresStorage(ServerContext context) {
+    Settings settings = Settings.from(context.settings());
+    entries = new Entries(context.json());
+    PGSimpleDataSource database = new PGSimpleDataSource();
+    try {
+      database.setURL(settings.jdbcUrl());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("storage-postgres: jdbc_url is not a PostgreSQL JDBC URL: " + e.getMessage(), e);
+    }
+    settings.user().ifPresent(database::setUser);
+    settings.password().ifPresent(database::setPassword);
+    database.setApplicationName("esmp-storage-postgres");
+    database.setTcpKeepAlive(true);
+    try {
+      Schema.migrate(database);
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "storage-postgres: cannot open the database at " + settings.jdbcUrl() + ": " + e.getMessage(), e);
+    }
+    writes = pool(database, "storage-postgres-writes", settings.poolSize(), false);
+    reads = pool(database, "storage-postgres-reads", settings.poolSize(), true);
+    committer = new Committer(writes, entries, settings.poolSize());
+    retention = new Retention(committer);
+  }
+
+  private static HikariDataSource pool(PGSimpleDataSource database, String name, int size, boolean autoCommit) {
+    HikariConfig config = new HikariConfig();
+    config.setDataSource(database);
+    config.setPoolName(name);
+    config.setMaximumPoolSize(size);
+    config.setAutoCommit(autoCommit);
+    config.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
+    // While the database is unreachable, a commit fails after this long rather than waiting on.
+    config.setConnectionTimeout(5_000);
+    // The schema step just connected; a pool may start while the database is briefly away.
+    config.setInitializationFailTimeout(-1);
+    return new HikariDataSource(config);
+  }
+
+  @Override
+  public Optional<Address> addressOf(Ed25519Key key) {
+    return read(c -> ChangeTransaction.ownerOf(c, key));
+  }
+
+  @Override
+  public List<Ed25519Key> keysOf(Address address) {
+    return read(c -> ChangeTransaction.keysOf(c, address));
+  }
+
+  @Override
+  public Optional<JsonObject> acceptedAnswer(MessageId id) {
+    return read(c -> {
+      try (PreparedStatement select = c.prepareStatement("SELECT answer FROM accepted WHERE id = ?")) {
+        select.setBytes(1, Keys.id(id));
+        try (ResultSet rows = select.executeQuery()) {
+          return rows.next() ? Optional.of(entries.answer(rows.getBytes(1))) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<Address> addresses(String after, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    return read(c -> {
+      try (PreparedStatement select = c.prepareStatement(
+          "SELECT DISTINCT address FROM identities WHERE address > ? ORDER BY address LIMIT ?")) {
+        select.setString(1, after);
+        select.setInt(2, limit);
+        List<Address> found = new ArrayList<>();
+        try (ResultSet rows = select.executeQuery()) {
+          while (rows.next()) {
+            found.add(Address.parse(rows.getString(1)));
+          }
+        }
+        return found;
+      }
+    });
+  }
+
+  @Override
+  public long lastCursor(Address address) {
+    return read(c -> {
+      try (PreparedStatement select = c.prepareStatement("SELECT last_cursor FROM mailboxes WHERE address = ?")) {
+        select.setString(1, address.toString());
+        try (ResultSet rows = select.executeQuery()) {
+          return rows.next() ? rows.getLong(1) : 0L;
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<MailboxEntry> readMailbox(Address address, long afterCursor, int limit) {
+    if (limit <= 0) {
+      return List.of();
+    }
+    return read(c -> {
+      try (PreparedStatement select = c.prepareStatement(
+          "SELECT e.cursor, coalesce(e.entry, m.entry) FROM mailbox_entries e LEFT JOIN messages m ON m.id = e.message_id"
+              + " WHERE e.address = ? AND e.cursor > ? ORDER BY e.cursor LIMIT ?")) {
+        select.setString(1, address.toString());
+        select.setLong(2, afterCursor);
+        select.setInt(3, limit);
+        List<MailboxEntry> found = new ArrayList<>();
+        try (ResultSet rows = select.executeQuery()) {
+          while (rows.next()) {
+            found.add(entries.decode(rows.getLong(1), rows.getBytes(2)));
+          }
+        }
+        return found;
+      }
+    });
+  }
+
+  @Override
+  public Optional<byte[]> get(String space, String key) {
+    return read(c -> {
+      try (PreparedStatement select =
+          c.prepareStatement("SELECT value FROM key_values WHERE space = ? AND key = ? AND value IS NOT NULL")) {
+        select.setString(1, space);
+        select.setBytes(2, Keys.key(key));
+        try (ResultSet rows = select.executeQuery()) {
+          return rows.next() ? Optional.of(rows.getBytes(1)) : Optional.empty();
+        }
+      }
+    });
+  }
+
+  @Override
+  public List<Stored> scan(String space, String fromKey, String toKey, int limit) {
+    if (limit <= 0 || fromKey.compareTo(toKey) >= 0) {
+      return List.of();
+    }
+    return read(c -> {
+      try (PreparedStatement select = c.prepareStatement(
+          "SELECT key, value FROM key_values WHERE space = ? AND key >= ? AND key < ? AND value IS NOT NULL"
+              + " ORDER BY key LIMIT ?")) {
+        select.setString(1, space);
+        select.setBytes(2, Keys.key(fromKey));
+        select.setBytes(3, Keys.key(toKey));
+        select.setInt(4, limit);
+        List<Stored> found = new ArrayList<>();
+        try (ResultSet rows = select.executeQuery()) {
+          while (rows.next()) {
+            found.add(new Stored(Keys.key(rows.getBytes(1)), rows.getBytes(2)));
+          }
+        }
+        return found;
+      }
+    });
+  }
+
+  @Override
+  public boolean keepsEntries() {
+    return true;
+  }
+
+  @Override
+  public Optional<MailboxEntry> entry(String space, String key) {
+    List<MailboxEntry> found = keptEntries(space, Keys.key(key), null, 1);
+    return found.isEmpty() ? Optional.empty() : Optional.of(found.get(0));
+  }
+
+  @Override
+  public List<MailboxEntry> entries(String space, String fromKey, String toKey, int limit) {
+    if (limit <= 0 || fromKey.compareTo(toKey) >= 0) {
+      return List.of();
+    }
+    return keptEntries(space, Keys.key(fromKey), Keys.key(toKey), limit);
+  }
+
+  /** Kept entries from {@code from} (inclusive) to {@code to} (exclusive; null: {@code from} alone). */
+  private List<MailboxEntry> keptEntries(String space, byte[] from, byte[] to, int limit) {
+    return read(c -> {
+      try (PreparedStatement select = c.prepareStatement(
+          "SELECT coalesce(k.entry, m.entry) FROM key_values k LEFT JOIN messages m ON m.id = k.message_id"
+              + " WHERE k.space = ? AND k.value IS NULL AND "
+              + (to == null ? "k.key = ?" : "k.key >= ? AND k.key < ?")
+              + " ORDER BY k.key LIMIT ?")) {
+        int i = 1;
+        select.setString(i++, space);
+        select.setBytes(i++, from);
+        if (to != null) {
+          select.setBytes(i++, to);
+        }
+        select.setInt(i, limit);
+        List<MailboxEntry> found = new ArrayList<>();
+        try (ResultSet rows = select.executeQuery()) {
+          while (rows.next()) {
+            found.add(entries.decode(0, rows.getBytes(1)));
+          }
+        }
+        return found;
+      }
+    });
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: one transaction on a commit thread of the plugin; returns at once. Fails with
+   * {@link IllegalStateException} while the database is unreachable (nothing stored), or when the
+   * connection broke during {@code COMMIT} (the outcome is unknown: a resend of the message then
+   * finds it accepted, or not).
+   */
+  @Override
+  public CompletionStage<List<Long>> commit(StorageChange change) {
+    return committer.submit(change);
+  }
+
+  /** {@inheritDoc} Here: in chunks, each a transaction, on a thread of the plugin. */
+  @Override
+  public CompletionStage<Long> trim(long receivedBefore) {
+    CompletableFuture<Long> done = new CompletableFuture<>();
+    trims.execute(() -> {
+      try {
+        done.complete(retention.trim(receivedBefore));
+      } catch (Exception | Error e) {
+        done.completeExceptionally(e);
+      }
+    });
+    return done;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: only what no waiting heals, such as corrupted data or the plugin's tables gone. A
+   * database that is down for a while (a failover) is not a failure of the storage.
+   */
+  @Override
+  public CompletionStage<StorageFailedException> failure() {
+    return committer.failure();
+  }
+
+  /**
+   * Refused: this storage keeps nothing in the data directory. Back the database up with
+   * PostgreSQL's own tools ({@code pg_basebackup} with WAL archiving for point-in-time recovery, or
+   * {@code pg_dump}), as for any database that several servers share.
+   */
+  @Override
+  public CompletionStage<Void> backup(Path directory) {
+    return CompletableFuture.failedFuture(new UnsupportedOperationException(
+        "storage-postgres keeps everything in PostgreSQL: back the database up with PostgreSQL's own tools"
+            + " (pg_basebackup and WAL archiving, or pg_dump), not with esmp-admin backup"));
+  }
+
+  /** Lets queued commits finish, then closes the pools. */
+  @Override
+  public void close() {
+    committer.close();
+    trims.shutdownNow();
+    writes.close();
+    reads.close();
+  }
+
+  private <T> T read(Committer.Work<T> query) {
+    try (Connection connection = reads.getConnection()) {
+      return query.apply(connection);
+    } catch (SQLException e) {
+      throw new IllegalStateException("storage-postgres: read failed: " + e.getMessage(), e);
+    }
+  }
+}

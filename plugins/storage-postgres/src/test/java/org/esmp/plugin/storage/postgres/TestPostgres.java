@@ -1,0 +1,227 @@
+package org.esmp.plugin.storage.postgres;
+
+import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.net.ServerSocket;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
+
+/**
+ * A real PostgreSQL for tests, from the binaries zonky's artifact ships: extracted once per machine
+ * into the temporary directory, then {@code initdb} and {@code postgres} run on a data directory of
+ * their own, on a free port of 127.0.0.1, with {@code fsync} on. PostgreSQL refuses to run as root,
+ * and CI runs as root: then both run as user and group 65534 (nobody) through util-linux's
+ * {@code setpriv}, on a data directory that user owns; otherwise they run directly. One per test
+ * class; {@link #createDatabase()} gives each test a fresh database.
+ */
+final class TestPostgres implements AutoCloseable {
+
+  private static final int NOBODY = 65534;
+  private static final AtomicInteger databases = new AtomicInteger();
+
+  private final Path home;
+  private final Path data;
+  private final Path bin;
+  private final int port;
+  private Process server;
+
+  private TestPostgres(Path home, Path bin, int port) throws IOException, InterruptedException {
+    this.home = home;
+    this.bin = bin;
+    this.port = port;
+    this.data = home.resolve("data");
+    Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    if (isRoot()) {
+      Files.setAttribute(data, "unix:uid", NOBODY);
+      Files.setAttribute(data, "unix:gid", NOBODY);
+    }
+    run(command("initdb", "-D", data.toString(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale",
+        "--no-sync"));
+    startServer();
+  }
+
+  /** Starts the server process on the existing data directory (again, after {@link #stopServer}). */
+  void startServer() throws IOException {
+    server = new ProcessBuilder(command("postgres", "-D", data.toString(), "-p", Integer.toString(port),
+            "-h", "127.0.0.1", "-k", "", "-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "max_connections=200"))
+        .directory(home.toFile())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("postgres.log").toFile()))
+        .start();
+  }
+
+  /** Stops the server process (fast shutdown), keeping its data: the database is down until {@link #restart}. */
+  void stopServer() throws IOException, InterruptedException {
+    run(command("pg_ctl", "stop", "-D", data.toString(), "-m", "fast", "-w"));
+    server.waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** Starts the stopped server again; returns once it accepts connections. */
+  void restart() throws Exception {
+    startServer();
+    awaitReady();
+  }
+
+  /** Starts a server; returns once it accepts connections. */
+  static TestPostgres start() throws Exception {
+    Path bin = binaries();
+    Path home = Files.createTempDirectory("esmp-postgres-");
+    // The server's user must reach its data directory.
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
+    TestPostgres postgres = new TestPostgres(home, bin, freePort());
+    postgres.awaitReady();
+    return postgres;
+  }
+
+  /** A JDBC URL of {@code database} on this server. */
+  String url(String database) {
+    return "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=postgres";
+  }
+
+  int port() {
+    return port;
+  }
+
+  /** Creates an empty database and returns its name. */
+  String createDatabase() throws SQLException {
+    String name = "test_" + databases.incrementAndGet();
+    try (Connection connection = DriverManager.getConnection(url("postgres"));
+        Statement statement = connection.createStatement()) {
+      statement.execute("CREATE DATABASE " + name);
+    }
+    return name;
+  }
+
+  private void awaitReady() throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (true) {
+      try (Connection connection = DriverManager.getConnection(url("postgres"))) {
+        return;
+      } catch (SQLException e) {
+        if (!server.isAlive() || System.nanoTime() > deadline) {
+          throw new IllegalStateException("PostgreSQL did not start: " + log(), e);
+        }
+        Thread.sleep(50);
+      }
+    }
+  }
+
+  private String log() {
+    try {
+      return Files.readString(home.resolve("postgres.log"));
+    } catch (IOException e) {
+      return "(no log: " + e + ")";
+    }
+  }
+
+  /** Stops the server (fast shutdown) and deletes its files. */
+  @Override
+  public void close() throws Exception {
+    if (server.isAlive()) {
+      stopServer();
+    }
+    server.destroyForcibly();
+    try (Stream<Path> files = Files.walk(home)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  /** {@code program} of the binaries with {@code args}, as user nobody when this process is root. */
+  private List<String> command(String program, String... args) {
+    List<String> command = new ArrayList<>();
+    if (isRoot()) {
+      command.addAll(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--"));
+    }
+    command.add(bin.resolve(program).toString());
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private void run(List<String> command) throws IOException, InterruptedException {
+    Path output = home.resolve("command.log");
+    Process process = new ProcessBuilder(command).directory(home.toFile()).redirectErrorStream(true)
+        .redirectOutput(output.toFile()).start();
+    if (!process.waitFor(120, TimeUnit.SECONDS) || process.exitValue() != 0) {
+      process.destroyForcibly();
+      throw new IllegalStateException(command + " failed: " + Files.readString(output));
+    }
+  }
+
+  private static boolean isRoot() {
+    try {
+      return ((Integer) Files.getAttribute(Path.of("/proc/self"), "unix:uid")) == 0;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket socket = new ServerSocket(0)) {
+      return socket.getLocalPort();
+    }
+  }
+
+  /**
+   * The {@code bin/} directory of zonky's binaries, extracted once into the temporary directory
+   * (readable by every user), under a file lock so that test JVMs running at once extract once.
+   */
+  private static Path binaries() throws IOException {
+    Path root = Path.of(System.getProperty("java.io.tmpdir"), "esmp-postgres-binaries-18.4.0");
+    Files.createDirectories(root);
+    Path ready = root.resolve(".ready");
+    try (FileChannel lockFile = FileChannel.open(root.resolve(".lock"), StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = lockFile.lock()) {
+      if (!Files.exists(ready)) {
+        try (InputStream txz = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary("Linux", "x86_64")) {
+          extract(txz, root);
+        }
+        Files.createFile(ready);
+      }
+    }
+    return root.resolve("bin");
+  }
+
+  private static void extract(InputStream txz, Path root) throws IOException {
+    Files.setPosixFilePermissions(root, PosixFilePermissions.fromString("rwxr-xr-x"));
+    try (TarArchiveInputStream tar = new TarArchiveInputStream(new XZCompressorInputStream(txz))) {
+      TarArchiveEntry entry;
+      while ((entry = tar.getNextEntry()) != null) {
+        Path target = root.resolve(entry.getName()).normalize();
+        if (!target.startsWith(root)) {
+          throw new IOException("entry outside the archive's root: " + entry.getName());
+        }
+        Files.createDirectories(target.getParent());
+        if (entry.isDirectory()) {
+          Files.createDirectories(target);
+          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("rwxr-xr-x"));
+        } else if (entry.isSymbolicLink()) {
+          Files.deleteIfExists(target);
+          Files.createSymbolicLink(target, Path.of(entry.getLinkName()));
+        } else {
+          Files.copy(tar, target, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+          boolean executable = (entry.getMode() & 0111) != 0;
+          Files.setPosixFilePermissions(target, PosixFilePermissions.fromString(executable ? "rwxr-xr-x" : "rw-r--r--"));
+        }
+      }
+    }
+  }
+}
