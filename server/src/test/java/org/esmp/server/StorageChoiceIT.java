@@ -27,10 +27,29 @@ class StorageChoiceIT {
   @Test
   void aChosenStorageThatIsNotInstalledStopsTheStartNamingIt() throws Exception {
     ConfigException refused = assertThrows(ConfigException.class,
-        () -> EsmpServer.start(TestServers.config(dir.resolve("data")).storage("postgres").build()));
-    assertTrue(refused.getMessage().contains("storage postgres is configured, but no plugin storage-postgres started"),
+        () -> EsmpServer.start(TestServers.config(dir.resolve("data")).storage("nosuch").build()));
+    assertTrue(refused.getMessage().contains("storage nosuch is configured, but no plugin storage-nosuch started"),
         refused.getMessage());
     assertFalse(Files.exists(dir.resolve("data/storage-mapdb")), "the installed storage was not even started");
+  }
+
+  @Test
+  void theDatabaseStorageWithoutItsUrlStopsTheStartNamingTheSetting() {
+    IllegalStateException refused = assertThrows(IllegalStateException.class,
+        () -> EsmpServer.start(TestServers.config(dir.resolve("data")).storage("postgres").build()));
+    assertTrue(refused.getMessage().contains("storage-postgres") && refused.getMessage().contains("jdbc_url"),
+        refused.getMessage());
+    assertFalse(Files.exists(dir.resolve("data/storage-mapdb")));
+  }
+
+  @Test
+  void withBothInstalledAndNoneChosenTheDiskStorageRuns() throws Exception {
+    try (EsmpServer server = EsmpServer.start(TestServers.config(dir.resolve("data")).build())) {
+      assertTrue(Files.isDirectory(dir.resolve("data/storage-mapdb")));
+      TestUser alice = TestUser.register(server.port(), "alice");
+      assertEquals("keys", alice.send(JsonObject.builder().put("type", "lookup").put("to", JsonArray.of())
+          .put("body", JsonObject.builder().put("address", alice.address()).build()).build()).path("type").asText());
+    }
   }
 
   @Test

@@ -63,6 +63,9 @@ public final class PluginHost implements AutoCloseable {
   private final Map<Path, Deployed> deployed = new LinkedHashMap<>();
   private volatile PluginRegistry registry = PluginRegistry.EMPTY;
 
+  /** The storage that runs when none is configured and its jar is installed. */
+  static final String DEFAULT_STORAGE = "storage-mapdb";
+
   /**
    * A jar of the plugins directory as last applied.
    *
@@ -127,6 +130,10 @@ public final class PluginHost implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot list the plugins directory " + root.toAbsolutePath(), e);
     }
+    // The configured storage; unset, storage-mapdb when its jar is there (the zip carries others too).
+    Optional<String> storage = config.storagePlugin().or(() -> jars.keySet().stream().map(PluginJars::pluginId)
+        .flatMap(Optional::stream).filter(DEFAULT_STORAGE::equals).findFirst());
+    loader.chooseStorage(storage);
     synchronized (lock) {
       for (Map.Entry<Path, PluginJars.Fingerprint> jar : jars.entrySet()) {
         Optional<RunningPlugin> running = load(jar.getKey(), true);
@@ -186,9 +193,11 @@ public final class PluginHost implements AutoCloseable {
       /** It did not load or start, or was refused: the log says why. */
       FAILED,
       /** The storage, whose jar was removed: it runs until the server stops. */
-      JAR_REMOVED;
+      JAR_REMOVED,
+      /** A storage other than the one configured ({@code storage}): not started. */
+      OTHER_STORAGE;
 
-      /** The word shown: {@code started}, {@code failed}, {@code jar-removed}. */
+      /** The word shown: {@code started}, {@code failed}, {@code jar-removed}, {@code other-storage}. */
       public String word() {
         return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
       }
@@ -202,7 +211,10 @@ public final class PluginHost implements AutoCloseable {
         String jar = e.getKey().getFileName().toString();
         Optional<RunningPlugin> running = e.getValue().running();
         if (running.isEmpty()) {
-          return new PluginStatus(jar, Optional.empty(), Optional.empty(), PluginStatus.State.FAILED, false);
+          Optional<String> other = loader.otherStorage(e.getKey());
+          return other.isPresent()
+              ? new PluginStatus(jar, other, Optional.empty(), PluginStatus.State.OTHER_STORAGE, true)
+              : new PluginStatus(jar, Optional.empty(), Optional.empty(), PluginStatus.State.FAILED, false);
         }
         RunningPlugin plugin = running.get();
         PluginStatus.State state = e.getValue().fingerprint() == null

@@ -7,7 +7,10 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.jar.JarFile;
+import java.util.jar.Manifest;
 
 /**
  * The plugin jars of a plugins directory: every regular file named {@code *.jar} whose name does
@@ -48,5 +51,16 @@ public final class PluginJars {
       }
     }
     return jars;
+  }
+
+  /** The {@code Plugin-Id} of {@code jar}'s manifest, if it has one and can be read. */
+  public static Optional<String> pluginId(Path jar) {
+    try (JarFile file = new JarFile(jar.toFile())) {
+      Manifest manifest = file.getManifest();
+      return manifest == null ? Optional.empty()
+          : Optional.ofNullable(manifest.getMainAttributes().getValue("Plugin-Id")).map(String::strip);
+    } catch (IOException e) {
+      return Optional.empty(); // reported when it is loaded
+    }
   }
 }

@@ -9,7 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
@@ -43,6 +45,10 @@ final class PluginLoader implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(PluginHost.class);
 
   private final ServerConfig config;
+  /** See {@link #chooseStorage}. */
+  private volatile Optional<String> storage = Optional.empty();
+  /** Jars not started because they provide another storage than the one chosen, with their plugin ids. */
+  private final Map<Path, String> otherStorages = new ConcurrentHashMap<>();
   private final ContextExtensionFactory factory;
   /** The context of each plugin, made for it when it starts. */
   private final Function<String, ServerContext> contexts;
@@ -124,11 +130,12 @@ final class PluginLoader implements AutoCloseable {
       return Optional.empty();
     }
     String version = wrapper.getDescriptor().getVersion();
-    Optional<String> chosen = config.storagePlugin();
+    Optional<String> chosen = storage;
     if (chosen.isPresent() && !chosen.get().equals(id) && providesStorage(id, wrapper)) {
       // Not even started: a storage opens its store when created.
       log.info("Plugin {} {} from {} provides a storage, but the storage configured is {}: not started", id, version,
           name, chosen.get());
+      otherStorages.put(jar, id);
       manager.unloadCopy(copy);
       deleteQuietly(copy);
       return Optional.empty();
@@ -155,6 +162,19 @@ final class PluginLoader implements AutoCloseable {
       stop(id, calls, copy);
       return Optional.empty();
     }
+  }
+
+  /**
+   * The storage plugin to run: a plugin of another id that provides a storage is not started. Empty:
+   * any (the only one installed). Set before the plugins are loaded at start.
+   */
+  void chooseStorage(Optional<String> pluginId) {
+    storage = pluginId;
+  }
+
+  /** The plugin id of {@code jar} when it was not started for providing another storage than the one chosen. */
+  Optional<String> otherStorage(Path jar) {
+    return Optional.ofNullable(otherStorages.get(jar));
   }
 
   /**

@@ -22,7 +22,8 @@ final class PluginsCommand implements Runnable {
   }
 
   @Command(name = "list", description = "List the plugin jars: id, version, state (started, failed: see the server's "
-      + "log, jar-removed: the storage, running until the server stops), jar.")
+      + "log, jar-removed: the storage, running until the server stops, other-storage: a storage other than the "
+      + "configured one, not started), jar.")
   static final class ListPlugins implements Callable<Integer> {
     @ParentCommand PluginsCommand plugins;
     @Spec CommandSpec spec;

@@ -32,8 +32,8 @@ record Settings(String jdbcUrl, Optional<String> user, Optional<String> password
     String url = settings.get("jdbc_url");
     if (url == null || url.isBlank()) {
       throw new IllegalStateException(
-          "storage-postgres: the setting jdbc_url is required (plugin_settings: storage-postgres: jdbc_url in esmp.yaml,"
-              + " or --jdbc-url), such as jdbc:postgresql://db1:5432,db2:5432/esmp?targetServerType=primary");
+          "storage-postgres: the setting jdbc_url is required (jdbc_url in esmp.yaml, or --jdbc-url), such as "
+              + "jdbc:postgresql://db1:5432,db2:5432/esmp?targetServerType=primary");
     }
     if (!url.startsWith("jdbc:postgresql:")) {
       throw new IllegalStateException("storage-postgres: jdbc_url must start with jdbc:postgresql:, got " + url);
