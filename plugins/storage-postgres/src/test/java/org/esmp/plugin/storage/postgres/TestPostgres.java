@@ -33,7 +33,7 @@ import org.apache.commons.compress.compressors.xz.XZCompressorInputStream;
  * {@code setpriv}, on a data directory that user owns; otherwise they run directly. One per test
  * class; {@link #createDatabase()} gives each test a fresh database.
  */
-final class TestPostgres implements AutoCloseable {
+public final class TestPostgres implements AutoCloseable {
 
   private static final int NOBODY = 65534;
   private static final AtomicInteger databases = new AtomicInteger();
@@ -82,7 +82,7 @@ final class TestPostgres implements AutoCloseable {
   }
 
   /** Starts a server; returns once it accepts connections. */
-  static TestPostgres start() throws Exception {
+  public static TestPostgres start() throws Exception {
     Path bin = binaries();
     Path home = Files.createTempDirectory("esmp-postgres-");
     // The server's user must reach its data directory.
@@ -93,16 +93,16 @@ final class TestPostgres implements AutoCloseable {
   }
 
   /** A JDBC URL of {@code database} on this server. */
-  String url(String database) {
+  public String url(String database) {
     return "jdbc:postgresql://127.0.0.1:" + port + "/" + database + "?user=postgres";
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 
   /** Creates an empty database and returns its name. */
-  String createDatabase() throws SQLException {
+  public String createDatabase() throws SQLException {
     String name = "test_" + databases.incrementAndGet();
     try (Connection connection = DriverManager.getConnection(url("postgres"));
         Statement statement = connection.createStatement()) {
