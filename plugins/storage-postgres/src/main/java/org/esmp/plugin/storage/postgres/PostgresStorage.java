@@ -24,6 +24,7 @@ import org.esmp.api.ServerContext;
 import org.esmp.api.StorageFailedException;
 import org.esmp.api.Stored;
 import org.esmp.api.json.JsonObject;
+import org.esmp.api.spi.MailboxWatcher;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.spi.StorageChange;
 import org.pf4j.Extension;
@@ -49,7 +50,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  *
  * <p><b>Wake-ups across servers.</b> After each commit (never inside its transaction), the cursors
  * of its appends are announced on the channel {@value Hints#CHANNEL} ({@link Notifier}), whether or
- * not this storage is watched. Each storage has a random node id, so that it skips its own.
+ * not this storage is watched; {@link #watch} listens there for the other servers' ({@link
+ * Listener}). Each storage has a random node id, so that it skips its own.
  *
  * <p><b>Failure.</b> A database unreachable for a while (a failover) fails commits meanwhile and
  * they succeed again after; {@link #failure()} completes only for what waiting does not heal
@@ -70,6 +72,7 @@ public final class PostgresStorage implements Storage {
   /** This storage among the cluster's, on the channel of wake-ups. */
   private final String node = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   private final Notifier notifier;
+  private Listener listener; // guarded by this
 
   /** Connects to the database the settings name, and creates or migrates its tables. */
   public PostgresStorage(ServerContext context) {
@@ -340,11 +343,39 @@ public final class PostgresStorage implements Storage {
             + " (pg_basebackup and WAL archiving, or pg_dump), not with esmp-admin backup"));
   }
 
-  /** Lets queued commits finish and announces them, then closes the pools. */
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: returns once {@code LISTEN} is in place (or failed: it is retried in the background,
+   * and {@link MailboxWatcher#missed()} called once it succeeds), within about five seconds.
+   *
+   * @throws IllegalStateException when called a second time
+   */
+  @Override
+  public void watch(MailboxWatcher watcher) {
+    Listener started;
+    synchronized (this) {
+      if (listener != null) {
+        throw new IllegalStateException("storage-postgres: watch was called already");
+      }
+      listener = new Listener(channel(settings, "esmp-storage-postgres-listen"), node, watcher);
+      started = listener;
+    }
+    started.start(5_000);
+  }
+
+  /** Lets queued commits finish and announces them, stops listening, then closes the pools. */
   @Override
   public void close() {
     committer.close();
     notifier.close();
+    Listener watching;
+    synchronized (this) {
+      watching = listener;
+    }
+    if (watching != null) {
+      watching.close();
+    }
     trims.shutdownNow();
     writes.close();
     reads.close();
