@@ -34,6 +34,9 @@ import org.slf4j.LoggerFactory;
  * earlier ticket did. A change that waited for another's row lock (the same mailbox) takes its
  * ticket after that one's, so its cursors are never announced first.
  *
+ * <p><b>Wake-ups.</b> Once a change committed, the cursors of its appends go to {@link Committed}
+ * (the {@link Notifier}, which tells the other servers outside any transaction).
+ *
  * <p><b>Failures.</b> A deadlock or serialization failure is retried here, up to {@value
  * #MAX_ATTEMPTS} times. A database that is unreachable for a while (a failover) fails the commits
  * meanwhile, and later ones succeed again: that is not a failure of the storage. Only what cannot
@@ -52,6 +55,7 @@ final class Committer {
 
   private final DataSource pool;
   private final Entries entries;
+  private final Committed committed;
   private final ThreadPoolExecutor writers;
   private final ExecutorService completions = Executors.newSingleThreadExecutor(threads("storage-postgres-completion"));
   private final CompletableFuture<StorageFailedException> failure = new CompletableFuture<>();
@@ -61,9 +65,10 @@ final class Committer {
   private long nextTicket; // guarded by finished
   private long nextToComplete; // guarded by finished
 
-  Committer(DataSource pool, Entries entries, int threads) {
+  Committer(DataSource pool, Entries entries, int threads, Committed committed) {
     this.pool = pool;
     this.entries = entries;
+    this.committed = committed;
     this.writers = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
         new LinkedBlockingQueue<>(MAX_QUEUED), threads("storage-postgres-commit"));
   }
@@ -94,6 +99,7 @@ final class Committer {
     try {
       ChangeTransaction transaction = new ChangeTransaction(change, entries);
       List<Long> cursors = inTransaction(transaction::apply, () -> ticket[0] = takeTicket());
+      committed.committed(change, cursors);
       complete(ticket[0], () -> result.complete(cursors));
     } catch (Exception | Error e) {
       Throwable reported = reported(e, ticket[0] >= 0);
@@ -225,6 +231,11 @@ final class Committer {
       thread.setDaemon(true);
       return thread;
     };
+  }
+
+  /** Told of each change committed, on its commit thread, right after {@code COMMIT}; never blocks nor throws. */
+  interface Committed {
+    void committed(StorageChange change, List<Long> cursors);
   }
 
   /** Work in a transaction. */

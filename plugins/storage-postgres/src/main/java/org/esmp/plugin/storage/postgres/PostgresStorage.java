@@ -9,11 +9,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.MailboxEntry;
@@ -22,6 +24,7 @@ import org.esmp.api.ServerContext;
 import org.esmp.api.StorageFailedException;
 import org.esmp.api.Stored;
 import org.esmp.api.json.JsonObject;
+import org.esmp.api.spi.MailboxWatcher;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.spi.StorageChange;
 import org.pf4j.Extension;
@@ -45,6 +48,11 @@ import org.postgresql.ds.PGSimpleDataSource;
  * <p><b>Reads</b> query the database on the caller's thread, through a pool of their own so that
  * commits waiting for locks never hold them up; they see committed data only.
  *
+ * <p><b>Wake-ups across servers.</b> After each commit (never inside its transaction), the cursors
+ * of its appends are announced on the channel {@value Hints#CHANNEL} ({@link Notifier}), whether or
+ * not this storage is watched; {@link #watch} listens there for the other servers' ({@link
+ * Listener}). Each storage has a random node id, so that it skips its own.
+ *
  * <p><b>Failure.</b> A database unreachable for a while (a failover) fails commits meanwhile and
  * they succeed again after; {@link #failure()} completes only for what waiting does not heal
  * (corrupted data, the plugin's tables gone).
@@ -60,21 +68,17 @@ public final class PostgresStorage implements Storage {
   private final Committer committer;
   private final Retention retention;
   private final ExecutorService trims = Executors.newSingleThreadExecutor(Committer.threads("storage-postgres-trim"));
+  private final Settings settings;
+  /** This storage among the cluster's, on the channel of wake-ups. */
+  private final String node = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
+  private final Notifier notifier;
+  private Listener listener; // guarded by this
 
   /** Connects to the database the settings name, and creates or migrates its tables. */
   public PostgresStorage(ServerContext context) {
-    Settings settings = Settings.from(context.settings());
+    settings = Settings.from(context.settings());
     entries = new Entries(context.json());
-    PGSimpleDataSource database = new PGSimpleDataSource();
-    try {
-      database.setURL(settings.jdbcUrl());
-    } catch (IllegalArgumentException e) {
-      throw new IllegalStateException("storage-postgres: jdbc_url is not a PostgreSQL JDBC URL: " + e.getMessage(), e);
-    }
-    settings.user().ifPresent(database::setUser);
-    settings.password().ifPresent(database::setPassword);
-    database.setApplicationName("esmp-storage-postgres");
-    database.setTcpKeepAlive(true);
+    PGSimpleDataSource database = dataSource(settings, "esmp-storage-postgres");
     try {
       Schema.migrate(database);
     } catch (SQLException e) {
@@ -83,8 +87,35 @@ public final class PostgresStorage implements Storage {
     }
     writes = pool(database, "storage-postgres-writes", settings.poolSize(), false);
     reads = pool(database, "storage-postgres-reads", settings.poolSize(), true);
-    committer = new Committer(writes, entries, settings.poolSize());
+    notifier = new Notifier(channel(settings, "esmp-storage-postgres-notify"), node);
+    committer = new Committer(writes, entries, settings.poolSize(), notifier);
     retention = new Retention(committer);
+  }
+
+  private static PGSimpleDataSource dataSource(Settings settings, String applicationName) {
+    PGSimpleDataSource database = new PGSimpleDataSource();
+    try {
+      database.setURL(settings.jdbcUrl());
+    } catch (IllegalArgumentException e) {
+      throw new IllegalStateException("storage-postgres: jdbc_url is not a PostgreSQL JDBC URL: " + e.getMessage(), e);
+    }
+    settings.user().ifPresent(database::setUser);
+    settings.password().ifPresent(database::setPassword);
+    database.setApplicationName(applicationName);
+    database.setTcpKeepAlive(true);
+    return database;
+  }
+
+  /**
+   * For the one connection of the notifier or the listener: it fails within seconds when the
+   * database is unreachable, rather than holding up wake-ups (or close) for long.
+   */
+  private static PGSimpleDataSource channel(Settings settings, String applicationName) {
+    PGSimpleDataSource database = dataSource(settings, applicationName);
+    database.setConnectTimeout(5);
+    database.setLoginTimeout(5);
+    database.setSocketTimeout(15);
+    return database;
   }
 
   private static HikariDataSource pool(PGSimpleDataSource database, String name, int size, boolean autoCommit) {
@@ -312,10 +343,39 @@ public final class PostgresStorage implements Storage {
             + " (pg_basebackup and WAL archiving, or pg_dump), not with esmp-admin backup"));
   }
 
-  /** Lets queued commits finish, then closes the pools. */
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: returns once {@code LISTEN} is in place (or failed: it is retried in the background,
+   * and {@link MailboxWatcher#missed()} called once it succeeds), within about five seconds.
+   *
+   * @throws IllegalStateException when called a second time
+   */
+  @Override
+  public void watch(MailboxWatcher watcher) {
+    Listener started;
+    synchronized (this) {
+      if (listener != null) {
+        throw new IllegalStateException("storage-postgres: watch was called already");
+      }
+      listener = new Listener(channel(settings, "esmp-storage-postgres-listen"), node, watcher);
+      started = listener;
+    }
+    started.start(5_000);
+  }
+
+  /** Lets queued commits finish and announces them, stops listening, then closes the pools. */
   @Override
   public void close() {
     committer.close();
+    notifier.close();
+    Listener watching;
+    synchronized (this) {
+      watching = listener;
+    }
+    if (watching != null) {
+      watching.close();
+    }
     trims.shutdownNow();
     writes.close();
     reads.close();

@@ -335,7 +335,7 @@ class PostgresStorageTest {
       change.append(BOB, entry("c" + i, ALICE, i));
     }
     await(storage.commit(change.build()));
-    Retention retention = new Retention(new Committer(hikari(), new Entries(new org.esmp.api.testkit.TestJsonCodec()), 1), 10);
+    Retention retention = new Retention(new Committer(hikari(), new Entries(new org.esmp.api.testkit.TestJsonCodec()), 1, (c, cursors) -> {}), 10);
     assertEquals(25, retention.trim(100));
     assertEquals(25, storage.lastCursor(BOB));
   }
