@@ -1,6 +1,8 @@
 package org.esmp.server.cluster;
 
 import static org.esmp.server.testing.Frames.assertAck;
+import static org.esmp.server.testing.Frames.groupMessage;
+import static org.esmp.server.testing.Frames.groupText;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +11,15 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.LongStream;
+import org.esmp.api.json.JsonArray;
+import org.esmp.api.json.JsonObject;
 import org.esmp.plugin.storage.postgres.TestPostgres;
 import org.esmp.server.testing.ChildServer;
 import org.esmp.server.testing.TestClient;
@@ -30,6 +41,7 @@ class ClusterIT {
   static TestPostgres postgres;
   static ChildServer one;
   static ChildServer two;
+  static ChildServer three;
 
   @BeforeAll
   static void startCluster() throws Exception {
@@ -38,13 +50,15 @@ class ClusterIT {
     String settings = "storage: postgres\njdbc_url: \"" + url + "\"\n";
     one = ChildServer.builder(dir.resolve("one"), dir.resolve("one.log")).settings(settings).start();
     two = ChildServer.builder(dir.resolve("two"), dir.resolve("two.log")).settings(settings).start();
+    three = ChildServer.builder(dir.resolve("three"), dir.resolve("three.log")).settings(settings).start();
     one.port();
     two.port();
+    three.port();
   }
 
   @AfterAll
   static void stopCluster() throws Exception {
-    for (AutoCloseable closeable : new AutoCloseable[] {one, two, postgres}) {
+    for (AutoCloseable closeable : new AutoCloseable[] {one, two, three, postgres}) {
       if (closeable != null) {
         closeable.close();
       }
@@ -52,7 +66,7 @@ class ClusterIT {
   }
 
   private static String logs() {
-    return one.log() + two.log();
+    return one.log() + two.log() + three.log();
   }
 
   @Test
@@ -109,4 +123,47 @@ class ClusterIT {
         latencies.get(latencies.size() / 2), latencies.get(latencies.size() - 1));
     assertTrue(latencies.get(latencies.size() - 1) < 5_000, latencies.toString());
   }
+
+  @Test
+  void threeMembersOnThreeNodesPostAtOnceAndEveryoneSeesOneGaplessThread() throws Exception {
+    TestUser grace = TestUser.register(one.port(), "grace");
+    TestUser heidi = TestUser.register(two.port(), "heidi");
+    TestUser ivan = TestUser.register(three.port(), "ivan");
+    String group = UUID.randomUUID().toString();
+    JsonNode created = grace.send(groupMessage("group_created", group, JsonObject.builder()
+        .put("members", JsonArray.ofStrings(List.of(heidi.address(), ivan.address()))).build()));
+    assertEquals(1, assertAck(created).path("seq").asLong(), created.toString());
+
+    List<TestUser> members = List.of(grace, heidi, ivan);
+    List<CompletableFuture<List<JsonNode>>> posting = new ArrayList<>();
+    for (TestUser member : members) {
+      List<String> frames = new ArrayList<>();
+      for (int i = 0; i < POSTS; i++) {
+        frames.add(member.key().frame(groupText(group, member.address() + " " + i)));
+      }
+      posting.add(CompletableFuture.supplyAsync(() -> {
+        try {
+          return member.sendPipelined(frames);
+        } catch (Exception e) {
+          throw new CompletionException(e);
+        }
+      }));
+    }
+    Set<Long> seqs = new TreeSet<>();
+    for (CompletableFuture<List<JsonNode>> answers : posting) {
+      for (JsonNode answer : answers.get(120, TimeUnit.SECONDS)) {
+        assertTrue(seqs.add(assertAck(answer).path("seq").asLong()), "a seq given twice: " + answer);
+      }
+    }
+    long last = 1 + 3L * POSTS;
+    assertEquals(LongStream.rangeClosed(2, last).boxed().toList(), List.copyOf(seqs), "gapless, each post once");
+
+    for (TestUser member : members) {
+      List<Long> thread = member.syncAll(0).stream().filter(f -> group.equals(f.path("group_id").asText()))
+          .map(f -> f.path("seq").asLong()).toList();
+      assertEquals(LongStream.rangeClosed(1, last).boxed().toList(), thread, member.address() + "'s mailbox, in order");
+    }
+  }
+
+  private static final int POSTS = 100;
 }

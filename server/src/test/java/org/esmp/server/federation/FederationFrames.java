@@ -40,17 +40,6 @@ final class FederationFrames {
         .put("message", message).put("body", JsonObject.empty()).put("ts", Frames.now()).build();
   }
 
-  /** A message of {@code type} in group {@code group}. */
-  static JsonObject groupMessage(String type, String group, JsonObject body) {
-    return JsonObject.builder().put("type", type).put("to", JsonArray.of()).put("group_id", group)
-        .put("body", body).put("ts", Frames.now()).build();
-  }
-
-  /** A {@code text} in group {@code group}. */
-  static JsonObject groupText(String group, String text) {
-    return groupMessage("text", group, JsonObject.builder().put("text", text).build());
-  }
-
   /** The strings of an array member, e.g. an ack's {@code relayed}. */
   static List<String> strings(JsonNode array) {
     List<String> strings = new ArrayList<>();

@@ -1,7 +1,7 @@
 package org.esmp.server.federation;
 
-import static org.esmp.server.federation.FederationFrames.groupMessage;
-import static org.esmp.server.federation.FederationFrames.groupText;
+import static org.esmp.server.testing.Frames.groupMessage;
+import static org.esmp.server.testing.Frames.groupText;
 import static org.esmp.server.federation.FederationFrames.ids;
 import static org.esmp.server.federation.FederationFrames.strings;
 import static org.esmp.server.federation.FederationFrames.verify;

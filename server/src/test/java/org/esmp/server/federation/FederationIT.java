@@ -23,6 +23,7 @@ import java.util.Map;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.testing.Await;
 import org.esmp.server.testing.FakePeer;
+import org.esmp.server.testing.Frames;
 import org.esmp.server.testing.FederatedServer;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
@@ -358,10 +359,10 @@ class FederationIT {
     try (TestClient peer = new TestClient(a.port())) {
       assertAck(peer.call(fakeKey.frame(serverAuth(peer, "fake.example"))));
       List<String> sent = new ArrayList<>();
-      JsonObject created = eve.sign(FederationFrames.groupMessage("group_created", group, JsonObject.builder()
+      JsonObject created = eve.sign(Frames.groupMessage("group_created", group, JsonObject.builder()
           .put("members", org.esmp.api.json.JsonArray.ofStrings(List.of(alice.address()))).build()));
       for (int seq = 1; seq <= 3; seq++) {
-        JsonObject entry = seq == 1 ? created : eve.sign(FederationFrames.groupText(group, "post " + seq));
+        JsonObject entry = seq == 1 ? created : eve.sign(Frames.groupText(group, "post " + seq));
         JsonObject frame = relay(List.of(alice.address()), "eve#fake.example", entry).toBuilder()
             .put("group_id", group).put("seq", seq).build();
         JsonNode answer = peer.call(fakeKey.frame(frame));
@@ -389,9 +390,9 @@ class FederationIT {
     String group = java.util.UUID.randomUUID().toString();
     try (TestClient peer = new TestClient(a.port())) {
       assertAck(peer.call(fakeKey.frame(serverAuth(peer, "fake.example"))));
-      JsonObject created = eve.sign(FederationFrames.groupMessage("group_created", group, JsonObject.builder()
+      JsonObject created = eve.sign(Frames.groupMessage("group_created", group, JsonObject.builder()
           .put("members", org.esmp.api.json.JsonArray.ofStrings(List.of(alice.address(), "bob#b.example"))).build()));
-      JsonObject post = bob.sign(FederationFrames.groupText(group, "bob's post, relayed by the home"));
+      JsonObject post = bob.sign(Frames.groupText(group, "bob's post, relayed by the home"));
       assertAck(peer.call(fakeKey.frame(relay(List.of(alice.address()), "eve#fake.example", created).toBuilder()
           .put("group_id", group).put("seq", 1).build())));
       JsonNode answer = peer.call(fakeKey.frame(relay(List.of(alice.address()), "bob#b.example", post).toBuilder()
@@ -453,16 +454,16 @@ class FederationIT {
     TestUser alice = a.register("owner");
     TestIdentity eve = TestIdentity.random();
     String local = java.util.UUID.randomUUID().toString();
-    assertEquals(1, assertAck(alice.send(FederationFrames.groupMessage("group_created", local, JsonObject.builder().build())))
+    assertEquals(1, assertAck(alice.send(Frames.groupMessage("group_created", local, JsonObject.builder().build())))
         .path("seq").asLong());
     try (TestClient peer = new TestClient(a.port())) {
       assertAck(peer.call(fakeKey.frame(serverAuth(peer, "fake.example"))));
-      JsonObject fakePost = eve.sign(FederationFrames.groupText(local, "the home is mine now"));
+      JsonObject fakePost = eve.sign(Frames.groupText(local, "the home is mine now"));
       assertError(peer.call(fakeKey.frame(relay(List.of(alice.address()), "eve#fake.example", fakePost).toBuilder()
           .put("group_id", local).put("seq", 2).build())), "forbidden");
       assertEquals(List.of(), ids(a.mailbox(alice)).stream().filter(TestIdentity.id(fakePost)::equals).toList());
       // Still this server's group: alice's next post is appended here, seq 2.
-      assertEquals(2, assertAck(alice.send(FederationFrames.groupText(local, "still mine"))).path("seq").asLong());
+      assertEquals(2, assertAck(alice.send(Frames.groupText(local, "still mine"))).path("seq").asLong());
     }
   }
 

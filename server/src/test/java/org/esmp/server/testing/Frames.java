@@ -45,6 +45,17 @@ public final class Frames {
         .put("ts", now()).build();
   }
 
+  /** A message of {@code type} in group {@code group}. */
+  public static JsonObject groupMessage(String type, String group, JsonObject body) {
+    return JsonObject.builder().put("type", type).put("to", JsonArray.of()).put("group_id", group)
+        .put("body", body).put("ts", now()).build();
+  }
+
+  /** A {@code text} in group {@code group}. */
+  public static JsonObject groupText(String group, String text) {
+    return groupMessage("text", group, JsonObject.builder().put("text", text).build());
+  }
+
   /** A session or key message of {@code type} with {@code body}. */
   public static JsonObject message(String type, JsonObject body) {
     return JsonObject.builder().put("type", type).put("to", JsonArray.of()).put("body", body).put("ts", now()).build();
