@@ -16,6 +16,7 @@ import java.util.TreeSet;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.LongStream;
 import org.esmp.api.json.JsonArray;
@@ -39,6 +40,7 @@ class ClusterIT {
 
   @TempDir static Path dir;
   static TestPostgres postgres;
+  static String url;
   static ChildServer one;
   static ChildServer two;
   static ChildServer three;
@@ -46,7 +48,7 @@ class ClusterIT {
   @BeforeAll
   static void startCluster() throws Exception {
     postgres = TestPostgres.start();
-    String url = postgres.url(postgres.createDatabase());
+    url = postgres.url(postgres.createDatabase());
     String settings = "storage: postgres\njdbc_url: \"" + url + "\"\n";
     one = ChildServer.builder(dir.resolve("one"), dir.resolve("one.log")).settings(settings).start();
     two = ChildServer.builder(dir.resolve("two"), dir.resolve("two.log")).settings(settings).start();
@@ -166,4 +168,64 @@ class ClusterIT {
   }
 
   private static final int POSTS = 100;
+
+  /**
+   * A server of the cluster killed (SIGKILL) while a client sends through it and another follows its
+   * mailbox on it: both go to another server; the follower syncs from the cursor it had, and every
+   * message that was acked is there, once.
+   */
+  @Test
+  void aNodeKilledUnderLoadLosesNothingAckedAndItsClientsGoOnElsewhere() throws Exception {
+    String settings = "storage: postgres\njdbc_url: \"" + url + "\"\n";
+    try (ChildServer doomed = ChildServer.builder(dir.resolve("four"), dir.resolve("four.log")).settings(settings).start()) {
+      TestUser judy = TestUser.register(doomed.port(), "judy");
+      TestUser ken = TestUser.register(doomed.port(), "ken");
+      List<JsonNode> synced = ken.syncAll(0);
+      assertEquals("synced", synced.get(synced.size() - 1).path("type").asText());
+
+      List<String> acked = new CopyOnWriteArrayList<>();
+      Thread sender = new Thread(() -> {
+        try {
+          for (int i = 0; i < 5_000; i++) {
+            JsonNode answer = judy.send(text("under load " + i, ken.address()));
+            if (answer.path("type").asText().equals("ack")) {
+              acked.add(answer.path("re").asText());
+            }
+          }
+        } catch (Exception closed) {
+          // the server was killed: what was acked is in acked
+        }
+      });
+      sender.start();
+      List<String> received = new ArrayList<>();
+      long cursor = 0;
+      while (received.size() < 300) {
+        JsonNode pushed = ken.client().read();
+        received.add(pushed.path("id").asText());
+        cursor = pushed.path("cursor").asLong();
+      }
+      assertTrue(doomed.kill(), "killed");
+      sender.join(30_000);
+      try {
+        while (true) {
+          JsonNode pushed = ken.client().read(); // what was written before the kill
+          received.add(pushed.path("id").asText());
+          cursor = pushed.path("cursor").asLong();
+        }
+      } catch (java.io.IOException closed) {
+        // the connection died with the server
+      }
+
+      TestUser kenElsewhere = ken.reconnect(two.port());
+      List<JsonNode> rest = kenElsewhere.syncAll(cursor);
+      rest.subList(0, rest.size() - 1).forEach(f -> received.add(f.path("id").asText()));
+      assertEquals(received.size(), Set.copyOf(received).size(), "nothing twice");
+      assertTrue(received.containsAll(acked), (acked.size() - acked.stream().filter(received::contains).count())
+          + " acked messages lost of " + acked.size());
+      System.out.printf("ClusterIT: node killed after %d acks; %d delivered in all%n", acked.size(), received.size());
+      TestUser judyElsewhere = judy.reconnect(two.port());
+      String after = assertAck(judyElsewhere.send(text("after the kill", ken.address()))).path("re").asText();
+      assertEquals(after, kenElsewhere.client().read().path("id").asText(), "and goes on live on the other server");
+    }
+  }
 }
