@@ -74,8 +74,9 @@ import org.pf4j.Extension;
  * states only, from the cache or the storage. The states of appends in flight are kept apart
  * ({@code tails}) for the group's next appends only, until their commits end.
  *
- * <p>Members of other domains are kept in the group but get no mailbox entry: federation (section
- * 8) is not implemented.
+ * <p>Members of other domains get their entries through their servers: appended, when a federation
+ * plugin runs ({@link ServerContext#relays}), to their mailboxes on this server, which the plugin
+ * relays (ESMP/1 section 8).
  */
 @Extension
 public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
@@ -256,8 +257,10 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     tails.put(groupId, next); // the group's next append builds on this one
     return store().commit(request, writes.build(), ack).handle((cursors, failure) -> {
       if (failure == null) {
-        tails.remove(groupId, next);
+        // Cached first, then no longer a tail: an append between the two would otherwise find
+        // neither, build on an older state, lose its condition and be retried behind later ones.
         remember(next);
+        tails.remove(groupId, next);
         return CompletableFuture.completedFuture(ack);
       }
       // Every append built on this one fails its condition too: none may build on them any more.
