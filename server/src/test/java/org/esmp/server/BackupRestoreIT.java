@@ -145,9 +145,10 @@ class BackupRestoreIT {
     }
 
     try (Stream<Path> files = Files.list(backup)) {
-      assertEquals(Set.of("manifest.json", "storage-mapdb", ServerKey.FILE),
+      assertEquals(Set.of("manifest.json", "storage-mapdb", ServerKey.FILE, "federation"),
           Set.copyOf(files.map(f -> f.getFileName().toString()).toList()),
-          "no lock, no plugin copies, no socket: only the store, the server's key and the manifest");
+          "no lock, no plugin copies, no socket: only the store, the server's key, the federation plugin's file "
+              + "(its name in outbox leases) and the manifest");
     }
     AdminRun restored = AdminRun.run("restore", backup.toString(), "--data-dir", dataB.toString());
     assertEquals(0, restored.code(), restored.toString());
