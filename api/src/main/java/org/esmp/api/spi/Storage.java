@@ -120,7 +120,10 @@ public interface Storage extends ExtensionPoint {
   }
 
   /**
-   * Applies {@code change} atomically and durably.
+   * Applies {@code change} atomically and durably, after every change this storage was handed
+   * before it: changes apply in the order {@code commit} is called (the server hands over changes
+   * that build on earlier ones before those are durable, such as a group's next post, whose
+   * conditions name the state the previous one leaves).
    *
    * @return completes once durable, with the cursor assigned to each of the change's appends, in
    *     their order; completes exceptionally (and nothing is applied) when a condition does not

@@ -209,7 +209,7 @@ public final class ChildServer implements AutoCloseable {
       int port = this.port != 0 ? this.port : freePort();
       // Next to the log file: the data directory's contents are the server's own.
       Path config = logFile.resolveSibling(logFile.getFileName() + ".esmp.yaml");
-      Files.writeString(config, TestServers.UNTHROTTLED_YAML + settings);
+      Files.writeString(config, TestServers.UNTHROTTLED_YAML + ClusterDatabase.yaml(data) + settings);
       List<String> command = new ArrayList<>(prefix);
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.add("-Xmx256m");

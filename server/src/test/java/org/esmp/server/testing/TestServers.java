@@ -56,11 +56,12 @@ public final class TestServers {
   /**
    * A configuration for domain example.com on a free loopback port, with {@link #unthrottled} rate
    * limits. Every test connects from 127.0.0.1, so the per-IP connection limit is the total one
-   * here; the deadlines keep their defaults (tests that check them lower them).
+   * here; the deadlines keep their defaults (tests that check them lower them). On the tests' storage
+   * ({@link ClusterDatabase}).
    */
   public static ServerConfig.Builder config(Path data) {
-    return unthrottled(ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com").dataDir(data)
-        .pluginsDir(pluginsDir()).maxConnectionsPerIp(10_000));
+    return ClusterDatabase.on(unthrottled(ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com")
+        .dataDir(data).pluginsDir(pluginsDir()).maxConnectionsPerIp(10_000)), data);
   }
 
   /** Starts a server for example.com on a free port with its data in {@code data}. */

@@ -63,6 +63,9 @@ import org.postgresql.ds.PGSimpleDataSource;
 public final class PostgresStorage implements Storage {
 
   private final Entries entries;
+  /** Commits run one at a time, in order: see the constructor. */
+  static final int COMMIT_THREADS = 1;
+
   private final HikariDataSource writes;
   private final HikariDataSource reads;
   private final Committer committer;
@@ -88,7 +91,10 @@ public final class PostgresStorage implements Storage {
     writes = pool(database, "storage-postgres-writes", settings.poolSize(), false);
     reads = pool(database, "storage-postgres-reads", settings.poolSize(), true);
     notifier = new Notifier(channel(settings, "esmp-storage-postgres-notify"), node);
-    committer = new Committer(writes, entries, settings.poolSize(), notifier);
+    // One commit thread: changes apply in the order they were handed over, as the SPI requires (the
+    // server pipelines changes that build on each other, such as a group's next post). Several
+    // changes per transaction (group commit) is the way to more throughput, not more threads.
+    committer = new Committer(writes, entries, COMMIT_THREADS, notifier);
     retention = new Retention(committer);
   }
 
