@@ -1,13 +1,13 @@
 package org.esmp.plugin.storage.mapdb;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
-import static org.esmp.plugin.storage.mapdb.Fixtures.ack;
-import static org.esmp.plugin.storage.mapdb.Fixtures.address;
-import static org.esmp.plugin.storage.mapdb.Fixtures.delivery;
-import static org.esmp.plugin.storage.mapdb.Fixtures.entry;
-import static org.esmp.plugin.storage.mapdb.Fixtures.id;
-import static org.esmp.plugin.storage.mapdb.Fixtures.key;
-import static org.esmp.plugin.storage.mapdb.Fixtures.message;
+import static org.esmp.api.testkit.StorageFixtures.ack;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.delivery;
+import static org.esmp.api.testkit.StorageFixtures.entry;
+import static org.esmp.api.testkit.StorageFixtures.id;
+import static org.esmp.api.testkit.StorageFixtures.key;
+import static org.esmp.api.testkit.StorageFixtures.message;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertNull;

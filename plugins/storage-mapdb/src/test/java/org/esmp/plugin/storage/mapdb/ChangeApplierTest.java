@@ -1,11 +1,11 @@
 package org.esmp.plugin.storage.mapdb;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
-import static org.esmp.plugin.storage.mapdb.Fixtures.ack;
-import static org.esmp.plugin.storage.mapdb.Fixtures.address;
-import static org.esmp.plugin.storage.mapdb.Fixtures.entry;
-import static org.esmp.plugin.storage.mapdb.Fixtures.id;
-import static org.esmp.plugin.storage.mapdb.Fixtures.key;
+import static org.esmp.api.testkit.StorageFixtures.ack;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.entry;
+import static org.esmp.api.testkit.StorageFixtures.id;
+import static org.esmp.api.testkit.StorageFixtures.key;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;

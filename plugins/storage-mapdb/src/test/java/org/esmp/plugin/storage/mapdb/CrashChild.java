@@ -1,9 +1,9 @@
 package org.esmp.plugin.storage.mapdb;
 
-import static org.esmp.plugin.storage.mapdb.Fixtures.address;
-import static org.esmp.plugin.storage.mapdb.Fixtures.entry;
-import static org.esmp.plugin.storage.mapdb.Fixtures.id;
-import static org.esmp.plugin.storage.mapdb.Fixtures.key;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.entry;
+import static org.esmp.api.testkit.StorageFixtures.id;
+import static org.esmp.api.testkit.StorageFixtures.key;
 
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -12,6 +12,7 @@ import java.util.concurrent.Semaphore;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.spi.StorageChange;
+import org.esmp.api.testkit.StorageFixtures;
 
 /**
  * The process {@link CrashTest} kills: opens the storage in {@code args[0]} and commits changes
@@ -65,7 +66,7 @@ public final class CrashChild {
       Address second = RECIPIENTS.get((int) ((i + 1) % RECIPIENTS.size()));
       MailboxEntry entry = entry(name, address("s"), System.currentTimeMillis());
       StorageChange.Builder change =
-          StorageChange.builder().accept(id(name), entry.receivedAt(), Fixtures.ack(name)).append(first, entry);
+          StorageChange.builder().accept(id(name), entry.receivedAt(), StorageFixtures.ack(name)).append(first, entry);
       if (i % 3 == 0) {
         change.append(second, entry); // kept once, and two references to it
       }

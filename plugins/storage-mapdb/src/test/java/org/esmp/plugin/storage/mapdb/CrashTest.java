@@ -1,10 +1,10 @@
 package org.esmp.plugin.storage.mapdb;
 
-import static org.esmp.plugin.storage.mapdb.Fixtures.ack;
-import static org.esmp.plugin.storage.mapdb.Fixtures.address;
-import static org.esmp.plugin.storage.mapdb.Fixtures.entry;
-import static org.esmp.plugin.storage.mapdb.Fixtures.id;
-import static org.esmp.plugin.storage.mapdb.Fixtures.key;
+import static org.esmp.api.testkit.StorageFixtures.ack;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.entry;
+import static org.esmp.api.testkit.StorageFixtures.id;
+import static org.esmp.api.testkit.StorageFixtures.key;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -23,6 +23,7 @@ import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.MessageId;
 import org.esmp.api.spi.StorageChange;
+import org.esmp.api.testkit.StorageFixtures;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -206,12 +207,12 @@ class CrashTest {
           assertTrue(entry != null, ack.name() + " in " + c.getKey());
           assertEquals((long) c.getValue(), entry.cursor(), ack.name() + " at its acknowledged cursor");
           // Whole, or through its reference to the one kept copy.
-          assertEquals(Fixtures.message(ack.name(), 400), entry.message(), ack.name() + " readable in " + c.getKey());
+          assertEquals(StorageFixtures.message(ack.name(), 400), entry.message(), ack.name() + " readable in " + c.getKey());
         }
         if (CrashChild.kept(ack.name())) {
           Optional<MailboxEntry> kept = storage.entry(CrashChild.KEPT_SPACE, ack.name());
           assertTrue(kept.isPresent(), ack.name() + " kept");
-          assertEquals(Fixtures.message(ack.name(), 400), kept.get().message(), ack.name() + " kept readable");
+          assertEquals(StorageFixtures.message(ack.name(), 400), kept.get().message(), ack.name() + " kept readable");
         }
         if (ack.registered() != null) {
           assertEquals(Optional.of(ack.registered()), storage.addressOf(key(ack.name())));

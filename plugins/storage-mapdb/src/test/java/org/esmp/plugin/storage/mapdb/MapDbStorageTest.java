@@ -1,12 +1,12 @@
 package org.esmp.plugin.storage.mapdb;
 
 import static java.nio.charset.StandardCharsets.UTF_8;
-import static org.esmp.plugin.storage.mapdb.Fixtures.ack;
-import static org.esmp.plugin.storage.mapdb.Fixtures.address;
-import static org.esmp.plugin.storage.mapdb.Fixtures.delivery;
-import static org.esmp.plugin.storage.mapdb.Fixtures.entry;
-import static org.esmp.plugin.storage.mapdb.Fixtures.id;
-import static org.esmp.plugin.storage.mapdb.Fixtures.key;
+import static org.esmp.api.testkit.StorageFixtures.ack;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.delivery;
+import static org.esmp.api.testkit.StorageFixtures.entry;
+import static org.esmp.api.testkit.StorageFixtures.id;
+import static org.esmp.api.testkit.StorageFixtures.key;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -39,6 +39,7 @@ import org.esmp.api.MessageId;
 import org.esmp.api.Stored;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.spi.StorageChange;
+import org.esmp.api.testkit.StorageFixtures;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -81,7 +82,7 @@ class MapDbStorageTest {
   void readsBackWhatWasCommitted() throws Exception {
     MapDbStorage storage = open();
     MailboxEntry group =
-        new MailboxEntry(0, id("g1"), ALICE, 2000, Fixtures.message("g1", 100), Optional.of("g-1"), OptionalLong.of(7));
+        new MailboxEntry(0, id("g1"), ALICE, 2000, StorageFixtures.message("g1", 100), Optional.of("g-1"), OptionalLong.of(7));
     List<Long> cursors =
         commit(
             storage,

@@ -1,11 +1,11 @@
 package org.esmp.plugin.storage.mapdb;
 
-import static org.esmp.plugin.storage.mapdb.Fixtures.ack;
-import static org.esmp.plugin.storage.mapdb.Fixtures.address;
-import static org.esmp.plugin.storage.mapdb.Fixtures.delivery;
-import static org.esmp.plugin.storage.mapdb.Fixtures.entry;
-import static org.esmp.plugin.storage.mapdb.Fixtures.id;
-import static org.esmp.plugin.storage.mapdb.Fixtures.key;
+import static org.esmp.api.testkit.StorageFixtures.ack;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.delivery;
+import static org.esmp.api.testkit.StorageFixtures.entry;
+import static org.esmp.api.testkit.StorageFixtures.id;
+import static org.esmp.api.testkit.StorageFixtures.key;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -33,6 +33,7 @@ import java.util.stream.Stream;
 import org.esmp.api.Address;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.spi.StorageChange;
+import org.esmp.api.testkit.StorageFixtures;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -88,7 +89,7 @@ class OnlineBackupTest {
   void aBackupOpensAsTheStoreWasWithOneFileAndNoJournal() throws Exception {
     MapDbStorage storage = open(data);
     MailboxEntry thread =
-        new MailboxEntry(0, id("g1"), ALICE, 2000, Fixtures.message("g1", 300), Optional.of("g-1"), OptionalLong.of(1));
+        new MailboxEntry(0, id("g1"), ALICE, 2000, StorageFixtures.message("g1", 300), Optional.of("g-1"), OptionalLong.of(1));
     commit(storage, StorageChange.builder().bindKey(ALICE, key("alice-1")).bindKey(ALICE, key("alice-2")).build());
     commit(storage, StorageChange.builder().bindKey(BOB, key("bob-1")).build());
     commit(storage, delivery("m1", 1000, ALICE, BOB, CAROL));

@@ -1,7 +1,7 @@
 package org.esmp.plugin.storage.mapdb;
 
-import static org.esmp.plugin.storage.mapdb.Fixtures.address;
-import static org.esmp.plugin.storage.mapdb.Fixtures.delivery;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.delivery;
 
 import java.io.IOException;
 import java.lang.management.ManagementFactory;

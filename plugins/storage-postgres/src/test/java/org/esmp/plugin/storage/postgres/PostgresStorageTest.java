@@ -1,11 +1,11 @@
 package org.esmp.plugin.storage.postgres;
 
-import static org.esmp.plugin.storage.postgres.Fixtures.ack;
-import static org.esmp.plugin.storage.postgres.Fixtures.address;
-import static org.esmp.plugin.storage.postgres.Fixtures.delivery;
-import static org.esmp.plugin.storage.postgres.Fixtures.entry;
-import static org.esmp.plugin.storage.postgres.Fixtures.id;
-import static org.esmp.plugin.storage.postgres.Fixtures.key;
+import static org.esmp.api.testkit.StorageFixtures.ack;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.delivery;
+import static org.esmp.api.testkit.StorageFixtures.entry;
+import static org.esmp.api.testkit.StorageFixtures.id;
+import static org.esmp.api.testkit.StorageFixtures.key;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -36,6 +36,7 @@ import org.esmp.api.MailboxEntry;
 import org.esmp.api.StorageFailedException;
 import org.esmp.api.Stored;
 import org.esmp.api.spi.StorageChange;
+import org.esmp.api.testkit.StorageFixtures;
 import org.esmp.api.testkit.TestContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -115,7 +116,7 @@ class PostgresStorageTest {
   void readsBackWhatWasCommitted() throws Exception {
     PostgresStorage storage = open();
     MailboxEntry group =
-        new MailboxEntry(0, id("g1"), ALICE, 2000, Fixtures.message("g1", 100), Optional.of("g-1"), OptionalLong.of(7));
+        new MailboxEntry(0, id("g1"), ALICE, 2000, StorageFixtures.message("g1", 100), Optional.of("g-1"), OptionalLong.of(7));
     List<Long> cursors = await(storage.commit(StorageChange.builder()
         .bindKey(ALICE, key("alice-1"))
         .accept(id("m1"), 1000, ack("m1"))
@@ -266,7 +267,7 @@ class PostgresStorageTest {
   void aMessageOfSeveralEntriesIsStoredOnceAndGoesWithItsLastEntry() throws Exception {
     PostgresStorage storage = open();
     MailboxEntry post =
-        new MailboxEntry(0, id("g1"), ALICE, 1000, Fixtures.message("g1", 2000), Optional.of("g"), OptionalLong.of(1));
+        new MailboxEntry(0, id("g1"), ALICE, 1000, StorageFixtures.message("g1", 2000), Optional.of("g"), OptionalLong.of(1));
     await(storage.commit(StorageChange.builder().keep("thread", "g/1", post)
         .append(ALICE, post).append(BOB, post).append(CAROL, post).build()));
 

@@ -1,9 +1,9 @@
 package org.esmp.plugin.storage.postgres;
 
-import static org.esmp.plugin.storage.postgres.Fixtures.ack;
-import static org.esmp.plugin.storage.postgres.Fixtures.address;
-import static org.esmp.plugin.storage.postgres.Fixtures.entry;
-import static org.esmp.plugin.storage.postgres.Fixtures.id;
+import static org.esmp.api.testkit.StorageFixtures.ack;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.entry;
+import static org.esmp.api.testkit.StorageFixtures.id;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -24,6 +24,7 @@ import org.esmp.api.ConflictException;
 import org.esmp.api.DuplicateException;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.spi.StorageChange;
+import org.esmp.api.testkit.StorageFixtures;
 import org.esmp.api.testkit.TestContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -181,7 +182,7 @@ class TwoNodesTest {
   @Test
   void aKeyBoundFromBothNodesAtOnceGoesToOneAddress() {
     for (int round = 0; round < 20; round++) {
-      var key = Fixtures.key("contested-" + round);
+      var key = StorageFixtures.key("contested-" + round);
       List<CompletableFuture<List<Long>>> both = List.of(
           one.commit(StorageChange.builder().expectKeys(address("a" + round), List.of()).bindKey(address("a" + round), key).build())
               .toCompletableFuture(),

@@ -1,8 +1,8 @@
 package org.esmp.plugin.storage.postgres;
 
-import static org.esmp.plugin.storage.postgres.Fixtures.address;
-import static org.esmp.plugin.storage.postgres.Fixtures.delivery;
-import static org.esmp.plugin.storage.postgres.Fixtures.entry;
+import static org.esmp.api.testkit.StorageFixtures.address;
+import static org.esmp.api.testkit.StorageFixtures.delivery;
+import static org.esmp.api.testkit.StorageFixtures.entry;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

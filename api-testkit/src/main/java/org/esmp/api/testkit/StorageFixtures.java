@@ -1,9 +1,10 @@
-package org.esmp.plugin.storage.mapdb;
+package org.esmp.api.testkit;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
+import java.util.List;
 import org.esmp.api.Address;
 import org.esmp.api.Ed25519Key;
 import org.esmp.api.MailboxEntry;
@@ -12,29 +13,32 @@ import org.esmp.api.spi.StorageChange;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 
-/** Values for storage tests, derived from a name so that a test can rebuild them. */
-final class Fixtures {
+/**
+ * Values for a storage's tests (the bundled storages' and a third party's), derived from a name so
+ * that a test can rebuild them: addresses, keys, ids, message-like objects, entries and changes.
+ */
+public final class StorageFixtures {
 
-  private Fixtures() {}
+  private StorageFixtures() {}
 
-  static Address address(String local) {
+  public static Address address(String local) {
     return new Address(local, "example.com");
   }
 
-  static Ed25519Key key(String name) {
+  public static Ed25519Key key(String name) {
     return Ed25519Key.of(sha256(name));
   }
 
-  static MessageId id(String name) {
+  public static MessageId id(String name) {
     return new MessageId(HexFormat.of().formatHex(sha256(name)));
   }
 
   /** A signed-message-like object of about {@code size} bytes. */
-  static JsonObject message(String name, int size) {
+  public static JsonObject message(String name, int size) {
     String text = "x".repeat(Math.max(0, size - 200));
     return JsonObject.builder()
         .put("type", "text")
-        .put("to", JsonArray.ofStrings(java.util.List.of("bob#example.com")))
+        .put("to", JsonArray.ofStrings(List.of("bob#example.com")))
         .put("ts", 1_700_000_000_000L)
         .put("body", JsonObject.builder().put("text", name + " " + text).build())
         .put("sender_pubkey", key(name).base64())
@@ -42,16 +46,16 @@ final class Fixtures {
         .build();
   }
 
-  static MailboxEntry entry(String name, Address from, long receivedAt) {
+  public static MailboxEntry entry(String name, Address from, long receivedAt) {
     return MailboxEntry.direct(id(name), from, receivedAt, message(name, 400));
   }
 
-  static JsonObject ack(String name) {
+  public static JsonObject ack(String name) {
     return JsonObject.builder().put("note", "ack of " + name).build();
   }
 
   /** One direct message: accepted and appended to each recipient. */
-  static StorageChange delivery(String name, long at, Address from, Address... to) {
+  public static StorageChange delivery(String name, long at, Address from, Address... to) {
     StorageChange.Builder change = StorageChange.builder().accept(id(name), at, ack(name));
     MailboxEntry entry = entry(name, from, at);
     for (Address recipient : to) {
