@@ -112,8 +112,27 @@ final class PeerTls {
     throw new GeneralSecurityException("no X509ExtendedTrustManager");
   }
 
+  /** A trust manager of the client side only: it checks servers, and refuses to check clients. */
+  private abstract static class ServerTrust extends X509ExtendedTrustManager {
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
+      throw new CertificateException("a federation client does not check client certificates");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
+        throws CertificateException {
+      throw new CertificateException("a federation client does not check client certificates");
+    }
+
+    @Override
+    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
+      throw new CertificateException("a federation client does not check client certificates");
+    }
+  }
+
   /** Trusts a server certificate that one of several PKIX trust managers trusts (each checks the host). */
-  private static final class EitherTrust extends X509ExtendedTrustManager {
+  private static final class EitherTrust extends ServerTrust {
     private final List<X509ExtendedTrustManager> delegates;
 
     EitherTrust(List<X509ExtendedTrustManager> delegates) {
@@ -154,22 +173,6 @@ final class PeerTls {
     }
 
     @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-      throw new CertificateException("a federation client does not check client certificates");
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-        throws CertificateException {
-      throw new CertificateException("a federation client does not check client certificates");
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-      throw new CertificateException("a federation client does not check client certificates");
-    }
-
-    @Override
     public X509Certificate[] getAcceptedIssuers() {
       return delegates.stream().flatMap(m -> java.util.Arrays.stream(m.getAcceptedIssuers()))
           .toArray(X509Certificate[]::new);
@@ -177,7 +180,7 @@ final class PeerTls {
   }
 
   /** Trusts every server certificate: for a pinned peer, whose key is checked instead. */
-  private static final class AnyCertificate extends X509ExtendedTrustManager {
+  private static final class AnyCertificate extends ServerTrust {
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType, Socket socket) {}
 
@@ -186,22 +189,6 @@ final class PeerTls {
 
     @Override
     public void checkServerTrusted(X509Certificate[] chain, String authType) {}
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, Socket socket) throws CertificateException {
-      throw new CertificateException("a federation client does not check client certificates");
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType, SSLEngine engine)
-        throws CertificateException {
-      throw new CertificateException("a federation client does not check client certificates");
-    }
-
-    @Override
-    public void checkClientTrusted(X509Certificate[] chain, String authType) throws CertificateException {
-      throw new CertificateException("a federation client does not check client certificates");
-    }
 
     @Override
     public X509Certificate[] getAcceptedIssuers() {
