@@ -155,9 +155,10 @@ public final class EsmpServer implements AutoCloseable {
     IdentityService identities = new IdentityService(config, this::storage, commits, sessions, states, newKeys, metrics);
     GroupHomes homes = new GroupHomes(this::storage);
     PeerAuth peerAuth = new PeerAuth(config, relays);
+    // One cache of decoded keys for every frame and every message a relay carries.
+    Ed25519Verifier keys = new Ed25519Verifier(KEY_CACHE_CAPACITY);
     // Checks what the server signs as itself, and the messages relays carry.
-    FrameVerifier relayed = new FrameVerifier(new FrameParser(config.maxDepth()), new Ed25519Verifier(KEY_CACHE_CAPACITY),
-        type -> true);
+    FrameVerifier relayed = new FrameVerifier(new FrameParser(config.maxDepth()), keys, type -> true);
     InboundRelays inbound = new InboundRelays(config, this::storage, commits, relayed, homes, relays, this::hasGroup,
         (message, from, peer, session, receivedAt) -> dispatcher().dispatchRelayed(message, from, peer.domain(),
             new RelayedSession(session, from), session, receivedAt));
@@ -200,8 +201,7 @@ public final class EsmpServer implements AutoCloseable {
               return relays.forward(request, domain);
             }
           });
-      FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()),
-          new Ed25519Verifier(KEY_CACHE_CAPACITY), sessionTypes);
+      FrameVerifier verifier = new FrameVerifier(new FrameParser(config.maxDepth()), keys, sessionTypes);
       this.net = new NettyServer(config, tls, serverKey.publicKeyBase64(), verifier, dispatcher, workers, metrics);
     } catch (Exception | Error e) {
       stopParts();
