@@ -11,6 +11,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.BufferedReader;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.InputStreamReader;
@@ -19,6 +20,7 @@ import java.nio.ByteOrder;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.Paths;
 import java.nio.file.attribute.PosixFilePermission;
@@ -40,6 +42,7 @@ import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.jar.JarFile;
+import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 import org.junit.jupiter.api.AfterEach;
@@ -269,14 +272,14 @@ class DistributionIT {
     esmp("--server", address, "--identity", work.resolve("alice.json").toString(), "send", "--to", "alice#localhost", body);
     esmp("--server", address, "--identity", work.resolve("alice.json").toString(), "listen", "--count", "1", "--timeout", "30");
     assertTrue(Files.readString(work.resolve("esmp.out"), UTF_8).contains(body), "the message went through");
-    awaitLine(logs.resolve("esmp.log"), "ESMP server listening");
+    awaitLog(logs, "ESMP server listening");
     stop(server);
 
-    String file = Files.readString(logs.resolve("esmp.log"), UTF_8);
+    String file = logText(logs);
     String console = Files.readString(work.resolve("stdout.txt"), UTF_8);
     String startup = "ESMP server listening on 127.0.0.1:" + port + "; data " + data + "; domains localhost; "
         + "registration open; TLS off; metrics off; config " + home.resolve("conf/esmp.yaml") + "; ";
-    assertTrue(file.contains(startup), "no startup line in esmp.log:\n" + file);
+    assertTrue(file.contains(startup), "no startup line in the log:\n" + file);
     assertTrue(console.contains(startup), "no startup line on the console" + output());
     assertTrue(file.contains("ESMP server stopped"), file);
     assertFalse(file.contains(body), "a message body in the log file:\n" + file);
@@ -298,7 +301,7 @@ class DistributionIT {
     assertTrue(jvm.contains("-Desmp.log.level=WARN"), jvm.toString());
     stop(server);
 
-    String file = Files.readString(logs.resolve("esmp.log"), UTF_8);
+    String file = logText(logs);
     assertTrue(file.contains(" WARN ") && file.contains("is accessible to other users"), "no WARN line:\n" + file);
     assertFalse(file.contains(" INFO "), "an INFO line at level WARN:\n" + file);
   }
@@ -311,13 +314,13 @@ class DistributionIT {
     try {
       Process server = launch(launcher(), "--bind", "127.0.0.1", "--port", Integer.toString(port));
       connectWhenListening(server, port).close();
-      // The line follows the bind: wait for it in the default log file, HOME/logs/esmp.log.
-      awaitLine(home.resolve("logs/esmp.log"), "ESMP server listening");
+      // The line follows the bind: wait for it in the default log directory, HOME/logs.
+      awaitLog(home.resolve("logs"), "ESMP server listening");
       stop(server);
 
       assertTrue(Files.isDirectory(home.resolve("data/storage-mapdb")), "no store in " + home.resolve("data") + output());
       assertFalse(Files.exists(work.resolve("data")), "data in the directory it was started from");
-      assertTrue(Files.readString(home.resolve("logs/esmp.log"), UTF_8).contains("; data " + home.resolve("data") + ";"),
+      assertTrue(logText(home.resolve("logs")).contains("; data " + home.resolve("data") + ";"),
           "the startup line names HOME/data" + output());
     } finally {
       deleteTree(home.resolve("data"));
@@ -397,13 +400,43 @@ class DistributionIT {
         + ServerProcesses.contents(work, List.of("esmp.out", "esmp.err", "stdout.txt", "stderr.txt")));
   }
 
-  /** Waits up to {@link #START_TIMEOUT} for {@code file} to hold {@code text}. */
-  private void awaitLine(Path file, String text) throws Exception {
+  /** Waits up to {@link #START_TIMEOUT} for the log in {@code dir} to hold {@code text}. */
+  private void awaitLog(Path dir, String text) throws Exception {
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
-    while (!(Files.exists(file) && Files.readString(file, UTF_8).contains(text))) {
-      assertTrue(System.nanoTime() < deadline, "no '" + text + "' in " + file + output());
+    while (!logText(dir).contains(text)) {
+      assertTrue(System.nanoTime() < deadline, "no '" + text + "' in " + dir + output());
       Thread.sleep(100);
     }
+  }
+
+  /**
+   * The whole log in {@code dir}: the files rolled over (at midnight, or at the size limit), oldest
+   * first, then {@code esmp.log}. A test running across midnight finds its lines in two files. While
+   * logback compresses a rolled file in the background its lines are in a {@code .tmp} file.
+   */
+  private static String logText(Path dir) throws IOException {
+    if (!Files.isDirectory(dir)) {
+      return "";
+    }
+    StringBuilder text = new StringBuilder();
+    List<Path> rolled;
+    try (Stream<Path> files = Files.list(dir)) {
+      rolled = files.filter(f -> f.getFileName().toString().matches("esmp-.*\\.log\\.gz|esmp.*\\.log.*\\.tmp"))
+          .sorted().toList();
+    }
+    for (Path file : rolled) {
+      boolean compressed = file.getFileName().toString().endsWith(".gz");
+      try (InputStream in = compressed ? new GZIPInputStream(Files.newInputStream(file)) : Files.newInputStream(file)) {
+        text.append(new String(in.readAllBytes(), UTF_8));
+      } catch (EOFException | NoSuchFileException beingCompressed) {
+        // the next poll reads it whole
+      }
+    }
+    Path current = dir.resolve("esmp.log");
+    if (Files.exists(current)) {
+      text.append(Files.readString(current, UTF_8));
+    }
+    return text.toString();
   }
 
   /** Stops the server with SIGTERM and waits for it to exit. */
