@@ -24,30 +24,32 @@ import org.esmp.api.Writes;
 import org.esmp.api.spi.StorageChange;
 
 /**
- * One {@link StorageChange} as one PostgreSQL transaction, correct with writers on several servers
- * at once (READ COMMITTED, each statement seeing what was committed before it began). Made on a
- * commit thread, which encodes the change once; {@link #apply} may then run more than once, each
- * time on a fresh transaction (a deadlock or serialization failure is retried).
+ * One {@link StorageChange} in a PostgreSQL transaction that may carry several (group commit, see
+ * {@link #applyAll}), correct with writers on several servers at once (READ COMMITTED, each
+ * statement seeing what was committed before it began, and what the transaction itself wrote).
+ * Made on the commit thread, which encodes the change once; it may then be applied more than
+ * once, each time in a fresh transaction (a deadlock or serialization failure is retried).
  *
  * <p><b>Conditions hold at commit</b> because of the locks taken before they are read, each kind
  * in one order on every server:
  *
  * <ol>
- *   <li>the accepted id: {@code INSERT … ON CONFLICT DO NOTHING} waits for a transaction inserting
- *       the same id, and inserts nothing once it committed: {@link DuplicateException} with the
- *       recorded answer;
- *   <li>advisory transaction locks ({@link Keys}), in ascending order: each plugin key expected,
- *       put or kept, each address whose keys are expected, bound or unbound, each key bound or
- *       unbound. Every change that could make an expectation false holds the same lock (a put of a
- *       key expected absent), or the row lock below (a delete of a key expected present);
- *   <li>the rows of expected plugin keys, {@code FOR UPDATE};
- *   <li>messages kept once, then mailbox counters: {@code INSERT … ON CONFLICT DO UPDATE …
- *       RETURNING} in address order, held until commit, so cursors are gapless 1, 2, 3 … per
- *       address whichever server appends.
+ *   <li>advisory transaction locks ({@link Keys}), for every change of the transaction at once, in
+ *       ascending order: each plugin key expected, put, kept or deleted, each address whose keys
+ *       are expected, bound or unbound, each key bound or unbound. Every change that could make an
+ *       expectation false holds the same lock, so the rows of expected plugin keys, read next
+ *       ({@code FOR UPDATE}), change only by this transaction until it ends;
+ *   <li>the accepted id, after the conditions held: {@code INSERT … ON CONFLICT DO NOTHING} waits
+ *       for a transaction inserting the same id, and inserts nothing once it committed: {@link
+ *       DuplicateException} with the recorded answer;
+ *   <li>messages kept once, then, for the whole transaction at its end, the mailbox counters:
+ *       {@code INSERT … ON CONFLICT DO UPDATE … RETURNING} in address order, held until commit, so
+ *       cursors are gapless 1, 2, 3 … per address whichever server appends.
  * </ol>
  *
- * A failed condition throws {@link ConflictException}; the caller rolls back, so nothing is
- * applied.
+ * A failed condition throws {@link ConflictException} (or {@link DuplicateException} when the
+ * message was accepted meanwhile) before the change wrote anything, so the other changes of the
+ * transaction go on without it.
  */
 final class ChangeTransaction {
 
@@ -73,6 +75,7 @@ final class ChangeTransaction {
     writes.expectations().forEach(e -> lockSet.add(Keys.valueLock(e.space(), e.key())));
     writes.puts().forEach(p -> lockSet.add(Keys.valueLock(p.space(), p.key())));
     writes.keeps().forEach(k -> lockSet.add(Keys.valueLock(k.space(), k.key())));
+    writes.deletes().forEach(d -> lockSet.add(Keys.valueLock(d.space(), d.key())));
     change.expectedKeys().forEach(e -> lockSet.add(Keys.addressLock(e.address())));
     for (List<StorageChange.KeyBinding> bindings : List.of(change.bindKeys(), change.unbindKeys())) {
       for (StorageChange.KeyBinding binding : bindings) {
@@ -122,31 +125,74 @@ final class ChangeTransaction {
   }
 
   /**
-   * Applies the change in {@code connection}'s open transaction (auto-commit off), the caller
-   * commits; returns the cursors of its appends, in order.
+   * Applies {@code changes}, in order, in {@code connection}'s open transaction (auto-commit off);
+   * the caller commits. Each change sees what the ones before it wrote. Returns, for each change,
+   * the cursors of its appends (in order), or the {@link ConflictException} or {@link
+   * DuplicateException} it failed with, having written nothing.
    *
-   * @throws ConflictException or {@link DuplicateException} when a condition does not hold: the
-   *     caller rolls back
+   * @throws SQLException when the database refused a statement: the transaction is lost, for
+   *     every change of it
    */
-  List<Long> apply(Connection connection) throws SQLException {
+  static List<Object> applyAll(Connection connection, List<ChangeTransaction> changes) throws SQLException {
+    lock(connection, changes);
+    List<Object> outcomes = new ArrayList<>(changes.size());
+    List<ChangeTransaction> applied = new ArrayList<>(changes.size());
+    for (ChangeTransaction change : changes) {
+      try {
+        change.applyBeforeAppends(connection);
+        outcomes.add(change);
+        applied.add(change);
+      } catch (ConflictException | DuplicateException e) {
+        outcomes.add(e);
+      }
+    }
+    Map<ChangeTransaction, List<Long>> cursors = append(connection, applied);
+    outcomes.replaceAll(o -> o instanceof ChangeTransaction change ? cursors.get(change) : o);
+    return outcomes;
+  }
+
+  /** Takes the advisory locks of every change at once, in ascending order. */
+  private static void lock(Connection connection, List<ChangeTransaction> changes) throws SQLException {
+    long[] all = changes.size() == 1
+        ? changes.get(0).locks
+        : changes.stream().flatMapToLong(c -> Arrays.stream(c.locks)).sorted().distinct().toArray();
+    if (all.length == 0) {
+      return;
+    }
+    try (PreparedStatement lock =
+        connection.prepareStatement("SELECT count(pg_advisory_xact_lock(l)) FROM unnest(?::bigint[]) AS t(l)")) {
+      lock.setArray(1, connection.createArrayOf("bigint", Arrays.stream(all).boxed().toArray()));
+      lock.executeQuery().close();
+    }
+  }
+
+  /**
+   * Checks the change's conditions, records its accepted id and writes all but its appends; writes
+   * nothing when it throws {@link ConflictException} or {@link DuplicateException}.
+   */
+  private void applyBeforeAppends(Connection connection) throws SQLException {
+    try {
+      checkExpectations(connection);
+      checkKeys(connection);
+    } catch (ConflictException conflict) {
+      // The same message accepted meanwhile (on another server, or earlier in this transaction)
+      // changed what was expected: that is what its sender is told.
+      if (change.accepted().isPresent()) {
+        Optional<byte[]> answer = acceptedAnswer(connection, Keys.id(change.accepted().get().id()));
+        if (answer.isPresent()) {
+          throw new DuplicateException(change.accepted().get().id(), entries.answer(answer.get()));
+        }
+      }
+      throw conflict;
+    }
     if (change.accepted().isPresent()) {
       recordAccepted(connection, change.accepted().get());
     }
-    if (locks.length > 0) {
-      try (PreparedStatement lock =
-          connection.prepareStatement("SELECT count(pg_advisory_xact_lock(l)) FROM unnest(?::bigint[]) AS t(l)")) {
-        lock.setArray(1, connection.createArrayOf("bigint", Arrays.stream(locks).boxed().toArray()));
-        lock.executeQuery().close();
-      }
-    }
-    checkExpectations(connection);
-    checkKeys(connection);
     writeKeys(connection);
     for (Message message : shared) {
       message.keptOnce = keepOnce(connection, message);
     }
     writeValues(connection);
-    return append(connection);
   }
 
   private void recordAccepted(Connection connection, StorageChange.Accepted accepted) throws SQLException {
@@ -161,15 +207,20 @@ final class ChangeTransaction {
           return;
         }
       }
-      try (PreparedStatement select = connection.prepareStatement("SELECT answer FROM accepted WHERE id = ?")) {
-        select.setBytes(1, id);
-        try (ResultSet rows = select.executeQuery()) {
-          if (rows.next()) {
-            throw new DuplicateException(accepted.id(), entries.answer(rows.getBytes(1)));
-          }
-        }
+      Optional<byte[]> answer = acceptedAnswer(connection, id);
+      if (answer.isPresent()) {
+        throw new DuplicateException(accepted.id(), entries.answer(answer.get()));
       }
       // The record was trimmed between the two statements: insert again.
+    }
+  }
+
+  private static Optional<byte[]> acceptedAnswer(Connection connection, byte[] id) throws SQLException {
+    try (PreparedStatement select = connection.prepareStatement("SELECT answer FROM accepted WHERE id = ?")) {
+      select.setBytes(1, id);
+      try (ResultSet rows = select.executeQuery()) {
+        return rows.next() ? Optional.of(rows.getBytes(1)) : Optional.empty();
+      }
     }
   }
 
@@ -363,14 +414,21 @@ final class ChangeTransaction {
     }
   }
 
-  /** Advances each mailbox's counter by its appends, in address order, and inserts the entries. */
-  private List<Long> append(Connection connection) throws SQLException {
-    List<Writes.Append> appends = change.writes().appends();
-    if (appends.isEmpty()) {
-      return List.of();
-    }
+  /**
+   * Advances each mailbox's counter by the appends of {@code changes}, in address order, in one
+   * statement, and inserts the entries; returns each change's cursors, in the order of its appends.
+   */
+  private static Map<ChangeTransaction, List<Long>> append(Connection connection, List<ChangeTransaction> changes)
+      throws SQLException {
+    Map<ChangeTransaction, List<Long>> cursors = new HashMap<>();
     TreeMap<String, Long> counts = new TreeMap<>();
-    appends.forEach(a -> counts.merge(a.address().toString(), 1L, Long::sum));
+    for (ChangeTransaction change : changes) {
+      change.change.writes().appends().forEach(a -> counts.merge(a.address().toString(), 1L, Long::sum));
+      cursors.put(change, new ArrayList<>(change.change.writes().appends().size()));
+    }
+    if (counts.isEmpty()) {
+      return cursors;
+    }
     Map<String, Long> next = new HashMap<>();
     try (PreparedStatement advance = connection.prepareStatement(
         "INSERT INTO mailboxes (address, last_cursor) SELECT a, n FROM unnest(?::text[], ?::bigint[]) AS t(a, n)"
@@ -385,21 +443,24 @@ final class ChangeTransaction {
         }
       }
     }
-    List<Long> cursors = new ArrayList<>(appends.size());
     try (PreparedStatement insert = connection.prepareStatement(
         "INSERT INTO mailbox_entries (address, cursor, received_at, entry, message_id) VALUES (?, ?, ?, ?, ?)")) {
-      for (int i = 0; i < appends.size(); i++) {
-        Writes.Append append = appends.get(i);
-        String address = append.address().toString();
-        long cursor = next.merge(address, 1L, Long::sum) - 1;
-        Message message = appended[i];
-        insert.setString(1, address);
-        insert.setLong(2, cursor);
-        insert.setLong(3, append.entry().receivedAt());
-        insert.setBytes(4, message.keptOnce ? null : message.whole);
-        insert.setBytes(5, message.keptOnce ? message.id : null);
-        insert.addBatch();
-        cursors.add(cursor);
+      for (ChangeTransaction change : changes) {
+        List<Writes.Append> appends = change.change.writes().appends();
+        List<Long> own = cursors.get(change);
+        for (int i = 0; i < appends.size(); i++) {
+          Writes.Append append = appends.get(i);
+          String address = append.address().toString();
+          long cursor = next.merge(address, 1L, Long::sum) - 1;
+          Message message = change.appended[i];
+          insert.setString(1, address);
+          insert.setLong(2, cursor);
+          insert.setLong(3, append.entry().receivedAt());
+          insert.setBytes(4, message.keptOnce ? null : message.whole);
+          insert.setBytes(5, message.keptOnce ? message.id : null);
+          insert.addBatch();
+          own.add(cursor);
+        }
       }
       insert.executeBatch();
     }

@@ -2,17 +2,16 @@ package org.esmp.plugin.storage.postgres;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
-import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -25,30 +24,34 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs commits on the plugin's own threads, each change one transaction on a connection of the
- * write pool; several at once (PostgreSQL groups their WAL flushes). {@link #submit} returns at
- * once.
+ * Runs commits on the plugin's own thread, in the order they were submitted, several changes per
+ * transaction (group commit): the thread takes every change waiting (up to {@value #MAX_BATCH}),
+ * applies them in order in one transaction ({@link ChangeTransaction#applyAll}) and commits once,
+ * one WAL flush for all. {@link #submit} returns at once.
  *
- * <p><b>Order.</b> Stages complete on one completion thread, in the order the transactions were
- * committed: each takes a ticket just before its {@code COMMIT}, and completes only after every
- * earlier ticket did. A change that waited for another's row lock (the same mailbox) takes its
- * ticket after that one's, so its cursors are never announced first.
+ * <p><b>Order.</b> Stages complete on one completion thread, in the order the changes were
+ * submitted, after the transaction that carried them committed.
  *
  * <p><b>Wake-ups.</b> Once a change committed, the cursors of its appends go to {@link Committed}
  * (the {@link Notifier}, which tells the other servers outside any transaction).
  *
- * <p><b>Failures.</b> A deadlock or serialization failure is retried here, up to {@value
- * #MAX_ATTEMPTS} times. A database that is unreachable for a while (a failover) fails the commits
- * meanwhile, and later ones succeed again: that is not a failure of the storage. Only what cannot
- * heal by waiting ({@link #isPermanent}) completes {@link #failure()}; from then on every commit
- * is refused with it.
+ * <p><b>Failures.</b> A change whose condition does not hold fails alone, having written nothing;
+ * the others of its transaction commit. A deadlock or serialization failure (with another server's
+ * transaction) runs the whole transaction again, up to {@value #MAX_ATTEMPTS} times. Any other
+ * error of a transaction of several changes runs them again one transaction each, so that one
+ * change the database refuses fails only itself. A database that is unreachable for a while (a
+ * failover) fails the commits meanwhile, and later ones succeed again: that is not a failure of
+ * the storage. Only what cannot heal by waiting ({@link #isPermanent}) completes {@link
+ * #failure()}; from then on every commit is refused with it.
  */
 final class Committer {
 
   private static final Logger log = LoggerFactory.getLogger(Committer.class);
 
-  /** Changes that may wait for a commit thread; beyond that a commit fails at once. */
+  /** Changes that may wait for the commit thread; beyond that a commit fails at once. */
   static final int MAX_QUEUED = 100_000;
+  /** Changes in one transaction at most. */
+  static final int MAX_BATCH = 256;
   static final int MAX_ATTEMPTS = 20;
   /** SQLSTATEs that no retry or wait heals: data or index corruption, the plugin's tables gone. */
   private static final Set<String> PERMANENT = Set.of("XX001", "XX002", "42P01", "42703");
@@ -56,21 +59,19 @@ final class Committer {
   private final DataSource pool;
   private final Entries entries;
   private final Committed committed;
-  private final ThreadPoolExecutor writers;
+  private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
+  private final Thread writer;
   private final ExecutorService completions = Executors.newSingleThreadExecutor(threads("storage-postgres-completion"));
   private final CompletableFuture<StorageFailedException> failure = new CompletableFuture<>();
   private final AtomicReference<StorageFailedException> failed = new AtomicReference<>();
-  /** Completions of committed transactions by ticket, waiting for the earlier ones. Guarded by itself. */
-  private final TreeMap<Long, Runnable> finished = new TreeMap<>();
-  private long nextTicket; // guarded by finished
-  private long nextToComplete; // guarded by finished
+  private volatile boolean closed;
 
-  Committer(DataSource pool, Entries entries, int threads, Committed committed) {
+  Committer(DataSource pool, Entries entries, Committed committed) {
     this.pool = pool;
     this.entries = entries;
     this.committed = committed;
-    this.writers = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(MAX_QUEUED), threads("storage-postgres-commit"));
+    writer = threads("storage-postgres-commit").newThread(this::run);
+    writer.start();
   }
 
   CompletionStage<List<Long>> submit(StorageChange change) {
@@ -80,11 +81,10 @@ final class Committer {
       completions.execute(() -> result.completeExceptionally(stopped));
       return result;
     }
-    try {
-      writers.execute(() -> commit(change, result));
-    } catch (RejectedExecutionException e) {
-      result.completeExceptionally(new IllegalStateException(
-          writers.isShutdown() ? "storage-postgres is closed" : "storage-postgres: too many commits waiting", e));
+    if (closed) {
+      result.completeExceptionally(new IllegalStateException("storage-postgres is closed"));
+    } else if (!queue.offer(new Pending(change, result))) {
+      result.completeExceptionally(new IllegalStateException("storage-postgres: too many commits waiting"));
     }
     return result;
   }
@@ -94,20 +94,68 @@ final class Committer {
     return failure;
   }
 
-  private void commit(StorageChange change, CompletableFuture<List<Long>> result) {
-    long[] ticket = {-1};
-    try {
-      ChangeTransaction transaction = new ChangeTransaction(change, entries);
-      List<Long> cursors = inTransaction(transaction::apply, () -> ticket[0] = takeTicket());
-      committed.committed(change, cursors);
-      complete(ticket[0], () -> result.complete(cursors));
-    } catch (Exception | Error e) {
-      Throwable reported = reported(e, ticket[0] >= 0);
-      if (ticket[0] >= 0) {
-        complete(ticket[0], () -> result.completeExceptionally(reported));
-      } else {
-        completions.execute(() -> result.completeExceptionally(reported));
+  private void run() {
+    List<Pending> batch = new ArrayList<>(MAX_BATCH);
+    while (true) {
+      try {
+        Pending first = queue.poll(100, TimeUnit.MILLISECONDS);
+        if (first == null) {
+          if (closed && queue.isEmpty()) {
+            return;
+          }
+          continue;
+        }
+        batch.add(first);
+        queue.drainTo(batch, MAX_BATCH - 1);
+      } catch (InterruptedException e) {
+        batch.addAll(queue);
+        queue.clear();
+        batch.forEach(p -> completions.execute(() -> p.result.completeExceptionally(
+            new IllegalStateException("storage-postgres is closed"))));
+        return;
       }
+      commit(batch);
+      batch.clear();
+    }
+  }
+
+  /** Commits {@code batch} in one transaction; one at a time when that fails for another reason than a condition. */
+  private void commit(List<Pending> batch) {
+    StorageFailedException stopped = failed.get();
+    if (stopped != null) {
+      batch.forEach(p -> completions.execute(() -> p.result.completeExceptionally(stopped)));
+      return;
+    }
+    boolean[] committing = {false};
+    try {
+      List<ChangeTransaction> transactions = new ArrayList<>(batch.size());
+      for (Pending pending : batch) {
+        transactions.add(new ChangeTransaction(pending.change, entries));
+      }
+      List<Object> outcomes = inTransaction(c -> ChangeTransaction.applyAll(c, transactions), () -> committing[0] = true);
+      for (int i = 0; i < batch.size(); i++) {
+        Pending pending = batch.get(i);
+        Object outcome = outcomes.get(i);
+        if (outcome instanceof Exception failed) {
+          completions.execute(() -> pending.result.completeExceptionally(failed));
+        } else {
+          @SuppressWarnings("unchecked")
+          List<Long> cursors = (List<Long>) outcome;
+          committed.committed(pending.change, cursors);
+          completions.execute(() -> pending.result.complete(cursors));
+        }
+      }
+    } catch (Exception | Error e) {
+      if (batch.size() > 1 && !committing[0] && !isPermanent(e)) {
+        log.debug("storage-postgres: a transaction of {} changes failed ({}); committing them one at a time",
+            batch.size(), e.toString());
+        for (Pending pending : batch) {
+          commit(List.of(pending));
+        }
+        return;
+      }
+      Throwable reported = reported(e, committing[0]);
+      batch.forEach(p -> completions.execute(() -> p.result.completeExceptionally(reported)));
     }
   }
 
@@ -192,31 +240,15 @@ final class Committer {
     }
   }
 
-  private long takeTicket() {
-    synchronized (finished) {
-      return nextTicket++;
-    }
-  }
-
-  /** Completes ticket {@code ticket} with {@code completion} once every earlier ticket completed. */
-  private void complete(long ticket, Runnable completion) {
-    synchronized (finished) {
-      finished.put(ticket, completion);
-      while (!finished.isEmpty() && finished.firstKey() == nextToComplete) {
-        // The completion thread runs them in the order they are handed to it.
-        completions.execute(finished.pollFirstEntry().getValue());
-        nextToComplete++;
-      }
-    }
-  }
-
-  /** Lets the commits queued finish, then stops the threads. */
+  /** Lets the commits queued finish (for up to 60 s), then stops the threads. */
   void close() {
-    writers.shutdown();
+    closed = true;
     try {
-      if (!writers.awaitTermination(60, TimeUnit.SECONDS)) {
+      writer.join(60_000);
+      if (writer.isAlive()) {
         log.warn("storage-postgres: commits still running after 60 s at close; stopping them");
-        writers.shutdownNow();
+        writer.interrupt();
+        writer.join(5_000);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -233,10 +265,13 @@ final class Committer {
     };
   }
 
-  /** Told of each change committed, on its commit thread, right after {@code COMMIT}; never blocks nor throws. */
+  /** Told of each change committed, on the commit thread, right after {@code COMMIT}, in order; never blocks nor throws. */
   interface Committed {
     void committed(StorageChange change, List<Long> cursors);
   }
+
+  /** A change waiting for the commit thread, and the stage its outcome completes. */
+  private record Pending(StorageChange change, CompletableFuture<List<Long>> result) {}
 
   /** Work in a transaction. */
   interface Work<T> {

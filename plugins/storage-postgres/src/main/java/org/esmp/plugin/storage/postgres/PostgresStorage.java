@@ -63,8 +63,6 @@ import org.postgresql.ds.PGSimpleDataSource;
 public final class PostgresStorage implements Storage {
 
   private final Entries entries;
-  /** Commits run one at a time, in order: see the constructor. */
-  static final int COMMIT_THREADS = 1;
 
   private final HikariDataSource writes;
   private final HikariDataSource reads;
@@ -92,9 +90,9 @@ public final class PostgresStorage implements Storage {
     reads = pool(database, "storage-postgres-reads", settings.poolSize(), true);
     notifier = new Notifier(channel(settings, "esmp-storage-postgres-notify"), node);
     // One commit thread: changes apply in the order they were handed over, as the SPI requires (the
-    // server pipelines changes that build on each other, such as a group's next post). Several
-    // changes per transaction (group commit) is the way to more throughput, not more threads.
-    committer = new Committer(writes, entries, COMMIT_THREADS, notifier);
+    // server pipelines changes that build on each other, such as a group's next post), several in
+    // one transaction.
+    committer = new Committer(writes, entries, notifier);
     retention = new Retention(committer);
   }
 

@@ -225,6 +225,66 @@ class PostgresStorageTest {
   }
 
   @Test
+  void changesWaitingCommitTogetherInOrderAndAFailedConditionFailsOnlyItsOwn() throws Exception {
+    PostgresStorage storage = open();
+    List<CompletableFuture<List<Long>>> stages = new ArrayList<>();
+    try (Connection holder = DriverManager.getConnection(url)) {
+      // Holds the lock of the first change's key: the commit thread waits in it while the others
+      // queue behind, then takes them all in one transaction.
+      holder.setAutoCommit(false);
+      try (Statement lock = holder.createStatement()) {
+        lock.execute("SELECT pg_advisory_xact_lock(" + Keys.valueLock("p", "n") + ")");
+      }
+      stages.add(storage.commit(StorageChange.builder().expectAbsent("p", "n").put("p", "n", new byte[] {0})
+          .accept(id("m0"), 1, ack("m0")).append(BOB, entry("m0", ALICE, 1)).build()).toCompletableFuture());
+      Thread.sleep(200);
+      for (int i = 1; i < 100; i++) {
+        StorageChange.Builder change = StorageChange.builder()
+            // Each builds on the one before: a compare-and-set of the counter, as a group's next post is.
+            .expect("p", "n", new byte[] {(byte) (i - 1)}).put("p", "n", new byte[] {(byte) i})
+            .accept(id("m" + i), i, ack("m" + i)).append(BOB, entry("m" + i, ALICE, i));
+        if (i == 40) {
+          change = StorageChange.builder().expect("p", "n", new byte[] {99}).put("p", "n", new byte[] {40})
+              .accept(id("stale"), i, ack("stale")).append(BOB, entry("stale", ALICE, i)).append(CAROL, entry("stale", ALICE, i));
+        }
+        if (i == 41) {
+          // after the stale change, the counter is still 39
+          change = StorageChange.builder().expect("p", "n", new byte[] {39}).put("p", "n", new byte[] {41})
+              .accept(id("m41"), i, ack("m41")).append(BOB, entry("m41", ALICE, i));
+        }
+        if (i == 60) {
+          // a message accepted earlier in the same transaction
+          change = StorageChange.builder().accept(id("m10"), i, ack("again")).append(CAROL, entry("m10", ALICE, i));
+        }
+        stages.add(storage.commit(change.build()).toCompletableFuture());
+      }
+      holder.rollback();
+    }
+
+    long cursor = 0;
+    for (int i = 0; i < 100; i++) {
+      if (i == 40) {
+        assertInstanceOf(ConflictException.class, failure(stages.get(i)));
+      } else if (i == 60) {
+        assertEquals(ack("m10"), assertInstanceOf(DuplicateException.class, failure(stages.get(i))).answer());
+      } else if (i > 60) {
+        // the put of 60 was skipped: 61 expects 59, which it is not
+        assertInstanceOf(ConflictException.class, failure(stages.get(i)), "change " + i);
+      } else {
+        assertEquals(List.of(++cursor), await(stages.get(i)), "change " + i);
+      }
+    }
+    assertEquals(59, cursor);
+    assertEquals(59, storage.lastCursor(BOB));
+    assertEquals(0, storage.lastCursor(CAROL));
+    assertArrayEquals(new byte[] {59}, storage.get("p", "n").orElseThrow());
+    assertEquals(Optional.empty(), storage.acceptedAnswer(id("stale")));
+    assertEquals(Optional.of(ack("m41")), storage.acceptedAnswer(id("m41")));
+    // The first change alone, then the 99 waiting behind it in one transaction.
+    assertEquals(2, count("SELECT count(DISTINCT xmin::text) FROM mailbox_entries"));
+  }
+
+  @Test
   void keyConditionsAreChecked() throws Exception {
     PostgresStorage storage = open();
     await(storage.commit(StorageChange.builder().expectKeys(ALICE, List.of()).bindKey(ALICE, key("a1")).build()));
@@ -336,7 +396,7 @@ class PostgresStorageTest {
       change.append(BOB, entry("c" + i, ALICE, i));
     }
     await(storage.commit(change.build()));
-    Retention retention = new Retention(new Committer(hikari(), new Entries(new org.esmp.api.testkit.TestJsonCodec()), 1, (c, cursors) -> {}), 10);
+    Retention retention = new Retention(new Committer(hikari(), new Entries(new org.esmp.api.testkit.TestJsonCodec()), (c, cursors) -> {}), 10);
     assertEquals(25, retention.trim(100));
     assertEquals(25, storage.lastCursor(BOB));
   }
