@@ -62,6 +62,7 @@ import org.esmp.server.federation.PeerEndpoints;
 import org.esmp.server.federation.RelayedSession;
 import org.esmp.server.federation.Relays;
 import org.esmp.server.federation.ServerKey;
+import org.esmp.server.federation.SharedServerKey;
 import org.esmp.server.tls.ServerTls;
 import org.esmp.server.verify.FrameVerifier;
 import org.slf4j.Logger;
@@ -86,9 +87,16 @@ public final class EsmpServer implements AutoCloseable {
   private static final Set<String> CORE_SESSION_TYPES = Set.of("auth", "sync", "lookup", Dispatcher.RELAY);
   /** How often the plugins directory is looked at for jars added, replaced or removed. */
   private static final Duration PLUGIN_WATCH_INTERVAL = Duration.ofSeconds(1);
+  /**
+   * How often a server reads again the addresses disabled or removed, from a storage several
+   * servers share: the longest an operator's change through one server takes to hold on the others.
+   */
+  private static final Duration STATES_RELOAD = Duration.ofSeconds(2);
 
   private final ServerConfig config;
   private final DataDirectory data;
+  /** The last reading of the addresses' states failed; only the maintenance thread uses it. */
+  private boolean statesUnread;
   private final PluginHost plugins;
   private final ListenerBus listeners;
   private final Workers workers;
@@ -187,6 +195,11 @@ public final class EsmpServer implements AutoCloseable {
       if (plugins.registry().storage().isPresent()) {
         states.load(storage());
         storage().watch(mailboxes.watcher()); // a storage shared by a cluster: other servers' appends
+        if (storage().shared()) {
+          SharedServerKey.check(storage(), serverKey, config.dataDir().resolve(ServerKey.FILE));
+          maintenance.scheduleWithFixedDelay(() -> reloadStates(states), STATES_RELOAD.toMillis(),
+              STATES_RELOAD.toMillis(), TimeUnit.MILLISECONDS);
+        }
       }
       Predicate<String> sessionTypes = type -> CORE_SESSION_TYPES.contains(type) || plugins.registry().isSessionType(type);
       this.dispatcher = new Dispatcher(config, plugins, core, sessionTypes, commits, states, listeners, clock, metrics,
@@ -306,6 +319,26 @@ public final class EsmpServer implements AutoCloseable {
     }
     String domain = Address.parse(address).domain();
     return config.serves(domain) ? Optional.empty() : Optional.of(relays.forward(request, domain));
+  }
+
+  /** Reads the addresses' states again from a storage other servers change too. */
+  private void reloadStates(AddressStates states) {
+    if (closing.get() || plugins.registry().storage().isEmpty()) {
+      return;
+    }
+    try {
+      states.reload(storage());
+      if (statesUnread) {
+        statesUnread = false;
+        log.info("The addresses' states are read from the storage again");
+      }
+    } catch (RuntimeException e) {
+      if (!statesUnread) { // once until it works again: the database may be down a while
+        statesUnread = true;
+        log.warn("Cannot read the addresses' states from the storage (tried every {} s): {}",
+            STATES_RELOAD.toSeconds(), e.toString());
+      }
+    }
   }
 
   /** Retention: deletes mailbox entries older than the configured period. */

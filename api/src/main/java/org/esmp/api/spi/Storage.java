@@ -188,6 +188,16 @@ public interface Storage extends ExtensionPoint {
   default void close() {}
 
   /**
+   * Whether several servers share this storage (a cluster, since 1.3): the server then checks at
+   * start that it signs with the same server key as the others, and reads again, every few seconds,
+   * what the others may have changed that it holds in memory (the addresses the operator disabled
+   * or removed). The default: one server's storage.
+   */
+  default boolean shared() {
+    return false;
+  }
+
+  /**
    * For a storage several servers share (a cluster): tells {@code watcher} of the mailbox appends
    * the other servers commit, from now until the storage closes (since 1.3). Called once, after the
    * storage opened. A storage of one server has nothing to tell: the default does nothing.

@@ -1,6 +1,7 @@
 package org.esmp.server.session;
 
 import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -22,7 +23,9 @@ import org.esmp.api.spi.Storage;
  * <p>Kept in the storage, space {@value #SPACE} (key: the address; value: {@code disabled} or
  * {@code removed}, a space, and the time in ms), changed only through the commits of {@link
  * org.esmp.server.admin.AddressAdmin}, and held here in memory, loaded once at start ({@link #load}),
- * so that the check on every message costs a map lookup. Only the server writes the space: the
+ * so that the check on every message costs a map lookup. On a storage several servers share, each
+ * reads them again every few seconds ({@link #reload}): what the operator changed through one server
+ * holds on the others within that time. Only the server writes the space: the
  * plugin host refuses a plugin with the id {@value #SERVER_SPACES}, whose spaces these would be.
  *
  * <p>Thread-safe.
@@ -61,14 +64,31 @@ public final class AddressStates {
    * @throws IllegalStateException when a stored value is not one this server wrote
    */
   public void load(Storage storage) {
+    states.putAll(read(storage));
+  }
+
+  /**
+   * Reads every state from {@code storage} again and holds what it finds: for a storage several
+   * servers share, whose operator may disable, enable or remove an address through any of them.
+   *
+   * @throws IllegalStateException when a stored value is not one this server wrote
+   */
+  public void reload(Storage storage) {
+    Map<Address, Entry> stored = read(storage);
+    states.keySet().retainAll(stored.keySet());
+    states.putAll(stored);
+  }
+
+  private static Map<Address, Entry> read(Storage storage) {
+    Map<Address, Entry> read = new HashMap<>();
     String from = "";
     while (true) {
       List<Stored> page = storage.scan(SPACE, from, "\uffff", LOAD_PAGE);
       for (Stored stored : page) {
-        states.put(Address.parse(stored.key()), decode(stored.key(), stored.value()));
+        read.put(Address.parse(stored.key()), decode(stored.key(), stored.value()));
       }
       if (page.size() < LOAD_PAGE) {
-        return;
+        return read;
       }
       from = page.get(page.size() - 1).key() + '\0';
     }

@@ -5,10 +5,16 @@ import static org.esmp.server.testing.Frames.groupMessage;
 import static org.esmp.server.testing.Frames.groupText;
 import static org.esmp.server.testing.Frames.text;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -22,6 +28,9 @@ import java.util.stream.LongStream;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.plugin.storage.postgres.TestPostgres;
+import org.esmp.server.federation.ServerKey;
+import org.esmp.server.testing.AdminRun;
+import org.esmp.server.testing.Await;
 import org.esmp.server.testing.ChildServer;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestUser;
@@ -49,13 +58,27 @@ class ClusterIT {
   static void startCluster() throws Exception {
     postgres = TestPostgres.start();
     url = postgres.url(postgres.createDatabase());
-    String settings = "storage: postgres\njdbc_url: \"" + url + "\"\n";
-    one = ChildServer.builder(dir.resolve("one"), dir.resolve("one.log")).settings(settings).start();
-    two = ChildServer.builder(dir.resolve("two"), dir.resolve("two.log")).settings(settings).start();
-    three = ChildServer.builder(dir.resolve("three"), dir.resolve("three.log")).settings(settings).start();
+    one = node("one").start();
     one.port();
+    // Every server of a cluster signs with the same key: the first one's, copied before the others start.
+    two = node("two", dir.resolve("one")).start();
+    three = node("three", dir.resolve("one")).start();
     two.port();
     three.port();
+  }
+
+  private static String settings() {
+    return "storage: postgres\njdbc_url: \"" + url + "\"\n";
+  }
+
+  /** A node on the data directory {@code name}, with the server key of {@code keyFrom} if given. */
+  private static ChildServer.Builder node(String name, Path... keyFrom) throws IOException {
+    Path data = dir.resolve(name);
+    Files.createDirectories(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    for (Path from : keyFrom) {
+      Files.copy(from.resolve(ServerKey.FILE), data.resolve(ServerKey.FILE), StandardCopyOption.COPY_ATTRIBUTES);
+    }
+    return ChildServer.builder(data, dir.resolve(name + ".log")).settings(settings());
   }
 
   @AfterAll
@@ -176,8 +199,7 @@ class ClusterIT {
    */
   @Test
   void aNodeKilledUnderLoadLosesNothingAckedAndItsClientsGoOnElsewhere() throws Exception {
-    String settings = "storage: postgres\njdbc_url: \"" + url + "\"\n";
-    try (ChildServer doomed = ChildServer.builder(dir.resolve("four"), dir.resolve("four.log")).settings(settings).start()) {
+    try (ChildServer doomed = node("four", dir.resolve("one")).start()) {
       TestUser judy = TestUser.register(doomed.port(), "judy");
       TestUser ken = TestUser.register(doomed.port(), "ken");
       List<JsonNode> synced = ken.syncAll(0);
@@ -227,5 +249,55 @@ class ClusterIT {
       String after = assertAck(judyElsewhere.send(text("after the kill", ken.address()))).path("re").asText();
       assertEquals(after, kenElsewhere.client().read().path("id").asText(), "and goes on live on the other server");
     }
+  }
+
+  @Test
+  void aServerWithAnotherServerKeyThanTheClustersRefusesToStartSayingWhatToCopy() throws Exception {
+    ChildServer stranger = node("stranger").start();
+    try {
+      assertTrue(stranger.process().waitFor(60, TimeUnit.SECONDS), "still running:\n" + stranger.log());
+      assertNotEquals(0, stranger.process().exitValue());
+      String log = stranger.log();
+      assertTrue(log.contains("every server of a cluster signs with the same key")
+          && log.contains("Copy server.key from the data directory of one of them to " + dir.resolve("stranger/server.key")), log);
+    } finally {
+      stranger.close();
+    }
+    // Copied, it starts.
+    Files.delete(dir.resolve("stranger/server.key"));
+    try (ChildServer copied = node("stranger", dir.resolve("one")).start()) {
+      copied.port();
+    }
+  }
+
+  @Test
+  void anAddressDisabledThroughOneNodeIsRefusedOnTheOthersAndEnabledAgainThroughAnother() throws Exception {
+    TestUser judy = TestUser.register(one.port(), "judy");
+    TestUser ken = TestUser.register(two.port(), "ken");
+    TestUser judyOnTwo = judy.reconnect(two.port());
+    assertAck(judyOnTwo.send(text("before", ken.address())));
+
+    AdminRun disabled = AdminRun.on(dir.resolve("one"), "users", "disable", judy.address());
+    assertEquals(0, disabled.code(), disabled.toString());
+    JsonNode refused = Await.until("node two refuses judy", Duration.ofSeconds(20),
+        () -> judyOnTwo.send(text("while disabled", ken.address())), answer -> "error".equals(answer.path("type").asText()),
+        ClusterIT::logs);
+    assertEquals("forbidden", refused.path("code").asText(), refused.toString());
+
+    AdminRun enabled = AdminRun.on(dir.resolve("three"), "users", "enable", judy.address());
+    assertEquals(0, enabled.code(), enabled.toString());
+    Await.until("node one lets judy auth and send again", Duration.ofSeconds(20), () -> {
+      TestUser again;
+      try {
+        again = judy.reconnect(one.port());
+      } catch (AssertionError authRefused) {
+        return false; // still disabled there
+      }
+      try {
+        return "ack".equals(again.send(text("enabled again", ken.address())).path("type").asText());
+      } finally {
+        again.client().close();
+      }
+    }, ClusterIT::logs);
   }
 }

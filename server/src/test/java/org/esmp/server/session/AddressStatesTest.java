@@ -51,6 +51,22 @@ class AddressStatesTest {
   }
 
   @Test
+  void reloadHoldsWhatTheStorageHoldsNowDroppingWhatOtherServersCleared() {
+    AddressStates.Entry disabled = new AddressStates.Entry(AddressStates.State.DISABLED, 1);
+    Storage storage = mock(Storage.class);
+    when(storage.scan(eq(AddressStates.SPACE), anyString(), anyString(), anyInt()))
+        .thenReturn(List.of(new Stored(ALICE.toString(), AddressStates.encode(disabled))))
+        .thenReturn(List.of(new Stored(BOB.toString(), AddressStates.encode(disabled))));
+    AddressStates states = new AddressStates();
+    states.load(storage);
+    assertEquals(Optional.of(disabled), states.of(ALICE));
+
+    states.reload(storage); // another server enabled alice and disabled bob
+    assertEquals(Optional.empty(), states.of(ALICE));
+    assertEquals(Optional.of(disabled), states.of(BOB));
+  }
+
+  @Test
   void refusesAStoredStateItDidNotWrite() {
     IllegalStateException damaged = assertThrows(IllegalStateException.class,
         () -> AddressStates.decode("alice#example.com", "paused 12".getBytes(StandardCharsets.US_ASCII)));

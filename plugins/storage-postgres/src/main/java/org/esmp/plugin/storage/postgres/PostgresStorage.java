@@ -355,6 +355,12 @@ public final class PostgresStorage implements Storage {
    *
    * @throws IllegalStateException when called a second time
    */
+  /** Every server of the cluster opens the same database. */
+  @Override
+  public boolean shared() {
+    return true;
+  }
+
   @Override
   public void watch(MailboxWatcher watcher) {
     Listener started;
