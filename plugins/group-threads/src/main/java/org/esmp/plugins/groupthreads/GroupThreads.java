@@ -17,6 +17,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.esmp.api.Address;
 import org.esmp.api.Delivery;
 import org.esmp.api.ErrorCode;
@@ -112,6 +113,10 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
    * The group's next append builds on it.
    */
   private final Map<String, Known> tails = new ConcurrentHashMap<>();
+  /** Per group with appends in flight or waiting to be retried: see {@link GroupOrder}. */
+  private final Map<String, GroupOrder> orders = new ConcurrentHashMap<>();
+  /** Numbers the appends in the order they arrive. */
+  private final AtomicLong arrivals = new AtomicLong();
   private final ThreadQueries queries;
 
   public GroupThreads(ServerContext context) {
@@ -189,51 +194,101 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     if (groupId.isEmpty()) {
       return CompletableFuture.failedFuture(new RejectedException(ErrorCode.BAD_FIELD, "group_id is required"));
     }
-    return submit(groupId.get(), request, rule, 1, false);
+    Attempt append = new Attempt(request, rule, arrivals.incrementAndGet());
+    queue.submit(groupId.get(), () -> inTurn(groupId.get(), append));
+    return append.result;
   }
 
   /**
-   * Queues an attempt of an append in its group's turn. The turn ends once the commit is handed to
-   * the storage; the stage returned completes once it is durable (or failed for good).
+   * In the group's turn: hands the storage every append waiting to be retried that arrived before
+   * {@code own}, in the order they arrived, then {@code own} (none: only the retries). The turn
+   * ends once they are handed over; each one's result completes once it is durable or failed.
+   */
+  private CompletionStage<Void> inTurn(String groupId, Attempt own) {
+    while (true) {
+      Attempt next = locked(groupId, order -> {
+        Map.Entry<Long, Attempt> first = order.retries.firstEntry();
+        return first != null && (own == null || first.getKey() < own.arrival) ? order.retries.pollFirstEntry().getValue() : null;
+      });
+      if (next != null) {
+        handOver(groupId, next, true);
+      } else if (own == null || handOver(groupId, own, false)) {
+        return CompletableFuture.completedFuture(null);
+      }
+    }
+  }
+
+  /**
+   * Applies {@code append}'s rule to the state it builds on, and hands the storage the entry under
+   * the next seq, on condition that the group's state is still that one and the seq free; returns
+   * false (handing nothing over) when a retry of an append that arrived before it waits.
    *
    * @param fresh whether the state must come from the storage (after a race lost) unless appends
    *     of this instance are in flight
    */
-  private CompletionStage<Reply> submit(String groupId, Request request, GroupRule rule, int attempt, boolean fresh) {
-    return queue.submit(groupId, () -> inTurn(groupId, request, rule, attempt, fresh)).thenCompose(durable -> durable);
-  }
-
-  /** In the group's turn: the state to build on, then the commit handed over. */
-  private CompletionStage<CompletionStage<Reply>> inTurn(String groupId, Request request, GroupRule rule, int attempt,
-      boolean fresh) {
-    Known base = tails.get(groupId);
-    if (base == null && !fresh) {
-      base = cache.get(groupId);
+  private boolean handOver(String groupId, Attempt append, boolean fresh) {
+    while (true) {
+      Known tail = tails.get(groupId);
+      Known base = tail;
+      try {
+        if (base == null && !fresh) {
+          base = cache.get(groupId);
+        }
+        if (base == null) {
+          base = stored(groupId).orElse(null);
+        }
+      } catch (RuntimeException e) {
+        append.result.completeExceptionally(e);
+        return true;
+      }
+      Known read = base;
+      // Under the group's lock: no failure may move appends to the retries, nor change the tail,
+      // between the check and the hand-over.
+      Boolean handed = locked(groupId, order -> {
+        Map.Entry<Long, Attempt> waiting = order.retries.firstEntry();
+        if (waiting != null && waiting.getKey() < append.arrival) {
+          if (append.attempt > 1) {
+            order.retries.put(append.arrival, append); // after the earlier one, in its place again
+          }
+          return false;
+        }
+        if (tails.get(groupId) != tail) {
+          return null; // another append became the tail meanwhile: read again
+        }
+        commit(groupId, order, append, read);
+        return true;
+      });
+      if (handed != null) {
+        return handed;
+      }
     }
-    if (base == null) {
-      base = stored(groupId).orElse(null);
-    }
-    return CompletableFuture.completedFuture(commit(groupId, request, rule, base, attempt));
   }
 
   /**
-   * Applies {@code rule} to {@code base} (null: no such group) and hands the storage the entry
-   * under the next seq, on condition that the group's state is still {@code base} and the seq
-   * free. Called in the group's turn; returns the durable stage, which retries after a race lost.
+   * Builds {@code append} on {@code base} (null: no such group) and hands its commit to the storage.
+   * Holding {@code order}'s lock.
    */
-  private CompletionStage<Reply> commit(String groupId, Request request, GroupRule rule, Known base, int attempt) {
+  private void commit(String groupId, GroupOrder order, Attempt append, Known base) {
     Optional<GroupState> current = Optional.ofNullable(base).map(Known::state);
-    GroupChange change = rule.apply(current);
+    GroupChange change;
+    try {
+      change = append.rule.apply(current);
+    } catch (RuntimeException e) {
+      append.result.completeExceptionally(e); // a rule that refuses: nothing is committed
+      return;
+    }
     GroupState proposed = change.after();
     if (!proposed.groupId().equals(groupId)) {
-      throw new IllegalStateException("a group rule returned the state of group " + proposed.groupId()
-          + " for an entry of group " + groupId);
+      append.result.completeExceptionally(new IllegalStateException("a group rule returned the state of group "
+          + proposed.groupId() + " for an entry of group " + groupId));
+      return;
     }
     long seq = current.map(GroupState::lastSeq).orElse(0L) + 1;
     GroupState after = new GroupState(groupId, proposed.name(), proposed.policy(), proposed.members(),
         proposed.admins(), seq);
-    Known next = new Known(after, ThreadRecords.writeState(context.json(), after));
+    Known next = new Known(after, ThreadRecords.writeState(context.json(), after, append.request.message().id()));
 
+    Request request = append.request;
     SignedMessage message = request.message();
     MailboxEntry entry = new MailboxEntry(0, message.id(), sender(request), request.receivedAt(), message.fields(),
         Optional.of(groupId), OptionalLong.of(seq));
@@ -255,24 +310,130 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
       }
     }
     tails.put(groupId, next); // the group's next append builds on this one
-    return store().commit(request, writes.build(), ack).handle((cursors, failure) -> {
-      if (failure == null) {
-        // Cached first, then no longer a tail: an append between the two would otherwise find
-        // neither, build on an older state, lose its condition and be retried behind later ones.
-        remember(next);
-        tails.remove(groupId, next);
-        return CompletableFuture.completedFuture(ack);
+    Handed handed = new Handed(append);
+    order.inFlight.add(handed);
+    CompletionStage<?> durable;
+    try {
+      durable = store().commit(request, writes.build(), ack);
+    } catch (RuntimeException e) {
+      durable = CompletableFuture.failedFuture(e);
+    }
+    durable.whenComplete((ignored, failure) -> completed(groupId, handed, seq, next, ack, failure));
+  }
+
+  /**
+   * The commit of {@code append} (under {@code seq}, leaving {@code next}) ended. A race lost to
+   * another writer ({@link ConflictException}) retries it, and with it every append of this instance
+   * handed over after it (each built on it, so each fails its condition too): all of them go back,
+   * in the order they arrived, before any append that arrives later.
+   */
+  private void completed(String groupId, Handed handed, long seq, Known next, Reply ack, Throwable failure) {
+    Attempt append = handed.append;
+    if (failure == null) {
+      // Cached first, then no longer a tail: an append between the two would otherwise find
+      // neither, build on an older state, lose its condition and be retried.
+      remember(next);
+      tails.remove(groupId, next);
+      locked(groupId, order -> {
+        if (!order.inFlight.remove(handed)) {
+          order.retries.remove(append.arrival, append); // it held after all: no retry
+        }
+        return null;
+      });
+      append.result.complete(ack);
+      return;
+    }
+    Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
+    boolean retry = locked(groupId, order -> {
+      if (!order.inFlight.contains(handed)) {
+        return false; // moved to the retries already, behind an earlier append that lost
       }
       // Every append built on this one fails its condition too: none may build on them any more.
       tails.computeIfPresent(groupId, (key, tail) -> tail.state().lastSeq() >= seq ? null : tail);
-      Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
-      if (cause instanceof ConflictException && attempt < MAX_ATTEMPTS) {
-        forget(groupId);
-        return CompletableFuture.supplyAsync(() -> submit(groupId, request, rule, attempt + 1, true), executor)
-            .thenCompose(retried -> retried);
+      if (!(cause instanceof ConflictException) || append.attempt >= MAX_ATTEMPTS) {
+        order.inFlight.remove(handed);
+        append.result.completeExceptionally(cause);
+        return false;
       }
-      return CompletableFuture.<Reply>failedFuture(cause);
-    }).thenCompose(done -> done);
+      forget(groupId);
+      boolean from = false;
+      for (Iterator<Handed> i = order.inFlight.iterator(); i.hasNext(); ) {
+        Handed later = i.next();
+        from |= later == handed;
+        if (from) {
+          i.remove();
+          later.append.attempt++;
+          order.retries.put(later.append.arrival, later.append);
+        }
+      }
+      return true;
+    });
+    if (retry) {
+      // Never on the storage's thread, which completed this one.
+      queue.submit(groupId, () -> CompletableFuture.supplyAsync(() -> inTurn(groupId, null), executor)
+          .thenCompose(turn -> turn));
+    }
+  }
+
+  /**
+   * Runs {@code action} holding the lock of {@code groupId}'s order; drops the order once it holds
+   * nothing, so that an idle group holds no memory.
+   */
+  private <T> T locked(String groupId, java.util.function.Function<GroupOrder, T> action) {
+    while (true) {
+      GroupOrder order = orders.computeIfAbsent(groupId, id -> new GroupOrder());
+      synchronized (order) {
+        if (order.gone) {
+          continue;
+        }
+        T result = action.apply(order);
+        if (order.inFlight.isEmpty() && order.retries.isEmpty()) {
+          order.gone = true;
+          orders.remove(groupId, order);
+        }
+        return result;
+      }
+    }
+  }
+
+  /** An append of this instance: its request and rule, and its outcome. */
+  private static final class Attempt {
+    final Request request;
+    final GroupRule rule;
+    /** When it arrived here: retries are handed over in this order. */
+    final long arrival;
+    final CompletableFuture<Reply> result = new CompletableFuture<>();
+    /** Attempts so far, counting the one running; guarded by the group's order. */
+    int attempt = 1;
+
+    Attempt(Request request, GroupRule rule, long arrival) {
+      this.request = request;
+      this.rule = rule;
+      this.arrival = arrival;
+    }
+  }
+
+  /** One hand-over of an append to the storage (an append retried is handed over again). */
+  private record Handed(Attempt append) {
+    @Override
+    public boolean equals(Object other) {
+      return this == other; // each hand-over is its own
+    }
+
+    @Override
+    public int hashCode() {
+      return System.identityHashCode(this);
+    }
+  }
+
+  /** A group's appends handed to the storage and not ended yet, and those waiting to be retried. */
+  private static final class GroupOrder {
+    /** In the order handed over. */
+    final List<Handed> inFlight = new ArrayList<>();
+    /** By arrival. */
+    final java.util.TreeMap<Long, Attempt> retries = new java.util.TreeMap<>();
+    /** Dropped from the map: a new one is made for the group. */
+    boolean gone;
   }
 
   /** Drops the cached state of {@code groupId}: another writer changed the group. */

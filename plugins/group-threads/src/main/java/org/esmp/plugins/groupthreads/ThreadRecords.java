@@ -7,6 +7,7 @@ import java.util.Optional;
 import org.esmp.api.Address;
 import org.esmp.api.JsonCodec;
 import org.esmp.api.MailboxEntry;
+import org.esmp.api.MessageId;
 import org.esmp.api.group.GroupState;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonNull;
@@ -60,8 +61,8 @@ final class ThreadRecords {
         .build();
   }
 
-  /** The stored form of {@code state}. */
-  static byte[] writeState(JsonCodec json, GroupState state) {
+  /** The stored form of {@code state}, the state the entry {@code lastId} at its {@code last_seq} left. */
+  static byte[] writeState(JsonCodec json, GroupState state, MessageId lastId) {
     return json.write(JsonObject.builder()
         .put("group_id", state.groupId())
         .put("name", state.name().<JsonValue>map(JsonString::of).orElse(JsonNull.INSTANCE))
@@ -69,6 +70,10 @@ final class ThreadRecords {
         .put("members", addresses(state.members()))
         .put("admins", addresses(state.admins()))
         .put("last_seq", state.lastSeq())
+        // Not part of the state: makes the bytes of each seq's state its own, so that a commit
+        // built on one writer's entry at a seq fails its condition when another's is there, even
+        // if both left the members as they were.
+        .put("last_id", lastId.hex())
         .build());
   }
 

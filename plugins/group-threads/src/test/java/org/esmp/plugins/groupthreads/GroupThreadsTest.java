@@ -269,13 +269,18 @@ class GroupThreadsTest {
     CyclicBarrier start = new CyclicBarrier(writers);
     ExecutorService senders = Executors.newFixedThreadPool(writers);
     List<CompletableFuture<Reply>> acks = new CopyOnWriteArrayList<>();
+    List<List<CompletableFuture<Reply>>> byWriter = new ArrayList<>();
     try {
       List<Future<?>> sent = new ArrayList<>();
       for (GroupThreads instance : instances) {
+        List<CompletableFuture<Reply>> own = new ArrayList<>();
+        byWriter.add(own);
         sent.add(senders.submit(() -> {
           start.await(10, TimeUnit.SECONDS);
           for (int i = 0; i < each; i++) {
-            acks.add(instance.append(text(ALICE, GROUP, i).build(), post).toCompletableFuture());
+            CompletableFuture<Reply> ack = instance.append(text(ALICE, GROUP, i).build(), post).toCompletableFuture();
+            own.add(ack);
+            acks.add(ack);
           }
           return null;
         }));
@@ -286,6 +291,14 @@ class GroupThreadsTest {
       List<Long> seqs = new ArrayList<>();
       for (CompletableFuture<Reply> ack : acks) {
         seqs.add(seq(await(ack)));
+      }
+      for (List<CompletableFuture<Reply>> own : byWriter) {
+        // One writer's pipelined posts keep the order it handed them over in, retries included.
+        List<Long> ownSeqs = new ArrayList<>();
+        for (CompletableFuture<Reply> ack : own) {
+          ownSeqs.add(seq(await(ack)));
+        }
+        assertEquals(ownSeqs.stream().sorted().toList(), ownSeqs, "a writer's posts in the thread in the order sent");
       }
       seqs.sort(null);
       int total = writers * each;
