@@ -197,7 +197,7 @@ public final class EsmpServer implements AutoCloseable {
         storage().watch(mailboxes.watcher()); // a storage shared by a cluster: other servers' appends
         if (storage().shared()) {
           SharedServerKey.check(storage(), serverKey, config.dataDir().resolve(ServerKey.FILE));
-          maintenance.scheduleWithFixedDelay(() -> reloadStates(states), STATES_RELOAD.toMillis(),
+          maintenance.scheduleWithFixedDelay(() -> reloadStates(states, sessions), STATES_RELOAD.toMillis(),
               STATES_RELOAD.toMillis(), TimeUnit.MILLISECONDS);
         }
       }
@@ -322,12 +322,17 @@ public final class EsmpServer implements AutoCloseable {
   }
 
   /** Reads the addresses' states again from a storage other servers change too. */
-  private void reloadStates(AddressStates states) {
+  private void reloadStates(AddressStates states, SessionRegistry sessions) {
     if (closing.get() || plugins.registry().storage().isEmpty()) {
       return;
     }
     try {
-      states.reload(storage());
+      for (Address address : states.reload(storage())) {
+        // Disabled or removed through another server: as there, its connections here close.
+        int closed = sessions.closeAll(address);
+        log.info("{} was {} through another server; closed its {} connection(s) here", address,
+            states.of(address).map(e -> e.state().word()).orElse("changed"), closed);
+      }
       if (statesUnread) {
         statesUnread = false;
         log.info("The addresses' states are read from the storage again");

@@ -2,10 +2,12 @@ package org.esmp.server.session;
 
 import java.nio.charset.StandardCharsets;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.esmp.api.Address;
 import org.esmp.api.ErrorCode;
@@ -71,12 +73,20 @@ public final class AddressStates {
    * Reads every state from {@code storage} again and holds what it finds: for a storage several
    * servers share, whose operator may disable, enable or remove an address through any of them.
    *
+   * @return the addresses disabled or removed since the last reading, whose connections are closed
+   *
    * @throws IllegalStateException when a stored value is not one this server wrote
    */
-  public void reload(Storage storage) {
+  public Set<Address> reload(Storage storage) {
     Map<Address, Entry> stored = read(storage);
     states.keySet().retainAll(stored.keySet());
-    states.putAll(stored);
+    Set<Address> added = new HashSet<>();
+    stored.forEach((address, entry) -> {
+      if (states.put(address, entry) == null) {
+        added.add(address);
+      }
+    });
+    return added;
   }
 
   private static Map<Address, Entry> read(Storage storage) {

@@ -112,7 +112,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
    * Per group with appends in flight: the state its last append handed to the storage will leave.
    * The group's next append builds on it.
    */
-  private final Map<String, Known> tails = new ConcurrentHashMap<>();
+  private final Map<String, Tail> tails = new ConcurrentHashMap<>();
   /** Per group with appends in flight or waiting to be retried: see {@link GroupOrder}. */
   private final Map<String, GroupOrder> orders = new ConcurrentHashMap<>();
   /** Numbers the appends in the order they arrive. */
@@ -228,8 +228,8 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
    */
   private boolean handOver(String groupId, Attempt append, boolean fresh) {
     while (true) {
-      Known tail = tails.get(groupId);
-      Known base = tail;
+      Tail tail = tails.get(groupId);
+      Known base = tail == null ? null : tail.known();
       try {
         if (base == null && !fresh) {
           base = cache.get(groupId);
@@ -255,7 +255,7 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
         if (tails.get(groupId) != tail) {
           return null; // another append became the tail meanwhile: read again
         }
-        commit(groupId, order, append, read);
+        commit(groupId, order, append, read, tail == null ? null : tail.by());
         return true;
       });
       if (handed != null) {
@@ -265,10 +265,10 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
   }
 
   /**
-   * Builds {@code append} on {@code base} (null: no such group) and hands its commit to the storage.
-   * Holding {@code order}'s lock.
+   * Builds {@code append} on {@code base} (null: no such group), the state {@code parent} leaves
+   * (null: a committed state), and hands its commit to the storage. Holding {@code order}'s lock.
    */
-  private void commit(String groupId, GroupOrder order, Attempt append, Known base) {
+  private void commit(String groupId, GroupOrder order, Attempt append, Known base, Handed parent) {
     Optional<GroupState> current = Optional.ofNullable(base).map(Known::state);
     GroupChange change;
     try {
@@ -309,8 +309,9 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
         writes.append(recipient, entry);
       }
     }
-    tails.put(groupId, next); // the group's next append builds on this one
-    Handed handed = new Handed(append);
+    Handed handed = new Handed(append, parent);
+    Tail tail = new Tail(next, handed);
+    tails.put(groupId, tail); // the group's next append builds on this one
     order.inFlight.add(handed);
     CompletionStage<?> durable;
     try {
@@ -318,25 +319,26 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     } catch (RuntimeException e) {
       durable = CompletableFuture.failedFuture(e);
     }
-    durable.whenComplete((ignored, failure) -> completed(groupId, handed, seq, next, ack, failure));
+    durable.whenComplete((ignored, failure) -> completed(groupId, handed, tail, ack, failure));
   }
 
   /**
-   * The commit of {@code append} (under {@code seq}, leaving {@code next}) ended. A race lost to
-   * another writer ({@link ConflictException}) retries it, and with it every append of this instance
-   * handed over after it (each built on it, so each fails its condition too): all of them go back,
-   * in the order they arrived, before any append that arrives later.
+   * The commit {@code handed} (leaving {@code tail}) ended. A race lost to another writer ({@link
+   * ConflictException}) retries it, and with it every append of this instance built on it since
+   * (each fails its condition too): all of them go back, in the order they arrived, before any
+   * append that arrives later.
    */
-  private void completed(String groupId, Handed handed, long seq, Known next, Reply ack, Throwable failure) {
+  private void completed(String groupId, Handed handed, Tail tail, Reply ack, Throwable failure) {
     Attempt append = handed.append;
     if (failure == null) {
       // Cached first, then no longer a tail: an append between the two would otherwise find
       // neither, build on an older state, lose its condition and be retried.
-      remember(next);
-      tails.remove(groupId, next);
+      remember(tail.known());
+      tails.remove(groupId, tail);
       locked(groupId, order -> {
+        handed.parent = null; // those built on it keep no chain of ended ones
         if (!order.inFlight.remove(handed)) {
-          order.retries.remove(append.arrival, append); // it held after all: no retry
+          order.retries.remove(append.arrival, append); // held after all (its base did): no retry
         }
         return null;
       });
@@ -345,22 +347,22 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     }
     Throwable cause = failure instanceof CompletionException && failure.getCause() != null ? failure.getCause() : failure;
     boolean retry = locked(groupId, order -> {
-      if (!order.inFlight.contains(handed)) {
-        return false; // moved to the retries already, behind an earlier append that lost
+      handed.parent = null;
+      if (!order.inFlight.remove(handed)) {
+        return false; // back in the retries already, with the earlier append it was built on
       }
       // Every append built on this one fails its condition too: none may build on them any more.
-      tails.computeIfPresent(groupId, (key, tail) -> tail.state().lastSeq() >= seq ? null : tail);
+      tails.computeIfPresent(groupId, (key, last) -> last.by().builtOn(handed) ? null : last);
       if (!(cause instanceof ConflictException) || append.attempt >= MAX_ATTEMPTS) {
-        order.inFlight.remove(handed);
         append.result.completeExceptionally(cause);
         return false;
       }
       forget(groupId);
-      boolean from = false;
+      append.attempt++;
+      order.retries.put(append.arrival, append);
       for (Iterator<Handed> i = order.inFlight.iterator(); i.hasNext(); ) {
         Handed later = i.next();
-        from |= later == handed;
-        if (from) {
+        if (later.builtOn(handed)) {
           i.remove();
           later.append.attempt++;
           order.retries.put(later.append.arrival, later.append);
@@ -413,18 +415,33 @@ public class GroupThreads implements GroupLedger, Delivery, MessageHandler {
     }
   }
 
-  /** One hand-over of an append to the storage (an append retried is handed over again). */
-  private record Handed(Attempt append) {
-    @Override
-    public boolean equals(Object other) {
-      return this == other; // each hand-over is its own
+  /**
+   * One hand-over of an append to the storage (an append retried is handed over again), built on
+   * the state {@code parent} leaves (null: a committed state).
+   */
+  private static final class Handed {
+    final Attempt append;
+    /** Null once it ended (those before it ended first): guarded by the group's order. */
+    Handed parent;
+
+    Handed(Attempt append, Handed parent) {
+      this.append = append;
+      this.parent = parent;
     }
 
-    @Override
-    public int hashCode() {
-      return System.identityHashCode(this);
+    /** Whether this is {@code other} or was built on it, directly or through others. */
+    boolean builtOn(Handed other) {
+      for (Handed h = this; h != null; h = h.parent) {
+        if (h == other) {
+          return true;
+        }
+      }
+      return false;
     }
   }
+
+  /** The state the group's last append handed over leaves, and that hand-over. */
+  private record Tail(Known known, Handed by) {}
 
   /** A group's appends handed to the storage and not ended yet, and those waiting to be retried. */
   private static final class GroupOrder {
