@@ -11,6 +11,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.HexFormat;
 import java.util.Optional;
+import java.util.Properties;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.ExecutorService;
@@ -28,6 +29,8 @@ import org.esmp.api.spi.MailboxWatcher;
 import org.esmp.api.spi.Storage;
 import org.esmp.api.spi.StorageChange;
 import org.pf4j.Extension;
+import org.postgresql.Driver;
+import org.postgresql.PGProperty;
 import org.postgresql.ds.PGSimpleDataSource;
 
 /**
@@ -86,8 +89,9 @@ public final class PostgresStorage implements Storage {
       throw new IllegalStateException(
           "storage-postgres: cannot open the database at " + settings.jdbcUrl() + ": " + e.getMessage(), e);
     }
-    writes = pool(database, "storage-postgres-writes", settings.poolSize(), false);
-    reads = pool(database, "storage-postgres-reads", settings.poolSize(), true);
+    PGSimpleDataSource pooled = pooled(settings);
+    writes = pool(pooled, "storage-postgres-writes", settings.poolSize(), false);
+    reads = pool(pooled, "storage-postgres-reads", settings.poolSize(), true);
     notifier = new Notifier(channel(settings, "esmp-storage-postgres-notify"), node);
     // One commit thread: changes apply in the order they were handed over, as the SPI requires (the
     // server pipelines changes that build on each other, such as a group's next post), several in
@@ -110,13 +114,38 @@ public final class PostgresStorage implements Storage {
     return database;
   }
 
+  /** Seconds a pooled connection waits for the database's answer (unless jdbc_url sets socketTimeout). */
+  static final int SOCKET_TIMEOUT_SECONDS = 30;
+  /** Seconds a connect to one host of jdbc_url may take (unless jdbc_url sets connectTimeout). */
+  static final int CONNECT_TIMEOUT_SECONDS = 2;
+
+  /**
+   * For the pools. A database that stops answering without closing its connections (a primary cut
+   * off by the network, or whose machine died) fails the statement waiting on it after {@value
+   * #SOCKET_TIMEOUT_SECONDS} s, rather than when TCP gives up, many minutes later, with every
+   * commit queued behind it. A host that does not answer a connect is given up after {@value
+   * #CONNECT_TIMEOUT_SECONDS} s, so that the next host of a multi-host URL is tried within the
+   * pools' wait for a connection (5 s). Values the URL sets itself are kept.
+   */
+  static PGSimpleDataSource pooled(Settings settings) {
+    PGSimpleDataSource database = dataSource(settings, "esmp-storage-postgres");
+    Properties fromUrl = Driver.parseURL(settings.jdbcUrl(), null);
+    if (fromUrl == null || !fromUrl.containsKey(PGProperty.SOCKET_TIMEOUT.getName())) {
+      database.setSocketTimeout(SOCKET_TIMEOUT_SECONDS);
+    }
+    if (fromUrl == null || !fromUrl.containsKey(PGProperty.CONNECT_TIMEOUT.getName())) {
+      database.setConnectTimeout(CONNECT_TIMEOUT_SECONDS);
+    }
+    return database;
+  }
+
   /**
    * For the one connection of the notifier or the listener: it fails within seconds when the
    * database is unreachable, rather than holding up wake-ups (or close) for long.
    */
   private static PGSimpleDataSource channel(Settings settings, String applicationName) {
     PGSimpleDataSource database = dataSource(settings, applicationName);
-    database.setConnectTimeout(5);
+    database.setConnectTimeout(CONNECT_TIMEOUT_SECONDS);
     database.setLoginTimeout(5);
     database.setSocketTimeout(15);
     return database;

@@ -12,7 +12,9 @@ import java.util.Optional;
  * once at start.
  *
  * @param jdbcUrl {@code jdbc_url}, required: a PostgreSQL JDBC URL; several hosts with {@code
- *     targetServerType=primary} follow a failover (the driver connects to whichever is primary)
+ *     targetServerType=primary} follow a failover (the driver connects to whichever is primary). Its
+ *     {@code socketTimeout} and {@code connectTimeout}, when it sets them, replace the pools' own
+ *     ({@link PostgresStorage#pooled})
  * @param user {@code user}, if set (else the URL's, or the driver's default)
  * @param password the contents of the file {@code password_file} names, read once at start, its
  *     trailing line break dropped

@@ -8,7 +8,9 @@ import java.net.ServerSocket;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
@@ -44,25 +46,65 @@ public final class TestPostgres implements AutoCloseable {
   private final int port;
   private Process server;
 
-  private TestPostgres(Path home, Path bin, int port) throws IOException, InterruptedException {
+  /** Settings of this server beyond the common ones, as {@code name=value}. */
+  private final List<String> settings;
+
+  /** A server whose data directory {@code home/data} is made empty (owned by nobody when root); not started. */
+  private TestPostgres(Path home, Path bin, int port, List<String> settings) throws IOException {
     this.home = home;
     this.bin = bin;
     this.port = port;
+    this.settings = List.copyOf(settings);
     this.data = home.resolve("data");
     Files.createDirectory(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    if (isRoot()) {
-      Files.setAttribute(data, "unix:uid", NOBODY);
-      Files.setAttribute(data, "unix:gid", NOBODY);
+    ownedByServer(data);
+  }
+
+  /**
+   * A server on a fresh data directory ({@code initdb}), with {@code settings} ({@code name=value})
+   * beyond the common ones; not started ({@link #restart} starts it).
+   */
+  static TestPostgres initialized(List<String> settings) throws Exception {
+    TestPostgres postgres = new TestPostgres(newHome(), binaries(), freePort(), settings);
+    postgres.run(postgres.command("initdb", "-D", postgres.data.toString(), "-U", "postgres", "-A", "trust", "-E",
+        "UTF8", "--no-locale", "--no-sync"));
+    return postgres;
+  }
+
+  /**
+   * A server on a copy of this one's data directory (this one must be stopped: the copy is then
+   * consistent), on a port of its own, with {@code settings}; not started.
+   */
+  TestPostgres copy(List<String> settings) throws Exception {
+    if (server != null && server.isAlive()) {
+      throw new IllegalStateException("copy a stopped server's data directory only");
     }
-    run(command("initdb", "-D", data.toString(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale",
-        "--no-sync"));
-    startServer();
+    TestPostgres copy = new TestPostgres(newHome(), bin, freePort(), settings);
+    try (Stream<Path> files = Files.walk(data)) {
+      for (Path file : (Iterable<Path>) files::iterator) {
+        Path target = copy.data.resolve(data.relativize(file).toString());
+        if (!file.equals(data)) {
+          Files.copy(file, target, StandardCopyOption.COPY_ATTRIBUTES, LinkOption.NOFOLLOW_LINKS);
+          ownedByServer(target);
+        }
+      }
+    }
+    return copy;
+  }
+
+  /** Writes {@code text} into the file {@code name} of the data directory, owned by the server's user. */
+  void writeDataFile(String name, String text) throws IOException {
+    Path file = data.resolve(name);
+    Files.writeString(file, text);
+    ownedByServer(file);
   }
 
   /** Starts the server process on the existing data directory (again, after {@link #stopServer}). */
   void startServer() throws IOException {
-    server = new ProcessBuilder(command("postgres", "-D", data.toString(), "-p", Integer.toString(port),
-            "-h", "127.0.0.1", "-k", "", "-c", "fsync=on", "-c", "synchronous_commit=on", "-c", "max_connections=200"))
+    List<String> all = new ArrayList<>(List.of("fsync=on", "synchronous_commit=on", "max_connections=200"));
+    all.addAll(settings);
+    server = new ProcessBuilder(command("postgres",
+            List.of("-D", data.toString(), "-p", Integer.toString(port), "-h", "127.0.0.1", "-k", ""), all))
         .directory(home.toFile())
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(home.resolve("postgres.log").toFile()))
@@ -83,13 +125,47 @@ public final class TestPostgres implements AutoCloseable {
 
   /** Starts a server; returns once it accepts connections. */
   public static TestPostgres start() throws Exception {
-    Path bin = binaries();
+    TestPostgres postgres = initialized(List.of());
+    postgres.restart();
+    return postgres;
+  }
+
+  /** A new home directory for a server, which the server's user can reach. */
+  private static Path newHome() throws IOException {
     Path home = Files.createTempDirectory("esmp-postgres-");
     // The server's user must reach its data directory.
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwxr-xr-x"));
-    TestPostgres postgres = new TestPostgres(home, bin, freePort());
-    postgres.awaitReady();
-    return postgres;
+    return home;
+  }
+
+  /**
+   * Kills the server as a machine that loses power would: the postmaster is stopped (SIGSTOP, so
+   * that it starts nothing more), then it and every process it started get SIGKILL at once. Returns
+   * once the postmaster is gone; its connections are broken.
+   */
+  void kill() throws Exception {
+    ProcessHandle postmaster = server.toHandle();
+    runSignal("-STOP", List.of(postmaster));
+    List<ProcessHandle> all = new ArrayList<>();
+    all.add(postmaster);
+    postmaster.descendants().forEach(all::add);
+    runSignal("-KILL", all);
+    if (!server.waitFor(30, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("PostgreSQL did not die of SIGKILL");
+    }
+  }
+
+  private void runSignal(String signal, List<ProcessHandle> processes) throws IOException, InterruptedException {
+    List<String> kill = new ArrayList<>(List.of("kill", signal));
+    processes.forEach(p -> kill.add(Long.toString(p.pid())));
+    // Some may be gone already (a backend that just ended): the others are signalled still.
+    new ProcessBuilder(kill).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start()
+        .waitFor(30, TimeUnit.SECONDS);
+  }
+
+  /** Promotes this standby to primary ({@code pg_ctl promote}); returns once it accepts writes. */
+  void promote() throws IOException, InterruptedException {
+    run(command("pg_ctl", "promote", "-D", data.toString(), "-w", "-t", "60"));
   }
 
   /** A JDBC URL of {@code database} on this server. */
@@ -125,7 +201,8 @@ public final class TestPostgres implements AutoCloseable {
     }
   }
 
-  private String log() {
+  /** What the server has logged so far, for failure messages. */
+  String log() {
     try {
       return Files.readString(home.resolve("postgres.log"));
     } catch (IOException e) {
@@ -136,10 +213,10 @@ public final class TestPostgres implements AutoCloseable {
   /** Stops the server (fast shutdown) and deletes its files. */
   @Override
   public void close() throws Exception {
-    if (server.isAlive()) {
+    if (server != null && server.isAlive()) {
       stopServer();
+      server.destroyForcibly();
     }
-    server.destroyForcibly();
     try (Stream<Path> files = Files.walk(home)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }
@@ -147,13 +224,27 @@ public final class TestPostgres implements AutoCloseable {
 
   /** {@code program} of the binaries with {@code args}, as user nobody when this process is root. */
   private List<String> command(String program, String... args) {
+    return command(program, List.of(args), List.of());
+  }
+
+  /** {@code program} with {@code args}, then each of {@code settings} as {@code -c setting}. */
+  private List<String> command(String program, List<String> args, List<String> settings) {
     List<String> command = new ArrayList<>();
     if (isRoot()) {
       command.addAll(List.of("setpriv", "--reuid=" + NOBODY, "--regid=" + NOBODY, "--clear-groups", "--"));
     }
     command.add(bin.resolve(program).toString());
-    command.addAll(List.of(args));
+    command.addAll(args);
+    settings.forEach(setting -> command.addAll(List.of("-c", setting)));
     return command;
+  }
+
+  /** Gives {@code path} to the server's user (nobody) when this process is root. */
+  private static void ownedByServer(Path path) throws IOException {
+    if (isRoot()) {
+      Files.setAttribute(path, "unix:uid", NOBODY, LinkOption.NOFOLLOW_LINKS);
+      Files.setAttribute(path, "unix:gid", NOBODY, LinkOption.NOFOLLOW_LINKS);
+    }
   }
 
   private void run(List<String> command) throws IOException, InterruptedException {
