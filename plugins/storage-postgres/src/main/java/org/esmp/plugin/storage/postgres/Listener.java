@@ -31,8 +31,9 @@ import org.slf4j.LoggerFactory;
  * <p>On the same connection it listens on {@value Live#CHANNEL} for the other servers' ephemeral
  * messages: it reads a message's row when the payload names one, opens it ({@link LiveKey}: one
  * not sealed with the cluster's key is ignored, with a warning at most once a minute), takes it
- * only if its number is above the last it took from that sender (a payload sent again is ignored),
- * and hands it to {@link MailboxWatcher#live}. What is sent while it reconnects is lost.
+ * only if its number is above the last it took from that sender and it is less than {@value
+ * #MAX_LIVE_AGE_MILLIS} ms old (a payload sent again is ignored), and hands it to {@link
+ * MailboxWatcher#live}. What is sent while it reconnects is lost.
  */
 final class Listener {
 
@@ -42,6 +43,11 @@ final class Listener {
   static final int POLL_MILLIS = 250;
   static final long PING_MILLIS = 10_000;
   private static final long MAX_BACKOFF_MILLIS = 5_000;
+  /**
+   * How old (or how far ahead, by this server's clock) an ephemeral message may be: older ones are
+   * dropped. The servers' clocks must agree within it.
+   */
+  static final long MAX_LIVE_AGE_MILLIS = 60_000;
   /** Senders whose last message number is remembered; the least recently heard is forgotten. */
   static final int MAX_SENDERS = 1_024;
 
@@ -186,6 +192,12 @@ final class Listener {
     if (message.isEmpty()) {
       liveWarnings.warn("storage-postgres: ignored a payload on " + Live.CHANNEL + " not sealed with the cluster's key"
           + " (from a role that may connect to the database but not read its tables?): {}", payload.length() + " bytes");
+      return;
+    }
+    long age = System.currentTimeMillis() - message.get().sentAt();
+    if (Math.abs(age) > MAX_LIVE_AGE_MILLIS) {
+      liveWarnings.warn("storage-postgres: ignored an ephemeral message from another server: {}", "sent " + age
+          + " ms ago by its clock and ours (sent again later, or the servers' clocks differ)");
       return;
     }
     long number = message.get().sequence();

@@ -20,7 +20,7 @@ import org.esmp.api.Address;
  * {@code =<base64>}, the message sealed ({@link LiveKey}), when that keeps the payload within
  * {@link Hints#MAX_BYTES} (PostgreSQL refuses 8,000 bytes or more), or {@code #<id>}, the row of
  * {@code live_messages} that holds it sealed. Sealed is {@link Message#encode}: a format byte, the
- * sender's sequence number, the recipients, the frame.
+ * sender's sequence number, when it was sent, the recipients, the frame.
  */
 final class Live {
 
@@ -86,13 +86,16 @@ final class Live {
    * @param sequence the sender's count of the messages it sent: a receiver takes only one above the
    *     last it took from that sender, so that a payload sent again (by a role that listened) is not
    *     delivered twice
+   * @param sentAt when it was sealed, milliseconds since the Unix epoch by the sender's clock: a
+   *     receiver takes none much older, so that one sent again reaches no server that has
+   *     forgotten the sender's numbers (it restarted) either
    * @param recipients the addresses it went to
    * @param frame its {@code deliver} frame, as the server made it
    */
-  record Message(long sequence, List<Address> recipients, byte[] frame) {
+  record Message(long sequence, long sentAt, List<Address> recipients, byte[] frame) {
 
-    static Message of(long sequence, Collection<Address> recipients, byte[] frame) {
-      return new Message(sequence, List.copyOf(recipients), frame);
+    static Message of(long sequence, long sentAt, Collection<Address> recipients, byte[] frame) {
+      return new Message(sequence, sentAt, List.copyOf(recipients), frame);
     }
 
     byte[] encode() {
@@ -100,6 +103,7 @@ final class Live {
       try (DataOutputStream out = new DataOutputStream(bytes)) {
         out.writeByte(FORMAT);
         out.writeLong(sequence);
+        out.writeLong(sentAt);
         out.writeInt(recipients.size());
         for (Address recipient : recipients) {
           out.writeUTF(recipient.toString());
@@ -119,6 +123,7 @@ final class Live {
           return Optional.empty();
         }
         long sequence = in.readLong();
+        long sentAt = in.readLong();
         int count = in.readInt();
         if (count < 0 || count > plain.length) {
           return Optional.empty();
@@ -135,7 +140,7 @@ final class Live {
         if (length < 0 || length != in.available()) {
           return Optional.empty();
         }
-        return Optional.of(new Message(sequence, List.copyOf(recipients), in.readNBytes(length)));
+        return Optional.of(new Message(sequence, sentAt, List.copyOf(recipients), in.readNBytes(length)));
       } catch (IOException e) {
         return Optional.empty();
       }

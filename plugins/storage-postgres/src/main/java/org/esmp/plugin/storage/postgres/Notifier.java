@@ -230,7 +230,7 @@ final class Notifier implements Committer.Committed {
       boolean rows = false;
       while (!messages.isEmpty()) {
         Waiting message = messages.peek();
-        byte[] sealed = key.seal(node, Live.Message.of(++sequence, message.recipients(), message.frame()).encode());
+        byte[] sealed = key.seal(node, Live.Message.of(++sequence, System.currentTimeMillis(), message.recipients(), message.frame()).encode());
         Optional<String> payload = Live.inline(node, sealed, Hints.MAX_BYTES);
         if (payload.isPresent()) {
           payloads.add(payload.get());

@@ -167,6 +167,32 @@ class LiveMessagesTest {
     assertEquals(2, onTwo.size());
   }
 
+  /**
+   * Sealed with the cluster's key by a sender this storage never heard (as after its restart, when
+   * it has forgotten every sender's numbers): taken when fresh, not when over a minute old.
+   */
+  @Test
+  void aSealedMessageOverAMinuteOldIsNotTaken() throws Exception {
+    LiveKey key = new LiveKey(bytes("SELECT key FROM live_key"));
+    String stranger = "0123456789abcdef";
+    byte[] stale = frame("stale ", 100);
+    byte[] fresh = frame("fresh ", 100);
+    long now = System.currentTimeMillis();
+    try (Connection connection = DriverManager.getConnection(url);
+        PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, ?), pg_notify(?, ?)")) {
+      notify.setString(1, Live.CHANNEL);
+      notify.setString(2, Live.inline(stranger,
+          key.seal(stranger, Live.Message.of(1, now - 61_000, List.of(BOB), stale).encode()), Hints.MAX_BYTES).orElseThrow());
+      notify.setString(3, Live.CHANNEL);
+      notify.setString(4, Live.inline(stranger,
+          key.seal(stranger, Live.Message.of(2, now, List.of(BOB), fresh).encode()), Hints.MAX_BYTES).orElseThrow());
+      notify.executeQuery().close();
+    }
+    List<Received> heard = onTwo.await(1);
+    assertArrayEquals(fresh, heard.get(0).frame(), "the stale one was not taken");
+    assertEquals(1, onTwo.size());
+  }
+
   @Test
   void retentionDeletesTheRowsOfMessagesOlderThanAMinute() throws Exception {
     one.publishLive(List.of(BOB), frame("large ", 20_000));
@@ -185,6 +211,15 @@ class LiveMessagesTest {
         ResultSet rows = statement.executeQuery(sql)) {
       rows.next();
       return rows.getLong(1);
+    }
+  }
+
+  private byte[] bytes(String sql) throws SQLException {
+    try (Connection connection = DriverManager.getConnection(url);
+        Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery(sql)) {
+      rows.next();
+      return rows.getBytes(1);
     }
   }
 
