@@ -1,6 +1,7 @@
 package org.esmp.api.spi;
 
 import java.nio.file.Path;
+import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -203,4 +204,33 @@ public interface Storage extends ExtensionPoint {
    * storage opened. A storage of one server has nothing to tell: the default does nothing.
    */
   default void watch(MailboxWatcher watcher) {}
+
+  /**
+   * For a storage several servers share (a cluster): carries a message delivered live only (of an
+   * ephemeral type: never stored) to the other servers, whose watchers get it with {@link
+   * MailboxWatcher#live} and push it to the connections following {@code recipients}' mailboxes
+   * there (since 1.3). The server calls it for every such message, with the frame it pushes to its
+   * own connections; a storage of one server has nothing to carry: the default does nothing.
+   *
+   * <p><b>Best effort.</b> Nothing of it is stored for long, nor retried: a server that is not
+   * listening (reconnecting to the database) or falls behind never gets it, as a client that is not
+   * connected never gets an ephemeral message. It must never block the caller, fail or slow a
+   * {@link #commit}, nor hold unbounded memory: past the storage's bounds it drops the message.
+   *
+   * <p><b>Trust.</b> The other servers write {@code frame} to their clients as it is, without
+   * parsing it or checking its signature again (the sending server checked both before it called
+   * this). So whoever can put something in front of their watchers must be trusted as whoever can
+   * write the storage's messages: a storage whose channel others can reach (any role connected to
+   * a database may use its notifications, say) authenticates what it hands over.
+   *
+   * <p><b>Threads.</b> Called on the delivering plugin's threads, never a network event loop;
+   * returns at once.
+   *
+   * @param recipients the local addresses the message went to, as given to {@link
+   *     org.esmp.api.Mailboxes#deliverLive}
+   * @param frame the message's whole {@code deliver} frame, {@code
+   *     {"type":"deliver","cursor":null,…}} (ESMP/1 section 3): one JSON object in UTF-8, without
+   *     the newline that ends it on the wire; the storage must not change it
+   */
+  default void publishLive(Collection<Address> recipients, byte[] frame) {}
 }

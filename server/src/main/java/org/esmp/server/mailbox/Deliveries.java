@@ -53,6 +53,44 @@ final class Deliveries {
         Unpooled.wrappedBuffer(tail, 1, tail.length - 1), Unpooled.wrappedBuffer(NEWLINE));
   }
 
+  /**
+   * The frame of an entry not stored ({@code "cursor":null}) made from {@code tail}, copied into one
+   * array, without its newline.
+   */
+  static byte[] liveFrame(byte[] tail) {
+    byte[] frame = new byte[HEAD_NO_CURSOR.length + tail.length - 1];
+    System.arraycopy(HEAD_NO_CURSOR, 0, frame, 0, HEAD_NO_CURSOR.length);
+    System.arraycopy(tail, 1, frame, HEAD_NO_CURSOR.length, tail.length - 1);
+    return frame;
+  }
+
+  /**
+   * Whether {@code frame} (without its newline) looks like one made by {@link #liveFrame}: it starts
+   * as one, ends with a brace and holds no newline, so that written with a newline it is one frame.
+   * Not a parse: a check that costs one pass over the bytes, for frames from another server.
+   */
+  static boolean isLiveFrame(byte[] frame) {
+    if (frame.length <= HEAD_NO_CURSOR.length || frame[frame.length - 1] != '}') {
+      return false;
+    }
+    for (int i = 0; i < HEAD_NO_CURSOR.length; i++) {
+      if (frame[i] != HEAD_NO_CURSOR[i]) {
+        return false;
+      }
+    }
+    for (byte b : frame) {
+      if (b == '\n' || b == '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** A frame made by {@link #liveFrame}, with its newline, not copied. */
+  static ByteBuf liveFrameWithNewline(byte[] frame) {
+    return Unpooled.wrappedBuffer(Unpooled.wrappedBuffer(frame), Unpooled.wrappedBuffer(NEWLINE));
+  }
+
   /** The frame of an entry read back from the storage, not shared: its cursor and tail at once. */
   static ByteBuf frame(MailboxEntry entry) {
     return frame(entry.cursor(), tail(entry));

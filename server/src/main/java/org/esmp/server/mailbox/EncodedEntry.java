@@ -28,6 +28,15 @@ public final class EncodedEntry {
     return Deliveries.frame(cursor, tail());
   }
 
+  /**
+   * The whole frame of this entry not stored ({@code "cursor":null}), without its newline: what a
+   * storage shared by a cluster carries to the other servers ({@link
+   * org.esmp.api.spi.Storage#publishLive}). A new array on each call.
+   */
+  byte[] liveFrame() {
+    return Deliveries.liveFrame(tail());
+  }
+
   private byte[] tail() {
     byte[] encoded = tail;
     if (encoded == null) {

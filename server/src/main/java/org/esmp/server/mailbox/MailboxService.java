@@ -43,7 +43,9 @@ public final class MailboxService {
 
   /**
    * Pushes the message of {@code request} to the recipients' connected, synced sessions without
-   * storing it (for ephemeral types), with {@code "cursor":null}.
+   * storing it (for ephemeral types), with {@code "cursor":null}; and hands the same frame to the
+   * storage for the other servers sharing it ({@link Storage#publishLive}: a storage of one server
+   * does nothing with it). Never blocks: the storage only queues it.
    */
   public void deliverLive(Request request, Collection<Address> recipients) {
     SignedMessage message = request.message();
@@ -51,9 +53,37 @@ public final class MailboxService {
     // Group traffic names its group, as any group delivery does; it has no seq: it is not in the thread.
     EncodedEntry entry = new EncodedEntry(new MailboxEntry(0, message.id(), from, request.receivedAt(),
         message.fields(), message.groupId(), OptionalLong.empty()));
-    for (Address recipient : Set.copyOf(recipients)) {
+    Set<Address> distinct = Set.copyOf(recipients);
+    for (Address recipient : distinct) {
       for (Subscription subscription : subscriptions.getOrDefault(recipient, Set.of())) {
         subscription.session.send(entry.frame(0)); // encoded once, for the first
+      }
+    }
+    if (distinct.isEmpty()) {
+      return;
+    }
+    try {
+      storage.get().publishLive(distinct, entry.liveFrame());
+    } catch (RuntimeException e) {
+      // Best effort, as the push itself: the message was delivered here.
+      log.warn("Handing ephemeral message {} to the other servers failed: {}", message.id(), e.toString());
+    }
+  }
+
+  /**
+   * Writes {@code frame}, an ephemeral message another server delivered ({@link
+   * MailboxWatcher#live}), to the connections here following {@code recipients}' mailboxes, as it
+   * is: it is not parsed again, only checked to be one {@code "cursor":null} frame on one line.
+   */
+  private void deliverLive(Collection<Address> recipients, byte[] frame) {
+    if (!Deliveries.isLiveFrame(frame)) {
+      log.warn("Ignored an ephemeral message from another server: {} bytes that are not one deliver frame",
+          frame.length);
+      return;
+    }
+    for (Address recipient : Set.copyOf(recipients)) {
+      for (Subscription subscription : subscriptions.getOrDefault(recipient, Set.of())) {
+        subscription.session.send(Deliveries.liveFrameWithNewline(frame));
       }
     }
   }
@@ -80,7 +110,8 @@ public final class MailboxService {
   /**
    * What a storage shared with other servers calls with their appends: each connection here that
    * follows such a mailbox reads it from the storage up to the hinted cursor; after missed hints,
-   * every followed mailbox is read up to its last cursor.
+   * every followed mailbox is read up to its last cursor. Their ephemeral messages are pushed as
+   * they come.
    */
   public MailboxWatcher watcher() {
     return new MailboxWatcher() {
@@ -103,6 +134,11 @@ public final class MailboxService {
           }
           following.forEach(subscription -> subscription.hint(last));
         }));
+      }
+
+      @Override
+      public void live(Collection<Address> recipients, byte[] frame) {
+        deliverLive(recipients, frame);
       }
     };
   }

@@ -150,6 +150,42 @@ class ClusterIT {
     assertTrue(latencies.get(latencies.size() - 1) < 5_000, latencies.toString());
   }
 
+  /**
+   * An ephemeral message (the echo test plugin's {@code typing}) accepted on one server reaches a
+   * connection synced on another, live, with {@code "cursor":null}, and is stored nowhere: a sync
+   * from 0 on either server shows only the stored message sent after it.
+   */
+  @Test
+  void anEphemeralMessageSentOnOneNodeReachesAConnectionSyncedOnTheOtherAndIsNotStored() throws Exception {
+    TestUser lena = TestUser.register(one.port(), "lena");
+    TestUser mike = TestUser.register(two.port(), "mike");
+    List<JsonNode> synced = mike.syncAll(0);
+    assertEquals("synced", synced.get(synced.size() - 1).path("type").asText());
+
+    JsonObject typing = JsonObject.builder().put("type", "typing").put("to", JsonArray.ofStrings(List.of(mike.address())))
+        .put("body", JsonObject.builder().put("state", "composing").build()).put("ts", System.currentTimeMillis()).build();
+    long sent = System.nanoTime();
+    String typingId = assertAck(lena.send(typing)).path("re").asText();
+    JsonNode pushed = mike.client().read();
+    long millis = (System.nanoTime() - sent) / 1_000_000;
+    assertEquals("deliver", pushed.path("type").asText(), pushed + logs());
+    assertEquals(typingId, pushed.path("id").asText());
+    assertTrue(pushed.has("cursor") && pushed.path("cursor").isNull(), "not stored: " + pushed);
+    assertEquals(lena.address(), pushed.path("from").asText());
+    assertEquals("composing", pushed.path("message").path("body").path("state").asText());
+    System.out.printf("ClusterIT: ephemeral message, send on node one to deliver on node two: %d ms%n", millis);
+
+    String textId = assertAck(lena.send(text("after typing", mike.address()))).path("re").asText();
+    assertEquals(textId, mike.client().read().path("id").asText(), "the stored one next, nothing else between");
+    for (ChildServer node : List.of(one, two)) {
+      TestUser again = mike.reconnect(node.port());
+      List<String> mailbox = again.syncAll(0).stream()
+          .filter(f -> f.path("type").asText().equals("deliver")).map(f -> f.path("id").asText()).toList();
+      again.client().close();
+      assertEquals(List.of(textId), mailbox, "only the stored message in the mailbox");
+    }
+  }
+
   @Test
   void threeMembersOnThreeNodesPostAtOnceAndEveryoneSeesOneGaplessThread() throws Exception {
     TestUser grace = TestUser.register(one.port(), "grace");

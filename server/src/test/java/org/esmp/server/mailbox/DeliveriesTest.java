@@ -1,12 +1,15 @@
 package org.esmp.server.mailbox;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.buffer.CompositeByteBuf;
+import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.esmp.api.Address;
@@ -74,6 +77,31 @@ class DeliveriesTest {
     assertSame(tailArray(first), tailArray(second), "one encoding, not copied into either frame");
     first.release();
     second.release();
+  }
+
+  @Test
+  void theLiveFrameForOtherServersIsTheWholeNullCursorFrameWithoutItsNewline() {
+    MailboxEntry live = new MailboxEntry(0, ID, FROM, 1_764_000_000_123L, MESSAGE, Optional.of("g"),
+        OptionalLong.empty());
+    byte[] frame = new EncodedEntry(live).liveFrame();
+    byte[] whole = wholeFrame(live);
+    assertArrayEquals(java.util.Arrays.copyOf(whole, whole.length - 1), frame);
+    assertTrue(Deliveries.isLiveFrame(frame));
+    assertSameBytes(live, Deliveries.liveFrameWithNewline(frame));
+  }
+
+  @Test
+  void aFrameFromAnotherServerThatIsNotOneNullCursorDeliverLineIsRefused() {
+    byte[] frame = new EncodedEntry(MailboxEntry.direct(ID, FROM, 7, MESSAGE)).liveFrame();
+    assertTrue(Deliveries.isLiveFrame(frame));
+    byte[] twoLines = (new String(frame, StandardCharsets.UTF_8) + "\n{\"type\":\"ack\"}").getBytes(StandardCharsets.UTF_8);
+    assertFalse(Deliveries.isLiveFrame(twoLines));
+    ByteBuf atCursor = new EncodedEntry(MailboxEntry.direct(ID, FROM, 7, MESSAGE)).frame(5);
+    byte[] stored = atCursor.toString(StandardCharsets.UTF_8).strip().getBytes(StandardCharsets.UTF_8);
+    atCursor.release();
+    assertFalse(Deliveries.isLiveFrame(stored), "a cursor");
+    assertFalse(Deliveries.isLiveFrame(java.util.Arrays.copyOf(frame, frame.length - 2)), "cut short of its braces");
+    assertFalse(Deliveries.isLiveFrame(new byte[0]));
   }
 
   @Test

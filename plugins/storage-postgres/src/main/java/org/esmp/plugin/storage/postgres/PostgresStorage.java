@@ -8,6 +8,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.HexFormat;
 import java.util.Optional;
@@ -54,7 +55,8 @@ import org.postgresql.ds.PGSimpleDataSource;
  * <p><b>Wake-ups across servers.</b> After each commit (never inside its transaction), the cursors
  * of its appends are announced on the channel {@value Hints#CHANNEL} ({@link Notifier}), whether or
  * not this storage is watched; {@link #watch} listens there for the other servers' ({@link
- * Listener}). Each storage has a random node id, so that it skips its own.
+ * Listener}). Each storage has a random node id, so that it skips its own. The messages of ephemeral
+ * types cross on the channel {@value Live#CHANNEL} the same way ({@link #publishLive}).
  *
  * <p><b>Failure.</b> A database unreachable for a while (a failover) fails commits meanwhile and
  * they succeed again after; {@link #failure()} completes only for what waiting does not heal
@@ -76,6 +78,8 @@ public final class PostgresStorage implements Storage {
   /** This storage among the cluster's, on the channel of wake-ups. */
   private final String node = HexFormat.of().toHexDigits(ThreadLocalRandom.current().nextLong());
   private final Notifier notifier;
+  /** Seals the ephemeral messages the servers send each other. */
+  private final LiveKey liveKey;
   private Listener listener; // guarded by this
 
   /** Connects to the database the settings name, and creates or migrates its tables. */
@@ -85,6 +89,7 @@ public final class PostgresStorage implements Storage {
     PGSimpleDataSource database = dataSource(settings, "esmp-storage-postgres");
     try {
       Schema.migrate(database);
+      liveKey = LiveKey.of(database);
     } catch (SQLException e) {
       throw new IllegalStateException(
           "storage-postgres: cannot open the database at " + settings.jdbcUrl() + ": " + e.getMessage(), e);
@@ -92,7 +97,7 @@ public final class PostgresStorage implements Storage {
     PGSimpleDataSource pooled = pooled(settings);
     writes = pool(pooled, "storage-postgres-writes", settings.poolSize(), false);
     reads = pool(pooled, "storage-postgres-reads", settings.poolSize(), true);
-    notifier = new Notifier(channel(settings, "esmp-storage-postgres-notify"), node);
+    notifier = new Notifier(channel(settings, "esmp-storage-postgres-notify"), node, liveKey);
     // One commit thread: changes apply in the order they were handed over, as the SPI requires (the
     // server pipelines changes that build on each other, such as a group's next post), several in
     // one transaction.
@@ -397,10 +402,23 @@ public final class PostgresStorage implements Storage {
       if (listener != null) {
         throw new IllegalStateException("storage-postgres: watch was called already");
       }
-      listener = new Listener(channel(settings, "esmp-storage-postgres-listen"), node, watcher);
+      listener = new Listener(channel(settings, "esmp-storage-postgres-listen"), node, watcher, liveKey);
       started = listener;
     }
     started.start(5_000);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here: queued for the notifier's thread ({@link Notifier#live}), which sends it sealed on the
+   * channel {@value Live#CHANNEL}, in the payload or, when larger, in a row of {@code
+   * live_messages} kept a minute. Best effort: dropped past the notifier's bounds or when the send
+   * fails.
+   */
+  @Override
+  public void publishLive(Collection<Address> recipients, byte[] frame) {
+    notifier.live(recipients, frame);
   }
 
   /** Lets queued commits finish and announces them, stops listening, then closes the pools. */

@@ -12,7 +12,8 @@ import java.util.List;
  * that their last entry referred to), then the records of messages accepted before it, in chunks of
  * {@link #CHUNK} rows, each its own transaction, so that no commit waits long behind it. Rows that
  * another transaction holds (another server's trim) are skipped. Mailbox counters stay, so cursors
- * are never reused; kept entries stay.
+ * are never reused; kept entries stay. Last, the rows of ephemeral messages older than a minute
+ * ({@code live_messages}, which their senders delete too, but not once stopped).
  */
 final class Retention {
 
@@ -42,6 +43,7 @@ final class Retention {
     do {
       done = committer.inTransaction(c -> trimAccepted(c, receivedBefore), () -> {});
     } while (done == chunk);
+    committer.inTransaction(Retention::trimLive, () -> {});
     return deleted;
   }
 
@@ -66,6 +68,13 @@ final class Retention {
     }
     ChangeTransaction.release(connection, released);
     return deleted;
+  }
+
+  /** The rows of ephemeral messages past their minute, left by a server that stopped sending. */
+  private static int trimLive(Connection connection) throws SQLException {
+    try (PreparedStatement delete = connection.prepareStatement(Notifier.trimLiveRowsSql())) {
+      return delete.executeUpdate();
+    }
   }
 
   private int trimAccepted(Connection connection, long acceptedBefore) throws SQLException {

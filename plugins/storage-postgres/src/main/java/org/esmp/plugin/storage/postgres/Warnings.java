@@ -20,14 +20,17 @@ final class Warnings {
     this.log = log;
   }
 
-  /** Logs {@code format} with {@code failure}'s message (no stack trace), unless one was logged within the minute. */
-  synchronized void warn(String format, Throwable failure) {
+  /**
+   * Logs {@code format} with {@code detail} as text (a failure's message, no stack trace), unless
+   * one was logged within the minute.
+   */
+  synchronized void warn(String format, Object detail) {
     long now = System.nanoTime();
     if (loggedOnce && now - lastLogged < INTERVAL_NANOS) {
       leftOut++;
       return;
     }
-    String text = failure.toString() + (leftOut > 0 ? " (and " + leftOut + " more in the last minute)" : "");
+    String text = detail + (leftOut > 0 ? " (and " + leftOut + " more in the last minute)" : "");
     log.warn(format, text);
     lastLogged = now;
     loggedOnce = true;
