@@ -72,7 +72,7 @@ class BackupRestoreIT {
 
   @Test
   @DisabledIfSystemProperty(named = "esmp.it.storage", matches = "postgres", disabledReason = "storage-postgres "
-      + "refuses esmp-admin backup (the database is backed up with PostgreSQL's tools): see the test below")
+      + "refuses esmp-admin backup (the database is backed up with PostgreSQL's tools), as aServerOnPostgresqlRefusesTheBackupNamingPostgresqlsTools checks")
   void aBackupTakenUnderLoadRestoresUsersMailboxesAndGroupsWithEveryMessageAckedBeforeIt() throws Exception {
     Path dataA = root.resolve("a");
     Path backup = root.resolve("backup");

@@ -74,7 +74,8 @@ class StoreOnceIT {
    * over 4 MB.
    */
   private static void assertAboutOneCopy(long journalBytes, String what) {
-    System.out.println("StoreOnceIT: a " + TEXT_CHARS + "-char " + what + " wrote " + journalBytes + " bytes to the journal");
+    System.out.println("StoreOnceIT: a " + TEXT_CHARS + "-char " + what + " wrote " + journalBytes + " bytes to "
+        + (ClusterDatabase.enabled() ? "the database's entries and messages" : "the journal"));
     assertTrue(journalBytes > TEXT_CHARS, "the journal holds the message: " + journalBytes + " bytes");
     assertTrue(journalBytes < 5L * TEXT_CHARS, "the commit of a " + TEXT_CHARS + "-char " + what + " wrote "
         + journalBytes + " bytes: far more than a copy and its references");
