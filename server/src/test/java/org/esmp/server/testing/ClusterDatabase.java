@@ -16,7 +16,8 @@ import org.esmp.server.config.ServerConfig;
  * the system property {@value #PROPERTY} is {@code postgres}; then storage-postgres on one real
  * PostgreSQL of the test JVM, a database of its own for each data directory (a server restarted on
  * the same directory finds its data again). So the single-server suite can run against a node of a
- * cluster (issue 16): {@code -Desmp.it.storage=postgres}.
+ * cluster (issue 16): {@code -Desmp.it.storage=postgres}, which server/pom.xml sets for every IT with
+ * {@code -Pcluster-conformance} and for a short set in every build (docs/CLUSTER.md).
  */
 public final class ClusterDatabase {
 
