@@ -10,9 +10,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import org.esmp.server.config.ConfigFile;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.testing.AdminRun;
+import org.esmp.server.testing.ClusterDatabase;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
@@ -24,13 +27,14 @@ class AddUserIT {
 
   @TempDir Path data;
 
+  /** {@code esmp-server add-user ARGS} on {@link #data}, on the tests' storage. */
   private int addUser(String... args) {
-    String[] common = {"--domain", "example.com", "--data-dir", data.toString(),
-        "--plugins-dir", TestServers.pluginsDir().toString(), "add-user"};
-    String[] all = new String[common.length + args.length];
-    System.arraycopy(common, 0, all, 0, common.length);
-    System.arraycopy(args, 0, all, common.length, args.length);
-    return Main.run(all);
+    List<String> all = new ArrayList<>(List.of("--domain", "example.com", "--data-dir", data.toString(),
+        "--plugins-dir", TestServers.pluginsDir().toString()));
+    all.addAll(ClusterDatabase.flags(data));
+    all.add("add-user");
+    all.addAll(List.of(args));
+    return Main.run(all.toArray(String[]::new));
   }
 
   @Test
@@ -71,11 +75,17 @@ class AddUserIT {
   @Test
   void takesTheServersFlagsBeforeOrAfterItsArguments() {
     String key = TestIdentity.random().publicKey();
-    assertEquals(0, Main.run(new String[] {"add-user", "carol#example.com", key, "--domain", "example.com",
-        "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString()}));
-    assertEquals(0, Main.run(new String[] {"add-user", "--data-dir", data.toString(), "dave#example.com",
+    List<String> storage = ClusterDatabase.flags(data);
+    List<String> first = new ArrayList<>(List.of("add-user", "carol#example.com", key, "--domain", "example.com",
+        "--data-dir", data.toString(), "--plugins-dir", TestServers.pluginsDir().toString()));
+    first.addAll(storage);
+    assertEquals(0, Main.run(first.toArray(String[]::new)));
+    List<String> second = new ArrayList<>(List.of("add-user"));
+    second.addAll(storage);
+    second.addAll(List.of("--data-dir", data.toString(), "dave#example.com",
         TestIdentity.random().publicKey(), "--plugins-dir", TestServers.pluginsDir().toString(), "--domain",
-        "example.com"}));
+        "example.com"));
+    assertEquals(0, Main.run(second.toArray(String[]::new)));
     assertEquals(1, addUser("erin#example.com", key), "the key was bound to carol by the first call");
   }
 
@@ -83,14 +93,22 @@ class AddUserIT {
   void findsTheServersDataDirectoryInTheInstallationDirectoryWhereverItRuns() throws Exception {
     // bin/esmp-server sets esmp.home: without --data-dir, add-user uses the server's default, HOME/data.
     Path home = data.resolve("home");
+    TestIdentity frank = TestIdentity.random();
+    List<String> args = new ArrayList<>(List.of("add-user", "frank#example.com", frank.publicKey(),
+        "--domain", "example.com", "--plugins-dir", TestServers.pluginsDir().toString()));
+    args.addAll(ClusterDatabase.flags(home.resolve("data")));
     System.setProperty(ConfigFile.HOME_PROPERTY, home.toString());
     try {
-      assertEquals(0, Main.run(new String[] {"add-user", "frank#example.com", TestIdentity.random().publicKey(),
-          "--domain", "example.com", "--plugins-dir", TestServers.pluginsDir().toString()}));
+      assertEquals(0, Main.run(args.toArray(String[]::new)));
     } finally {
       System.clearProperty(ConfigFile.HOME_PROPERTY);
     }
-    assertTrue(Files.isDirectory(home.resolve("data/storage-mapdb")), "no store in " + home.resolve("data"));
+    assertTrue(Files.isDirectory(home.resolve("data")), "no data directory " + home.resolve("data"));
     assertFalse(Files.exists(Path.of("data")), "a data directory in the current directory");
+    // The server on HOME/data knows frank.
+    ServerConfig config = TestServers.config(home.resolve("data")).registration(ServerConfig.Registration.CLOSED).build();
+    try (EsmpServer server = EsmpServer.start(config); TestClient c = new TestClient(server.port())) {
+      assertFalse(assertAck(c.call(frank.frame(auth(c, "frank#example.com")))).path("registered").asBoolean());
+    }
   }
 }

@@ -23,6 +23,7 @@ import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.config.ServerConfig;
 import org.esmp.server.testing.AdminRun;
+import org.esmp.server.testing.ClusterDatabase;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
@@ -234,20 +235,22 @@ class AdminIT {
   @Test
   void listsThePluginJarsWithTheirState() throws Exception {
     try (EsmpServer server = start(ServerConfig.Registration.OPEN)) {
+      // Both storages are installed; the tests' storage runs, the other is not started.
+      String running = ClusterDatabase.storagePlugin();
+      String other = running.equals("storage-mapdb") ? "storage-postgres" : "storage-mapdb";
       List<String> lines = ok(admin("plugins", "list")).lines();
-      assertTrue(lines.stream().anyMatch(l -> l.startsWith("storage-mapdb") && l.contains("started")
+      assertTrue(lines.stream().anyMatch(l -> l.startsWith(running + " ") && l.contains(" started ")
           && l.endsWith("(storage)")), lines.toString());
       for (String plugin : List.of("direct-delivery", "group-threads", "system-events")) {
         assertTrue(lines.stream().anyMatch(l -> l.startsWith(plugin + " ") && l.contains(" started ")), lines.toString());
       }
       for (String line : ok(admin("plugins", "list", "--json")).lines()) {
         JsonNode plugin = JSON.readTree(line);
-        // The database storage is installed beside the disk one, which runs: it is not started.
-        String expected = plugin.path("id").asText().equals("storage-postgres") ? "other-storage" : "started";
+        String expected = plugin.path("id").asText().equals(other) ? "other-storage" : "started";
         assertEquals(expected, plugin.path("state").asText(), line);
         assertTrue(plugin.path("jar").asText().endsWith(".jar"), line);
       }
-      assertTrue(lines.stream().anyMatch(l -> l.startsWith("storage-postgres") && l.contains("other-storage")),
+      assertTrue(lines.stream().anyMatch(l -> l.startsWith(other + " ") && l.contains("other-storage")),
           lines.toString());
     }
   }

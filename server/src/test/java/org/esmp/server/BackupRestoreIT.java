@@ -37,12 +37,14 @@ import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.federation.ServerKey;
 import org.esmp.server.testing.AdminRun;
+import org.esmp.server.testing.ClusterDatabase;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
 import org.esmp.server.testing.TestUser;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -69,6 +71,8 @@ class BackupRestoreIT {
   private record Acked(String id, long seq) {}
 
   @Test
+  @DisabledIfSystemProperty(named = "esmp.it.storage", matches = "postgres", disabledReason = "storage-postgres "
+      + "refuses esmp-admin backup (the database is backed up with PostgreSQL's tools), as aServerOnPostgresqlRefusesTheBackupNamingPostgresqlsTools checks")
   void aBackupTakenUnderLoadRestoresUsersMailboxesAndGroupsWithEveryMessageAckedBeforeIt() throws Exception {
     Path dataA = root.resolve("a");
     Path backup = root.resolve("backup");
@@ -210,6 +214,8 @@ class BackupRestoreIT {
   }
 
   @Test
+  @DisabledIfSystemProperty(named = "esmp.it.storage", matches = "postgres", disabledReason = "storage-postgres "
+      + "refuses esmp-admin backup; this test damages storage-mapdb's files in a backup")
   void restoreRefusesADamagedOrPartialBackupAndATargetInUseOrNotEmpty() throws Exception {
     Path data = root.resolve("data");
     Path backup = root.resolve("backup");
@@ -262,6 +268,30 @@ class BackupRestoreIT {
     try (EsmpServer server = TestServers.start(target); TestClient c = new TestClient(server.port())) {
       TestIdentity stranger = TestIdentity.random();
       assertError(c.call(stranger.frame(auth(c, "alice#example.com"))), "forbidden"); // bound to alice's key
+    }
+  }
+
+  /**
+   * On storage-postgres (in every build, whatever the tests' storage), {@code esmp-admin backup}
+   * is refused with one line naming PostgreSQL's tools, and writes nothing; the server serves on.
+   */
+  @Test
+  void aServerOnPostgresqlRefusesTheBackupNamingPostgresqlsTools() throws Exception {
+    Path data = root.resolve("data");
+    Path backup = root.resolve("backup");
+    try (EsmpServer server = EsmpServer.start(ClusterDatabase.onPostgres(TestServers.config(data), data).build());
+        TestClient c = new TestClient(server.port())) {
+      TestIdentity key = TestIdentity.random();
+      authenticate(c, key, "alice#example.com");
+      assertAck(c.call(key.frame(text("before", "alice#example.com"))));
+
+      AdminRun run = AdminRun.on(data, "backup", backup.toString());
+      refused(run, "pg_basebackup");
+      assertEquals(1, run.err().lines().count(), run.toString());
+      try (Stream<Path> written = Files.exists(backup) ? Files.list(backup) : Stream.empty()) {
+        assertEquals(List.of(), written.toList(), "nothing written to the backup directory");
+      }
+      assertAck(c.call(key.frame(text("after", "alice#example.com"))));
     }
   }
 

@@ -18,6 +18,9 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -25,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.esmp.api.json.JsonObject;
 import org.esmp.server.config.ServerConfig;
+import org.esmp.server.testing.ClusterDatabase;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestServers;
 import org.esmp.server.testing.TestUser;
@@ -158,11 +162,10 @@ class MetricsIT {
     // the order of their names), then the storage.
     Path plugins = Files.createDirectory(data.resolve("plugins"));
     Files.copy(faultyPlugin("esmp-test-plugin-held-start.jar"), plugins.resolve("a-held-start.jar"));
-    Files.copy(TestServers.pluginsDir().resolve("esmp-storage-mapdb.jar"), plugins.resolve("esmp-storage-mapdb.jar"));
+    Files.copy(TestServers.pluginsDir().resolve(ClusterDatabase.storageJar()), plugins.resolve(ClusterDatabase.storageJar()));
     Path serverData = data.resolve("data");
     Files.createDirectories(serverData);
     Path hold = Files.createFile(serverData.resolve("held-start"));
-    Path store = serverData.resolve("storage-mapdb").resolve("storage.db");
     int metrics = freePort();
     ServerConfig config = TestServers.config(serverData).pluginsDir(plugins).metricsPort(metrics)
         .pluginTimeout(WAIT.multipliedBy(2)).build();
@@ -178,7 +181,7 @@ class MetricsIT {
       HttpResponse<String> starting = awaitAnswer(metrics, "/ready");
       assertEquals(503, starting.statusCode(), starting.body());
       assertTrue(starting.body().startsWith("not ready: starting"), starting.body());
-      assertFalse(Files.exists(store), "the storage has not opened its file yet");
+      assertFalse(storageOpen(serverData), "the storage has not opened its file or made its tables yet");
       assertFalse(started.isDone(), "the start is held");
       assertEquals(200, get(metrics, "/health").statusCode(), "the process is alive while it starts");
       assertEquals(0, scrape(metrics).value("esmp_ready", Map.of()));
@@ -186,7 +189,7 @@ class MetricsIT {
 
       Files.delete(hold);
       try (EsmpServer server = started.get(WAIT.toSeconds(), TimeUnit.SECONDS)) {
-        assertTrue(Files.exists(store), "the storage is open");
+        assertTrue(storageOpen(serverData), "the storage is open");
         HttpResponse<String> ready = get(metrics, "/ready");
         assertEquals(200, ready.statusCode(), ready.body());
         assertEquals(1, scrape(metrics).value("esmp_ready", Map.of()));
@@ -203,10 +206,26 @@ class MetricsIT {
     }
   }
 
+  /**
+   * Whether the storage of the server on {@code serverData} has opened its store: storage-mapdb's
+   * file, or storage-postgres's tables in the database (made at its start).
+   */
+  private static boolean storageOpen(Path serverData) throws Exception {
+    if (!ClusterDatabase.enabled()) {
+      return Files.exists(serverData.resolve("storage-mapdb").resolve("storage.db"));
+    }
+    try (Connection connection = DriverManager.getConnection(ClusterDatabase.jdbcUrl(serverData));
+        ResultSet tables = connection.createStatement().executeQuery("SELECT to_regclass('identities') IS NOT NULL")) {
+      tables.next();
+      return tables.getBoolean(1);
+    }
+  }
+
+  /** No storage installed and none chosen (with one chosen, the start stops: StorageChoiceIT). */
   @Test
   void readyIsFalseWithoutAStorage() throws Exception {
     Path noPlugins = Files.createDirectory(data.resolve("no-plugins"));
-    try (EsmpServer server = EsmpServer.start(TestServers.config(data.resolve("data")).pluginsDir(noPlugins)
+    try (EsmpServer server = EsmpServer.start(TestServers.storageUnchosen(data.resolve("data")).pluginsDir(noPlugins)
         .metricsOnAnyPort().build())) {
       HttpResponse<String> ready = get(server.metricsPort().orElseThrow(), "/ready");
       assertEquals(503, ready.statusCode());

@@ -18,10 +18,13 @@ import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.esmp.server.config.ServerConfig;
+import org.esmp.server.testing.ClusterDatabase;
 import org.esmp.server.testing.TestClient;
 import org.esmp.server.testing.TestIdentity;
 import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.condition.DisabledIfSystemProperty;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Stop the server and start it again on the same data directory: nothing is forgotten. */
@@ -30,6 +33,8 @@ class RestartIT {
   @TempDir Path data;
 
   @Test
+  @DisabledIfSystemProperty(named = "esmp.it.storage", matches = "postgres",
+      disabledReason = "damages storage-mapdb's store file; storage-postgres keeps no file")
   void refusesToStartFromADamagedStore() throws Exception {
     try (EsmpServer server = TestServers.start(data); TestClient a = new TestClient(server.port())) {
       authenticate(a, TestIdentity.random(), "alice#example.com");
@@ -48,11 +53,31 @@ class RestartIT {
   }
 
   /**
+   * The counterpart of a damaged store on storage-postgres (in every build, whatever the tests'
+   * storage): a server restarted on a database that is gone refuses to start, naming the storage and
+   * the database, rather than serve from nothing.
+   */
+  @Test
+  void refusesToStartOnPostgresqlWhenItsDatabaseIsGone() throws Exception {
+    try (EsmpServer server = EsmpServer.start(ClusterDatabase.onPostgres(TestServers.config(data), data).build());
+        TestClient a = new TestClient(server.port())) {
+      authenticate(a, TestIdentity.random(), "alice#example.com");
+    }
+    ServerConfig sameDatabase = ClusterDatabase.onPostgres(TestServers.config(data), data).build();
+    ClusterDatabase.dropDatabase(data);
+    Exception refused = assertThrows(Exception.class, () -> EsmpServer.start(sameDatabase).close());
+    assertTrue(refused.getMessage().contains("storage-postgres") && refused.getMessage().contains("cannot open the database"),
+        refused.getMessage());
+  }
+
+  /**
    * A crash copy of a running server's storage (its journal holds every commit since the start),
    * with one byte changed in the middle of the journal: the server refuses to start, naming the
    * journal and the offset of the damaged record, rather than drop or replay past it.
    */
   @Test
+  @DisabledIfSystemProperty(named = "esmp.it.storage", matches = "postgres",
+      disabledReason = "damages storage-mapdb's journal; storage-postgres keeps no file")
   void refusesToStartFromAJournalDamagedBeforeItsEnd(@TempDir Path crashCopy) throws Exception {
     TestIdentity alice = TestIdentity.random();
     Path storage = crashCopy.resolve("storage-mapdb");

@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code storage} chooses the storage plugin that runs, and {@code plugin_settings} (or the database
- * flags) reach a plugin as its {@code ServerContext.settings()}.
+ * flags) reach a plugin as its {@code ServerContext.settings()}. Each test chooses its storage
+ * itself ({@link TestServers#storageUnchosen}), so they run the same on the tests' PostgreSQL.
  */
 class StorageChoiceIT {
 
@@ -27,7 +28,7 @@ class StorageChoiceIT {
   @Test
   void aChosenStorageThatIsNotInstalledStopsTheStartNamingIt() throws Exception {
     ConfigException refused = assertThrows(ConfigException.class,
-        () -> EsmpServer.start(TestServers.config(dir.resolve("data")).storage("nosuch").build()));
+        () -> EsmpServer.start(TestServers.storageUnchosen(dir.resolve("data")).storage("nosuch").build()));
     assertTrue(refused.getMessage().contains("storage nosuch is configured, but no plugin storage-nosuch started"),
         refused.getMessage());
     assertFalse(Files.exists(dir.resolve("data/storage-mapdb")), "the installed storage was not even started");
@@ -36,7 +37,7 @@ class StorageChoiceIT {
   @Test
   void theDatabaseStorageWithoutItsUrlStopsTheStartNamingTheSetting() {
     IllegalStateException refused = assertThrows(IllegalStateException.class,
-        () -> EsmpServer.start(TestServers.config(dir.resolve("data")).storage("postgres").build()));
+        () -> EsmpServer.start(TestServers.storageUnchosen(dir.resolve("data")).storage("postgres").build()));
     assertTrue(refused.getMessage().contains("storage-postgres") && refused.getMessage().contains("jdbc_url"),
         refused.getMessage());
     assertFalse(Files.exists(dir.resolve("data/storage-mapdb")));
@@ -44,7 +45,7 @@ class StorageChoiceIT {
 
   @Test
   void withBothInstalledAndNoneChosenTheDiskStorageRuns() throws Exception {
-    try (EsmpServer server = EsmpServer.start(TestServers.config(dir.resolve("data")).build())) {
+    try (EsmpServer server = EsmpServer.start(TestServers.storageUnchosen(dir.resolve("data")).build())) {
       assertTrue(Files.isDirectory(dir.resolve("data/storage-mapdb")));
       TestUser alice = TestUser.register(server.port(), "alice");
       assertEquals("keys", alice.send(JsonObject.builder().put("type", "lookup").put("to", JsonArray.of())
@@ -54,7 +55,7 @@ class StorageChoiceIT {
 
   @Test
   void theChosenStorageRunsAndAPluginGetsItsSettings() throws Exception {
-    try (EsmpServer server = EsmpServer.start(TestServers.config(dir.resolve("data")).storage("mapdb")
+    try (EsmpServer server = EsmpServer.start(TestServers.storageUnchosen(dir.resolve("data")).storage("mapdb")
         .pluginSetting("test-echo", "greeting", "hello").pluginSetting("other-plugin", "secret", "not yours").build())) {
       assertTrue(Files.isDirectory(dir.resolve("data/storage-mapdb")));
       TestUser alice = TestUser.register(server.port(), "alice");

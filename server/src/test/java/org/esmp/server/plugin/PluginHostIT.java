@@ -18,7 +18,9 @@ import java.util.Set;
 import org.esmp.api.Mailboxes;
 import org.esmp.api.spi.Storage;
 import org.esmp.json.ServerJsonCodec;
+import org.esmp.server.config.ServerConfig;
 import org.esmp.server.metrics.ServerMetrics;
+import org.esmp.server.testing.ClusterDatabase;
 import org.esmp.server.testing.ExamplePlugins;
 import org.esmp.server.testing.TestServers;
 import org.junit.jupiter.api.AfterEach;
@@ -38,8 +40,13 @@ class PluginHostIT {
   private final Map<Path, PluginJars.Fingerprint> settling = new HashMap<>();
   private PluginHost host;
 
+  /** A host on {@link #plugins}, with no storage chosen (none is installed). */
   private PluginHost start() {
-    host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), data.resolve("plugin-copies"),
+    return start(TestServers.storageUnchosen(data));
+  }
+
+  private PluginHost start(ServerConfig.Builder config) {
+    host = new PluginHost(config.pluginsDir(plugins).build(), data.resolve("plugin-copies"),
         Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec(),
         ServerMetrics.off());
     host.start();
@@ -123,11 +130,12 @@ class PluginHostIT {
     assertEquals(Map.of("reaction", "1.0.0"), host.versions());
   }
 
+  /** With the tests' storage: storage-mapdb, or storage-postgres on the tests' PostgreSQL. */
   @Test
   void neverReloadsNorUnloadsTheStorage() throws Exception {
-    Path jar = plugins.resolve("esmp-storage-mapdb.jar");
-    Files.copy(TestServers.pluginsDir().resolve("esmp-storage-mapdb.jar"), jar);
-    start();
+    Path jar = plugins.resolve(ClusterDatabase.storageJar());
+    Files.copy(TestServers.pluginsDir().resolve(ClusterDatabase.storageJar()), jar);
+    start(TestServers.config(data));
     Storage storage = host.storage();
 
     Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() + 5_000));
@@ -137,13 +145,13 @@ class PluginHostIT {
     Files.delete(jar);
     look();
     assertSame(storage, host.storage(), "a removed storage jar keeps running");
-    assertEquals(Set.of("storage-mapdb"), host.versions().keySet());
+    assertEquals(Set.of(ClusterDatabase.storagePlugin()), host.versions().keySet());
 
     // Another copy of the storage plugin is refused while the storage runs.
-    Files.copy(TestServers.pluginsDir().resolve("esmp-storage-mapdb.jar"), plugins.resolve("other-storage.jar"));
+    Files.copy(TestServers.pluginsDir().resolve(ClusterDatabase.storageJar()), plugins.resolve("other-storage.jar"));
     look();
     look();
     assertSame(storage, host.storage());
-    assertEquals(Set.of("storage-mapdb"), host.versions().keySet());
+    assertEquals(Set.of(ClusterDatabase.storagePlugin()), host.versions().keySet());
   }
 }

@@ -55,7 +55,7 @@ class PluginReloadLeakIT {
   @Test
   void fiftyLoadUnloadCyclesLeaveNoClassLoaderReachableAndMetaspaceFlat() throws Exception {
     Path jar = ExamplePlugins.reaction(build.resolve("reaction.jar"));
-    PluginHost host = new PluginHost(TestServers.config(data).pluginsDir(plugins).build(), data.resolve("plugin-copies"),
+    PluginHost host = new PluginHost(TestServers.storageUnchosen(data).pluginsDir(plugins).build(), data.resolve("plugin-copies"),
         Set.of("auth"), TestServers.noCommits(), mock(Mailboxes.class), new ServerJsonCodec(),
         ServerMetrics.off());
     host.start();

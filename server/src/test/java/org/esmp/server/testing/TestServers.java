@@ -60,8 +60,17 @@ public final class TestServers {
    * ({@link ClusterDatabase}).
    */
   public static ServerConfig.Builder config(Path data) {
-    return ClusterDatabase.on(unthrottled(ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com")
-        .dataDir(data).pluginsDir(pluginsDir()).maxConnectionsPerIp(10_000)), data);
+    return ClusterDatabase.on(storageUnchosen(data), data);
+  }
+
+  /**
+   * {@link #config} without the tests' storage: no {@code storage} chosen, so storage-mapdb runs
+   * when its jar is in the plugins directory. For the tests of the choice of storage itself, and of
+   * a plugin host on a plugins directory holding no storage.
+   */
+  public static ServerConfig.Builder storageUnchosen(Path data) {
+    return unthrottled(ServerConfig.builder().bind("127.0.0.1").port(0).domain("example.com")
+        .dataDir(data).pluginsDir(pluginsDir()).maxConnectionsPerIp(10_000));
   }
 
   /** Starts a server for example.com on a free port with its data in {@code data}. */
