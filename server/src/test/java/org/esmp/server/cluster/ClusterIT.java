@@ -13,8 +13,6 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -28,7 +26,6 @@ import java.util.stream.LongStream;
 import org.esmp.api.json.JsonArray;
 import org.esmp.api.json.JsonObject;
 import org.esmp.plugin.storage.postgres.TestPostgres;
-import org.esmp.server.federation.ServerKey;
 import org.esmp.server.testing.AdminRun;
 import org.esmp.server.testing.Await;
 import org.esmp.server.testing.ChildServer;
@@ -75,9 +72,8 @@ class ClusterIT {
   /** A node on the data directory {@code name}, with the server key of {@code keyFrom} if given. */
   private static ChildServer.Builder node(String name, Path... keyFrom) throws IOException {
     Path data = dir.resolve(name);
-    Files.createDirectories(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    for (Path from : keyFrom) {
-      Files.copy(from.resolve(ServerKey.FILE), data.resolve(ServerKey.FILE), StandardCopyOption.COPY_ATTRIBUTES);
+    if (keyFrom.length > 0) {
+      ChildServer.shareServerKey(keyFrom[0], data);
     }
     return ChildServer.builder(data, dir.resolve(name + ".log")).settings(settings());
   }
@@ -218,23 +214,13 @@ class ClusterIT {
       }
     }
     long last = 1 + 3L * POSTS;
-    if (!LongStream.rangeClosed(2, last).boxed().toList().equals(List.copyOf(seqs))) {
-      for (JsonNode f : grace.syncAll(0)) {
-        if (group.equals(f.path("group_id").asText())) {
-          System.out.println("DIAG seq " + f.path("seq") + " id " + f.path("id").asText().substring(0, 12) + " body " + f.path("body"));
-        }
-      }
-      for (CompletableFuture<List<JsonNode>> answers : posting) {
-        for (JsonNode answer : answers.get()) {
-          System.out.println("DIAG ack " + answer);
-        }
-      }
-    }
     assertEquals(LongStream.rangeClosed(2, last).boxed().toList(), List.copyOf(seqs), "gapless, each post once");
 
     for (TestUser member : members) {
-      List<Long> thread = member.syncAll(0).stream().filter(f -> group.equals(f.path("group_id").asText()))
-          .map(f -> f.path("seq").asLong()).toList();
+      List<JsonNode> entries = member.syncAll(0).stream().filter(f -> group.equals(f.path("group_id").asText())).toList();
+      assertEquals(entries.size(), entries.stream().map(f -> f.path("id").asText()).distinct().count(),
+          "each post in " + member.address() + "'s mailbox once");
+      List<Long> thread = entries.stream().map(f -> f.path("seq").asLong()).toList();
       assertEquals(LongStream.rangeClosed(1, last).boxed().toList(), thread, member.address() + "'s mailbox, in order");
     }
   }

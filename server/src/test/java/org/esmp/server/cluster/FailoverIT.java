@@ -74,6 +74,7 @@ class FailoverIT {
     try (TestPostgresReplication postgres = TestPostgresReplication.start()) {
       String database = postgres.createDatabase();
       String settings = "storage: postgres\njdbc_url: \"" + postgres.url(database) + "\"\n";
+      ChildServer.shareServerKey(dir.resolve("one"), dir.resolve("two"));
       try (ChildServer one = ChildServer.builder(dir.resolve("one"), dir.resolve("one.log")).settings(settings).start();
           ChildServer two = ChildServer.builder(dir.resolve("two"), dir.resolve("two.log")).settings(settings).start()) {
         failOverUnderLoad(postgres, database, one, two);

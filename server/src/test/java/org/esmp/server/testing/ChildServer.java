@@ -6,6 +6,8 @@ import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -13,6 +15,7 @@ import java.util.function.Supplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.esmp.server.Main;
+import org.esmp.server.federation.ServerKey;
 
 /**
  * The real server's main class in a child JVM, on a free port of 127.0.0.1 with the test plugins
@@ -66,6 +69,22 @@ public final class ChildServer implements AutoCloseable {
     }
     String[] lines = output.strip().split("\n");
     return lines[lines.length - 1].strip();
+  }
+
+  /**
+   * Makes the data directories {@code dataDirs} (owner only) with one server key, as the servers of
+   * a cluster have (docs/CLUSTER.md: the first server's {@code server.key} copied to the others),
+   * made in the first if it has none.
+   */
+  public static void shareServerKey(Path... dataDirs) throws IOException {
+    for (Path data : dataDirs) {
+      Files.createDirectories(data, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+    ServerKey.loadOrCreate(dataDirs[0]);
+    for (int i = 1; i < dataDirs.length; i++) {
+      Files.copy(dataDirs[0].resolve(ServerKey.FILE), dataDirs[i].resolve(ServerKey.FILE),
+          StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.COPY_ATTRIBUTES);
+    }
   }
 
   /** Waits until it serves (a connection gets the hello) for up to 60 s, failing if it exits; its port. */
@@ -209,7 +228,9 @@ public final class ChildServer implements AutoCloseable {
       int port = this.port != 0 ? this.port : freePort();
       // Next to the log file: the data directory's contents are the server's own.
       Path config = logFile.resolveSibling(logFile.getFileName() + ".esmp.yaml");
-      Files.writeString(config, TestServers.UNTHROTTLED_YAML + ClusterDatabase.yaml(data) + settings);
+      // A test that chooses the storage itself (a cluster's nodes on their database) keeps its choice.
+      boolean chosen = settings.startsWith("storage:") || settings.contains("\nstorage:");
+      Files.writeString(config, TestServers.UNTHROTTLED_YAML + (chosen ? "" : ClusterDatabase.yaml(data)) + settings);
       List<String> command = new ArrayList<>(prefix);
       command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
       command.add("-Xmx256m");
