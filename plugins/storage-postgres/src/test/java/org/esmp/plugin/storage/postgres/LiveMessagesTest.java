@@ -22,12 +22,9 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.esmp.api.Address;
 import org.esmp.api.spi.MailboxWatcher;
-import org.esmp.api.testkit.TestContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
@@ -41,40 +38,18 @@ class LiveMessagesTest {
   private static final Address BOB = address("bob");
   private static final Address CAROL = address("carol");
 
-  private static TestPostgres postgres;
-  private String url;
+  @RegisterExtension static final PostgresDatabases databases = new PostgresDatabases();
   private PostgresStorage one;
   private PostgresStorage two;
   private final Watcher onOne = new Watcher();
   private final Watcher onTwo = new Watcher();
 
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    postgres = TestPostgres.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    postgres.close();
-  }
-
   @BeforeEach
-  void twoNodes() throws Exception {
-    url = postgres.url(postgres.createDatabase());
-    one = node(url);
-    two = node(url);
+  void twoNodes() {
+    one = databases.open(2);
+    two = databases.open(2);
     one.watch(onOne);
     two.watch(onTwo);
-  }
-
-  private static PostgresStorage node(String url) {
-    return new PostgresStorage(TestContext.builder("storage-postgres").settings(Map.of("jdbc_url", url, "pool_size", "2")).build());
-  }
-
-  @AfterEach
-  void close() {
-    one.close();
-    two.close();
   }
 
   /** A deliver frame of about {@code bytes} bytes whose body is {@code text} repeated. */
@@ -131,7 +106,7 @@ class LiveMessagesTest {
   @Test
   void aPayloadReadOnTheChannelIsSealedAndNeitherAForgeryNorTheSamePayloadSentAgainIsTaken() throws Exception {
     String secret = "a secret typed by bob ";
-    try (Connection spy = DriverManager.getConnection(url)) {
+    try (Connection spy = DriverManager.getConnection(databases.url())) {
       try (Statement listen = spy.createStatement()) {
         listen.execute("LISTEN " + Live.CHANNEL);
       }
@@ -178,7 +153,7 @@ class LiveMessagesTest {
     byte[] stale = frame("stale ", 100);
     byte[] fresh = frame("fresh ", 100);
     long now = System.currentTimeMillis();
-    try (Connection connection = DriverManager.getConnection(url);
+    try (Connection connection = DriverManager.getConnection(databases.url());
         PreparedStatement notify = connection.prepareStatement("SELECT pg_notify(?, ?), pg_notify(?, ?)")) {
       notify.setString(1, Live.CHANNEL);
       notify.setString(2, Live.inline(stranger,
@@ -206,7 +181,7 @@ class LiveMessagesTest {
   }
 
   private long count(String sql) throws SQLException {
-    try (Connection connection = DriverManager.getConnection(url);
+    try (Connection connection = DriverManager.getConnection(databases.url());
         Statement statement = connection.createStatement();
         ResultSet rows = statement.executeQuery(sql)) {
       rows.next();
@@ -215,7 +190,7 @@ class LiveMessagesTest {
   }
 
   private byte[] bytes(String sql) throws SQLException {
-    try (Connection connection = DriverManager.getConnection(url);
+    try (Connection connection = DriverManager.getConnection(databases.url());
         Statement statement = connection.createStatement();
         ResultSet rows = statement.executeQuery(sql)) {
       rows.next();
@@ -224,7 +199,7 @@ class LiveMessagesTest {
   }
 
   private void execute(String sql) throws SQLException {
-    try (Connection connection = DriverManager.getConnection(url);
+    try (Connection connection = DriverManager.getConnection(databases.url());
         Statement statement = connection.createStatement()) {
       statement.execute(sql);
     }

@@ -37,12 +37,9 @@ import org.esmp.api.StorageFailedException;
 import org.esmp.api.Stored;
 import org.esmp.api.spi.StorageChange;
 import org.esmp.api.testkit.StorageFixtures;
-import org.esmp.api.testkit.TestContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The storage SPI's contract, against a real PostgreSQL: one server for the class, a database per test. */
@@ -52,39 +49,20 @@ class PostgresStorageTest {
   private static final Address BOB = address("bob");
   private static final Address CAROL = address("carol");
 
-  private static TestPostgres postgres;
+  @RegisterExtension static final PostgresDatabases databases = new PostgresDatabases();
   private String url;
-  private final List<PostgresStorage> opened = new ArrayList<>();
-
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    postgres = TestPostgres.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    postgres.close();
-  }
 
   @BeforeEach
-  void freshDatabase() throws SQLException {
-    url = postgres.url(postgres.createDatabase());
-  }
-
-  @AfterEach
-  void closeAll() {
-    opened.forEach(PostgresStorage::close);
+  void freshDatabase() {
+    url = databases.url();
   }
 
   private PostgresStorage open() {
-    return open(Map.of("jdbc_url", url, "pool_size", "4"));
+    return databases.open(4);
   }
 
   private PostgresStorage open(Map<String, String> settings) {
-    PostgresStorage storage =
-        new PostgresStorage(TestContext.builder("storage-postgres").settings(settings).build());
-    opened.add(storage);
-    return storage;
+    return databases.open(settings);
   }
 
   static <T> T await(java.util.concurrent.CompletionStage<T> stage) throws Exception {
@@ -150,7 +128,6 @@ class PostgresStorageTest {
     }
     assertEquals(List.of(1L, 6L), await(storage.commit(delivery("b1", 6, ALICE, CAROL, BOB))));
     storage.close();
-    opened.remove(storage);
 
     PostgresStorage reopened = open();
     assertEquals(6, reopened.lastCursor(BOB));
@@ -445,7 +422,7 @@ class PostgresStorageTest {
   @Test
   void aMultiHostUrlConnectsToThePrimaryItFinds() throws Exception {
     String database = url.substring(url.lastIndexOf('/') + 1, url.indexOf('?'));
-    PostgresStorage storage = open(Map.of("jdbc_url", "jdbc:postgresql://127.0.0.1:1,127.0.0.1:" + postgres.port()
+    PostgresStorage storage = open(Map.of("jdbc_url", "jdbc:postgresql://127.0.0.1:1,127.0.0.1:" + databases.postgres().port()
         + "/" + database + "?targetServerType=primary&connectTimeout=2", "user", "postgres"));
     assertEquals(List.of(1L), await(storage.commit(delivery("m", 1, ALICE, BOB))));
   }
@@ -496,12 +473,12 @@ class PostgresStorageTest {
   void aDatabaseDownForAWhileFailsCommitsMeanwhileNotTheStorage() throws Exception {
     PostgresStorage storage = open();
     await(storage.commit(delivery("before", 1, ALICE, BOB)));
-    postgres.stopServer();
+    databases.postgres().stopServer();
     try {
       Throwable down = failure(storage.commit(delivery("during", 2, ALICE, BOB)));
       assertInstanceOf(IllegalStateException.class, down);
     } finally {
-      postgres.restart();
+      databases.postgres().restart();
     }
     assertFalse(storage.failure().toCompletableFuture().isDone());
     Map<String, Long> lasts = new HashMap<>();

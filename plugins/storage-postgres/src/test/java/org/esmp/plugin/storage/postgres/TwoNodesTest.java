@@ -25,12 +25,9 @@ import org.esmp.api.DuplicateException;
 import org.esmp.api.MailboxEntry;
 import org.esmp.api.spi.StorageChange;
 import org.esmp.api.testkit.StorageFixtures;
-import org.esmp.api.testkit.TestContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Two storages on one database, as two servers of a cluster, committing at once: what the locks
@@ -42,35 +39,14 @@ class TwoNodesTest {
   private static final Address BOB = address("bob");
   private static final Address GROUP_MEMBER = address("member");
 
-  private static TestPostgres postgres;
+  @RegisterExtension static final PostgresDatabases databases = new PostgresDatabases();
   private PostgresStorage one;
   private PostgresStorage two;
 
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    postgres = TestPostgres.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    postgres.close();
-  }
-
   @BeforeEach
-  void twoNodes() throws Exception {
-    String url = postgres.url(postgres.createDatabase());
-    one = node(url);
-    two = node(url);
-  }
-
-  private static PostgresStorage node(String url) {
-    return new PostgresStorage(TestContext.builder("storage-postgres").settings(Map.of("jdbc_url", url, "pool_size", "8")).build());
-  }
-
-  @AfterEach
-  void close() {
-    one.close();
-    two.close();
+  void twoNodes() {
+    one = databases.open(8);
+    two = databases.open(8);
   }
 
   private static <T> List<T> joinAll(List<CompletableFuture<T>> futures) {

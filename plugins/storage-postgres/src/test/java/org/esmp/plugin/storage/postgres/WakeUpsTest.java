@@ -21,12 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.esmp.api.Address;
 import org.esmp.api.spi.MailboxWatcher;
 import org.esmp.api.spi.StorageChange;
-import org.esmp.api.testkit.TestContext;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Wake-ups across two storages on one database (two servers of a cluster): LISTEN/NOTIFY. */
 class WakeUpsTest {
@@ -35,38 +32,14 @@ class WakeUpsTest {
   private static final Address BOB = address("bob");
   private static final Address CAROL = address("carol");
 
-  private static TestPostgres postgres;
-  private String url;
+  @RegisterExtension static final PostgresDatabases databases = new PostgresDatabases();
   private PostgresStorage one;
   private PostgresStorage two;
 
-  @BeforeAll
-  static void startPostgres() throws Exception {
-    postgres = TestPostgres.start();
-  }
-
-  @AfterAll
-  static void stopPostgres() throws Exception {
-    postgres.close();
-  }
-
   @BeforeEach
-  void twoNodes() throws Exception {
-    url = postgres.url(postgres.createDatabase());
-    one = node(url);
-    two = node(url);
-  }
-
-  private static PostgresStorage node(String url) {
-    return new PostgresStorage(TestContext.builder("storage-postgres").settings(Map.of("jdbc_url", url, "pool_size", "4")).build());
-  }
-
-  @AfterEach
-  void close() {
-    if (one != null) {
-      one.close();
-      two.close();
-    }
+  void twoNodes() {
+    one = databases.open(4);
+    two = databases.open(4);
   }
 
   @Test
@@ -169,7 +142,7 @@ class WakeUpsTest {
     assertEquals(1, terminate("esmp-storage-postgres-listen"));
     onTwo.awaitMissed(1);
     // Payloads not ours on the channel are ignored.
-    try (Connection connection = DriverManager.getConnection(url);
+    try (Connection connection = DriverManager.getConnection(databases.url());
         Statement statement = connection.createStatement()) {
       statement.execute("SELECT pg_notify('" + Hints.CHANNEL + "', 'hello'), pg_notify('" + Hints.CHANNEL
           + "', 'v1 someone\nbob#example.com 99 x')");
@@ -196,7 +169,7 @@ class WakeUpsTest {
 
   /** Terminates the backends of {@code applicationName} on this test's database; returns how many. */
   private int terminate(String applicationName) throws SQLException {
-    try (Connection connection = DriverManager.getConnection(url);
+    try (Connection connection = DriverManager.getConnection(databases.url());
         Statement statement = connection.createStatement();
         ResultSet rows = statement.executeQuery("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
             + " WHERE application_name = '" + applicationName + "' AND datname = current_database()")) {
