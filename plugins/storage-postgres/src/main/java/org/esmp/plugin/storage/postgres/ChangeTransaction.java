@@ -142,13 +142,32 @@ final class ChangeTransaction {
         change.applyBeforeAppends(connection);
         outcomes.add(change);
         applied.add(change);
-      } catch (ConflictException | DuplicateException e) {
+      } catch (ConflictException e) {
+        outcomes.add(e);
+      } catch (DuplicateException e) {
+        // Answered from a record whose transaction may still wait for the standby: this one's
+        // commit, after it, waits for the standby too (see PostgresStorage#acceptedAnswer).
+        touchAccepted(connection, Keys.id(change.change.accepted().orElseThrow().id()));
         outcomes.add(e);
       }
     }
     Map<ChangeTransaction, List<Long>> cursors = append(connection, applied);
     outcomes.replaceAll(o -> o instanceof ChangeTransaction change ? cursors.get(change) : o);
     return outcomes;
+  }
+
+  /**
+   * Rewrites the record of accepted message {@code id} as it is, in {@code connection}'s open
+   * transaction: it waits for the transaction that wrote the record to end (a committed one still
+   * holds its locks while it waits for the standby), and gives this one a write, so that its commit
+   * waits, with {@code synchronous_commit} on, until the standby confirmed the log up to it.
+   */
+  static Void touchAccepted(Connection connection, byte[] id) throws SQLException {
+    try (PreparedStatement touch = connection.prepareStatement("UPDATE accepted SET answer = answer WHERE id = ?")) {
+      touch.setBytes(1, id);
+      touch.executeUpdate();
+    }
+    return null;
   }
 
   /** Takes the advisory locks of every change at once, in ascending order. */

@@ -2,6 +2,7 @@ package org.esmp.plugin.storage.postgres;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.SQLWarning;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Set;
@@ -20,6 +21,7 @@ import org.esmp.api.ConflictException;
 import org.esmp.api.DuplicateException;
 import org.esmp.api.StorageFailedException;
 import org.esmp.api.spi.StorageChange;
+import org.postgresql.util.PSQLWarning;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -55,6 +57,8 @@ final class Committer {
   static final int MAX_ATTEMPTS = 20;
   /** SQLSTATEs that no retry or wait heals: data or index corruption, the plugin's tables gone. */
   private static final Set<String> PERMANENT = Set.of("XX001", "XX002", "42P01", "42703");
+  /** PostgreSQL's routine that waits at a commit for the synchronous standby, and warns when cancelled. */
+  private static final String SYNC_WAIT = "SyncRepWaitForLSN";
 
   private final DataSource pool;
   private final Entries entries;
@@ -213,8 +217,28 @@ final class Committer {
           throw e;
         }
         beforeCommit.run();
+        connection.clearWarnings();
         connection.commit();
+        checkReplicated(connection.getWarnings());
         return result;
+      }
+    }
+  }
+
+  /**
+   * Throws when the commit's wait for a synchronous standby was cancelled (an operator's {@code
+   * pg_cancel_backend}, the server shutting down): PostgreSQL then commits locally and says so in
+   * a warning only, and the standby may not have the change. The caller reports the outcome
+   * unknown rather than durable.
+   */
+  static void checkReplicated(SQLWarning warnings) throws SQLException {
+    for (SQLWarning w = warnings; w != null; w = w.getNextWarning()) {
+      // The warning of a cancel has no code of its own (01000) and its text is translated: the
+      // server names the routine that gave up waiting.
+      if (w instanceof PSQLWarning server && server.getServerErrorMessage() != null
+          && SYNC_WAIT.equals(server.getServerErrorMessage().getRoutine())) {
+        throw new SQLException("committed on the primary, but its wait for the synchronous standby was cancelled: "
+            + w.getMessage(), w.getSQLState(), w);
       }
     }
   }

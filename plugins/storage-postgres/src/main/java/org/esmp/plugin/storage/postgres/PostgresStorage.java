@@ -182,7 +182,7 @@ public final class PostgresStorage implements Storage {
 
   @Override
   public Optional<JsonObject> acceptedAnswer(MessageId id) {
-    return read(c -> {
+    Optional<JsonObject> answer = read(c -> {
       try (PreparedStatement select = c.prepareStatement("SELECT answer FROM accepted WHERE id = ?")) {
         select.setBytes(1, Keys.id(id));
         try (ResultSet rows = select.executeQuery()) {
@@ -190,6 +190,27 @@ public final class PostgresStorage implements Storage {
         }
       }
     });
+    if (answer.isPresent()) {
+      awaitDurable(Keys.id(id));
+    }
+    return answer;
+  }
+
+  /**
+   * Returns once the record of accepted message {@code id} is as durable as a commit of this
+   * storage (on a synchronous standby too). PostgreSQL shows a committed transaction to other
+   * sessions before its standby confirmed it: a resend read as accepted in that moment would be
+   * answered as a duplicate, and a failover right then would lose the message it answers for. A
+   * transaction that rewrites the record waits for the one that wrote it to end, and its own commit
+   * waits for the standby ({@link ChangeTransaction#touchAccepted}). Only for messages found
+   * accepted: resends, rare.
+   */
+  private void awaitDurable(byte[] id) {
+    try {
+      committer.inTransaction(c -> ChangeTransaction.touchAccepted(c, id), () -> {});
+    } catch (SQLException e) {
+      throw new IllegalStateException("storage-postgres: read failed: " + e.getMessage(), e);
+    }
   }
 
   @Override

@@ -155,6 +155,21 @@ public final class TestPostgres implements AutoCloseable {
     }
   }
 
+  /** Freezes the server, every process of it (SIGSTOP), as a machine that stops answering. */
+  void pause() throws Exception {
+    ProcessHandle postmaster = server.toHandle();
+    runSignal("-STOP", List.of(postmaster)); // first, so that it starts nothing more meanwhile
+    runSignal("-STOP", postmaster.descendants().toList());
+  }
+
+  /** Lets a server {@link #pause}d go on (SIGCONT). */
+  void resume() throws Exception {
+    ProcessHandle postmaster = server.toHandle();
+    List<ProcessHandle> all = new ArrayList<>(postmaster.descendants().toList());
+    all.add(postmaster);
+    runSignal("-CONT", all);
+  }
+
   private void runSignal(String signal, List<ProcessHandle> processes) throws IOException, InterruptedException {
     List<String> kill = new ArrayList<>(List.of("kill", signal));
     processes.forEach(p -> kill.add(Long.toString(p.pid())));

@@ -114,6 +114,16 @@ public final class TestPostgresReplication implements AutoCloseable {
     standby.promote();
   }
 
+  /** Freezes the standby (SIGSTOP): the primary's commits wait for it. */
+  public void pauseStandby() throws Exception {
+    standby.pause();
+  }
+
+  /** Lets the standby go on; the commits waiting for it complete. */
+  public void resumeStandby() throws Exception {
+    standby.resume();
+  }
+
   /** What both servers logged, for failure messages. */
   public String logs() {
     return "\n--- primary ---\n" + primary.log() + "\n--- standby ---\n" + standby.log();
