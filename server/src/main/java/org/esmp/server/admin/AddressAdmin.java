@@ -102,7 +102,7 @@ public final class AddressAdmin {
     }
     return identities.serialized(() -> {
       Storage store = storage.get();
-      if (states.of(address).filter(e -> e.state() == State.REMOVED).isPresent()) {
+      if (states.stored(store, address).filter(e -> e.state() == State.REMOVED).isPresent()) {
         throw new AdminException(Kind.CONFLICT, address + " was removed, and a removed address is not given out again");
       }
       Optional<Address> owner = store.addressOf(key);
@@ -123,7 +123,7 @@ public final class AddressAdmin {
     served(address);
     return identities.serialized(() -> {
       Storage store = storage.get();
-      Optional<Entry> now = states.of(address);
+      Optional<Entry> now = states.stored(store, address);
       List<Ed25519Key> current = existing(store, address, now);
       if (now.isPresent()) {
         return CompletableFuture.completedFuture(new Change(false, address + " is disabled already"));
@@ -145,7 +145,7 @@ public final class AddressAdmin {
     served(address);
     return identities.serialized(() -> {
       Storage store = storage.get();
-      Optional<Entry> now = states.of(address);
+      Optional<Entry> now = states.stored(store, address);
       existing(store, address, now);
       if (now.isEmpty()) {
         return CompletableFuture.completedFuture(new Change(false, address + " is not disabled"));
@@ -165,7 +165,7 @@ public final class AddressAdmin {
     served(address);
     return identities.serialized(() -> {
       Storage store = storage.get();
-      Optional<Entry> now = states.of(address);
+      Optional<Entry> now = states.stored(store, address);
       if (now.filter(e -> e.state() == State.REMOVED).isPresent()) {
         return CompletableFuture.completedFuture(new Change(false, address + " was removed already"));
       }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import org.esmp.api.Address;
 import org.esmp.api.ErrorCode;
 import org.esmp.api.RejectedException;
@@ -59,6 +60,8 @@ public final class AddressStates {
   private static final int LOAD_PAGE = 1000;
 
   private final Map<Address, Entry> states = new ConcurrentHashMap<>();
+  /** Counts the changes made here, so that a {@link #reload} read before one does not undo it. */
+  private final AtomicLong changes = new AtomicLong();
 
   /**
    * Reads every state from {@code storage}, once, at start.
@@ -78,7 +81,17 @@ public final class AddressStates {
    * @throws IllegalStateException when a stored value is not one this server wrote
    */
   public Set<Address> reload(Storage storage) {
+    long before = changes.get();
     Map<Address, Entry> stored = read(storage);
+    synchronized (this) {
+      if (changes.get() != before) {
+        return Set.of(); // changed here meanwhile: what was read may be older; the next reading counts
+      }
+      return apply(stored);
+    }
+  }
+
+  private Set<Address> apply(Map<Address, Entry> stored) {
     states.keySet().retainAll(stored.keySet());
     Set<Address> added = new HashSet<>();
     stored.forEach((address, entry) -> {
@@ -102,6 +115,22 @@ public final class AddressStates {
       }
       from = page.get(page.size() - 1).key() + '\0';
     }
+  }
+
+  /**
+   * What the operator made of {@code address} as {@code storage} holds it now, which this server's
+   * memory then holds too: for the operator's own commands, whose conditions name the stored state
+   * (on a storage several servers share, the memory may be a reading behind).
+   *
+   * @throws IllegalStateException when the stored value is not one this server wrote
+   */
+  public Optional<Entry> stored(Storage storage, Address address) {
+    Optional<Entry> now = storage.get(SPACE, address.toString()).map(value -> decode(address.toString(), value));
+    synchronized (this) {
+      changes.incrementAndGet();
+      now.ifPresentOrElse(entry -> states.put(address, entry), () -> states.remove(address));
+    }
+    return now;
   }
 
   /** What the operator made of {@code address}, if anything. */
@@ -129,12 +158,14 @@ public final class AddressStates {
   }
 
   /** Records a change the administration committed; called once it is durable. */
-  public void set(Address address, Entry entry) {
+  public synchronized void set(Address address, Entry entry) {
+    changes.incrementAndGet();
     states.put(address, entry);
   }
 
   /** Records that a change the administration committed cleared {@code address}'s state. */
-  public void clear(Address address) {
+  public synchronized void clear(Address address) {
+    changes.incrementAndGet();
     states.remove(address);
   }
 
