@@ -182,7 +182,7 @@ public final class FederatedServer implements AutoCloseable {
       List<JsonNode> frames = Frames.syncAll(client, user.key(), 0);
       JsonNode last = frames.get(frames.size() - 1);
       if (!last.path("type").asText().equals("synced")) {
-        throw new AssertionError("sync answered " + last);
+        throw new AssertionError("sync answered " + last + "\n" + log());
       }
       return new ArrayList<>(frames.subList(0, frames.size() - 1));
     }
