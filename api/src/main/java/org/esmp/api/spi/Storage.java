@@ -210,7 +210,8 @@ public interface Storage extends ExtensionPoint {
    * ephemeral type: never stored) to the other servers, whose watchers get it with {@link
    * MailboxWatcher#live} and push it to the connections following {@code recipients}' mailboxes
    * there (since 1.3). The server calls it for every such message, with the frame it pushes to its
-   * own connections; a storage of one server has nothing to carry: the default does nothing.
+   * own connections, when the storage is {@link #shared}; a storage of one server has nothing to
+   * carry: the default does nothing.
    *
    * <p><b>Best effort.</b> Nothing of it is stored for long, nor retried: a server that is not
    * listening (reconnecting to the database) or falls behind never gets it, as a client that is not

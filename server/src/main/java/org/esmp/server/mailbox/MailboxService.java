@@ -43,9 +43,9 @@ public final class MailboxService {
 
   /**
    * Pushes the message of {@code request} to the recipients' connected, synced sessions without
-   * storing it (for ephemeral types), with {@code "cursor":null}; and hands the same frame to the
-   * storage for the other servers sharing it ({@link Storage#publishLive}: a storage of one server
-   * does nothing with it). Never blocks: the storage only queues it.
+   * storing it (for ephemeral types), with {@code "cursor":null}; and, on a storage several servers
+   * share ({@link Storage#shared}), hands the same frame to it for the others ({@link
+   * Storage#publishLive}). Never blocks: the storage only queues it.
    */
   public void deliverLive(Request request, Collection<Address> recipients) {
     SignedMessage message = request.message();
@@ -59,11 +59,12 @@ public final class MailboxService {
         subscription.session.send(entry.frame(0)); // encoded once, for the first
       }
     }
-    if (distinct.isEmpty()) {
-      return;
+    Storage shared = storage.get();
+    if (distinct.isEmpty() || !shared.shared()) {
+      return; // no other server to tell: the frame is not copied for nothing
     }
     try {
-      storage.get().publishLive(distinct, entry.liveFrame());
+      shared.publishLive(distinct, entry.liveFrame());
     } catch (RuntimeException e) {
       // Best effort, as the push itself: the message was delivered here.
       log.warn("Handing ephemeral message {} to the other servers failed: {}", message.id(), e.toString());
