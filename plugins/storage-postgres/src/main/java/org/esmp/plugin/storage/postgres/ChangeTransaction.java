@@ -234,7 +234,8 @@ final class ChangeTransaction {
     }
   }
 
-  private static Optional<byte[]> acceptedAnswer(Connection connection, byte[] id) throws SQLException {
+  /** The recorded answer to accepted message {@code id} (its key), if any. */
+  static Optional<byte[]> acceptedAnswer(Connection connection, byte[] id) throws SQLException {
     try (PreparedStatement select = connection.prepareStatement("SELECT answer FROM accepted WHERE id = ?")) {
       select.setBytes(1, id);
       try (ResultSet rows = select.executeQuery()) {

@@ -182,14 +182,7 @@ public final class PostgresStorage implements Storage {
 
   @Override
   public Optional<JsonObject> acceptedAnswer(MessageId id) {
-    Optional<JsonObject> answer = read(c -> {
-      try (PreparedStatement select = c.prepareStatement("SELECT answer FROM accepted WHERE id = ?")) {
-        select.setBytes(1, Keys.id(id));
-        try (ResultSet rows = select.executeQuery()) {
-          return rows.next() ? Optional.of(entries.answer(rows.getBytes(1))) : Optional.empty();
-        }
-      }
-    });
+    Optional<JsonObject> answer = read(c -> ChangeTransaction.acceptedAnswer(c, Keys.id(id))).map(entries::answer);
     if (answer.isPresent()) {
       awaitDurable(Keys.id(id));
     }
