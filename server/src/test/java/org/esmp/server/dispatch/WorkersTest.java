@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** {@link Workers#here()}: server work runs on a worker, at once when already on one. */
@@ -38,6 +39,31 @@ class WorkersTest {
       String ranOn = fromOtherPool.get(5, TimeUnit.SECONDS);
       assertNotEquals("inline", ranOn);
       assertEquals(true, ranOn.startsWith("esmp-worker-"));
+    }
+  }
+
+  /**
+   * A long chain of stages, each ready once the one before completes (as a connection's pipelined
+   * frames are dispatched), started on a worker: it all runs, and the stack stays short. Each stage
+   * running inside the one before overflowed the stack.
+   */
+  @Test
+  void aLongChainOfStagesRunsOnAShortStack() throws Exception {
+    int stages = 20_000;
+    try (Workers workers = new Workers(2)) {
+      CompletableFuture<Integer> first = new CompletableFuture<>();
+      AtomicInteger deepest = new AtomicInteger();
+      CompletableFuture<Integer> last = first;
+      for (int i = 0; i < stages; i++) {
+        last = last.thenApplyAsync(n -> {
+          deepest.accumulateAndGet(Thread.currentThread().getStackTrace().length, Math::max);
+          return n + 1;
+        }, workers.here());
+      }
+      workers.execute(() -> first.complete(0));
+      assertEquals(stages, last.get(30, TimeUnit.SECONDS), "every stage ran, none failed");
+      // About ten frames a nested task; the JVM reports at most 1,024.
+      assertTrue(deepest.get() < 20 * Workers.MAX_NESTED + 100, "stack frames at the deepest stage: " + deepest.get());
     }
   }
 }
