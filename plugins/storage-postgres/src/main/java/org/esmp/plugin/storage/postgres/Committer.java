@@ -1,5 +1,6 @@
 package org.esmp.plugin.storage.postgres;
 
+import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.SQLWarning;
@@ -205,23 +206,46 @@ final class Committer {
   <T> T inTransaction(Work<T> work, Runnable beforeCommit) throws SQLException {
     for (int attempt = 1; ; attempt++) {
       try (Connection connection = pool.getConnection()) {
-        T result;
         try {
-          result = work.apply(connection);
-        } catch (SQLException | RuntimeException e) {
-          rollbackQuietly(connection);
-          if (isRetryable(e) && attempt < MAX_ATTEMPTS) {
-            backOff(attempt);
-            continue;
+          T result;
+          try {
+            result = work.apply(connection);
+          } catch (SQLException | RuntimeException e) {
+            rollbackQuietly(connection);
+            if (isRetryable(e) && attempt < MAX_ATTEMPTS) {
+              backOff(attempt);
+              continue;
+            }
+            throw e;
           }
+          beforeCommit.run();
+          connection.clearWarnings();
+          connection.commit();
+          checkReplicated(connection.getWarnings());
+          return result;
+        } catch (Error e) {
+          discard(pool, connection);
           throw e;
         }
-        beforeCommit.run();
-        connection.clearWarnings();
-        connection.commit();
-        checkReplicated(connection.getWarnings());
-        return result;
       }
+    }
+  }
+
+  /**
+   * Closes {@code connection} at once and takes it out of {@code pool}, for an {@link Error} thrown
+   * while it was used: a stack overflow or an out-of-memory error inside the driver may leave a
+   * message to the database half written, or an answer half read, and a connection so out of step
+   * would give the next borrower a malformed statement or another statement's results. Neither the
+   * driver nor the pool drops a connection for an {@code Error} by itself.
+   */
+  static void discard(DataSource pool, Connection connection) {
+    try {
+      connection.abort(Runnable::run);
+    } catch (SQLException | RuntimeException e) {
+      log.debug("storage-postgres: aborting a connection failed: {}", e.toString());
+    }
+    if (pool instanceof HikariDataSource hikari) {
+      hikari.evictConnection(connection);
     }
   }
 

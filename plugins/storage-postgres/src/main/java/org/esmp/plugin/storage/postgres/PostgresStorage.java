@@ -452,9 +452,15 @@ public final class PostgresStorage implements Storage {
     reads.close();
   }
 
-  private <T> T read(Committer.Work<T> query) {
+  /** Runs {@code query} on a connection of the read pool (auto-commit on). */
+  <T> T read(Committer.Work<T> query) {
     try (Connection connection = reads.getConnection()) {
-      return query.apply(connection);
+      try {
+        return query.apply(connection);
+      } catch (Error e) {
+        Committer.discard(reads, connection);
+        throw e;
+      }
     } catch (SQLException e) {
       throw new IllegalStateException("storage-postgres: read failed: " + e.getMessage(), e);
     }

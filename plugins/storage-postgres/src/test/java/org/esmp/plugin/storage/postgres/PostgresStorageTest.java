@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -386,6 +387,55 @@ class PostgresStorageTest {
     config.setAutoCommit(false);
     config.setMaximumPoolSize(1);
     return new com.zaxxer.hikari.HikariDataSource(config);
+  }
+
+  /**
+   * An {@link Error} thrown while a connection is in use (a stack overflow or out of memory inside
+   * the driver, which may leave a message half sent) closes that connection: the next borrower of
+   * the pool, of one connection here, gets a new one, on a new server process.
+   */
+  @Test
+  void aConnectionAnErrorStruckIsClosedNotUsedAgain() throws Exception {
+    PostgresStorage storage = databases.open(1);
+    int read = storage.read(PostgresStorageTest::backendPid);
+    assertThrows(StackOverflowError.class, () -> storage.read(c -> {
+      backendPid(c);
+      throw new StackOverflowError("thrown by the test");
+    }));
+    assertNotEquals(read, (int) storage.read(PostgresStorageTest::backendPid), "a new connection for the next read");
+    awaitGone(read);
+
+    com.zaxxer.hikari.HikariDataSource writes = (com.zaxxer.hikari.HikariDataSource) hikari();
+    Committer committer = new Committer(writes, new Entries(new org.esmp.api.testkit.TestJsonCodec()), (c, cursors) -> {});
+    try {
+      int written = committer.inTransaction(PostgresStorageTest::backendPid, () -> {});
+      assertThrows(StackOverflowError.class, () -> committer.inTransaction(c -> {
+        backendPid(c);
+        throw new StackOverflowError("thrown by the test");
+      }, () -> {}));
+      assertNotEquals(written, (int) committer.inTransaction(PostgresStorageTest::backendPid, () -> {}));
+      awaitGone(written);
+    } finally {
+      committer.close();
+      writes.close();
+    }
+  }
+
+  private static int backendPid(Connection connection) throws SQLException {
+    try (Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery("SELECT pg_backend_pid()")) {
+      rows.next();
+      return rows.getInt(1);
+    }
+  }
+
+  /** Waits until the server process {@code pid} has ended (its client closed the connection). */
+  private void awaitGone(int pid) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (count("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) > 0) {
+      assertTrue(System.nanoTime() < deadline, "the connection of server process " + pid + " is still open");
+      Thread.sleep(20);
+    }
   }
 
   @Test
