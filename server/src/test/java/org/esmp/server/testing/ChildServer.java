@@ -3,6 +3,7 @@ package org.esmp.server.testing;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
+import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -10,6 +11,7 @@ import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.regex.Matcher;
@@ -44,8 +46,30 @@ public final class ChildServer implements AutoCloseable {
     return new Builder(data, logFile);
   }
 
-  /** A TCP port of 127.0.0.1 free now, for a server whose peers must know its port before it starts. */
+  /**
+   * A TCP port of 127.0.0.1 free now, for a server whose peers must know its port before it starts.
+   * Taken below the system's range of ephemeral ports when there is room: a port of that range,
+   * free now, may be the local end of any connection made before the server binds it (to the test
+   * database, to a peer), and the server would then find it in use.
+   */
   public static int freePort() throws IOException {
+    int ephemeralLow = 32768;
+    try {
+      String range = Files.readString(Path.of("/proc/sys/net/ipv4/ip_local_port_range"));
+      ephemeralLow = Integer.parseInt(range.trim().split("\\s+")[0]);
+    } catch (IOException | RuntimeException e) {
+      // Not Linux: Linux's default.
+    }
+    if (ephemeralLow > 12_000) {
+      for (int attempt = 0; attempt < 50; attempt++) {
+        int port = ThreadLocalRandom.current().nextInt(10_000, ephemeralLow);
+        try (ServerSocket probe = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
+          return probe.getLocalPort();
+        } catch (IOException inUse) {
+          // Another one.
+        }
+      }
+    }
     try (ServerSocket probe = new ServerSocket(0)) {
       return probe.getLocalPort();
     }
