@@ -103,6 +103,72 @@ class LiveMessagesTest {
     assertEquals(0, count("SELECT count(*) FROM live_messages"));
   }
 
+  /**
+   * While the database does not answer, at most {@value Notifier#MAX_LIVE_WAITING} messages (and
+   * {@value Notifier#MAX_LIVE_WAITING_BYTES} bytes) wait; those past the bounds are dropped at
+   * once, and the ones waiting go, in order, once the database answers again.
+   */
+  @Test
+  void whileTheDatabaseIsAwayMessagesWaitUpToTheBoundsAndThoseBeyondAreDropped() throws Exception {
+    List<byte[]> counted = new ArrayList<>();
+    for (int i = 0; i < Notifier.MAX_LIVE_WAITING + 50; i++) {
+      counted.add(frame("count " + i + " ", 100));
+    }
+    List<Received> heard = whileHeld(counted);
+    assertEquals(Notifier.MAX_LIVE_WAITING, heard.size(), "as many as wait at most");
+    for (int i = 0; i < heard.size(); i++) {
+      assertArrayEquals(counted.get(i), heard.get(i).frame(), "the first ones, in order");
+    }
+
+    // The bytes bound: 900 kB each, so 9 fit in 8 MiB and the 10th does not.
+    List<byte[]> large = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      large.add(frame("large " + i + " ", 900_000));
+    }
+    heard = whileHeld(large);
+    assertEquals(9, heard.size());
+    for (int i = 0; i < heard.size(); i++) {
+      assertArrayEquals(large.get(i), heard.get(i).frame());
+    }
+  }
+
+  /**
+   * Publishes {@code frames} through a new notifier whose database does not answer meanwhile, then
+   * lets it answer; returns what the other storage heard of them, in order.
+   */
+  private List<Received> whileHeld(List<byte[]> frames) throws Exception {
+    HeldDatabase held = new HeldDatabase(databases.url());
+    // A node of its own each time: a listener takes a node's numbers once, in order.
+    String node = java.util.HexFormat.of().toHexDigits(java.util.concurrent.ThreadLocalRandom.current().nextLong());
+    Notifier notifier = new Notifier(held, node, LiveKey.of(held));
+    int before = onTwo.size();
+    try {
+      held.hold();
+      byte[] first = frame("first " + before + " ", 100);
+      notifier.live(List.of(BOB), first);
+      held.awaitWaiting(); // the notifier's thread took the first and waits for a connection
+      long began = System.nanoTime();
+      for (byte[] frame : frames) {
+        notifier.live(List.of(BOB), frame);
+      }
+      long millis = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - began);
+      assertTrue(millis < 5_000, "publishing took " + millis + " ms: it never waits for the database");
+      held.release();
+      // Hearing the one after the first means the notifier took all that waited at once: the
+      // marker is not dropped for want of room.
+      onTwo.await(before + 2);
+      byte[] marker = frame("marker " + before + " ", 100);
+      notifier.live(List.of(BOB), marker);
+      // In order: whatever of the frames went arrives between the first and the marker.
+      List<Received> heard = onTwo.awaitFrame(marker);
+      assertArrayEquals(first, heard.get(before).frame());
+      return heard.subList(before + 1, heard.size() - 1);
+    } finally {
+      held.release();
+      notifier.close();
+    }
+  }
+
   @Test
   void aPayloadReadOnTheChannelIsSealedAndNeitherAForgeryNorTheSamePayloadSentAgainIsTaken() throws Exception {
     String secret = "a secret typed by bob ";
@@ -205,6 +271,61 @@ class LiveMessagesTest {
     }
   }
 
+  /** The test database, whose connections can be held back: a database that does not answer. */
+  private static final class HeldDatabase extends org.postgresql.ds.PGSimpleDataSource {
+    private final Object lock = new Object();
+    private boolean held; // guarded by lock
+    private int waiting; // guarded by lock
+
+    HeldDatabase(String url) {
+      setURL(url);
+    }
+
+    void hold() {
+      synchronized (lock) {
+        held = true;
+      }
+    }
+
+    void release() {
+      synchronized (lock) {
+        held = false;
+        lock.notifyAll();
+      }
+    }
+
+    /** Returns once a caller waits in {@link #getConnection()}. */
+    void awaitWaiting() throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+      synchronized (lock) {
+        while (waiting == 0) {
+          long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+          assertTrue(left > 0, "nobody asked for a connection within 5 s");
+          lock.wait(left);
+        }
+      }
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+      synchronized (lock) {
+        waiting++;
+        lock.notifyAll();
+        try {
+          while (held) {
+            lock.wait();
+          }
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new SQLException("interrupted", e);
+        } finally {
+          waiting--;
+        }
+      }
+      return super.getConnection();
+    }
+  }
+
   private record Received(List<Address> recipients, byte[] frame) {}
 
   /** Records the ephemeral messages it is handed. */
@@ -225,6 +346,21 @@ class LiveMessagesTest {
 
     synchronized int size() {
       return live.size();
+    }
+
+    /** Waits until handed {@code frame}; every message handed until then, in order. */
+    synchronized List<Received> awaitFrame(byte[] frame) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (live.stream().noneMatch(r -> java.util.Arrays.equals(r.frame(), frame))) {
+        long left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        assertTrue(left > 0, "not handed the awaited message within 10 s; handed " + live.size());
+        wait(left);
+      }
+      int at = 0;
+      while (!java.util.Arrays.equals(live.get(at).frame(), frame)) {
+        at++;
+      }
+      return List.copyOf(live.subList(0, at + 1));
     }
 
     /** Waits until handed {@code n} messages; the first {@code n}. */
