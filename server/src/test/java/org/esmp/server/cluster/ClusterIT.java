@@ -87,6 +87,12 @@ class ClusterIT {
     }
   }
 
+  /** Syncs {@code user} from 0: what is accepted for it from then on is pushed to its connection. */
+  private static void follow(TestUser user) throws Exception {
+    List<JsonNode> synced = user.syncAll(0);
+    assertEquals("synced", synced.get(synced.size() - 1).path("type").asText());
+  }
+
   private static String logs() {
     return one.log() + two.log() + three.log();
   }
@@ -129,8 +135,7 @@ class ClusterIT {
   void aMessageAcceptedOnOneNodeReachesAConnectionSyncedOnTheOtherLive() throws Exception {
     TestUser erin = TestUser.register(one.port(), "erin");
     TestUser frank = TestUser.register(two.port(), "frank");
-    List<JsonNode> synced = frank.syncAll(0);
-    assertEquals("synced", synced.get(synced.size() - 1).path("type").asText());
+    follow(frank);
     List<Long> latencies = new ArrayList<>();
     for (int i = 0; i < 20; i++) {
       long sent = System.nanoTime();
@@ -155,8 +160,7 @@ class ClusterIT {
   void anEphemeralMessageSentOnOneNodeReachesAConnectionSyncedOnTheOtherAndIsNotStored() throws Exception {
     TestUser lena = TestUser.register(one.port(), "lena");
     TestUser mike = TestUser.register(two.port(), "mike");
-    List<JsonNode> synced = mike.syncAll(0);
-    assertEquals("synced", synced.get(synced.size() - 1).path("type").asText());
+    follow(mike);
 
     JsonObject typing = JsonObject.builder().put("type", "typing").put("to", JsonArray.ofStrings(List.of(mike.address())))
         .put("body", JsonObject.builder().put("state", "composing").build()).put("ts", System.currentTimeMillis()).build();
@@ -237,8 +241,7 @@ class ClusterIT {
     try (ChildServer doomed = node("four", dir.resolve("one")).start()) {
       TestUser judy = TestUser.register(doomed.port(), "judy");
       TestUser ken = TestUser.register(doomed.port(), "ken");
-      List<JsonNode> synced = ken.syncAll(0);
-      assertEquals("synced", synced.get(synced.size() - 1).path("type").asText());
+      follow(ken);
 
       List<String> acked = new CopyOnWriteArrayList<>();
       Thread sender = new Thread(() -> {
