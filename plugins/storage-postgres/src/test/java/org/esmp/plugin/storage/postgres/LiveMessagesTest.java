@@ -75,7 +75,7 @@ class LiveMessagesTest {
     assertArrayEquals(large, heard.get(1).frame(), "the large one whole");
     assertEquals(List.of(CAROL), heard.get(2).recipients());
     assertArrayEquals(after, heard.get(2).frame());
-    assertEquals(1, count("SELECT count(*) FROM live_messages"), "only the large one went through a row");
+    assertEquals(1, databases.count("SELECT count(*) FROM live_messages"), "only the large one went through a row");
 
     // Then the other way: one hears two's, and nothing of its own before it (notifications arrive
     // in the order they were sent, and one's were all sent before this one).
@@ -100,7 +100,7 @@ class LiveMessagesTest {
     // Had the large one been sent, it would have arrived first.
     assertArrayEquals(next, heard.get(0).frame());
     assertEquals(1, onTwo.size());
-    assertEquals(0, count("SELECT count(*) FROM live_messages"));
+    assertEquals(0, databases.count("SELECT count(*) FROM live_messages"));
   }
 
   /**
@@ -238,21 +238,12 @@ class LiveMessagesTest {
   void retentionDeletesTheRowsOfMessagesOlderThanAMinute() throws Exception {
     one.publishLive(List.of(BOB), frame("large ", 20_000));
     onTwo.await(1);
-    assertEquals(1, count("SELECT count(*) FROM live_messages"));
+    assertEquals(1, databases.count("SELECT count(*) FROM live_messages"));
     two.trim(0).toCompletableFuture().get(30, TimeUnit.SECONDS);
-    assertEquals(1, count("SELECT count(*) FROM live_messages"), "a fresh row stays");
-    execute("UPDATE live_messages SET created_at = now() - interval '61 seconds'");
+    assertEquals(1, databases.count("SELECT count(*) FROM live_messages"), "a fresh row stays");
+    databases.execute("UPDATE live_messages SET created_at = now() - interval '61 seconds'");
     two.trim(0).toCompletableFuture().get(30, TimeUnit.SECONDS);
-    assertEquals(0, count("SELECT count(*) FROM live_messages"));
-  }
-
-  private long count(String sql) throws SQLException {
-    try (Connection connection = DriverManager.getConnection(databases.url());
-        Statement statement = connection.createStatement();
-        ResultSet rows = statement.executeQuery(sql)) {
-      rows.next();
-      return rows.getLong(1);
-    }
+    assertEquals(0, databases.count("SELECT count(*) FROM live_messages"));
   }
 
   private byte[] bytes(String sql) throws SQLException {
@@ -261,13 +252,6 @@ class LiveMessagesTest {
         ResultSet rows = statement.executeQuery(sql)) {
       rows.next();
       return rows.getBytes(1);
-    }
-  }
-
-  private void execute(String sql) throws SQLException {
-    try (Connection connection = DriverManager.getConnection(databases.url());
-        Statement statement = connection.createStatement()) {
-      statement.execute(sql);
     }
   }
 

@@ -1,5 +1,10 @@
 package org.esmp.plugin.storage.postgres;
 
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +55,24 @@ final class PostgresDatabases implements BeforeAllCallback, AfterAllCallback, Be
   /** The JDBC URL of this test's database. */
   String url() {
     return url;
+  }
+
+  /** The number the first column of the first row of {@code sql} holds, on this test's database. */
+  long count(String sql) throws SQLException {
+    try (Connection connection = DriverManager.getConnection(url);
+        Statement statement = connection.createStatement();
+        ResultSet rows = statement.executeQuery(sql)) {
+      rows.next();
+      return rows.getLong(1);
+    }
+  }
+
+  /** Runs {@code sql} on this test's database. */
+  void execute(String sql) throws SQLException {
+    try (Connection connection = DriverManager.getConnection(url);
+        Statement statement = connection.createStatement()) {
+      statement.execute(sql);
+    }
   }
 
   /** A storage on this test's database with a pool of {@code poolSize}; closed after the test. */

@@ -75,22 +75,6 @@ class PostgresStorageTest {
     return e.getCause();
   }
 
-  private long count(String sql) throws SQLException {
-    try (Connection connection = DriverManager.getConnection(url);
-        Statement statement = connection.createStatement();
-        ResultSet rows = statement.executeQuery(sql)) {
-      rows.next();
-      return rows.getLong(1);
-    }
-  }
-
-  private void execute(String sql) throws SQLException {
-    try (Connection connection = DriverManager.getConnection(url);
-        Statement statement = connection.createStatement()) {
-      statement.execute(sql);
-    }
-  }
-
   @Test
   void readsBackWhatWasCommitted() throws Exception {
     PostgresStorage storage = open();
@@ -259,7 +243,7 @@ class PostgresStorageTest {
     assertEquals(Optional.empty(), storage.acceptedAnswer(id("stale")));
     assertEquals(Optional.of(ack("m41")), storage.acceptedAnswer(id("m41")));
     // The first change alone, then the 99 waiting behind it in one transaction.
-    assertEquals(2, count("SELECT count(DISTINCT xmin::text) FROM mailbox_entries"));
+    assertEquals(2, databases.count("SELECT count(DISTINCT xmin::text) FROM mailbox_entries"));
   }
 
   @Test
@@ -309,9 +293,9 @@ class PostgresStorageTest {
     await(storage.commit(StorageChange.builder().keep("thread", "g/1", post)
         .append(ALICE, post).append(BOB, post).append(CAROL, post).build()));
 
-    assertEquals(1, count("SELECT count(*) FROM messages"));
-    assertEquals(4, count("SELECT refs FROM messages"));
-    assertEquals(0, count("SELECT count(*) FROM mailbox_entries WHERE entry IS NOT NULL"));
+    assertEquals(1, databases.count("SELECT count(*) FROM messages"));
+    assertEquals(4, databases.count("SELECT refs FROM messages"));
+    assertEquals(0, databases.count("SELECT count(*) FROM mailbox_entries WHERE entry IS NOT NULL"));
     assertEquals(List.of(post.withCursor(1)), storage.readMailbox(BOB, 0, 10));
     assertEquals(Optional.of(post), storage.entry("thread", "g/1"));
     assertEquals(List.of(post), storage.entries("thread", "g/", "g0", 10));
@@ -323,20 +307,20 @@ class PostgresStorageTest {
 
     // Trim takes the mailbox entries; the kept entry holds the message.
     assertEquals(3, await(storage.trim(1001)));
-    assertEquals(1, count("SELECT refs FROM messages"));
+    assertEquals(1, databases.count("SELECT refs FROM messages"));
     assertEquals(List.of(), storage.readMailbox(BOB, 0, 10));
     // A put replaces the kept entry, which releases the message's last reference.
     await(storage.commit(StorageChange.builder().put("thread", "g/1", new byte[] {7}).build()));
-    assertEquals(0, count("SELECT count(*) FROM messages"));
+    assertEquals(0, databases.count("SELECT count(*) FROM messages"));
     assertEquals(Optional.empty(), storage.entry("thread", "g/1"));
     assertArrayEquals(new byte[] {7}, storage.get("thread", "g/1").orElseThrow());
 
     // A keep replaces a value; a delete of the key releases its message.
     await(storage.commit(StorageChange.builder().keep("thread", "g/1", post).append(BOB, post).build()));
     assertTrue(storage.get("thread", "g/1").isEmpty());
-    assertEquals(2, count("SELECT refs FROM messages"));
+    assertEquals(2, databases.count("SELECT refs FROM messages"));
     await(storage.commit(StorageChange.builder().delete("thread", "g/1").build()));
-    assertEquals(1, count("SELECT refs FROM messages"));
+    assertEquals(1, databases.count("SELECT refs FROM messages"));
     assertEquals(List.of(post.withCursor(2)), storage.readMailbox(BOB, 0, 10));
   }
 
@@ -344,8 +328,8 @@ class PostgresStorageTest {
   void aMessageCarriedOnceIsStoredWholeInItsEntry() throws Exception {
     PostgresStorage storage = open();
     await(storage.commit(delivery("d", 1000, ALICE, BOB)));
-    assertEquals(0, count("SELECT count(*) FROM messages"));
-    assertEquals(1, count("SELECT count(*) FROM mailbox_entries WHERE entry IS NOT NULL"));
+    assertEquals(0, databases.count("SELECT count(*) FROM messages"));
+    assertEquals(1, databases.count("SELECT count(*) FROM mailbox_entries WHERE entry IS NOT NULL"));
   }
 
   @Test
@@ -432,7 +416,7 @@ class PostgresStorageTest {
   /** Waits until the server process {@code pid} has ended (its client closed the connection). */
   private void awaitGone(int pid) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (count("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) > 0) {
+    while (databases.count("SELECT count(*) FROM pg_stat_activity WHERE pid = " + pid) > 0) {
       assertTrue(System.nanoTime() < deadline, "the connection of server process " + pid + " is still open");
       Thread.sleep(20);
     }
@@ -499,13 +483,13 @@ class PostgresStorageTest {
     for (CompletableFuture<PostgresStorage> s : starting) {
       s.get(60, TimeUnit.SECONDS);
     }
-    assertEquals(Schema.SCRIPTS.size(), count("SELECT count(*) FROM schema_version"));
+    assertEquals(Schema.SCRIPTS.size(), databases.count("SELECT count(*) FROM schema_version"));
   }
 
   @Test
   void aSchemaNewerThanThePluginKnowsIsRefusedAtStart() throws Exception {
     open();
-    execute("INSERT INTO schema_version (version, script) VALUES (" + (Schema.SCRIPTS.size() + 1) + ", 'V2__future.sql')");
+    databases.execute("INSERT INTO schema_version (version, script) VALUES (" + (Schema.SCRIPTS.size() + 1) + ", 'V2__future.sql')");
     IllegalStateException e = assertThrows(IllegalStateException.class, this::open);
     assertTrue(e.getMessage().contains("newer"), e.getMessage());
   }
@@ -513,7 +497,7 @@ class PostgresStorageTest {
   @Test
   void tablesGoneFailTheStorageForGood() throws Exception {
     PostgresStorage storage = open();
-    execute("DROP TABLE mailbox_entries");
+    databases.execute("DROP TABLE mailbox_entries");
     assertInstanceOf(StorageFailedException.class, failure(storage.commit(delivery("m", 1, ALICE, BOB))));
     assertInstanceOf(StorageFailedException.class, await(storage.failure()));
     assertInstanceOf(StorageFailedException.class, failure(storage.commit(StorageChange.builder().build())));
