@@ -395,6 +395,12 @@ public final class PostgresStorage implements Storage {
             + " (pg_basebackup and WAL archiving, or pg_dump), not with esmp-admin backup"));
   }
 
+  /** Every server of the cluster opens the same database. */
+  @Override
+  public boolean shared() {
+    return true;
+  }
+
   /**
    * {@inheritDoc}
    *
@@ -403,12 +409,6 @@ public final class PostgresStorage implements Storage {
    *
    * @throws IllegalStateException when called a second time
    */
-  /** Every server of the cluster opens the same database. */
-  @Override
-  public boolean shared() {
-    return true;
-  }
-
   @Override
   public void watch(MailboxWatcher watcher) {
     Listener started;
