@@ -70,8 +70,8 @@ final class Notifier implements Committer.Committed {
   private long liveWeight; // guarded by lock
   private Connection connection; // the thread's
   private long sequence; // the thread's: the last ephemeral message's number
-  private long lastLiveTrim; // the thread's: System.nanoTime() of the last trim of live_messages
-  private boolean liveTrimmed; // the thread's
+  /** The thread's: System.nanoTime() of the last trim of live_messages; at first, due already. */
+  private long lastLiveTrim = System.nanoTime() - LIVE_TRIM_NANOS - 1;
 
   Notifier(DataSource database, String node, LiveKey key) {
     this.database = database;
@@ -243,7 +243,7 @@ final class Notifier implements Committer.Committed {
         messages.poll();
       }
       send(Live.CHANNEL, payloads);
-      if (rows && (!liveTrimmed || System.nanoTime() - lastLiveTrim > LIVE_TRIM_NANOS)) {
+      if (rows && System.nanoTime() - lastLiveTrim > LIVE_TRIM_NANOS) {
         trimLiveRows();
       }
     } catch (SQLException | RuntimeException e) {
@@ -272,7 +272,6 @@ final class Notifier implements Committer.Committed {
       delete.executeUpdate(trimLiveRowsSql());
     }
     lastLiveTrim = System.nanoTime();
-    liveTrimmed = true;
   }
 
   /** The statement deleting the rows of {@code live_messages} past their time; also run by retention. */
