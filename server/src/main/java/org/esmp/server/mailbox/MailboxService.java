@@ -1,5 +1,6 @@
 package org.esmp.server.mailbox;
 
+import io.netty.buffer.ByteBuf;
 import java.util.Collection;
 import java.util.Map;
 import java.util.OptionalLong;
@@ -54,11 +55,7 @@ public final class MailboxService {
     EncodedEntry entry = new EncodedEntry(new MailboxEntry(0, message.id(), from, request.receivedAt(),
         message.fields(), message.groupId(), OptionalLong.empty()));
     Set<Address> distinct = Set.copyOf(recipients);
-    for (Address recipient : distinct) {
-      for (Subscription subscription : subscriptions.getOrDefault(recipient, Set.of())) {
-        subscription.session.send(entry.frame(0)); // encoded once, for the first
-      }
-    }
+    pushLive(distinct, () -> entry.frame(0)); // encoded once, for the first
     Storage shared = storage.get();
     if (distinct.isEmpty() || !shared.shared()) {
       return; // no other server to tell: the frame is not copied for nothing
@@ -82,9 +79,14 @@ public final class MailboxService {
           frame.length);
       return;
     }
-    for (Address recipient : Set.copyOf(recipients)) {
+    pushLive(Set.copyOf(recipients), () -> Deliveries.liveFrameWithNewline(frame));
+  }
+
+  /** Writes {@code frame}'s frames to the connections here following each of {@code recipients}' mailboxes. */
+  private void pushLive(Set<Address> recipients, Supplier<ByteBuf> frame) {
+    for (Address recipient : recipients) {
       for (Subscription subscription : subscriptions.getOrDefault(recipient, Set.of())) {
-        subscription.session.send(Deliveries.liveFrameWithNewline(frame));
+        subscription.session.send(frame.get());
       }
     }
   }
